@@ -1,0 +1,199 @@
+"""What notebooks import: ``load_scenario``, ``solve``.
+
+Flow: scenario -> pre-solve checks -> model (blocks) -> solver chain -> :class:`Result`.
+The scenario is never mutated.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from qzopt.models import build_model
+from qzopt.result import Result
+from qzopt.scenario.checks import presolve_findings
+from qzopt.scenario.load import load_scenario
+from qzopt.scenario.scenario import Scenario
+from qzopt.solvers.base import RawSolution, SolveOptions
+from qzopt.solvers.registry import Attempt, solve_with_fallback, solver_order
+
+__all__ = ["load_scenario", "solve"]
+
+#: Penalty per unserved unit in the elastic diagnosis, as a multiple of the largest cost in
+#: the model: large enough that serving is always preferred when it is possible.
+ELASTIC_PENALTY_FACTOR = 1e3
+
+
+def solve(
+    scenario: Scenario | str,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    fallback: list[str] | tuple[str, ...] | None = None,
+    threads: int | None = None,
+    verbose: bool = False,
+    isolate: bool = True,
+    on_event: Callable[[str], None] | None = None,
+    explain: bool = True,
+) -> Result:
+    """Solve a scenario (or the path of a scenario file) and return a :class:`Result`.
+
+    Arguments override the scenario's ``solver`` block: ``solver`` (``auto``, ``highs``,
+    ``cbc``, ``ortools``, ``pulp:<NAME>``), ``time_limit`` in seconds per back end, ``gap``
+    relative (0 = prove optimality), ``fallback`` the back ends to try next.  With ``isolate``
+    (default) each back end runs in a child process so that a solver crash cannot end yours.
+    """
+    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    settings = sc.solver
+    name = solver or settings.name
+    options = SolveOptions(
+        time_limit=time_limit if time_limit is not None else settings.time_limit,
+        gap=gap if gap is not None else settings.gap,
+        threads=threads if threads is not None else settings.threads,
+        verbose=verbose,
+    )
+    order = solver_order(name, fallback if fallback is not None else settings.fallback)
+    opts = {"solver": name, "order": order, "time_limit": options.time_limit, "gap": options.gap}
+
+    findings = presolve_findings(sc)
+    if findings:
+        return _infeasible_result(sc, findings, opts, checked="pre-solve checks")
+
+    built = build_model(sc)
+    if on_event:
+        size = built.model.to_matrix()
+        on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
+                 f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros")
+    t0 = time.perf_counter()
+    raw, attempts = solve_with_fallback(built.model.to_matrix(), options, order, isolate=isolate,
+                                        on_event=on_event)
+    seconds = time.perf_counter() - t0
+    result = _result(sc, built, raw, attempts, seconds, opts)
+    if result.status == "infeasible" and explain:
+        result.explanation = explain_infeasibility(sc, options, order, isolate)
+    return result
+
+
+def _model_size(built) -> dict[str, int]:
+    f = built.model.to_matrix()
+    return {"variables": f.num_cols, "integer_variables": int(f.integrality.sum()), "constraints": f.num_rows,
+            "nonzeros": int(f.A.nnz)}
+
+
+def _result(sc: Scenario, built, raw: RawSolution, attempts: list[Attempt], seconds: float,
+            opts: dict) -> Result:
+    status = raw.status if raw.status in ("optimal", "feasible", "infeasible") else "error"
+    if raw.status in ("optimal", "feasible") and raw.x is None:
+        status = "error"
+    if status in ("optimal", "feasible"):
+        tables = built.tables(raw.x)
+        extra = {}
+        if "unserved" in built.model.var_blocks:
+            u = built.model.values("unserved", raw.x).to_numpy()
+            extra["unserved_cost_per_yr"] = float(u @ (sc.policy.unserved_penalty * sc.units.per_year
+                                                         * built.data.amount))
+    else:
+        tables = _empty_tables(sc)
+        extra = {}
+    message = raw.message
+    if raw.status == "no_solution":
+        message = message or "no feasible solution was found within the time limit"
+    if raw.status == "unbounded":
+        message = "the model is unbounded: some cost is negative without limit (a modelling error)"
+    if built.notes:
+        extra["notes"] = built.notes
+    return Result(
+        scenario=sc.name, sector=sc.sector, status=status, objective=raw.objective if status != "infeasible" else None,
+        bound=raw.bound, gap=raw.gap if status in ("optimal", "feasible") else None, solver=raw.solver,
+        seconds=seconds, build_seconds=built.build_seconds,
+        fallbacks=[{"solver": a.solver, "reason": a.reason} for a in attempts],
+        facilities=tables["facilities"], assignments=tables["assignments"], demands=tables["demands"],
+        units=_units(sc), termination=raw.termination, message=message, options=opts,
+        model_size=_model_size(built), extra=extra,
+    )
+
+
+def _units(sc: Scenario) -> dict:
+    u = sc.units
+    return {"demand": u.demand, "distance": u.distance, "money": u.money, "per_year": u.per_year}
+
+
+def _empty_tables(sc: Scenario) -> dict[str, pd.DataFrame]:
+    demands = pd.DataFrame({"id": sc.demands.index, "jurisdiction": sc.demands["jurisdiction"].to_numpy(),
+                            "amount": sc.demands["amount"].to_numpy(float)})
+    demands["served"] = 0.0
+    demands["unserved"] = demands["amount"]
+    fac_cols = ["site", "jurisdiction", "open", "existing", "size", "capacity", "load", "utilisation", "capex",
+                "fixed_cost_per_yr", "variable_cost_per_yr", "transport_cost_per_yr", "total_cost_per_yr"]
+    asg_cols = ["demand", "site", "share", "amount", "distance", "transport_cost_per_yr"]
+    return {"facilities": pd.DataFrame(columns=fac_cols), "assignments": pd.DataFrame(columns=asg_cols),
+            "demands": demands}
+
+
+def _infeasible_result(sc: Scenario, findings: list[str], opts: dict, checked: str) -> Result:
+    tables = _empty_tables(sc)
+    return Result(
+        scenario=sc.name, sector=sc.sector, status="infeasible", objective=None, bound=None, gap=None,
+        solver="none", seconds=0.0, build_seconds=0.0, fallbacks=[], units=_units(sc),
+        termination="proved by " + checked, message="the scenario cannot be satisfied: " + findings[0],
+        explanation=findings, options=opts, **tables,
+    )
+
+
+def explain_infeasibility(sc: Scenario, options: SolveOptions, order: list[str], isolate: bool = True) -> list[str]:
+    """Say which requirement cannot be met when the solver only says "infeasible".
+
+    Re-solves an *elastic* copy in which any demand may go unserved at a very high penalty;
+    the points left unserved are the ones that cannot all be served under the capacity,
+    distance, facility-count and budget rules.  If even the elastic copy is infeasible, the
+    conflict lies in rules on sites alone (existing plants, minimum loads, counts, budget).
+    """
+    findings = presolve_findings(sc)
+    if findings:
+        return findings
+    costs = [np.nanmax(np.where(np.isfinite(c), c, np.nan)) if np.isfinite(c).any() else 0.0
+             for c in (sc.annual_assignment_cost(), sc.annual_fixed_cost())]
+    scale = max(1.0, *costs) / max(1.0, sc.demands["amount"].min() or 1.0) / sc.units.per_year
+    elastic = sc.replace(policy={"serve_share": 0.0, "unserved_penalty": ELASTIC_PENALTY_FACTOR * scale})
+    built = build_model(elastic)
+    raw, _ = solve_with_fallback(built.model.to_matrix(), options, order, isolate=isolate)
+    if raw.status == "infeasible":
+        rules = []
+        p = sc.policy
+        if (sc.sites["existing"] != "").any():
+            rules.append("existing plants that must stay open at their size")
+        if p.min_load and (sc.sizes["min_load"] > 0).any():
+            rules.append("minimum loads of the size options")
+        if p.facilities_exactly is not None or p.facilities_at_least is not None:
+            rules.append("the required number of sites")
+        if p.budget is not None:
+            rules.append("the capex budget")
+        return ["even with every demand allowed to go unserved the rules on sites conflict: "
+                + (", ".join(rules) if rules else "check the site constraints") + "."]
+    if raw.x is None:
+        return ["the solver could not diagnose the infeasibility within the time limit."]
+    tables = built.tables(raw.x)
+    short = tables["demands"][tables["demands"]["unserved"] > 1e-6 * tables["demands"]["amount"].clip(lower=1)]
+    u = sc.units.demand
+    p = sc.policy
+    limits = []
+    if p.max_distance is not None:
+        limits.append(f"the {p.max_distance:g} {sc.units.distance} distance limit")
+    limits.append("site capacities")
+    if p.single_sourcing:
+        limits.append("single sourcing")
+    if p.facilities_exactly is not None or p.facilities_at_most is not None:
+        limits.append("the facility count")
+    if p.budget is not None:
+        limits.append("the capex budget")
+    if p.cross_border != "any":
+        limits.append(f"the cross-border rule ({p.cross_border})")
+    head = (f"{len(short)} demand point(s) cannot all be served under " + ", ".join(limits) + "; "
+            f"the closest plan leaves {short['unserved'].sum():,.6g} {u} unserved:")
+    lines = [head]
+    for row in short.itertuples():
+        lines.append(f"{row.id} ({row.jurisdiction}): {row.unserved:,.6g} of {row.amount:,.6g} {u} unserved")
+    return lines

@@ -1,0 +1,18 @@
+"""Model builders: scenario -> solver-neutral MILP made of named blocks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qzopt.scenario.scenario import Scenario
+
+
+def build_model(sc: "Scenario"):
+    """Build the model for the scenario's sector (``facility`` = the generic siting model)."""
+    from qzopt.models import facility
+
+    builders = {"facility": facility.build}
+    if sc.sector not in builders:
+        raise ValueError(f"no model for sector {sc.sector!r}; known: {', '.join(builders)}")
+    return builders[sc.sector](sc)

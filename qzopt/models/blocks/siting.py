@@ -1,0 +1,172 @@
+"""Constraint blocks of the generic siting model, one function per block.
+
+Each function reads the :class:`~qzopt.models.data.FacilityData` in ``b.data`` and adds one
+named block to ``b.model``; the maths is written out in ``docs/model.md`` with the same names.
+Construction is vectorised: COO triplets from numpy arrays, no Python object per term.
+
+Notation: demand points i, sites j, size options k (of site s(k)), allowed pairs p = (i, j).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from qzopt.models.core import LinearModel
+from qzopt.models.data import FacilityData
+
+
+@dataclass
+class Build:
+    """What a block function works on: the model being built and the data it comes from."""
+
+    model: LinearModel
+    data: FacilityData
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def siting_variables(b: Build) -> None:
+    """Variables (with their objective coefficients, money per year).
+
+    - ``size[k]`` binary: option k is built; cost F_k.
+    - ``open[j]`` in [0, 1]: site j is open (= sum of its sizes, see ``one_size``).
+    - ``assign[p]`` in [0, 1]: share of i's demand served by j; cost c_p; binary under
+      ``single_sourcing`` (unless no capacity can bind, when single sourcing is implied).
+    - ``load[k]`` >= 0: amount treated at option k (units.demand); cost v_k.
+    - ``unserved[i]`` in [0, 1]: share of i's demand not served (only when the scenario allows
+      partial service); cost penalty x d_i x per_year.
+    """
+    d, m = b.data, b.model
+    pairs = d.pairs
+    m.add_variables("size", d.option_labels, kind="binary", cost=d.fixed)
+    m.add_variables("open", d.site_ids, upper=1.0)
+    assign_labels = pd.MultiIndex.from_arrays([d.demand_ids[pairs.i], d.site_ids[pairs.j]], names=["demand", "site"])
+    integral = d.policy.single_sourcing and not d.uncapacitated
+    if d.policy.single_sourcing and not integral:
+        b.notes["single_sourcing"] = ("implied: no capacity or minimum load can bind, so each point is served "
+                                      "by its cheapest open site; assignment variables kept continuous")
+    m.add_variables("assign", assign_labels, upper=1.0, kind="binary" if integral else "continuous",
+                    cost=pairs.cost)
+    m.add_variables("load", d.option_labels, cost=d.unit)
+    if d.policy.partial_service:
+        penalty = float(d.policy.unserved_penalty) * d.per_year * d.amount
+        m.add_variables("unserved", d.demand_ids, upper=1.0, cost=penalty)
+
+
+def one_size(b: Build) -> None:
+    """open[j] - sum_{k of j} size[k] = 0: at most one size per site (open <= 1)."""
+    d, m = b.data, b.model
+    o, y = m.var("open"), m.var("size")
+    rows = np.concatenate([np.arange(d.m), d.option_site])
+    cols = np.concatenate([o.cols, y.cols])
+    vals = np.concatenate([np.ones(d.m), -np.ones(d.K)])
+    m.add_constraints("one_size", rows, cols, vals, sense="==", rhs=0.0, labels=d.site_ids)
+
+
+def demand_satisfaction(b: Build) -> None:
+    """sum_{j} assign[i,j] + unserved[i] = 1 for every i; with a service share s < 1 also
+    sum_i d_i unserved[i] <= (1 - s) sum_i d_i."""
+    d, m = b.data, b.model
+    x = m.var("assign")
+    rows, cols = [d.pairs.i], [x.cols]
+    partial = d.policy.partial_service
+    if partial:
+        u = m.var("unserved")
+        rows.append(np.arange(d.n))
+        cols.append(u.cols)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    m.add_constraints("demand_satisfaction", r, c, 1.0, sense="==", rhs=1.0, labels=d.demand_ids)
+    if partial and d.policy.serve_share > 0:
+        u = m.var("unserved")
+        m.add_constraints("service_share", np.zeros(d.n), u.cols, d.amount, sense="<=",
+                          rhs=(1.0 - d.policy.serve_share) * d.amount.sum(), labels=["total"])
+
+
+def load_balance(b: Build) -> None:
+    """sum_{k of j} load[k] - sum_{i} d_i assign[i,j] = 0 for every site j."""
+    d, m = b.data, b.model
+    z, x = m.var("load"), m.var("assign")
+    rows = np.concatenate([d.option_site, d.pairs.j])
+    cols = np.concatenate([z.cols, x.cols])
+    vals = np.concatenate([np.ones(d.K), -d.amount[d.pairs.i]])
+    m.add_constraints("load_balance", rows, cols, vals, sense="==", rhs=0.0, labels=d.site_ids)
+
+
+def capacity(b: Build) -> None:
+    """load[k] - Q_k size[k] <= 0 for every option k.
+
+    Q_k is capped at the demand that can reach the site (a valid, tighter coefficient); for
+    unlimited options that cap is what keeps load off sizes that are not built."""
+    d, m = b.data, b.model
+    z, y = m.var("load"), m.var("size")
+    Q = np.minimum(d.capacity, d.reachable_demand()[d.option_site])  # tightest valid coefficient
+    k = np.arange(d.K)
+    m.add_constraints("capacity", np.concatenate([k, k]), np.concatenate([z.cols, y.cols]),
+                      np.concatenate([np.ones(d.K), -Q]), sense="<=", rhs=0.0, labels=d.option_labels)
+
+
+def min_load(b: Build) -> None:
+    """load[k] - L_k size[k] >= 0 for options with a minimum load L_k > 0."""
+    d, m = b.data, b.model
+    k = np.flatnonzero(d.min_load > 0)
+    if k.size == 0:
+        return
+    z, y = m.var("load"), m.var("size")
+    r = np.arange(k.size)
+    m.add_constraints("min_load", np.concatenate([r, r]), np.concatenate([z.col(k), y.col(k)]),
+                      np.concatenate([np.ones(k.size), -d.min_load[k]]), sense=">=", rhs=0.0,
+                      labels=d.option_labels[k])
+
+
+def strong_linking(b: Build) -> None:
+    """assign[i,j] - open[j] <= 0 for every allowed pair: a valid inequality that makes the
+    LP relaxation much tighter (the classic strong formulation of facility location)."""
+    d, m = b.data, b.model
+    x, o = m.var("assign"), m.var("open")
+    p = np.arange(d.P)
+    m.add_constraints("strong_linking", np.concatenate([p, p]), np.concatenate([x.cols, o.col(d.pairs.j)]),
+                      np.concatenate([np.ones(d.P), -np.ones(d.P)]), sense="<=", rhs=0.0,
+                      labels=m.var("assign").labels)
+
+
+def facility_count(b: Build) -> None:
+    """sum_j open[j] = p (or <= / >=)."""
+    d, m = b.data, b.model
+    pol = d.policy
+    o = m.var("open")
+    for name, sense, value in (("facility_count", "==", pol.facilities_exactly),
+                               ("facility_count_max", "<=", pol.facilities_at_most),
+                               ("facility_count_min", ">=", pol.facilities_at_least)):
+        if value is not None:
+            m.add_constraints(name, np.zeros(d.m), o.cols, 1.0, sense=sense, rhs=float(value), labels=["sites"])
+
+
+def budget(b: Build) -> None:
+    """sum_{k at non-existing sites} C_k size[k] <= B (capex of new plants, money)."""
+    d, m = b.data, b.model
+    if d.policy.budget is None:
+        return
+    new = ~d.site_existing[d.option_site]
+    k = np.flatnonzero(new)
+    m.add_constraints("budget", np.zeros(k.size), m.var("size").col(k), d.capex[k], sense="<=",
+                      rhs=float(d.policy.budget), labels=["capex"])
+
+
+def existing_sites(b: Build) -> None:
+    """size[k] = 1 for the existing size of an existing site, 0 for its other sizes."""
+    d, m = b.data, b.model
+    y = m.var("size")
+    at_existing = d.site_existing[d.option_site]
+    m.set_bounds(y, np.flatnonzero(d.existing_option), lower=1.0, upper=1.0)
+    m.set_bounds(y, np.flatnonzero(at_existing & ~d.existing_option), lower=0.0, upper=0.0)
+
+
+def excluded_sites(b: Build) -> None:
+    """size[k] = 0 at red-line sites (their pairs were never generated)."""
+    d, m = b.data, b.model
+    k = np.flatnonzero(d.site_excluded[d.option_site])
+    m.set_bounds(m.var("size"), k, lower=0.0, upper=0.0)
+    m.set_bounds(m.var("open"), np.flatnonzero(d.site_excluded), lower=0.0, upper=0.0)
+

@@ -1,0 +1,93 @@
+"""Arrays a model builder needs, derived once from a :class:`Scenario` and its allowed pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from qzopt.geo.pairs import Pairs, allowed_pairs
+from qzopt.scenario.scenario import Policy, Scenario
+
+
+@dataclass(frozen=True)
+class FacilityData:
+    """Index sets and parameters of the generic siting model (notation of docs/model.md).
+
+    Demand points ``i`` (n), sites ``j`` (m), size options ``k`` (K, each of one site),
+    allowed pairs ``p`` (P).  Money is per year; amounts in the scenario's demand unit.
+    """
+
+    demand_ids: pd.Index
+    amount: np.ndarray  # d_i, units.demand
+    site_ids: pd.Index
+    option_labels: pd.MultiIndex  # (site, size)
+    option_site: np.ndarray  # s(k): site position of option k
+    capacity: np.ndarray  # Q_k, units.demand (inf = unlimited)
+    min_load: np.ndarray  # L_k, units.demand
+    fixed: np.ndarray  # F_k, money/yr (annualised capex + fixed opex)
+    unit: np.ndarray  # v_k, money/yr per demand unit (unit_cost x per_year)
+    capex: np.ndarray  # C_k, money
+    existing_option: np.ndarray  # bool per option: this size must be open
+    site_existing: np.ndarray  # bool per site
+    site_excluded: np.ndarray  # bool per site
+    pairs: Pairs
+    policy: Policy
+    per_year: float
+
+    @property
+    def n(self) -> int:
+        return len(self.demand_ids)
+
+    @property
+    def m(self) -> int:
+        return len(self.site_ids)
+
+    @property
+    def K(self) -> int:
+        return len(self.option_site)
+
+    @property
+    def P(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def uncapacitated(self) -> bool:
+        """True when no capacity or minimum load can bind: every option holds all the demand
+        that may reach its site.  Then serving each point from its cheapest open site is
+        optimal, so single sourcing needs no integer assignment variables."""
+        reach = self.reachable_demand()[self.option_site]
+        return bool(np.all(self.capacity >= reach - 1e-9) and np.all(self.min_load <= 0))
+
+    def reachable_demand(self) -> np.ndarray:
+        """Per site: total demand of the points that may use it (an upper bound on its load)."""
+        return np.bincount(self.pairs.j, weights=self.amount[self.pairs.i], minlength=self.m)
+
+
+def facility_data(sc: Scenario, pairs: Pairs | None = None) -> FacilityData:
+    """Collect the arrays of ``sc`` in model order; ``pairs`` defaults to the allowed pairs."""
+    pairs = allowed_pairs(sc) if pairs is None else pairs
+    site_pos = {s: k for k, s in enumerate(sc.sites.index)}
+    sizes = sc.sizes
+    option_site = sizes["site"].map(site_pos).to_numpy(np.int64)
+    existing = sc.sites["existing"].to_numpy()
+    existing_option = sizes["size"].to_numpy() == existing[option_site]
+    return FacilityData(
+        demand_ids=sc.demands.index,
+        amount=sc.demands["amount"].to_numpy(float),
+        site_ids=sc.sites.index,
+        option_labels=pd.MultiIndex.from_arrays([sizes["site"], sizes["size"]], names=["site", "size"]),
+        option_site=option_site,
+        capacity=sizes["capacity"].to_numpy(float),
+        min_load=sizes["min_load"].to_numpy(float) if sc.policy.min_load else np.zeros(len(sizes)),
+        fixed=sc.annual_fixed_cost(),
+        unit=sizes["unit_cost"].to_numpy(float) * sc.units.per_year,
+        capex=sizes["capex"].to_numpy(float),
+        existing_option=existing_option & (existing[option_site] != ""),
+        site_existing=existing != "",
+        site_excluded=sc.sites["excluded"].to_numpy(bool),
+        pairs=pairs,
+        policy=sc.policy,
+        per_year=sc.units.per_year,
+    )

@@ -1,0 +1,111 @@
+"""``report.md``: the result as Markdown a planner can paste into a document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from qzopt.result import Result
+
+
+def money(x: float | None) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{x:,.0f}"
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{100 * x:.1f} %"
+
+
+def num(x: float | None, digits: int = 4) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{x:,.{digits}g}"
+
+
+def md_table(frame: pd.DataFrame) -> str:
+    """A plain GitHub-flavoured Markdown table (no tabulate dependency)."""
+    if frame.empty:
+        return "_none_\n"
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join("" if (isinstance(v, float) and pd.isna(v)) else str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def solve_facts(res: "Result") -> list[tuple[str, str]]:
+    """The facts every report states: solver, status, objective, bound, gap, time."""
+    money_unit = f"{res.units.get('money', '')}/yr"
+    facts = [
+        ("Status", res.status + (f" ({res.termination})" if res.termination else "")),
+        ("Solver", res.solver),
+        (f"Total cost ({money_unit})", money(res.objective)),
+        (f"Best bound ({money_unit})", money(res.bound)),
+        ("Optimality gap", pct(res.gap)),
+        ("Solve time (s)", f"{res.seconds:.2f}"),
+        ("Model build time (s)", f"{res.build_seconds:.2f}"),
+    ]
+    if res.model_size:
+        ms = res.model_size
+        facts.append(("Model size", f"{ms.get('variables', 0):,} variables ({ms.get('integer_variables', 0):,} "
+                                    f"integer), {ms.get('constraints', 0):,} constraints"))
+    for fb in res.fallbacks:
+        facts.append(("Fallback", f"{fb['solver']}: {fb['reason']}"))
+    return facts
+
+
+def facilities_view(res: "Result") -> pd.DataFrame:
+    """Open sites with units in the column names, formatted for reading."""
+    f = res.open_sites
+    if f.empty:
+        return f
+    du = res.units.get("demand", "")
+    mu = res.units.get("money", "")
+    return pd.DataFrame({
+        "site": f["site"],
+        "jurisdiction": f["jurisdiction"],
+        "existing": f["existing"].map({True: "yes", False: "no"}),
+        "size": f["size"],
+        f"capacity ({du})": f["capacity"].map(num),
+        f"load ({du})": f["load"].map(num),
+        "utilisation": f["utilisation"].map(pct),
+        f"fixed ({mu}/yr)": f["fixed_cost_per_yr"].map(money),
+        f"variable ({mu}/yr)": f["variable_cost_per_yr"].map(money),
+        f"transport ({mu}/yr)": f["transport_cost_per_yr"].map(money),
+    })
+
+
+def assignments_view(res: "Result") -> pd.DataFrame:
+    a = res.assignments
+    if a.empty:
+        return a
+    du, dist = res.units.get("demand", ""), res.distance_unit
+    return pd.DataFrame({
+        "demand": a["demand"],
+        "site": a["site"],
+        f"amount ({du})": a["amount"].map(num),
+        "share": a["share"].map(pct),
+        f"distance ({dist})": a["distance"].map(lambda v: num(v, 4)),
+    })
+
+
+def render_markdown(res: "Result") -> str:
+    lines = [f"# {res.scenario}: siting result", ""]
+    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in solve_facts(res)] + [""]
+    if res.message:
+        lines += [f"> {res.message}", ""]
+    if res.explanation:
+        lines += ["## Why no plan exists", ""] + [f"- {e}" for e in res.explanation] + [""]
+    if res.ok:
+        breakdown = res.cost_breakdown()
+        mu = res.units.get("money", "")
+        lines += ["## Cost breakdown", "", "| part | " + f"{mu}/yr |", "|---|---:|"]
+        lines += [f"| {k} | {money(v)} |" for k, v in breakdown.items()] + [""]
+        lines += ["## Open sites", "", md_table(facilities_view(res))]
+        d = res.demands
+        unserved = d[d["unserved"] > 1e-9]
+        lines += ["## Demand", "",
+                  f"{len(d)} demand points, {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} in total; "
+                  f"{len(unserved)} not fully served.", ""]
+        lines += ["## Assignments", "", md_table(assignments_view(res))]
+    return "\n".join(lines)

@@ -1,0 +1,174 @@
+"""The outcome of a solve: status and the numbers that qualify it, plus tables.
+
+``result.json`` is a contract other tools rely on: the fields written by :meth:`Result.to_dict`
+are only ever added to, never renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Result:
+    """What :func:`qzopt.solve` returns.
+
+    ``objective`` and ``bound`` are money per year (``units['money']``); ``gap`` is relative;
+    ``seconds`` is the wall-clock time of the solve (all back ends tried), ``build_seconds`` the
+    time to build the model.  Tables are pandas DataFrames.
+    """
+
+    scenario: str
+    sector: str
+    status: str  # optimal | feasible | infeasible | error
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solver: str
+    seconds: float
+    build_seconds: float
+    fallbacks: list[dict[str, Any]]
+    facilities: pd.DataFrame
+    assignments: pd.DataFrame
+    demands: pd.DataFrame
+    units: dict[str, Any]
+    termination: str = ""
+    message: str = ""
+    explanation: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    model_size: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def distance_unit(self) -> str:
+        return str(self.units.get("distance", ""))
+
+    @property
+    def ok(self) -> bool:
+        """True when there is a solution to read (optimal or feasible)."""
+        return self.status in ("optimal", "feasible")
+
+    @property
+    def open_sites(self) -> pd.DataFrame:
+        """The facilities table restricted to open sites."""
+        if self.facilities.empty:
+            return self.facilities
+        return self.facilities[self.facilities["open"]]
+
+    def cost_breakdown(self) -> dict[str, float]:
+        """Money per year by kind: fixed (capital + fixed operating), variable, transport, unserved."""
+        f = self.facilities
+        if f.empty:
+            return {}
+        out = {
+            "fixed": float(f["fixed_cost_per_yr"].sum()),
+            "variable": float(f["variable_cost_per_yr"].sum()),
+            "transport": float(f["transport_cost_per_yr"].sum()),
+        }
+        if "unserved_cost_per_yr" in self.extra:
+            out["unserved"] = float(self.extra["unserved_cost_per_yr"])
+        return out
+
+    # ----------------------------------------------------------------- output
+    def to_dict(self) -> dict[str, Any]:
+        """The ``result.json`` document (plain JSON types)."""
+        doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": self.scenario,
+            "sector": self.sector,
+            "status": self.status,
+            "termination": self.termination,
+            "objective": _num(self.objective),
+            "bound": _num(self.bound),
+            "gap": _num(self.gap),
+            "solver": self.solver,
+            "seconds": round(self.seconds, 4),
+            "build_seconds": round(self.build_seconds, 4),
+            "fallbacks": self.fallbacks,
+            "message": self.message,
+            "explanation": self.explanation,
+            "options": self.options,
+            "model_size": self.model_size,
+            "distance_unit": self.distance_unit,
+            "demand_unit": self.units.get("demand"),
+            "money_unit": self.units.get("money"),
+            "objective_unit": f"{self.units.get('money')}/yr",
+            "cost_breakdown": self.cost_breakdown(),
+            "demands": _records(self.demands),
+            "facilities": _records(self.facilities),
+            "assignments": _records(self.assignments),
+        }
+        for key, value in self.extra.items():
+            doc.setdefault(key, _plain(value))
+        return doc
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+    def write(self, outdir: str | Path) -> Path:
+        """Write ``result.json``, ``facilities.csv``, ``assignments.csv``, ``demands.csv`` and
+        ``report.md`` into ``outdir`` (created if needed); returns the directory."""
+        from qzopt.report.markdown import render_markdown
+
+        out = Path(outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "result.json").write_text(self.to_json(), encoding="utf-8")
+        self.facilities.to_csv(out / "facilities.csv", index=False)
+        self.assignments.to_csv(out / "assignments.csv", index=False)
+        self.demands.to_csv(out / "demands.csv", index=False)
+        (out / "report.md").write_text(render_markdown(self), encoding="utf-8")
+        return out
+
+    @classmethod
+    def read(cls, path: str | Path) -> "Result":
+        """Load a result written by :meth:`write` (a directory or its result.json)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / "result.json"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        known = {"scenario", "sector", "status", "objective", "bound", "gap", "solver", "seconds", "build_seconds",
+                 "fallbacks", "termination", "message", "explanation", "options", "model_size"}
+        tables = {k: pd.DataFrame(doc.get(k, [])) for k in ("facilities", "assignments", "demands")}
+        units = {"distance": doc.get("distance_unit"), "demand": doc.get("demand_unit"), "money": doc.get("money_unit")}
+        skip = known | set(tables) | {"schema_version", "distance_unit", "demand_unit", "money_unit",
+                                      "objective_unit", "cost_breakdown"}
+        extra = {k: v for k, v in doc.items() if k not in skip}
+        return cls(**{k: doc.get(k) for k in known if k in doc}, units=units, extra=extra, **tables)
+
+
+def _num(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame):
+        return _records(value)
+    if isinstance(value, pd.Series):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return _num(float(value))
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]

@@ -1,0 +1,109 @@
+"""Pre-solve proofs of infeasibility, with numbers a planner can act on.
+
+Each check is cheap (no MILP) and returns findings of the form "requirement X cannot be met
+because Y"; an empty list proves nothing.  :func:`explain_infeasibility` adds an elastic
+re-solve for cases the cheap checks cannot see.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qzopt.geo.pairs import allowed_mask
+from qzopt.scenario.scenario import Scenario
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.6g}"
+
+
+def unreachable_demands(sc: Scenario, mask: np.ndarray | None = None) -> list[str]:
+    """Demand points with no allowed site (distance limit, red lines, border policy)."""
+    if sc.policy.partial_service:
+        return []
+    mask = allowed_mask(sc) if mask is None else mask
+    out = []
+    dist = np.where(np.isfinite(sc.distance), sc.distance, np.inf)
+    open_ok = ~sc.sites["excluded"].to_numpy(bool)
+    unit = sc.units.distance
+    for i in np.flatnonzero(~mask.any(axis=1)):
+        did = sc.demands.index[i]
+        if sc.demands["amount"].iat[i] == 0:
+            continue
+        near = np.where(open_ok, dist[i], np.inf)
+        reasons = []
+        if np.isfinite(near).any():
+            j = int(np.argmin(near))
+            reasons.append(f"the nearest usable site is {sc.sites.index[j]!r} at {_fmt(near[j])} {unit}")
+            if sc.policy.max_distance is not None and near[j] > sc.policy.max_distance:
+                reasons.append(f"beyond the {_fmt(sc.policy.max_distance)} {unit} limit")
+        else:
+            reasons.append("no usable site is connected to it")
+        if sc.policy.cross_border != "any":
+            reasons.append(f"cross_border is {sc.policy.cross_border!r}")
+        out.append(f"demand point {did!r} ({_fmt(sc.demands['amount'].iat[i])} {sc.units.demand}) cannot reach any "
+                   f"site: " + ", ".join(reasons) + ".")
+    return out
+
+
+def capacity_shortfall(sc: Scenario) -> list[str]:
+    """Total capacity, single-sourcing and facility-count limits against total demand."""
+    out = []
+    sizes = sc.sizes
+    usable = ~sc.sites["excluded"].to_numpy(bool)
+    site_pos = {s: k for k, s in enumerate(sc.sites.index)}
+    best = np.zeros(len(sc.sites))
+    for site, cap in sizes.groupby("site")["capacity"].max().items():
+        best[site_pos[site]] = cap
+    best = np.where(usable, best, 0.0)
+    demand = sc.demands["amount"].to_numpy(float)
+    need = sc.policy.serve_share * demand.sum() if sc.policy.partial_service else demand.sum()
+    u = sc.units.demand
+    if np.isfinite(best).all() and best.sum() < need - 1e-9:
+        out.append(f"the largest possible total capacity, {_fmt(best.sum())} {u} (every usable site at its largest "
+                   f"size), is smaller than the demand that must be served, {_fmt(need)} {u}.")
+    p = sc.policy.facilities_exactly if sc.policy.facilities_exactly is not None else sc.policy.facilities_at_most
+    if p is not None:
+        top = np.sort(best)[::-1][:p].sum()
+        if np.isfinite(top) and top < need - 1e-9:
+            out.append(f"with at most {p} sites the largest possible capacity is {_fmt(top)} {u}, smaller than "
+                       f"the demand that must be served, {_fmt(need)} {u}.")
+        n_existing = int((sc.sites["existing"] != "").sum())
+        if n_existing > p:
+            out.append(f"{n_existing} sites are existing (must stay open) but at most {p} may be open.")
+    if sc.policy.facilities_at_least is not None and sc.policy.facilities_at_least > int(usable.sum()):
+        out.append(f"at least {sc.policy.facilities_at_least} sites must open but only {int(usable.sum())} "
+                   "are not excluded.")
+    if sc.policy.single_sourcing and not sc.policy.partial_service:
+        mask = allowed_mask(sc)
+        reach_best = np.where(mask, best[None, :], 0.0).max(axis=1) if mask.size else np.zeros(len(demand))
+        for i in np.flatnonzero((demand > reach_best + 1e-9) & mask.any(axis=1)):
+            out.append(f"demand point {sc.demands.index[i]!r} needs {_fmt(demand[i])} {u} from one site (single "
+                       f"sourcing) but the largest site it may use holds {_fmt(reach_best[i])} {u}.")
+    return out
+
+
+def existing_conflicts(sc: Scenario) -> list[str]:
+    """Existing plants whose minimum load exceeds all the demand that may reach them."""
+    if not sc.policy.min_load:
+        return []
+    out = []
+    mask = allowed_mask(sc)
+    demand = sc.demands["amount"].to_numpy(float)
+    for k, row in sc.sizes.iterrows():
+        site = row["site"]
+        if sc.sites.at[site, "existing"] == row["size"] and row["min_load"] > 0:
+            j = sc.sites.index.get_loc(site)
+            reach = demand[mask[:, j]].sum()
+            if reach < row["min_load"] - 1e-9:
+                out.append(f"existing site {site!r} must run at least {_fmt(row['min_load'])} {sc.units.demand} "
+                           f"but only {_fmt(reach)} {sc.units.demand} of demand may reach it.")
+    budget = sc.policy.budget
+    if budget is not None and budget < 0:
+        out.append("the budget is negative.")
+    return out
+
+
+def presolve_findings(sc: Scenario) -> list[str]:
+    """Every cheap proof that the scenario is infeasible (empty list: none found)."""
+    return unreachable_demands(sc) + capacity_shortfall(sc) + existing_conflicts(sc)

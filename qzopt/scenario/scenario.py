@@ -1,0 +1,277 @@
+"""The resolved scenario: validated tables and matrices, ready for a model builder.
+
+A :class:`Scenario` is what every input path funnels into (YAML via
+:func:`qzopt.scenario.load.load_scenario`, OR-Library readers, or pandas DataFrames via
+:meth:`Scenario.from_frames`).  It is never mutated by solving; use :meth:`replace` to make
+variants.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from qzopt.errors import Problem, ScenarioError
+from qzopt.units import per_year_from_unit
+
+
+@dataclass(frozen=True)
+class Units:
+    """Units of the scenario's numbers (all costs are in ``money``; results in money per year)."""
+
+    demand: str = "t/d"
+    distance: str = "km"
+    money: str = "yuan"
+    per_year: float = 365.0  # demand periods per year
+
+    @classmethod
+    def for_demand(cls, demand: str, distance: str = "km", money: str = "yuan",
+                   per_year: float | None = None) -> "Units":
+        return cls(demand, distance, money, per_year if per_year is not None else per_year_from_unit(demand))
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which constraint blocks are active and their parameters."""
+
+    serve_share: float = 1.0  # share of total demand that must be served
+    unserved_penalty: float | None = None  # money per demand unit not served
+    single_sourcing: bool = False
+    max_distance: float | None = None  # units.distance
+    facilities_exactly: int | None = None
+    facilities_at_most: int | None = None
+    facilities_at_least: int | None = None
+    budget: float | None = None  # capex of new plants, money
+    cross_border: Literal["any", "adjacent", "own"] = "any"
+    min_load: bool = True
+    strong_linking: bool = True
+
+    @property
+    def partial_service(self) -> bool:
+        return self.unserved_penalty is not None
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    name: str = "auto"
+    time_limit: float | None = 60.0  # seconds per back end
+    gap: float = 0.0  # relative
+    fallback: tuple[str, ...] | None = None
+    threads: int | None = None
+
+
+def capital_recovery_factor(rate: float, years: float) -> float:
+    """Annual payment per unit of capex: r(1+r)^n / ((1+r)^n - 1); 1/n when r = 0."""
+    if rate == 0:
+        return 1.0 / years
+    g = (1.0 + rate) ** years
+    return rate * g / (g - 1.0)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete siting problem.
+
+    Tables (pandas, indexed by id):
+
+    - ``jurisdictions``: name, group, lat, lon
+    - ``demands``: jurisdiction, amount (``units.demand``), lat, lon
+    - ``sites``: jurisdiction, lat, lon, existing (size name or ""), excluded (bool)
+    - ``sizes``: one row per (site, size): capacity (units.demand, inf = unlimited), capex
+      (money), fixed_cost (money/yr), unit_cost (money per demand unit), min_load (units.demand)
+
+    Matrices (demand x site, rows in ``demands`` order, columns in ``sites`` order):
+
+    - ``distance`` in ``units.distance`` (inf = no connection)
+    - ``cost`` (optional): money per year for serving the *whole* demand of a point from a
+      site; when absent, ``transport`` (money per demand unit per distance unit) is used.
+    """
+
+    name: str
+    jurisdictions: pd.DataFrame
+    demands: pd.DataFrame
+    sites: pd.DataFrame
+    sizes: pd.DataFrame
+    distance: np.ndarray
+    units: Units = Units()
+    cost: np.ndarray | None = None
+    transport: float = 0.0
+    discount_rate: float = 0.0
+    lifetime_years: float = 1.0
+    policy: Policy = Policy()
+    solver: SolverSettings = SolverSettings()
+    adjacency: frozenset[frozenset[str]] = frozenset()
+    sector: str = "facility"
+    description: str = ""
+    source: Path | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- derived
+    @property
+    def crf(self) -> float:
+        return capital_recovery_factor(self.discount_rate, self.lifetime_years)
+
+    def annual_fixed_cost(self) -> np.ndarray:
+        """Per size option: annualised capex + fixed operating cost, money per year."""
+        return self.sizes["capex"].to_numpy(float) * self.crf + self.sizes["fixed_cost"].to_numpy(float)
+
+    def annual_assignment_cost(self) -> np.ndarray:
+        """Demand x site: money per year to serve a point's whole demand from a site."""
+        if self.cost is not None:
+            return self.cost
+        amount = self.demands["amount"].to_numpy(float)[:, None]
+        return amount * self.units.per_year * self.transport * self.distance
+
+    def replace(self, **changes: Any) -> "Scenario":
+        """A copy with some fields changed (``policy=…``, ``solver=…``); validated again."""
+        if "policy" in changes and isinstance(changes["policy"], dict):
+            changes["policy"] = dataclasses.replace(self.policy, **changes["policy"])
+        if "solver" in changes and isinstance(changes["solver"], dict):
+            changes["solver"] = dataclasses.replace(self.solver, **changes["solver"])
+        new = dataclasses.replace(self, **changes)
+        new.validate()
+        return new
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_frames(
+        cls,
+        demands: pd.DataFrame,
+        sites: pd.DataFrame,
+        sizes: pd.DataFrame,
+        distance: np.ndarray | pd.DataFrame,
+        jurisdictions: pd.DataFrame | None = None,
+        name: str = "scenario",
+        **kwargs: Any,
+    ) -> "Scenario":
+        """Build a scenario from pandas tables (notebook path; same checks as YAML).
+
+        ``demands`` needs ``id`` (index or column), ``jurisdiction`` and ``amount``; ``sites``
+        needs ``id`` and ``jurisdiction``; ``sizes`` needs ``site``, ``size`` and ``capacity``
+        (other cost columns default to 0).  ``distance`` is a demand x site array, or a
+        DataFrame indexed by demand ids with site ids as columns (reordered to match).
+        """
+        demands = _indexed(demands, "demands")
+        sites = _indexed(sites, "sites")
+        if isinstance(distance, pd.DataFrame):
+            missing = [d for d in demands.index if d not in distance.index]
+            missing += [s for s in sites.index if s not in distance.columns]
+            if missing:
+                raise ScenarioError(Problem(f"distance table lacks ids {missing[:5]}", field="distance"))
+            distance = distance.loc[demands.index, sites.index].to_numpy(float)
+        if jurisdictions is None:
+            ids = pd.Index(pd.unique(pd.concat([demands["jurisdiction"], sites["jurisdiction"]])), name="id")
+            jurisdictions = pd.DataFrame({"name": ids, "group": ids, "lat": np.nan, "lon": np.nan}, index=ids)
+        jurisdictions = _indexed(jurisdictions, "jurisdictions")
+        for col, default in (("name", None), ("group", None), ("lat", np.nan), ("lon", np.nan)):
+            if col not in jurisdictions:
+                jurisdictions[col] = jurisdictions.index if default is None else default
+        for frame in (demands, sites):
+            for col in ("lat", "lon"):
+                if col not in frame:
+                    frame[col] = np.nan
+        if "existing" not in sites:
+            sites["existing"] = ""
+        if "excluded" not in sites:
+            sites["excluded"] = False
+        sites["existing"] = sites["existing"].fillna("").astype(str)
+        sites["excluded"] = sites["excluded"].fillna(False).astype(bool)
+        sizes = sizes.reset_index(drop=True).copy()
+        for col, default in (("capex", 0.0), ("fixed_cost", 0.0), ("unit_cost", 0.0), ("min_load", 0.0)):
+            if col not in sizes:
+                sizes[col] = default
+        sizes["capacity"] = sizes["capacity"].astype(float).fillna(np.inf)
+        sc = cls(
+            name=name,
+            jurisdictions=jurisdictions,
+            demands=demands,
+            sites=sites,
+            sizes=sizes,
+            distance=np.asarray(distance, dtype=float),
+            **kwargs,
+        )
+        sc.validate()
+        return sc
+
+    def validate(self) -> None:
+        """Check ids, shapes and signs; raises :class:`ScenarioError` listing every problem."""
+        problems: list[Problem] = []
+        file = str(self.source) if self.source else None
+
+        def bad(msg: str, fld: str, hint: str | None = None) -> None:
+            problems.append(Problem(msg, file=file, field=fld, hint=hint))
+
+        for tname, frame in (("jurisdictions", self.jurisdictions), ("demands", self.demands), ("sites", self.sites)):
+            dup = frame.index[frame.index.duplicated()].unique().tolist()
+            if dup:
+                bad(f"duplicate ids {dup[:5]}", f"{tname}.id", "Every id must be unique.")
+        known = set(self.jurisdictions.index)
+        for tname, frame in (("demands", self.demands), ("sites", self.sites)):
+            unknown = sorted(set(frame["jurisdiction"]) - known)
+            if unknown:
+                bad(f"jurisdiction ids {unknown[:5]} are not in `jurisdictions`", f"{tname}.jurisdiction",
+                    "Add them to `jurisdictions` or correct the spelling.")
+        amount = self.demands["amount"].to_numpy(float)
+        if np.any(~np.isfinite(amount)) or np.any(amount < 0):
+            rows = self.demands.index[~(amount >= 0)].tolist()
+            bad(f"demand amounts must be finite and >= 0 (rows {rows[:5]})", "demands.amount")
+        sz = self.sizes
+        unknown_sites = sorted(set(sz["site"]) - set(self.sites.index))
+        if unknown_sites:
+            bad(f"size options for unknown sites {unknown_sites[:5]}", "sizes.site")
+        no_size = [s for s in self.sites.index if s not in set(sz["site"])]
+        if no_size:
+            bad(f"sites {no_size[:5]} have no size option", "sites.sizes", "Give each site at least one size.")
+        if sz.duplicated(["site", "size"]).any():
+            dups = sz.loc[sz.duplicated(["site", "size"]), ["site", "size"]].values.tolist()
+            bad(f"duplicate size names per site {dups[:5]}", "sizes.size")
+        for col in ("capacity", "capex", "fixed_cost", "unit_cost", "min_load"):
+            v = sz[col].to_numpy(float)
+            if np.any(np.isnan(v)) or np.any(v < 0):
+                bad(f"size option {col} must be >= 0 (sites {sz.loc[~(v >= 0), 'site'].tolist()[:5]})", f"sizes.{col}")
+        if np.any(sz["min_load"].to_numpy(float) > sz["capacity"].to_numpy(float)):
+            bad("a size option's min_load exceeds its capacity", "sizes.min_load")
+        for site, ex in self.sites["existing"].items():
+            if ex and ex not in set(sz.loc[sz["site"] == site, "size"]):
+                bad(f"site {site!r} is existing at size {ex!r}, which is not one of its sizes", "sites.existing")
+            if ex and bool(self.sites.at[site, "excluded"]):
+                bad(f"site {site!r} is both existing and excluded", "sites.excluded")
+        n, m = len(self.demands), len(self.sites)
+        if self.distance.shape != (n, m):
+            bad(f"distance matrix is {self.distance.shape}, expected {(n, m)} (demands x sites)", "distances")
+        elif np.any(np.isnan(self.distance)) or np.any(self.distance < 0):
+            bad("distances must be >= 0 (use inf for 'no connection')", "distances")
+        if self.cost is not None:
+            if self.cost.shape != (n, m):
+                bad(f"cost matrix is {self.cost.shape}, expected {(n, m)}", "costs.matrix")
+            elif np.any(np.isnan(self.cost)) or np.any(self.cost < 0):
+                bad("pair costs must be >= 0 (use inf for 'not allowed')", "costs.matrix")
+        p = self.policy
+        if p.cross_border == "adjacent" and not self.adjacency:
+            bad("cross_border: adjacent needs adjacency (a road graph or `constraints.adjacency`)",
+                "constraints.cross_border")
+        adj_unknown = sorted({j for pair in self.adjacency for j in pair} - known)
+        if adj_unknown:
+            bad(f"adjacency names unknown jurisdictions {adj_unknown[:5]}", "constraints.adjacency")
+        if problems:
+            raise ScenarioError(problems)
+
+
+def _indexed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    frame = frame.copy()
+    if "id" in frame.columns:
+        frame = frame.set_index("id")
+    frame.index = frame.index.astype(str)
+    frame.index.name = "id"
+    if what in ("demands", "sites") and "jurisdiction" not in frame:
+        raise ScenarioError(Problem(f"{what} table needs a `jurisdiction` column", field=f"{what}.jurisdiction"))
+    if what == "demands" and "amount" not in frame:
+        raise ScenarioError(Problem("demands table needs an `amount` column", field="demands.amount"))
+    if what in ("demands", "sites"):
+        frame["jurisdiction"] = frame["jurisdiction"].astype(str)
+    return frame

@@ -1,0 +1,176 @@
+"""The scenario file format, as pydantic models.
+
+Every field has a unit in its description; unknown fields are errors (a misspelt key must
+never be silently ignored).  Large tables (jurisdictions, demands, sites) may be given inline
+as lists or as ``{csv: path}`` with the path relative to the YAML file.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class CsvRef(Strict):
+    """A table stored in a CSV file next to the scenario.
+
+    ``rename`` maps CSV column names to field names (``{name_zh: name, prefecture: group}``);
+    ``ignore`` lists CSV columns to skip on purpose (e.g. ``source_note``).  Any other column
+    that is not a field is an error, so a misspelt column never goes unnoticed.
+    """
+
+    csv: str = Field(description="path of the CSV file, relative to the scenario file")
+    rename: dict[str, str] = Field(default_factory=dict, description="CSV column -> field name")
+    ignore: list[str] = Field(default_factory=list, description="CSV columns to skip")
+
+
+class Units(Strict):
+    demand: str = Field("t/d", description="unit of demand amounts and capacities, e.g. t/d or m3/d")
+    distance: Literal["km", "min"] = Field("km", description="unit of distances: km or min (travel time)")
+    money: str = Field("yuan", description="currency of every cost")
+    per_year: float | None = Field(
+        None, gt=0, description="demand periods per year (365 for t/d, 1 for t/yr); inferred from `demand`"
+    )
+
+
+class Jurisdiction(Strict):
+    id: str = Field(min_length=1)
+    name: str | None = None
+    group: str | None = Field(None, description="grouping such as prefecture; used by cost sharing")
+    lat: float | None = Field(None, ge=-90, le=90, description="latitude, WGS84 degrees")
+    lon: float | None = Field(None, ge=-180, le=180, description="longitude, WGS84 degrees")
+    node: str | None = Field(None, description="road-graph node; defaults to the id")
+
+
+class Demand(Strict):
+    id: str = Field(min_length=1)
+    jurisdiction: str
+    amount: float = Field(ge=0, description="demand in units.demand (e.g. t/d)")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    node: str | None = Field(None, description="road-graph node; defaults to the jurisdiction's node")
+    name: str | None = None
+
+
+class SizeOption(Strict):
+    """One size a plant can be built at (options of one site are alternatives)."""
+
+    name: str = Field(min_length=1)
+    capacity: float | None = Field(None, gt=0, description="units.demand; omit for unlimited")
+    capex: float = Field(0.0, ge=0, description="investment, money (annualised with costs.discount_rate)")
+    fixed_cost: float = Field(0.0, ge=0, description="fixed operating cost, money per year")
+    unit_cost: float = Field(0.0, ge=0, description="variable operating cost, money per demand unit")
+    min_load: float = Field(0.0, ge=0, description="minimum load when open, units.demand")
+
+    @model_validator(mode="after")
+    def _min_below_capacity(self) -> "SizeOption":
+        if self.capacity is not None and self.min_load > self.capacity:
+            raise ValueError(f"min_load {self.min_load} exceeds capacity {self.capacity}")
+        return self
+
+
+class Site(Strict):
+    id: str = Field(min_length=1)
+    jurisdiction: str
+    sizes: Union[str, list[SizeOption]] = Field(
+        description="name of an entry of `sizes` or a list of size options"
+    )
+    existing: Union[bool, str] = Field(
+        False, description="true (single size) or the size name: the site must stay open at that size"
+    )
+    excluded: bool = Field(False, description="red-line area: never open")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    node: str | None = None
+    name: str | None = None
+
+
+class Distances(Strict):
+    method: Literal["great_circle", "road_graph", "matrix"] = "great_circle"
+    circuity: float = Field(1.3, ge=1.0, description="road km per great-circle km (great_circle only)")
+    edges: str | None = Field(None, description="road_graph: CSV with columns from,to and km (or min)")
+    matrix: str | None = Field(None, description="matrix: CSV, first column demand id, one column per site id")
+    within_node: float = Field(0.0, ge=0, description="distance when demand and site share a node, units.distance")
+
+
+class Costs(Strict):
+    transport: float = Field(0.0, ge=0, description="money per demand unit per distance unit")
+    matrix: str | None = Field(None, description="CSV of cost per demand-site pair (overrides transport)")
+    matrix_per: Literal["unit", "demand"] = Field(
+        "unit", description="matrix entries are per demand unit (x amount x per_year) or for the whole demand per year"
+    )
+    discount_rate: float = Field(0.0, ge=0, lt=1, description="for annualising capex; 0 = straight line")
+    lifetime_years: float = Field(1.0, gt=0, description="economic life of a plant, years")
+
+
+class DemandRule(Strict):
+    serve: float = Field(1.0, ge=0, le=1, description="share of total demand that must be served")
+    penalty: float | None = Field(None, ge=0, description="money per demand unit left unserved")
+
+    @model_validator(mode="after")
+    def _penalty_if_partial(self) -> "DemandRule":
+        if self.serve < 1 and self.penalty is None:
+            raise ValueError("serve < 1 needs a `penalty` per unserved unit (0 is allowed)")
+        return self
+
+
+class FacilityCount(Strict):
+    exactly: int | None = Field(None, ge=0)
+    at_most: int | None = Field(None, ge=0)
+    at_least: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FacilityCount":
+        if self.exactly is not None and (self.at_most is not None or self.at_least is not None):
+            raise ValueError("give either `exactly` or `at_most`/`at_least`, not both")
+        if self.at_most is not None and self.at_least is not None and self.at_least > self.at_most:
+            raise ValueError(f"at_least {self.at_least} > at_most {self.at_most}")
+        return self
+
+
+class Constraints(Strict):
+    demand: DemandRule = DemandRule()
+    single_sourcing: bool = Field(False, description="each demand point served by exactly one site")
+    max_distance: float | str | None = Field(None, description="e.g. 80 or '80 km'; pairs beyond are dropped")
+    facilities: FacilityCount | None = None
+    budget: float | None = Field(None, ge=0, description="total capex of new (non-existing) plants, money")
+    cross_border: Literal["any", "adjacent", "own"] = "any"
+    adjacency: list[tuple[str, str]] | None = Field(
+        None, description="pairs of adjacent jurisdictions; defaults to the road graph's edges"
+    )
+    min_load: bool = Field(True, description="enforce the size options' minimum loads")
+
+
+class Formulation(Strict):
+    strong_linking: bool = Field(True, description="add x_ij <= open_j (tighter LP bound, more rows)")
+
+
+class SolverBlock(Strict):
+    name: Literal["auto", "highs", "cbc", "ortools", "ortools-sat"] | str = "auto"
+    time_limit: float | None = Field(60.0, gt=0, description="seconds per back end")
+    gap: float = Field(0.0, ge=0, lt=1, description="relative optimality gap; 0 = prove optimal")
+    fallback: list[str] | None = Field(None, description="back ends tried in order if the first fails")
+    threads: int | None = Field(None, ge=1)
+
+
+class ScenarioSpec(Strict):
+    """Top level of a scenario YAML file."""
+
+    name: str
+    description: str | None = None
+    sector: Literal["facility"] = Field("facility", description="model family; sector models add their own")
+    units: Units = Units()
+    jurisdictions: Union[list[Jurisdiction], CsvRef]
+    demands: Union[list[Demand], CsvRef]
+    sizes: dict[str, list[SizeOption]] = Field(default_factory=dict, description="named sets of size options")
+    sites: Union[list[Site], CsvRef]
+    distances: Distances = Distances()
+    costs: Costs = Costs()
+    constraints: Constraints = Constraints()
+    formulation: Formulation = Formulation()
+    solver: SolverBlock = SolverBlock()

@@ -1,0 +1,102 @@
+"""The interface every solver back end implements.
+
+A back end receives a :class:`~qzopt.models.core.MatrixForm` and :class:`SolveOptions` and
+returns a :class:`RawSolution`.  Back ends never see scenarios or pandas objects.
+
+Status vocabulary (the ``status`` of ``result.json``):
+
+- ``optimal``: a solution proven optimal within the requested relative gap;
+- ``feasible``: a solution is known but not proven within the requested gap (time limit);
+- ``infeasible``: the solver proved that no solution exists;
+- ``unbounded``: the objective can decrease without limit (a modelling error);
+- ``no_solution``: the solver stopped (time limit) without finding any solution;
+- ``error``: the solver failed, crashed or is unavailable.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+from qzopt.models.matrix import MatrixForm
+
+Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"]
+
+#: Relative gap used when the user asks for "proven optimal" (gap 0).  Solvers cannot work
+#: with exactly zero in floating point; 1e-9 relative is far below any cost precision.
+EXACT_GAP = 1e-9
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """What the user asks of a solver run.
+
+    ``time_limit`` in seconds of wall-clock time per back end (``None`` = no limit);
+    ``gap`` is the relative optimality gap at which the search may stop (0 = prove optimal);
+    ``threads`` = ``None`` lets the solver decide; ``verbose`` streams the solver log.
+    """
+
+    time_limit: float | None = None
+    gap: float = 0.0
+    threads: int | None = None
+    verbose: bool = False
+    seed: int = 0
+
+    @property
+    def effective_gap(self) -> float:
+        return max(self.gap, EXACT_GAP)
+
+
+@dataclass
+class RawSolution:
+    """What a back end returns: status, the column vector and the numbers that qualify it."""
+
+    solver: str
+    status: Status
+    x: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+    seconds: float = 0.0
+    termination: str = ""
+    message: str = ""
+    log: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        return self.x is not None and self.status in ("optimal", "feasible")
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap |objective - bound| / max(|objective|, 1e-10) (0 when proven)."""
+        return relative_gap(self.objective, self.bound)
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative optimality gap as HiGHS and CBC define it; ``None`` if either is unknown."""
+    if objective is None or bound is None or not math.isfinite(objective) or not math.isfinite(bound):
+        return None
+    diff = abs(objective - bound)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    return diff / max(abs(objective), 1e-10)
+
+
+class Backend(Protocol):
+    """A solver back end: a name, an availability probe, and ``solve``."""
+
+    name: str
+    description: str
+
+    def available(self) -> str | None:
+        """``None`` if usable here, else a one-line reason (e.g. the missing package)."""
+
+    def solve(self, model: MatrixForm, options: SolveOptions) -> RawSolution:
+        """Solve the model; must not raise for solver-side failures (return status error)."""
+
+
+class SolverUnavailable(RuntimeError):
+    """Raised when a requested back end cannot be used on this machine."""

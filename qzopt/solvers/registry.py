@@ -1,0 +1,181 @@
+"""Back-end registry, isolation in a worker process, and the fallback chain.
+
+Names: ``highs`` (highspy), ``cbc`` (CBC binary bundled with PuLP), ``ortools`` (SCIP through
+OR-Tools' model_builder), ``ortools-sat`` (CP-SAT, pure-integer models only) and
+``pulp:<SOLVER>`` for any solver PuLP can drive (``pulp:GUROBI_CMD``, ``pulp:CPLEX_CMD`` …).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from qzopt.models.matrix import MatrixForm
+from qzopt.solvers.base import Backend, RawSolution, SolveOptions
+
+#: name -> "module:Class"; modules are imported only when the back end is used.
+BACKENDS: dict[str, str] = {
+    "highs": "qzopt.solvers.highs:HighsBackend",
+    "cbc": "qzopt.solvers.cbc:CbcBackend",
+    "ortools": "qzopt.solvers.ortools:OrtoolsBackend",
+    "ortools-sat": "qzopt.solvers.ortools:OrtoolsSatBackend",
+}
+
+#: Default order: the fastest open solver first, CBC (always installed with PuLP) next,
+#: OR-Tools' SCIP as the fallback of last resort.
+DEFAULT_ORDER: tuple[str, ...] = ("highs", "cbc", "ortools")
+
+#: Seconds a worker may run past its time limit (start-up, model transfer, final output)
+#: before it is killed.
+GRACE_SECONDS = 20.0
+
+
+def get_backend(name: str) -> Backend:
+    """The back end called ``name`` (raises KeyError with the known names)."""
+    if name.startswith("pulp:"):
+        from qzopt.solvers.pulp_generic import PulpBackend
+
+        return PulpBackend(name.split(":", 1)[1])
+    if name not in BACKENDS:
+        raise KeyError(f"unknown solver {name!r}; known: {', '.join(list(BACKENDS) + ['pulp:<SOLVER>'])}")
+    module, cls = BACKENDS[name].split(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+@lru_cache(maxsize=None)
+def unavailable_reason(name: str) -> str | None:
+    """``None`` if the back end can be used here, else why not (cached per process)."""
+    try:
+        return get_backend(name).available()
+    except KeyError as exc:
+        return str(exc.args[0])
+    except Exception as exc:  # import of a back-end module failed
+        return f"{exc.__class__.__name__}: {exc}"
+
+
+def available_backends() -> dict[str, str | None]:
+    """Every registered back end and why it is unavailable (``None`` = usable)."""
+    return {name: unavailable_reason(name) for name in BACKENDS}
+
+
+def solver_order(primary: str = "auto", fallback: tuple[str, ...] | list[str] | None = None) -> list[str]:
+    """The back ends to try, in order: ``primary`` then ``fallback`` (default: the others of
+    :data:`DEFAULT_ORDER`), without repeats."""
+    first = [] if primary == "auto" else [primary]
+    rest = list(DEFAULT_ORDER) if fallback is None else list(fallback)
+    return list(dict.fromkeys(first + rest))
+
+
+def run_isolated(name: str, model: MatrixForm, options: SolveOptions,
+                 worker_cmd: list[str] | None = None) -> RawSolution:
+    """Solve in a child process; a crash or hang there becomes a status, not our death.
+
+    The child is killed ``GRACE_SECONDS`` (or 10 % of the limit, if more) after the time limit.
+    """
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="qzopt-") as tmp:
+        src, dst = Path(tmp) / "in.pkl", Path(tmp) / "out.pkl"
+        with open(src, "wb") as fh:
+            pickle.dump((name, model, options), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        cmd = (worker_cmd or [sys.executable, "-m", "qzopt.solvers.worker"]) + [str(src), str(dst)]
+        timeout = None
+        if options.time_limit is not None:
+            timeout = options.time_limit + max(GRACE_SECONDS, 0.1 * options.time_limit)
+        out = None if options.verbose else subprocess.DEVNULL
+        proc = subprocess.Popen(cmd, stdout=out, stderr=None if options.verbose else subprocess.PIPE,
+                                start_new_session=True)
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            return RawSolution(solver=name, status="no_solution", termination="killed",
+                               seconds=time.perf_counter() - t0,
+                               message=f"{name} ran {timeout:.0f} s, past its {options.time_limit:g} s time "
+                                       "limit, and was stopped by qzopt")
+        seconds = time.perf_counter() - t0
+        if proc.returncode != 0 or not dst.exists():
+            rc = proc.returncode
+            how = f"signal {signal.Signals(-rc).name}" if rc < 0 and -rc in signal.Signals._value2member_map_ \
+                else f"exit code {rc}"
+            tail = (err or b"").decode(errors="replace").strip().splitlines()[-3:]
+            return RawSolution(solver=name, status="error", termination="crashed", seconds=seconds,
+                               message=f"{name} crashed ({how})" + (f": {' | '.join(tail)}" if tail else ""))
+        with open(dst, "rb") as fh:
+            raw: RawSolution = pickle.load(fh)
+        return raw
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait()
+
+
+@dataclass
+class Attempt:
+    """One back end tried by the fallback chain, and why it did not answer (if it did not)."""
+
+    solver: str
+    reason: str
+    status: str
+    seconds: float
+
+
+def solve_with_fallback(
+    model: MatrixForm,
+    options: SolveOptions,
+    order: list[str],
+    isolate: bool = True,
+    on_event: Callable[[str], None] | None = None,
+) -> tuple[RawSolution, list[Attempt]]:
+    """Try back ends in ``order`` until one returns an answer.
+
+    An answer is a solution (optimal or feasible) or a proof (infeasible, unbounded).  A back end
+    that is missing, raises, crashes, or stops at its time limit with no solution is recorded
+    in the attempts list with the reason, and the next one is tried.
+    """
+    attempts: list[Attempt] = []
+    last: RawSolution | None = None
+    for name in order:
+        reason = unavailable_reason(name)
+        if reason is not None:
+            attempts.append(Attempt(name, f"unavailable: {reason}", "error", 0.0))
+            if on_event:
+                on_event(f"{name}: unavailable ({reason})")
+            continue
+        if on_event:
+            on_event(f"solving with {name}")
+        if isolate:
+            raw = run_isolated(name, model, options)
+        else:
+            try:
+                raw = get_backend(name).solve(model, options)
+            except Exception as exc:
+                raw = RawSolution(solver=name, status="error", termination="exception",
+                                  message=f"{exc.__class__.__name__}: {exc}")
+        last = raw
+        if raw.status in ("optimal", "feasible", "infeasible", "unbounded") and (
+            raw.status not in ("optimal", "feasible") or raw.x is not None
+        ):
+            return raw, attempts
+        why = raw.message or raw.termination or raw.status
+        if raw.status == "no_solution":
+            why = f"no feasible solution within the time limit ({why})"
+        attempts.append(Attempt(name, why, raw.status, raw.seconds))
+        if on_event:
+            on_event(f"{name}: {why}; trying the next solver")
+    if last is None:
+        last = RawSolution(solver="none", status="error", message="no solver is available")
+    return last, attempts

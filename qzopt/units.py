@@ -1,0 +1,61 @@
+"""Quantities with units in scenario files: ``"80 km"``, ``"90 min"``, or a bare number.
+
+Only the few units qzopt reasons about are known; everything else is a clear error rather
+than a silent reinterpretation.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Distance-like units and their factor to the canonical unit of their dimension.
+DISTANCE_UNITS = {"km": ("length", 1.0), "m": ("length", 0.001), "min": ("time", 1.0), "h": ("time", 60.0)}
+ALIASES = {"minutes": "min", "minute": "min", "mins": "min", "hours": "h", "hour": "h", "kilometres": "km",
+           "kilometers": "km", "metres": "m", "meters": "m"}
+
+_QTY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)?\s*$")
+
+
+def canonical_unit(unit: str) -> str:
+    u = unit.strip()
+    return ALIASES.get(u.lower(), u)
+
+
+def parse_distance(value: float | int | str, unit: str) -> float:
+    """Read a distance given as a number (already in ``unit``) or a string like ``"80 km"``.
+
+    Returns the value in ``unit``.  Raises ``ValueError`` with a readable reason when the
+    string cannot be read or its unit is of another dimension (minutes against km).
+    """
+    if isinstance(value, (int, float)):
+        return float(value)
+    m = _QTY.match(str(value))
+    if not m:
+        raise ValueError(f"cannot read {value!r} as a distance; write a number or e.g. '80 {unit}'")
+    number, given = float(m.group(1)), m.group(2)
+    if not given:
+        return number
+    given = canonical_unit(given)
+    target = canonical_unit(unit)
+    if given not in DISTANCE_UNITS:
+        raise ValueError(f"unknown unit {given!r} in {value!r}; use one of {sorted(DISTANCE_UNITS)}")
+    gdim, gfac = DISTANCE_UNITS[given]
+    tdim, tfac = DISTANCE_UNITS[target]
+    if gdim != tdim:
+        raise ValueError(
+            f"{value!r} is a {gdim} but this scenario measures distances in {target} ({tdim}); "
+            f"give the limit in {target}"
+        )
+    return number * gfac / tfac
+
+
+def per_year_from_unit(demand_unit: str) -> float:
+    """How many demand periods make a year: 't/d' -> 365, 'm3/d' -> 365, 't/yr' -> 1, 't' -> 1."""
+    u = demand_unit.replace(" ", "").lower()
+    if u.endswith(("/d", "/day")):
+        return 365.0
+    if u.endswith(("/wk", "/week")):
+        return 52.0
+    if u.endswith(("/month", "/mo")):
+        return 12.0
+    return 1.0

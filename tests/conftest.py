@@ -1,0 +1,45 @@
+"""Shared fixtures: paths to the OR-Library data beside the project and a tiny line scenario."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qzopt
+from qzopt.scenario.scenario import Policy, Units
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("QZOPT_SHARED", ROOT.parent / "shared"))
+ORLIB = SHARED / "benchmarks" / "orlib"
+SCENARIOS = ROOT / "scenarios"
+
+
+def line_scenario(policy: Policy | None = None, capacity: float = 30.0, fixed: float = 150.0,
+                  capex=(0.0, 0.0, 0.0), existing=("", "", ""), excluded=(False, False, False),
+                  min_load: float = 0.0, amounts=(10.0, 10.0, 10.0), adjacency=(),
+                  lifetime_years: float = 1.0) -> qzopt.Scenario:
+    """Three towns A, B, C on a straight road at km 0, 10 and 20, each with 10 t of demand and
+    a candidate site s1, s2, s3 in it.  Transport costs 1 per t per km; a plant costs
+    ``fixed`` per year.  Hand-solved answers are in tests/test_blocks.py."""
+    ids = ["A", "B", "C"]
+    demands = pd.DataFrame({"id": ids, "jurisdiction": ids, "amount": list(amounts)})
+    sites = pd.DataFrame({"id": ["s1", "s2", "s3"], "jurisdiction": ids, "existing": list(existing),
+                          "excluded": list(excluded)})
+    sizes = pd.DataFrame({"site": ["s1", "s2", "s3"], "size": ["std"] * 3, "capacity": [capacity] * 3,
+                          "fixed_cost": [fixed] * 3, "capex": list(capex), "min_load": [min_load] * 3})
+    pos = np.array([0.0, 10.0, 20.0])
+    dist = np.abs(pos[:, None] - pos[None, :])
+    adj = frozenset(frozenset(p) for p in adjacency)
+    return qzopt.Scenario.from_frames(demands, sites, sizes, dist, name="line", transport=1.0,
+                                      units=Units(demand="t", distance="km", money="yuan", per_year=1.0),
+                                      policy=policy or Policy(), adjacency=adj,
+                                      lifetime_years=lifetime_years)
+
+
+@pytest.fixture
+def line():
+    return line_scenario
