@@ -92,7 +92,11 @@ def _solvers(console: Console) -> int:
     for col in ("name", "usable", "what"):
         t.add_column(col)
     for name, reason in available_backends().items():
-        t.add_row(name, "yes" if reason is None else f"no: {reason}", get_backend(name).description)
+        try:
+            what = get_backend(name).description
+        except Exception:  # the back end's module cannot even be imported: the reason says why
+            what = ""
+        t.add_row(name, "yes" if reason is None else f"no: {reason}", what)
     console.print(t)
     console.print(f"default order: {' -> '.join(DEFAULT_ORDER)}; any PuLP solver as pulp:<NAME>")
     return EXIT_OK
@@ -121,7 +125,7 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
 
 
 def print_summary(res, console: Console) -> None:
-    from qzopt.report.markdown import facilities_view, solve_facts
+    from qzopt.report.markdown import money, num, pct, solve_facts
 
     colour = {"optimal": "green", "feasible": "yellow"}.get(res.status, "red")
     t = Table(show_header=False, title=f"{res.scenario}", title_justify="left")
@@ -135,14 +139,16 @@ def print_summary(res, console: Console) -> None:
     for line in res.explanation:
         console.print(f"  - {line}")
     if res.ok:
-        view = facilities_view(res)
-        st = Table(title=f"{len(view)} sites open")
-        for col in view.columns:
-            st.add_column(col, justify="right" if "(" in col or col == "utilisation" else "left")
-        for row in view.itertuples(index=False):
-            st.add_row(*[str(v) for v in row])
+        f = res.open_sites
+        du, mu = res.units.get("demand", ""), res.units.get("money", "")
+        st = Table(title=f"{len(f)} sites open (* = existing)", title_justify="left")
+        for col, right in (("site", False), ("size", False), (f"load ({du})", True), ("utilisation", True),
+                           (f"cost ({mu}/yr)", True)):
+            st.add_column(col, justify="right" if right else "left")
+        for row in f.itertuples(index=False):
+            st.add_row(f"{row.site}{'*' if row.existing else ''}", str(row.size), num(row.load),
+                       pct(row.utilisation), money(row.total_cost_per_yr))
         console.print(st)
-
 
 if __name__ == "__main__":
     sys.exit(main())

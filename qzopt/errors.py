@@ -35,7 +35,7 @@ class Problem:
             where += f", field `{self.field}`"
         text = f"{where}: {self.message}"
         if self.hint:
-            text += f" {self.hint}"
+            text += ("" if text.rstrip().endswith((".", ":", "?", "!")) else ".") + f" {self.hint}"
         return text
 
 

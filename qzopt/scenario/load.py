@@ -8,6 +8,7 @@ file in one pass.
 from __future__ import annotations
 
 import difflib
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -119,30 +120,39 @@ def _collapse_union_noise(problems: list[Problem]) -> list[Problem]:
 
 def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
     """Field names of the pydantic model found at ``loc`` (best effort, for suggestions)."""
-    import typing
-
     current: Any = model
     for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        current = _step(current, part)
+        if current is None:
             return []
-        f = current.model_fields.get(str(part))
-        if f is None:
-            return []
-        current = _first_model(f.annotation, typing)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    found = _models_in(current)
+    return list(found[0].model_fields) if found else []
 
 
-def _first_model(annotation: Any, typing: Any) -> Any:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    out: list[type[BaseModel]] = []
     for arg in typing.get_args(annotation) or ():
-        found = _first_model(arg, typing)
-        if found is not None:
-            return found
+        out += _models_in(arg)
+    return out
+
+
+def _step(annotation: Any, part: Any) -> Any:
+    """The annotation one level down ``part`` (a field name, a dict key or a list index)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        f = annotation.model_fields.get(str(part))
+        return None if f is None else f.annotation
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (list, tuple) and args:
+        return args[0] if isinstance(part, int) else None
+    if origin is dict and len(args) == 2:
+        return args[1]
+    for arg in args:  # a union: the first branch that accepts the part
+        nxt = _step(arg, part)
+        if nxt is not None:
+            return nxt
     return None
 
 

@@ -31,7 +31,9 @@ def siting_variables(b: Build) -> None:
     """Variables (with their objective coefficients, money per year).
 
     - ``size[k]`` binary: option k is built; cost F_k.
-    - ``open[j]`` in [0, 1]: site j is open (= sum of its sizes, see ``one_size``).
+    - ``open[j]`` binary: site j is open (= sum of its sizes, see ``one_size``); redundant
+      for the maths, but branching on it first (open or not, then which size) solves modular
+      sizes several times faster (measured: 36 s -> 14 s on qianzhong-msw with HiGHS).
     - ``assign[p]`` in [0, 1]: share of i's demand served by j; cost c_p; binary under
       ``single_sourcing`` (unless no capacity can bind, when single sourcing is implied).
     - ``load[k]`` >= 0: amount treated at option k (units.demand); cost v_k.
@@ -41,7 +43,7 @@ def siting_variables(b: Build) -> None:
     d, m = b.data, b.model
     pairs = d.pairs
     m.add_variables("size", d.option_labels, kind="binary", cost=d.fixed)
-    m.add_variables("open", d.site_ids, upper=1.0)
+    m.add_variables("open", d.site_ids, kind="binary")
     assign_labels = pd.MultiIndex.from_arrays([d.demand_ids[pairs.i], d.site_ids[pairs.j]], names=["demand", "site"])
     integral = d.policy.single_sourcing and not d.uncapacitated
     if d.policy.single_sourcing and not integral:

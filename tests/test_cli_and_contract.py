@@ -1,0 +1,87 @@
+"""The command line and the result.json contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import qzopt
+
+from conftest import ROOT, line_scenario
+
+TINY = ROOT / "tests" / "data" / "tiny.yaml"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qzopt.cli", *args], capture_output=True, text=True)
+
+
+def test_version():
+    proc = cli("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("qzopt ")
+
+
+def test_validate_ok():
+    proc = cli("validate", str(TINY))
+    assert proc.returncode == 0 and "3 demand points" in proc.stdout
+
+
+def test_solve_writes_every_file_and_the_contract(tmp_path):
+    out = tmp_path / "run"
+    proc = cli("solve", str(TINY), "-o", str(out), "--solver", "highs", "--time-limit", "20", "--gap", "0")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("result.json", "facilities.csv", "assignments.csv", "demands.csv", "report.md"):
+        assert (out / name).exists(), name
+    doc = json.loads((out / "result.json").read_text())
+    for key in ("status", "objective", "bound", "gap", "solver", "seconds", "fallbacks", "demands", "facilities",
+                "assignments", "distance_unit"):
+        assert key in doc, key
+    assert doc["status"] == "optimal" and doc["solver"] == "highs" and doc["distance_unit"] == "km"
+    assert {"id", "jurisdiction", "amount", "served"} <= set(doc["demands"][0])
+    assert {"site", "jurisdiction", "open", "size", "capacity", "load"} <= set(doc["facilities"][0])
+    assert {"demand", "site", "amount", "distance"} <= set(doc["assignments"][0])
+    # invariants: every demand served; no capacity exceeded; assignments within 60 km
+    assert all(abs(d["served"] - d["amount"]) < 1e-6 for d in doc["demands"])
+    assert all(f["load"] <= f["capacity"] + 1e-6 for f in doc["facilities"] if f["open"])
+    assert all(a["distance"] <= 60 for a in doc["assignments"])
+    # the summary states status, solver, gap and time
+    for word in ("optimal", "highs", "gap", "time"):
+        assert word in proc.stdout.lower()
+    report = (out / "report.md").read_text()
+    for word in ("Status", "Solver", "Optimality gap", "Solve time"):
+        assert word in report
+
+
+def test_result_round_trips_through_json(tmp_path):
+    res = qzopt.solve(line_scenario())
+    res.write(tmp_path)
+    back = qzopt.Result.read(tmp_path)
+    assert back.objective == res.objective and back.status == res.status and back.solver == res.solver
+    pd.testing.assert_frame_equal(back.assignments.reset_index(drop=True), res.assignments.reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_solvers_command_lists_back_ends():
+    proc = cli("solvers")
+    assert proc.returncode == 0 and "highs" in proc.stdout and "cbc" in proc.stdout
+
+
+def test_ortools_and_highspy_share_a_process():
+    # ortools 9.15 and highspy >= 1.15 clash (ImportError); highspy is pinned below 1.15.
+    proc = subprocess.run([sys.executable, "-c", "import ortools.linear_solver.pywraplp, highspy; "
+                           "import ortools, highspy as h; print(ortools.__version__)"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("9.15")
+    proc = subprocess.run([sys.executable, "-c", "import highspy; import ortools.linear_solver.pywraplp"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_notebook_api_from_frames():
+    res = qzopt.solve(line_scenario(), solver="highs")
+    assert isinstance(res.facilities, pd.DataFrame) and isinstance(res.assignments, pd.DataFrame)
+    assert res.objective == pytest.approx(350.0) and res.gap == 0.0 and res.seconds > 0

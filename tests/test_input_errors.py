@@ -1,0 +1,194 @@
+"""Bad input gives a message naming the file, the field (and line) and what to do: CLI exit
+code 2, no traceback.  Each test breaks one thing in tests/data/tiny.yaml."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import qzopt
+from qzopt.errors import ScenarioError
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A writable copy of the tiny scenario; returns (yaml path, edit function)."""
+    shutil.copy(DATA / "tiny.yaml", tmp_path / "tiny.yaml")
+    shutil.copy(DATA / "tiny_roads.csv", tmp_path / "tiny_roads.csv")
+    path = tmp_path / "tiny.yaml"
+
+    def edit(old: str, new: str) -> Path:
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+    return path, edit
+
+
+def error_of(path: Path) -> str:
+    with pytest.raises(ScenarioError) as info:
+        qzopt.load_scenario(path)
+    return str(info.value)
+
+
+def line_of(path: Path, needle: str) -> int:
+    for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return k
+    raise AssertionError(needle)
+
+
+def test_the_tiny_scenario_is_valid(tiny):
+    sc = qzopt.load_scenario(tiny[0])
+    assert len(sc.demands) == 3 and len(sc.sizes) == 6
+    assert sc.distance[0, 2] == 45.0  # A-B-C on the road graph
+
+
+def test_malformed_yaml_names_the_line(tiny):
+    path, edit = tiny
+    edit("  - {id: dB, jurisdiction: B, amount: 120}", "  - {id: dB, jurisdiction: B, amount: 120")
+    msg = error_of(path)
+    assert "tiny.yaml" in msg and "malformed YAML" in msg and "line" in msg
+
+
+def test_unknown_field_suggests_the_right_one(tiny):
+    path, edit = tiny
+    edit("{name: S200, capacity: 200,", "{name: S200, capcity: 200,")
+    msg = error_of(path)
+    assert "unknown field `capcity`" in msg and "Did you mean `capacity`?" in msg
+    assert "sizes.small[0].capcity" in msg
+    assert f"line {line_of(path, 'capcity')}" in msg
+
+
+def test_wrong_type(tiny):
+    path, edit = tiny
+    edit("amount: 120}", "amount: lots}")
+    msg = error_of(path)
+    assert "demands[1].amount" in msg and "'lots'" in msg and f"line {line_of(path, 'lots')}" in msg
+
+
+def test_negative_demand(tiny):
+    path, edit = tiny
+    edit("amount: 80}", "amount: -80}")
+    msg = error_of(path)
+    assert "demands[2].amount" in msg and "greater than or equal to 0" in msg
+
+
+def test_negative_capacity(tiny):
+    path, edit = tiny
+    edit("capacity: 400", "capacity: -400")
+    assert "sizes.small[1].capacity" in error_of(path)
+
+
+def test_unknown_jurisdiction_id(tiny):
+    path, edit = tiny
+    edit("{id: sC, jurisdiction: C,", "{id: sC, jurisdiction: CC,")
+    msg = error_of(path)
+    assert "jurisdiction 'CC' of site 'sC' does not exist" in msg and "Did you mean 'C'?" in msg
+    assert "sites[2].jurisdiction" in msg and f"line {line_of(path, 'CC')}" in msg
+
+
+def test_unknown_size_set(tiny):
+    path, edit = tiny
+    edit("{id: sB, jurisdiction: B, sizes: small}", "{id: sB, jurisdiction: B, sizes: smal}")
+    msg = error_of(path)
+    assert "size set 'smal'" in msg and "Did you mean 'small'?" in msg
+
+
+def test_missing_csv(tiny):
+    path, edit = tiny
+    edit("edges: tiny_roads.csv", "edges: roads_missing.csv")
+    msg = error_of(path)
+    assert "roads_missing.csv" in msg and "not found" in msg and "distances.edges" in msg
+
+
+def test_distance_unit_mismatch_in_edge_table(tiny):
+    path, edit = tiny
+    edit("distance: km", "distance: min")
+    msg = error_of(path)
+    assert "tiny_roads.csv" in msg and "km" in msg and "units.distance is min" in msg
+
+
+def test_distance_unit_mismatch_in_limit(tiny):
+    path, edit = tiny
+    edit("max_distance: 60 km", "max_distance: 60 min")
+    msg = error_of(path)
+    assert "constraints.max_distance" in msg and "'60 min' is a time" in msg
+
+
+def test_duplicate_key_is_not_silently_dropped(tiny):
+    path, edit = tiny
+    edit("solver: {name: auto, time_limit: 30}", "solver: {name: auto, time_limit: 30}\nsolver: {name: cbc}")
+    msg = error_of(path)
+    assert "key `solver` appears twice" in msg
+
+
+def test_duplicate_ids(tiny):
+    path, edit = tiny
+    edit("{id: dC, jurisdiction: C", "{id: dB, jurisdiction: C")
+    assert "duplicate demand ids ['dB']" in error_of(path)
+
+
+def test_existing_size_must_exist(tiny):
+    path, edit = tiny
+    edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: small, existing: S999}")
+    assert "existing at size 'S999'" in error_of(path)
+
+
+def test_missing_scenario_file(tmp_path):
+    assert "scenario file not found" in error_of(tmp_path / "nope.yaml")
+
+
+def test_several_problems_are_reported_together(tiny):
+    path, edit = tiny
+    edit("amount: 80}", "amount: -80}")
+    edit("{name: S200, capacity: 200,", "{name: S200, capcity: 200,")
+    msg = error_of(path)
+    assert msg.startswith("2 problems") and "capcity" in msg and "amount" in msg
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qzopt.cli", *args], capture_output=True, text=True)
+
+
+def test_cli_bad_input_exits_2_without_traceback(tiny):
+    path, edit = tiny
+    edit("{name: S200, capacity: 200,", "{name: S200, capcity: 200,")
+    for command in ("validate", "solve"):
+        proc = run_cli(command, str(path))
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr + proc.stdout
+        assert "capcity" in proc.stderr and "tiny.yaml" in proc.stderr
+
+
+def test_infeasible_scenario_explains_which_demand(tiny, tmp_path):
+    # Only C may not reach any site within 10 km except its own; exclude its own site:
+    # C (80 t/d) is 25 km from sB and 45 km from sA -> unreachable within 10 km.
+    path, edit = tiny
+    edit("max_distance: 60 km", "max_distance: 10 km")
+    edit("{id: sC, jurisdiction: C, sizes: small}", "{id: sC, jurisdiction: C, sizes: small, excluded: true}")
+    res = qzopt.solve(qzopt.load_scenario(path))
+    assert res.status == "infeasible"
+    assert any("'dC'" in e and "25 km" in e and "10 km limit" in e for e in res.explanation), res.explanation
+    proc = run_cli("solve", str(path), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 3
+    assert "dC" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_infeasible_capacity_is_explained_by_an_elastic_solve(tiny):
+    # Every site holds at most 200 t/d with one size; B (120) and C (80) may only use sB or
+    # sC within 20 km... here: capacity 100 at each site and single sourcing: dB (120 t/d)
+    # fits no site -> the pre-solve check names it.
+    path, edit = tiny
+    edit("{name: S400, capacity: 400,", "{name: S400, capacity: 100,")
+    edit("{name: S200, capacity: 200,", "{name: S200, capacity: 90,")
+    res = qzopt.solve(qzopt.load_scenario(path))
+    assert res.status == "infeasible"
+    assert any("'dB' needs 120" in e and "holds 100" in e for e in res.explanation), res.explanation
