@@ -85,6 +85,20 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return diff / max(abs(objective), 1e-10)
 
 
+def objective_scale(c: np.ndarray) -> float:
+    """A power of ten that brings the largest objective coefficient near 100.
+
+    Measured: CBC 2.10.3 returned a value 0.009 % above the optimum as "Optimal" on the
+    single-sourcing Qianzhong MSW model (coefficients up to 1e8 yuan/yr); with the objective
+    scaled by 1e-6 it proved the true optimum (and faster).  Back ends that read an MPS file
+    solve ``scale * c`` and divide objective and bound by ``scale``.
+    """
+    big = float(np.max(np.abs(c))) if c.size else 0.0
+    if big <= 1e4:
+        return 1.0
+    return 10.0 ** (2 - int(np.floor(np.log10(big))))
+
+
 class Backend(Protocol):
     """A solver back end: a name, an availability probe, and ``solve``."""
 

@@ -1,0 +1,97 @@
+"""The fallback chain: a missing, crashing or hanging back end hands over to the next one, and
+the result records which one answered and why the earlier ones did not."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+import qzopt
+from qzopt.solvers import registry
+from qzopt.solvers.base import SolveOptions
+from qzopt.models import build_model
+
+from conftest import line_scenario
+
+CRASH = [sys.executable, "-c", "import os; os.abort()"]
+HANG = [sys.executable, "-c", "import time; time.sleep(120)"]
+
+
+def test_a_crash_is_contained():
+    model = build_model(line_scenario()).model.to_matrix()
+    raw = registry.run_isolated("highs", model, SolveOptions(time_limit=10), worker_cmd=CRASH)
+    assert raw.status == "error" and raw.termination == "crashed"
+    assert "SIGABRT" in raw.message
+
+
+def test_a_hang_is_killed_after_the_time_limit(monkeypatch):
+    monkeypatch.setattr(registry, "GRACE_SECONDS", 1.0)
+    model = build_model(line_scenario()).model.to_matrix()
+    raw = registry.run_isolated("highs", model, SolveOptions(time_limit=0.5), worker_cmd=HANG)
+    assert raw.status == "no_solution" and raw.termination == "killed"
+    assert "stopped by qzopt" in raw.message
+
+
+def _crash_first(monkeypatch, victim: str, cmd: list[str]) -> None:
+    real = registry.run_isolated
+
+    def fake(name, model, options, worker_cmd=None):
+        return real(name, model, options, worker_cmd=cmd if name == victim else worker_cmd)
+
+    monkeypatch.setattr(registry, "run_isolated", fake)
+
+
+def test_fallback_after_the_primary_crashes(monkeypatch):
+    _crash_first(monkeypatch, "highs", CRASH)
+    res = qzopt.solve(line_scenario(), solver="highs", fallback=["cbc", "ortools"])
+    assert res.status == "optimal" and res.objective == pytest.approx(350.0)  # hand solution
+    assert res.solver == "cbc"
+    assert res.fallbacks[0]["solver"] == "highs" and "crashed" in res.fallbacks[0]["reason"]
+
+
+def test_fallback_after_the_primary_finds_nothing_in_time(monkeypatch):
+    monkeypatch.setattr(registry, "GRACE_SECONDS", 1.0)
+    _crash_first(monkeypatch, "highs", HANG)
+    res = qzopt.solve(line_scenario(), solver="highs", fallback=["ortools"], time_limit=0.5)
+    assert res.solver == "ortools" and res.objective == pytest.approx(350.0)
+    assert "no feasible solution within the time limit" in res.fallbacks[0]["reason"]
+
+
+def test_a_missing_solver_is_skipped_with_its_reason():
+    res = qzopt.solve(line_scenario(), solver="nosuch", fallback=["highs"])
+    assert res.solver == "highs" and res.status == "optimal"
+    assert res.fallbacks == [{"solver": "nosuch", "reason": res.fallbacks[0]["reason"]}]
+    assert "unknown solver 'nosuch'" in res.fallbacks[0]["reason"]
+
+
+def test_a_pulp_solver_that_is_not_installed_is_skipped():
+    res = qzopt.solve(line_scenario(), solver="pulp:GUROBI_CMD", fallback=["highs"])
+    assert res.solver == "highs" and res.fallbacks[0]["solver"] == "pulp:GUROBI_CMD"
+
+
+def test_no_solver_at_all_is_an_error_not_a_crash():
+    res = qzopt.solve(line_scenario(), solver="nosuch", fallback=[])
+    assert res.status == "error" and res.objective is None
+
+
+@pytest.mark.parametrize("name", ["highs", "cbc", "ortools"])
+def test_each_back_end_solves_the_hand_instance(name):
+    if registry.unavailable_reason(name):
+        pytest.skip(registry.unavailable_reason(name))
+    res = qzopt.solve(line_scenario(capacity=15.0), solver=name, fallback=[])
+    assert res.solver == name and res.status == "optimal"
+    assert res.objective == pytest.approx(400.0)  # hand solution in test_blocks.py
+
+
+def test_same_scenario_same_answer():
+    sc = qzopt.load_scenario(qzopt_root() / "tests" / "data" / "tiny.yaml")
+    a, b = qzopt.solve(sc), qzopt.solve(sc)
+    assert a.objective == b.objective
+    assert a.facilities.equals(b.facilities) and a.assignments.equals(b.assignments)
+
+
+def qzopt_root():
+    from conftest import ROOT
+
+    return ROOT
