@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt.models import build_model
+from qzopt.models.facility import cost_breakdown
 from qzopt.result import Result
 from qzopt.scenario.checks import presolve_findings
 from qzopt.scenario.load import load_scenario
@@ -89,12 +90,17 @@ def _result(sc: Scenario, built, raw: RawSolution, attempts: list[Attempt], seco
     if raw.status in ("optimal", "feasible") and raw.x is None:
         status = "error"
     if status in ("optimal", "feasible"):
-        tables = built.tables(raw.x)
-        extra = {}
-        if "unserved" in built.model.var_blocks:
-            u = built.model.values("unserved", raw.x).to_numpy()
-            extra["unserved_cost_per_yr"] = float(u @ (sc.policy.unserved_penalty * sc.units.per_year
-                                                         * built.data.amount))
+        parts = built.all_tables(raw.x)
+        tables = parts["main"]
+        extra = {"jurisdictions": tables["jurisdictions"], "cost_breakdown": cost_breakdown(parts)}
+        if "unserved_cost_per_yr" in tables["demands"]:
+            extra["unserved_cost_per_yr"] = float(tables["demands"]["unserved_cost_per_yr"].sum())
+        streams = {k: v for k, v in parts.items() if k != "main" and not k.startswith("echelon:")}
+        if streams:
+            extra["streams"] = streams
+        echelons = {k.split(":", 1)[1]: v for k, v in parts.items() if k.startswith("echelon:")}
+        if echelons:
+            extra["echelons"] = echelons
     else:
         tables = _empty_tables(sc)
         extra = {}

@@ -64,8 +64,16 @@ class Result:
             return self.facilities
         return self.facilities[self.facilities["open"]]
 
+    @property
+    def jurisdictions(self) -> pd.DataFrame:
+        """Per jurisdiction: demand, served, sites, mean distance and service cost (money/yr)."""
+        value = self.extra.get("jurisdictions")
+        return value if isinstance(value, pd.DataFrame) else pd.DataFrame(value or [])
+
     def cost_breakdown(self) -> dict[str, float]:
-        """Money per year by kind: fixed (capital + fixed operating), variable, transport, unserved."""
+        """Money per year by kind (capital, operating, revenue, transport, unserved); sums to the objective."""
+        if "cost_breakdown" in self.extra:
+            return dict(self.extra["cost_breakdown"])
         f = self.facilities
         if f.empty:
             return {}
@@ -140,7 +148,7 @@ class Result:
         tables = {k: pd.DataFrame(doc.get(k, [])) for k in ("facilities", "assignments", "demands")}
         units = {"distance": doc.get("distance_unit"), "demand": doc.get("demand_unit"), "money": doc.get("money_unit")}
         skip = known | set(tables) | {"schema_version", "distance_unit", "demand_unit", "money_unit",
-                                      "objective_unit", "cost_breakdown"}
+                                      "objective_unit"}
         extra = {k: v for k, v in doc.items() if k not in skip}
         return cls(**{k: doc.get(k) for k in known if k in doc}, units=units, extra=extra, **tables)
 

@@ -38,6 +38,9 @@ def allowed_mask(sc: Scenario) -> np.ndarray:
         mask &= np.isfinite(sc.cost)
     if p.max_distance is not None:
         mask &= sc.distance <= p.max_distance + 1e-9
+    if "max_distance" in sc.demands and sc.demands["max_distance"].notna().any():
+        own = sc.demands["max_distance"].to_numpy(float)
+        mask &= ~(sc.distance > np.where(np.isnan(own), np.inf, own)[:, None] + 1e-9)
     mask &= ~sc.sites["excluded"].to_numpy(bool)[None, :]
     dj = sc.demands["jurisdiction"].to_numpy()
     sj = sc.sites["jurisdiction"].to_numpy()

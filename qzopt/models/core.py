@@ -209,6 +209,21 @@ class LinearModel:
         self._matrix = None
         return block
 
+    def add_terms(self, name: str, rows: np.ndarray | Sequence[int], cols: np.ndarray | Sequence[int],
+                  vals: np.ndarray | Sequence[float] | float) -> None:
+        """Add coefficients to rows of an existing constraint block (block-local row numbers).
+
+        Used when a later block feeds an earlier balance, e.g. second-echelon flows arriving
+        at plants add to the plants' ``load_balance`` rows."""
+        block = self.con_blocks[name]
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size and (rows.min() < 0 or rows.max() >= block.size):
+            raise ValueError(f"rows outside constraint block {name!r}")
+        self._trip.rows.append(rows + block.start)
+        self._trip.cols.append(np.asarray(cols, dtype=np.int64))
+        self._trip.vals.append(np.broadcast_to(np.asarray(vals, dtype=float), rows.shape).copy())
+        self._matrix = None
+
     # -------------------------------------------------------------------- output
     def to_matrix(self) -> MatrixForm:
         """Assemble (and cache) the arrays a solver back end receives."""

@@ -35,6 +35,14 @@ class FacilityData:
     pairs: Pairs
     policy: Policy
     per_year: float
+    max_load: np.ndarray  # per site: most it can ever treat (demand that may reach it), units.demand
+    revenue: np.ndarray | None = None  # per option: money/yr per demand unit treated (e.g. electricity)
+    crf: float = 1.0  # capital recovery factor used for the capex of these sites
+
+    @property
+    def load_cost(self) -> np.ndarray:
+        """Objective coefficient of load[k]: variable operating cost minus revenue, money/yr per unit."""
+        return self.unit if self.revenue is None else self.unit - self.revenue
 
     @property
     def n(self) -> int:
@@ -57,7 +65,7 @@ class FacilityData:
         """True when no capacity or minimum load can bind: every option holds all the demand
         that may reach its site.  Then serving each point from its cheapest open site is
         optimal, so single sourcing needs no integer assignment variables."""
-        reach = self.reachable_demand()[self.option_site]
+        reach = self.max_load[self.option_site]
         return bool(np.all(self.capacity >= reach - 1e-9) and np.all(self.min_load <= 0))
 
     def reachable_demand(self) -> np.ndarray:
@@ -68,26 +76,41 @@ class FacilityData:
 def facility_data(sc: Scenario, pairs: Pairs | None = None) -> FacilityData:
     """Collect the arrays of ``sc`` in model order; ``pairs`` defaults to the allowed pairs."""
     pairs = allowed_pairs(sc) if pairs is None else pairs
-    site_pos = {s: k for k, s in enumerate(sc.sites.index)}
-    sizes = sc.sizes
+    amount = sc.demands["amount"].to_numpy(float)
+    reach = np.bincount(pairs.j, weights=amount[pairs.i], minlength=len(sc.sites))
+    return site_data(sc.sites, sc.sizes, sc.policy, sc.units.per_year, sc.crf, reach,
+                     demand_ids=sc.demands.index, amount=amount, pairs=pairs)
+
+
+def site_data(sites: pd.DataFrame, sizes: pd.DataFrame, policy: Policy, per_year: float, crf: float,
+              max_load: np.ndarray, demand_ids: pd.Index | None = None, amount: np.ndarray | None = None,
+              pairs: Pairs | None = None, revenue: np.ndarray | None = None) -> FacilityData:
+    """Arrays of a set of sites and their size options (tables shaped like ``Scenario.sites`` /
+    ``Scenario.sizes``).  Without demands and pairs it describes a facility set that is fed by
+    flows instead (a second echelon); ``max_load`` then bounds what can flow in."""
+    site_pos = {s: k for k, s in enumerate(sites.index)}
     option_site = sizes["site"].map(site_pos).to_numpy(np.int64)
-    existing = sc.sites["existing"].to_numpy()
+    existing = sites["existing"].to_numpy()
     existing_option = sizes["size"].to_numpy() == existing[option_site]
+    empty = np.zeros(0, np.int64)
     return FacilityData(
-        demand_ids=sc.demands.index,
-        amount=sc.demands["amount"].to_numpy(float),
-        site_ids=sc.sites.index,
+        demand_ids=demand_ids if demand_ids is not None else pd.Index([], name="id"),
+        amount=amount if amount is not None else np.zeros(0),
+        site_ids=sites.index,
         option_labels=pd.MultiIndex.from_arrays([sizes["site"], sizes["size"]], names=["site", "size"]),
         option_site=option_site,
         capacity=sizes["capacity"].to_numpy(float),
-        min_load=sizes["min_load"].to_numpy(float) if sc.policy.min_load else np.zeros(len(sizes)),
-        fixed=sc.annual_fixed_cost(),
-        unit=sizes["unit_cost"].to_numpy(float) * sc.units.per_year,
+        min_load=sizes["min_load"].to_numpy(float) if policy.min_load else np.zeros(len(sizes)),
+        fixed=sizes["capex"].to_numpy(float) * crf + sizes["fixed_cost"].to_numpy(float),
+        unit=sizes["unit_cost"].to_numpy(float) * per_year,
         capex=sizes["capex"].to_numpy(float),
         existing_option=existing_option & (existing[option_site] != ""),
         site_existing=existing != "",
-        site_excluded=sc.sites["excluded"].to_numpy(bool),
-        pairs=pairs,
-        policy=sc.policy,
-        per_year=sc.units.per_year,
+        site_excluded=sites["excluded"].to_numpy(bool),
+        pairs=pairs if pairs is not None else Pairs(empty, empty, np.zeros(0), np.zeros(0)),
+        policy=policy,
+        per_year=per_year,
+        max_load=np.asarray(max_load, float),
+        revenue=revenue,
+        crf=crf,
     )

@@ -1,8 +1,9 @@
 """The generic capacitated facility-location model: an ordered list of blocks.
 
 ``build(scenario)`` turns a scenario into a :class:`BuiltModel` (solver-neutral arrays plus
-the data needed to read a solution back as tables).  Sector models reuse these blocks and
-add their own.
+what is needed to read a solution back as tables).  Sector models (sewage, wte, coldchain)
+compose the same blocks: :func:`add_stream` adds one facility set with its demand points,
+:mod:`qzopt.models.blocks.echelon` links facility sets by flows.
 """
 
 from __future__ import annotations
@@ -16,23 +17,28 @@ import pandas as pd
 
 from qzopt.geo.pairs import Pairs
 from qzopt.models.blocks import siting as blk
+from qzopt.models.blocks.echelon import Echelon, echelon_tables
 from qzopt.models.blocks.siting import Build
 from qzopt.models.core import LinearModel
 from qzopt.models.data import FacilityData, facility_data
-from qzopt.scenario.scenario import Scenario
+from qzopt.scenario.scenario import Policy, Scenario
 
 Block = Callable[[Build], None]
 
 
-def blocks_for(sc: Scenario) -> list[Block]:
-    """The blocks of the generic model, in order, as switched by the scenario's policy."""
-    p = sc.policy
+def blocks_for(policy: Policy) -> list[Block]:
+    """The blocks of one facility set with demand points, in order, as switched by the policy."""
     blocks: list[Block] = [blk.siting_variables, blk.one_size, blk.demand_satisfaction, blk.load_balance,
                            blk.capacity, blk.min_load]
-    if p.strong_linking:
+    if policy.strong_linking:
         blocks.append(blk.strong_linking)
     blocks += [blk.facility_count, blk.budget, blk.existing_sites, blk.excluded_sites]
     return blocks
+
+
+#: Blocks of a facility set fed by flows instead of demand points (a second echelon).
+DESTINATION_BLOCKS: list[Block] = [blk.siting_variables, blk.one_size, blk.capacity, blk.min_load,
+                                   blk.existing_sites, blk.excluded_sites]
 
 
 @dataclass
@@ -45,34 +51,56 @@ class BuiltModel:
     blocks: list[str]
     build_seconds: float
     notes: dict[str, str] = field(default_factory=dict)
+    streams: dict[str, tuple[Scenario, Build]] = field(default_factory=dict)  # extra demand streams
+    echelons: dict[str, Echelon] = field(default_factory=dict)
+    main: Build | None = None
 
     def tables(self, x: np.ndarray, tol: float = 1e-7) -> dict[str, pd.DataFrame]:
-        """Solution as tables: ``facilities``, ``assignments``, ``demands`` (units in column names
-        are given by the scenario; money per year)."""
-        return solution_tables(self, x, tol)
+        """Solution tables of the main stream: ``facilities``, ``assignments``, ``demands`` and
+        ``jurisdictions`` (money per year; amounts in the scenario's demand unit)."""
+        return self.all_tables(x, tol)["main"]
+
+    def all_tables(self, x: np.ndarray, tol: float = 1e-7) -> dict[str, dict[str, pd.DataFrame]]:
+        """Tables of every part: ``main``, each extra stream, and each echelon (its destination
+        ``facilities`` and its ``flows``), with costs attributed down to jurisdictions."""
+        return read_solution(self, x, tol)
+
+
+def add_stream(model: LinearModel, sc: Scenario, prefix: str = "", pairs: Pairs | None = None,
+               blocks: list[Block] | None = None, revenue: np.ndarray | None = None) -> Build:
+    """Add one facility set with its demand points (all blocks of :func:`blocks_for`)."""
+    data = facility_data(sc, pairs)
+    if revenue is not None:
+        data = _with_revenue(data, revenue)
+    b = Build(model, data, prefix=prefix)
+    for block in blocks if blocks is not None else blocks_for(sc.policy):
+        block(b)
+    return b
+
+
+def _with_revenue(data: FacilityData, revenue: np.ndarray) -> FacilityData:
+    import dataclasses
+
+    return dataclasses.replace(data, revenue=np.asarray(revenue, float))
 
 
 def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None = None) -> BuiltModel:
     """Build the generic siting model for ``sc`` (only allowed pairs get variables)."""
     t0 = time.perf_counter()
-    data = facility_data(sc, pairs)
-    b = Build(LinearModel(sc.name), data)
-    chosen = blocks if blocks is not None else blocks_for(sc)
-    for block in chosen:
-        block(b)
-    b.model.to_matrix()
-    return BuiltModel(sc, data, b.model, [f.__name__ for f in chosen], time.perf_counter() - t0, b.notes)
+    model = LinearModel(sc.name)
+    chosen = blocks if blocks is not None else blocks_for(sc.policy)
+    main = add_stream(model, sc, "", pairs, chosen)
+    model.to_matrix()
+    return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0, main.notes,
+                      main=main)
 
 
-def solution_tables(bm: BuiltModel, x: np.ndarray, tol: float = 1e-7) -> dict[str, pd.DataFrame]:
-    d, m, sc = bm.data, bm.model, bm.scenario
-    y = m.values("size", x).to_numpy()
-    z = m.values("load", x).to_numpy()
-    a = m.values("assign", x).to_numpy()
-    pairs = d.pairs
-    if d.policy.single_sourcing:
-        a = _one_site_each(pairs.i, a, d.n)
-
+# ------------------------------------------------------------------- reading back
+def site_table(b: Build, sites: pd.DataFrame, x: np.ndarray, tol: float) -> pd.DataFrame:
+    """One row per site: open, size, capacity, load, utilisation and the cost split (money/yr)."""
+    d = b.data
+    y = b.model.values(b.prefix + "size", x).to_numpy()
+    z = b.model.values(b.prefix + "load", x).to_numpy()
     chosen = y > 0.5
     site_open = np.zeros(d.m, bool)
     site_open[d.option_site[chosen]] = True
@@ -80,49 +108,41 @@ def solution_tables(bm: BuiltModel, x: np.ndarray, tol: float = 1e-7) -> dict[st
     size_name[d.option_site[chosen]] = d.option_labels.get_level_values("size")[chosen]
     cap = np.zeros(d.m)
     cap[d.option_site[chosen]] = d.capacity[chosen]
-    fixed = np.bincount(d.option_site, weights=d.fixed * chosen, minlength=d.m)
-    capex = np.bincount(d.option_site, weights=d.capex * chosen, minlength=d.m)
-    variable = np.bincount(d.option_site, weights=d.unit * z, minlength=d.m)
-    load = np.bincount(pairs.j, weights=d.amount[pairs.i] * a, minlength=d.m)
-    transport = np.bincount(pairs.j, weights=pairs.cost * a, minlength=d.m)
+    per_site = lambda w: np.bincount(d.option_site, weights=w, minlength=d.m)  # noqa: E731
+    load = per_site(z)
+    load = np.where(np.abs(load) < tol, 0.0, load)
+    capex = per_site(d.capex * chosen)
+    capital = capex * d.crf
+    fixed = per_site(d.fixed * chosen)
+    operating = fixed - capital + per_site(d.unit * z)
+    revenue = per_site(d.revenue * z) if d.revenue is not None else np.zeros(d.m)
+    pairs = d.pairs
+    if d.P:
+        a = b.model.values(b.prefix + "assign", x).to_numpy()
+        transport = np.bincount(pairs.j, weights=pairs.cost * a, minlength=d.m)
+    else:
+        transport = np.zeros(d.m)
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(site_open & (cap > 0) & np.isfinite(cap), load / cap, np.nan)
-    facilities = pd.DataFrame({
+    t = pd.DataFrame({
         "site": d.site_ids,
-        "jurisdiction": sc.sites["jurisdiction"].to_numpy(),
+        "jurisdiction": sites["jurisdiction"].to_numpy(),
         "open": site_open,
         "existing": d.site_existing,
         "size": size_name,
         "capacity": np.where(site_open, cap, 0.0),
-        "load": np.where(np.abs(load) < tol, 0.0, load),
+        "load": load,
         "utilisation": util,
         "capex": capex,
         "fixed_cost_per_yr": fixed,
-        "variable_cost_per_yr": variable,
+        "variable_cost_per_yr": per_site(d.load_cost * z),
         "transport_cost_per_yr": transport,
+        "capital_cost_per_yr": capital,
+        "operating_cost_per_yr": operating,
+        "revenue_per_yr": revenue,
     })
-    facilities["total_cost_per_yr"] = facilities[["fixed_cost_per_yr", "variable_cost_per_yr",
-                                                  "transport_cost_per_yr"]].sum(axis=1)
-
-    used = a > tol
-    assignments = pd.DataFrame({
-        "demand": d.demand_ids[pairs.i[used]],
-        "site": d.site_ids[pairs.j[used]],
-        "share": a[used],
-        "amount": d.amount[pairs.i[used]] * a[used],
-        "distance": pairs.distance[used],
-        "transport_cost_per_yr": pairs.cost[used] * a[used],
-    })
-    served_share = np.bincount(pairs.i, weights=a, minlength=d.n)
-    served = np.minimum(d.amount * served_share, d.amount)
-    demands = pd.DataFrame({
-        "id": d.demand_ids,
-        "jurisdiction": sc.demands["jurisdiction"].to_numpy(),
-        "amount": d.amount,
-        "served": np.where(np.abs(served - d.amount) < tol * np.maximum(1, d.amount), d.amount, served),
-    })
-    demands["unserved"] = (demands["amount"] - demands["served"]).clip(lower=0.0)
-    return {"facilities": facilities, "assignments": assignments, "demands": demands}
+    t["total_cost_per_yr"] = t["fixed_cost_per_yr"] + t["variable_cost_per_yr"] + t["transport_cost_per_yr"]
+    return t
 
 
 def _one_site_each(i: np.ndarray, a: np.ndarray, n: int) -> np.ndarray:
@@ -142,3 +162,136 @@ def _one_site_each(i: np.ndarray, a: np.ndarray, n: int) -> np.ndarray:
     best = order[first]
     out[best] = total[i[best]]
     return out
+
+
+def stream_tables(b: Build, sc: Scenario, x: np.ndarray, tol: float) -> dict[str, pd.DataFrame]:
+    """Facilities, assignments and demands of one stream (before cost attribution)."""
+    d = b.data
+    pairs = d.pairs
+    a = b.model.values(b.prefix + "assign", x).to_numpy()
+    if d.policy.single_sourcing:
+        a = _one_site_each(pairs.i, a, d.n)
+    facilities = site_table(b, sc.sites, x, tol)
+    used = a > tol
+    assignments = pd.DataFrame({
+        "demand": d.demand_ids[pairs.i[used]],
+        "site": d.site_ids[pairs.j[used]],
+        "jurisdiction": sc.demands["jurisdiction"].to_numpy()[pairs.i[used]],
+        "share": a[used],
+        "amount": d.amount[pairs.i[used]] * a[used],
+        "distance": pairs.distance[used],
+        "transport_cost_per_yr": pairs.cost[used] * a[used],
+    })
+    served_share = np.bincount(pairs.i, weights=a, minlength=d.n)
+    served = np.minimum(d.amount * served_share, d.amount)
+    demands = pd.DataFrame({
+        "id": d.demand_ids,
+        "jurisdiction": sc.demands["jurisdiction"].to_numpy(),
+        "amount": d.amount,
+        "served": np.where(np.abs(served - d.amount) < tol * np.maximum(1, d.amount), d.amount, served),
+    })
+    demands["unserved"] = (demands["amount"] - demands["served"]).clip(lower=0.0)
+    if d.policy.partial_service:
+        demands["unserved_cost_per_yr"] = demands["unserved"] * float(d.policy.unserved_penalty) * d.per_year
+    return {"facilities": facilities, "assignments": assignments, "demands": demands}
+
+
+def _average_cost(f: pd.DataFrame) -> np.ndarray:
+    """Money per year per unit of load of each site: own costs net of revenue plus downstream."""
+    own = f["fixed_cost_per_yr"] + f["variable_cost_per_yr"] + f.get("downstream_cost_per_yr", 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(f["load"] > 0, own / f["load"], 0.0)
+
+
+def _attach_downstream(src: pd.DataFrame, flows: pd.DataFrame, dest_avg: pd.Series) -> None:
+    """Add to each source site the cost of what it sends on: haul plus the destination's
+    average cost per unit (money per year)."""
+    if flows.empty:
+        return
+    cost = flows["transport_cost_per_yr"] + flows["amount"] * flows["destination"].map(dest_avg).fillna(0.0)
+    per_src = cost.groupby(flows["source"]).sum()
+    src["downstream_cost_per_yr"] = src.get("downstream_cost_per_yr", 0.0) + src["site"].map(per_src).fillna(0.0)
+
+
+def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
+    """Per jurisdiction: demand, where it goes, mean distance, and what its service costs.
+
+    Service cost = own transport + its share (by load) of each plant's costs net of revenue,
+    including what the plant's output costs downstream + penalties for unserved demand.
+    """
+    f, a, dem = t["facilities"], t["assignments"], t["demands"]
+    avg = pd.Series(_average_cost(f), index=f["site"])
+    a = a.assign(facility_cost_per_yr=a["amount"] * a["site"].map(avg).fillna(0.0))
+    g = a.groupby("jurisdiction")
+    out = dem.groupby("jurisdiction").agg(demand=("amount", "sum"), served=("served", "sum"),
+                                         unserved=("unserved", "sum"))
+    if "unserved_cost_per_yr" in dem:
+        out["unserved_cost_per_yr"] = dem.groupby("jurisdiction")["unserved_cost_per_yr"].sum()
+    else:
+        out["unserved_cost_per_yr"] = 0.0
+    out["sites"] = g["site"].agg(lambda s: ";".join(dict.fromkeys(s)))
+    out["mean_distance"] = g.apply(lambda s: np.average(s["distance"], weights=s["amount"])
+                                   if s["amount"].sum() > 0 else np.nan, include_groups=False)
+    out["transport_cost_per_yr"] = g["transport_cost_per_yr"].sum()
+    out["facility_cost_per_yr"] = g["facility_cost_per_yr"].sum()
+    out = out.fillna({"transport_cost_per_yr": 0.0, "facility_cost_per_yr": 0.0, "sites": ""})
+    out["service_cost_per_yr"] = out["transport_cost_per_yr"] + out["facility_cost_per_yr"] + out["unserved_cost_per_yr"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["cost_per_unit"] = out["service_cost_per_yr"] / (out["demand"] * sc.units.per_year)
+    out.insert(0, "name", sc.jurisdictions["name"].reindex(out.index).to_numpy())
+    out.insert(1, "group", sc.jurisdictions["group"].reindex(out.index).to_numpy())
+    return out.reset_index()
+
+
+def read_solution(bm: BuiltModel, x: np.ndarray, tol: float = 1e-7) -> dict[str, dict[str, pd.DataFrame]]:
+    main = bm.main
+    parts: dict[str, dict[str, pd.DataFrame]] = {"main": stream_tables(main, bm.scenario, x, tol)}
+    for name, (ssc, sb) in bm.streams.items():
+        parts[name] = stream_tables(sb, ssc, x, tol)
+    # separate destination sets first (their average cost feeds their sources) ...
+    for name, e in bm.echelons.items():
+        flows = echelon_tables(e, x, tol)
+        part = {"flows": flows}
+        if not e.into_stream:
+            dest = site_table(e.dest, e.dest_sites, x, tol)
+            part["facilities"] = dest
+            # a destination's inbound haul is on the flows and is charged to the sources
+            _attach_downstream(parts[_stream_of(bm, e.source)]["facilities"], flows,
+                               pd.Series(_average_cost(dest), index=dest["site"]))
+        parts[f"echelon:{name}"] = part
+    # ... then flows into another stream (transfer stations pay the plants' average cost)
+    for name, e in bm.echelons.items():
+        if e.into_stream:
+            f = parts["main"]["facilities"]
+            _attach_downstream(f, parts[f"echelon:{name}"]["flows"], pd.Series(_average_cost(f), index=f["site"]))
+    for key, part in parts.items():
+        if "demands" in part:
+            part["facilities"]["downstream_cost_per_yr"] = part["facilities"].get("downstream_cost_per_yr", 0.0)
+            ssc = bm.scenario if key == "main" else bm.streams[key][0]
+            part["jurisdictions"] = jurisdiction_table(part, ssc)
+    return parts
+
+
+def _stream_of(bm: BuiltModel, b: Build) -> str:
+    for name, (_, sb) in bm.streams.items():
+        if sb is b:
+            return name
+    return "main"
+
+
+def cost_breakdown(parts: dict[str, dict[str, pd.DataFrame]]) -> dict[str, float]:
+    """Money per year by kind, over every part of the model; the parts sum to the objective."""
+    out = {"capital": 0.0, "operating": 0.0, "revenue": 0.0, "transport": 0.0, "unserved": 0.0}
+    for key, part in parts.items():
+        f = part.get("facilities")
+        if f is not None and len(f):
+            out["capital"] += float(f["capital_cost_per_yr"].sum())
+            out["operating"] += float(f["operating_cost_per_yr"].sum())
+            out["revenue"] -= float(f["revenue_per_yr"].sum())
+            out["transport"] += float(f["transport_cost_per_yr"].sum())
+        if "flows" in part and len(part["flows"]):
+            out["transport"] += float(part["flows"]["transport_cost_per_yr"].sum())
+        d = part.get("demands")
+        if d is not None and "unserved_cost_per_yr" in d:
+            out["unserved"] += float(d["unserved_cost_per_yr"].sum())
+    return {k: v for k, v in out.items() if v != 0.0 or k in ("capital", "operating", "transport")}

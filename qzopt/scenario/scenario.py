@@ -110,6 +110,7 @@ class Scenario:
     description: str = ""
     source: Path | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    sector_data: Any = None  # qzopt.scenario.sector_data.SectorData for sector scenarios
 
     # ---------------------------------------------------------------- derived
     @property

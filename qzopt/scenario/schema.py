@@ -45,6 +45,9 @@ class Jurisdiction(Strict):
     lat: float | None = Field(None, ge=-90, le=90, description="latitude, WGS84 degrees")
     lon: float | None = Field(None, ge=-180, le=180, description="longitude, WGS84 degrees")
     node: str | None = Field(None, description="road-graph node; defaults to the id")
+    population: float | None = Field(None, ge=0, description="residents (persons); sector models derive demand")
+    urban_share: float | None = Field(None, ge=0, le=1, description="share of residents that are urban")
+    elevation_m: float | None = Field(None, description="elevation of the seat, m (pumping costs)")
 
 
 class Demand(Strict):
@@ -55,6 +58,7 @@ class Demand(Strict):
     lon: float | None = Field(None, ge=-180, le=180)
     node: str | None = Field(None, description="road-graph node; defaults to the jurisdiction's node")
     name: str | None = None
+    max_distance: float | None = Field(None, gt=0, description="this point's own distance limit, units.distance")
 
 
 class SizeOption(Strict):
@@ -163,10 +167,12 @@ class ScenarioSpec(Strict):
 
     name: str
     description: str | None = None
-    sector: Literal["facility"] = Field("facility", description="model family; sector models add their own")
+    sector: Literal["facility", "sewage", "wte", "coldchain"] = Field(
+        "facility", description="model family: the generic siting model or a sector model")
     units: Units = Units()
     jurisdictions: Union[list[Jurisdiction], CsvRef]
-    demands: Union[list[Demand], CsvRef]
+    demands: Union[list[Demand], CsvRef, None] = Field(
+        None, description="demand points; sector models can derive them from population instead")
     sizes: dict[str, list[SizeOption]] = Field(default_factory=dict, description="named sets of size options")
     sites: Union[list[Site], CsvRef]
     distances: Distances = Distances()
@@ -174,3 +180,21 @@ class ScenarioSpec(Strict):
     constraints: Constraints = Constraints()
     formulation: Formulation = Formulation()
     solver: SolverBlock = SolverBlock()
+    sewage: "SewageSector | None" = None
+    wte: "WteSector | None" = None
+    coldchain: "ColdChainSector | None" = None
+
+    @model_validator(mode="after")
+    def _sector_block(self) -> "ScenarioSpec":
+        blocks = {k for k in ("sewage", "wte", "coldchain") if getattr(self, k) is not None}
+        if self.sector != "facility" and self.sector not in blocks:
+            raise ValueError(f"sector {self.sector!r} needs a `{self.sector}:` block")
+        extra = blocks - {self.sector}
+        if extra:
+            raise ValueError(f"block(s) {sorted(extra)} do not belong to sector {self.sector!r}")
+        return self
+
+
+from qzopt.scenario.sectors import ColdChainSector, SewageSector, WteSector  # noqa: E402
+
+ScenarioSpec.model_rebuild()

@@ -20,11 +20,28 @@ from qzopt.models.data import FacilityData
 
 @dataclass
 class Build:
-    """What a block function works on: the model being built and the data it comes from."""
+    """What a block function works on: the model being built and the data it comes from.
+
+    ``prefix`` namespaces the blocks of one facility set, so that a model can hold several
+    (e.g. WtE plants and kitchen-waste plants: ``prefix="kitchen."``).
+    """
 
     model: LinearModel
     data: FacilityData
     notes: dict[str, str] = field(default_factory=dict)
+    prefix: str = ""
+
+    def var(self, name: str):
+        return self.model.var(self.prefix + name)
+
+    def has(self, name: str) -> bool:
+        return self.prefix + name in self.model.var_blocks
+
+    def add_variables(self, name: str, *args, **kwargs):
+        return self.model.add_variables(self.prefix + name, *args, **kwargs)
+
+    def add_constraints(self, name: str, *args, **kwargs):
+        return self.model.add_constraints(self.prefix + name, *args, **kwargs)
 
 
 def siting_variables(b: Build) -> None:
@@ -36,64 +53,65 @@ def siting_variables(b: Build) -> None:
       sizes several times faster (measured: 36 s -> 14 s on qianzhong-msw with HiGHS).
     - ``assign[p]`` in [0, 1]: share of i's demand served by j; cost c_p; binary under
       ``single_sourcing`` (unless no capacity can bind, when single sourcing is implied).
-    - ``load[k]`` >= 0: amount treated at option k (units.demand); cost v_k.
+    - ``load[k]`` >= 0: amount treated at option k (units.demand); cost v_k (minus any revenue
+      per unit, e.g. electricity sold by a waste-to-energy plant).
     - ``unserved[i]`` in [0, 1]: share of i's demand not served (only when the scenario allows
       partial service); cost penalty x d_i x per_year.
     """
     d, m = b.data, b.model
     pairs = d.pairs
-    m.add_variables("size", d.option_labels, kind="binary", cost=d.fixed)
-    m.add_variables("open", d.site_ids, kind="binary")
+    b.add_variables("size", d.option_labels, kind="binary", cost=d.fixed)
+    b.add_variables("open", d.site_ids, kind="binary")
     assign_labels = pd.MultiIndex.from_arrays([d.demand_ids[pairs.i], d.site_ids[pairs.j]], names=["demand", "site"])
     integral = d.policy.single_sourcing and not d.uncapacitated
     if d.policy.single_sourcing and not integral:
         b.notes["single_sourcing"] = ("implied: no capacity or minimum load can bind, so each point is served "
                                       "by its cheapest open site; assignment variables kept continuous")
-    m.add_variables("assign", assign_labels, upper=1.0, kind="binary" if integral else "continuous",
+    b.add_variables("assign", assign_labels, upper=1.0, kind="binary" if integral else "continuous",
                     cost=pairs.cost)
-    m.add_variables("load", d.option_labels, cost=d.unit)
+    b.add_variables("load", d.option_labels, cost=d.load_cost)
     if d.policy.partial_service:
         penalty = float(d.policy.unserved_penalty) * d.per_year * d.amount
-        m.add_variables("unserved", d.demand_ids, upper=1.0, cost=penalty)
+        b.add_variables("unserved", d.demand_ids, upper=1.0, cost=penalty)
 
 
 def one_size(b: Build) -> None:
     """open[j] - sum_{k of j} size[k] = 0: at most one size per site (open <= 1)."""
     d, m = b.data, b.model
-    o, y = m.var("open"), m.var("size")
+    o, y = b.var("open"), b.var("size")
     rows = np.concatenate([np.arange(d.m), d.option_site])
     cols = np.concatenate([o.cols, y.cols])
     vals = np.concatenate([np.ones(d.m), -np.ones(d.K)])
-    m.add_constraints("one_size", rows, cols, vals, sense="==", rhs=0.0, labels=d.site_ids)
+    b.add_constraints("one_size", rows, cols, vals, sense="==", rhs=0.0, labels=d.site_ids)
 
 
 def demand_satisfaction(b: Build) -> None:
     """sum_{j} assign[i,j] + unserved[i] = 1 for every i; with a service share s < 1 also
     sum_i d_i unserved[i] <= (1 - s) sum_i d_i."""
     d, m = b.data, b.model
-    x = m.var("assign")
+    x = b.var("assign")
     rows, cols = [d.pairs.i], [x.cols]
     partial = d.policy.partial_service
     if partial:
-        u = m.var("unserved")
+        u = b.var("unserved")
         rows.append(np.arange(d.n))
         cols.append(u.cols)
     r, c = np.concatenate(rows), np.concatenate(cols)
-    m.add_constraints("demand_satisfaction", r, c, 1.0, sense="==", rhs=1.0, labels=d.demand_ids)
+    b.add_constraints("demand_satisfaction", r, c, 1.0, sense="==", rhs=1.0, labels=d.demand_ids)
     if partial and d.policy.serve_share > 0:
-        u = m.var("unserved")
-        m.add_constraints("service_share", np.zeros(d.n), u.cols, d.amount, sense="<=",
+        u = b.var("unserved")
+        b.add_constraints("service_share", np.zeros(d.n), u.cols, d.amount, sense="<=",
                           rhs=(1.0 - d.policy.serve_share) * d.amount.sum(), labels=["total"])
 
 
 def load_balance(b: Build) -> None:
     """sum_{k of j} load[k] - sum_{i} d_i assign[i,j] = 0 for every site j."""
     d, m = b.data, b.model
-    z, x = m.var("load"), m.var("assign")
+    z, x = b.var("load"), b.var("assign")
     rows = np.concatenate([d.option_site, d.pairs.j])
     cols = np.concatenate([z.cols, x.cols])
     vals = np.concatenate([np.ones(d.K), -d.amount[d.pairs.i]])
-    m.add_constraints("load_balance", rows, cols, vals, sense="==", rhs=0.0, labels=d.site_ids)
+    b.add_constraints("load_balance", rows, cols, vals, sense="==", rhs=0.0, labels=d.site_ids)
 
 
 def capacity(b: Build) -> None:
@@ -102,10 +120,10 @@ def capacity(b: Build) -> None:
     Q_k is capped at the demand that can reach the site (a valid, tighter coefficient); for
     unlimited options that cap is what keeps load off sizes that are not built."""
     d, m = b.data, b.model
-    z, y = m.var("load"), m.var("size")
-    Q = np.minimum(d.capacity, d.reachable_demand()[d.option_site])  # tightest valid coefficient
+    z, y = b.var("load"), b.var("size")
+    Q = np.minimum(d.capacity, d.max_load[d.option_site])  # tightest valid coefficient
     k = np.arange(d.K)
-    m.add_constraints("capacity", np.concatenate([k, k]), np.concatenate([z.cols, y.cols]),
+    b.add_constraints("capacity", np.concatenate([k, k]), np.concatenate([z.cols, y.cols]),
                       np.concatenate([np.ones(d.K), -Q]), sense="<=", rhs=0.0, labels=d.option_labels)
 
 
@@ -115,9 +133,9 @@ def min_load(b: Build) -> None:
     k = np.flatnonzero(d.min_load > 0)
     if k.size == 0:
         return
-    z, y = m.var("load"), m.var("size")
+    z, y = b.var("load"), b.var("size")
     r = np.arange(k.size)
-    m.add_constraints("min_load", np.concatenate([r, r]), np.concatenate([z.col(k), y.col(k)]),
+    b.add_constraints("min_load", np.concatenate([r, r]), np.concatenate([z.col(k), y.col(k)]),
                       np.concatenate([np.ones(k.size), -d.min_load[k]]), sense=">=", rhs=0.0,
                       labels=d.option_labels[k])
 
@@ -126,23 +144,23 @@ def strong_linking(b: Build) -> None:
     """assign[i,j] - open[j] <= 0 for every allowed pair: a valid inequality that makes the
     LP relaxation much tighter (the classic strong formulation of facility location)."""
     d, m = b.data, b.model
-    x, o = m.var("assign"), m.var("open")
+    x, o = b.var("assign"), b.var("open")
     p = np.arange(d.P)
-    m.add_constraints("strong_linking", np.concatenate([p, p]), np.concatenate([x.cols, o.col(d.pairs.j)]),
+    b.add_constraints("strong_linking", np.concatenate([p, p]), np.concatenate([x.cols, o.col(d.pairs.j)]),
                       np.concatenate([np.ones(d.P), -np.ones(d.P)]), sense="<=", rhs=0.0,
-                      labels=m.var("assign").labels)
+                      labels=b.var("assign").labels)
 
 
 def facility_count(b: Build) -> None:
     """sum_j open[j] = p (or <= / >=)."""
     d, m = b.data, b.model
     pol = d.policy
-    o = m.var("open")
+    o = b.var("open")
     for name, sense, value in (("facility_count", "==", pol.facilities_exactly),
                                ("facility_count_max", "<=", pol.facilities_at_most),
                                ("facility_count_min", ">=", pol.facilities_at_least)):
         if value is not None:
-            m.add_constraints(name, np.zeros(d.m), o.cols, 1.0, sense=sense, rhs=float(value), labels=["sites"])
+            b.add_constraints(name, np.zeros(d.m), o.cols, 1.0, sense=sense, rhs=float(value), labels=["sites"])
 
 
 def budget(b: Build) -> None:
@@ -152,14 +170,14 @@ def budget(b: Build) -> None:
         return
     new = ~d.site_existing[d.option_site]
     k = np.flatnonzero(new)
-    m.add_constraints("budget", np.zeros(k.size), m.var("size").col(k), d.capex[k], sense="<=",
+    b.add_constraints("budget", np.zeros(k.size), b.var("size").col(k), d.capex[k], sense="<=",
                       rhs=float(d.policy.budget), labels=["capex"])
 
 
 def existing_sites(b: Build) -> None:
     """size[k] = 1 for the existing size of an existing site, 0 for its other sizes."""
     d, m = b.data, b.model
-    y = m.var("size")
+    y = b.var("size")
     at_existing = d.site_existing[d.option_site]
     m.set_bounds(y, np.flatnonzero(d.existing_option), lower=1.0, upper=1.0)
     m.set_bounds(y, np.flatnonzero(at_existing & ~d.existing_option), lower=0.0, upper=0.0)
@@ -169,6 +187,6 @@ def excluded_sites(b: Build) -> None:
     """size[k] = 0 at red-line sites (their pairs were never generated)."""
     d, m = b.data, b.model
     k = np.flatnonzero(d.site_excluded[d.option_site])
-    m.set_bounds(m.var("size"), k, lower=0.0, upper=0.0)
-    m.set_bounds(m.var("open"), np.flatnonzero(d.site_excluded), lower=0.0, upper=0.0)
+    m.set_bounds(b.var("size"), k, lower=0.0, upper=0.0)
+    m.set_bounds(b.var("open"), np.flatnonzero(d.site_excluded), lower=0.0, upper=0.0)
 

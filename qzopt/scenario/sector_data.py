@@ -1,0 +1,216 @@
+"""Resolution of sector blocks: derived demand, second-echelon facility sets, extra streams.
+
+The result is a :class:`SectorData` attached to the :class:`Scenario` (``scenario.sector_data``);
+sector model builders read it, the generic model ignores it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from qzopt.scenario import schema as S
+from qzopt.scenario.scenario import Policy, Scenario, capital_recovery_factor
+from qzopt.scenario.sectors import EchelonSpec, PerCapita
+
+if TYPE_CHECKING:
+    from qzopt.scenario.load import _Resolver
+
+
+@dataclass(frozen=True)
+class EchelonData:
+    """A second echelon: destination sites (with sizes) and distances from the source sites.
+
+    ``distance`` is source sites x destination sites (``units.distance``); ``transport`` money per
+    output unit per distance unit; ``ratio`` output per unit of source load.
+    """
+
+    name: str
+    unit: str
+    ratio: float
+    sites: pd.DataFrame
+    sizes: pd.DataFrame
+    distance: np.ndarray
+    transport: float
+    max_distance: float | None = None
+    into_stream: bool = False
+    source_sites: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class SectorData:
+    """What a sector block adds to the generic scenario."""
+
+    kind: str
+    spec: Any  # the validated SewageSector | WteSector | ColdChainSector
+    echelons: dict[str, EchelonData] = field(default_factory=dict)
+    streams: dict[str, Scenario] = field(default_factory=dict)
+    demand_attrs: pd.DataFrame | None = None  # cold chain: commodity, peak_factor, dwell_days per point
+    site_role: pd.Series | None = None  # wte: 'plant' or 'transfer' per main site
+    revenue_per_unit: float = 0.0  # wte: electricity, money per demand unit treated at a plant
+
+
+# ------------------------------------------------------------------------- demand
+def per_capita_amount(jur: pd.DataFrame, gen: PerCapita) -> pd.Series:
+    """Demand per jurisdiction from population: m3/d for L per person, t/d for kg per person."""
+    pop = jur["population"].fillna(0.0)
+    urban = jur["urban_share"].fillna(0.0)
+    per_person = urban * gen.urban + (0.0 if gen.urban_only else (1.0 - urban) * gen.rural)
+    return pop * per_person / 1000.0 * gen.collection_rate
+
+
+def derive_demands(spec: S.ScenarioSpec, jur: pd.DataFrame) -> tuple[list[S.Demand], str | None]:
+    """Demand rows derived by the sector block (empty list and a reason when it cannot)."""
+    if spec.coldchain is not None:
+        rows = []
+        speed = spec.coldchain.speed_km_per_h
+        for c in spec.coldchain.commodities:
+            for origin, amount in c.origins.items():
+                rows.append(S.Demand(id=f"{origin}:{c.name}", jurisdiction=origin, amount=amount,
+                                     name=f"{origin} {c.name}", max_distance=c.max_hours * speed))
+        return rows, None
+    block = spec.sewage or spec.wte
+    gen = getattr(block, "generation", None) if block is not None else None
+    if gen is None:
+        return [], "`demands` is missing and the sector block has no `generation` rule to derive them"
+    if jur["population"].isna().all():
+        return [], "`generation` needs `population` on the jurisdictions, and none has it"
+    amount = per_capita_amount(jur, gen)
+    return [S.Demand(id=j, jurisdiction=j, amount=round(float(a), 3)) for j, a in amount.items() if a > 0], None
+
+
+# ------------------------------------------------------------------------ sectors
+def resolve_sector(r: "_Resolver", sc: Scenario) -> Scenario:
+    """Attach the sector's :class:`SectorData` (and any extra sites) to ``sc``."""
+    spec = r.spec
+    sc = dataclasses.replace(sc, policy=sector_policy(spec, sc.policy))
+    if spec.sewage is not None:
+        data = _sewage(r, sc)
+    elif spec.wte is not None:
+        sc, data = _wte(r, sc)
+    else:
+        sc, data = _coldchain(r, sc)
+    r.check()
+    return dataclasses.replace(sc, sector_data=data)
+
+
+def _echelon(r: "_Resolver", sc: Scenario, name: str, spec: EchelonSpec, loc: tuple,
+             source_sites: np.ndarray | None = None) -> EchelonData:
+    sites, sizes = r.sites(spec.sites, r.file, {**r.spec.sizes, **spec.sizes}, loc + ("sites",))
+    r.check()
+    dist, _ = r.distances(sc.sites, sites)
+    return EchelonData(name=name, unit=spec.unit, ratio=spec.ratio, sites=sites, sizes=sizes, distance=dist,
+                       transport=spec.transport, max_distance=spec.max_distance, source_sites=source_sites)
+
+
+def _sewage(r: "_Resolver", sc: Scenario) -> SectorData:
+    sw = r.spec.sewage
+    echelons = {}
+    if sw.sludge is not None:
+        echelons["sludge"] = _echelon(r, sc, "sludge", sw.sludge, ("sewage", "sludge"))
+    return SectorData("sewage", sw, echelons=echelons)
+
+
+def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
+    w = r.spec.wte
+    role = pd.Series("plant", index=sc.sites.index)
+    if w.transfer is not None:
+        t_sites, t_sizes = r.sites(w.transfer.sites, r.file, {**r.spec.sizes, **w.transfer.sizes},
+                                 ("wte", "transfer", "sites"))
+        r.check()
+        clash = sorted(set(t_sites.index) & set(sc.sites.index))
+        if clash:
+            r.bad(f"transfer station ids {clash[:5]} are also plant site ids", ("wte", "transfer", "sites"),
+                  "Give transfer stations their own ids.")
+            r.check()
+        t_dist, _ = r.distances(sc.demands, t_sites)
+        sites = pd.concat([sc.sites, t_sites])
+        sc = dataclasses.replace(sc, sites=sites, sizes=pd.concat([sc.sizes, t_sizes], ignore_index=True),
+                                 distance=np.hstack([sc.distance, t_dist]))
+        role = pd.concat([role, pd.Series("transfer", index=t_sites.index)])
+    plants = np.flatnonzero(role.to_numpy() == "plant")
+    echelons = {}
+    if w.transfer is not None:
+        transfer = np.flatnonzero(role.to_numpy() == "transfer")
+        dist, _ = r.distances(sc.sites, sc.sites)
+        echelons["transfer"] = EchelonData(
+            name="transfer", unit=sc.units.demand, ratio=1.0, sites=sc.sites, sizes=sc.sizes, distance=dist,
+            transport=w.transfer.compacted_transport, max_distance=None, into_stream=True, source_sites=transfer)
+    if w.fly_ash is not None:
+        echelons["fly_ash"] = _echelon(r, sc, "fly_ash", w.fly_ash, ("wte", "fly_ash"), source_sites=plants)
+    streams = {}
+    if w.kitchen is not None:
+        streams["kitchen"] = _kitchen(r, sc, w)
+    revenue = w.electricity.revenue_per_unit() if w.electricity is not None else 0.0
+    return sc, SectorData("wte", w, echelons=echelons, streams=streams, site_role=role, revenue_per_unit=revenue)
+
+
+def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
+    kw = w.kitchen
+    amount = per_capita_amount(r.jur, kw.generation)
+    rows = [S.Demand(id=f"{j}:kitchen", jurisdiction=j, amount=round(float(a), 3)) for j, a in amount.items() if a > 0]
+    if not rows:
+        r.bad("kitchen-waste generation gives no demand (no population?)", ("wte", "kitchen", "generation"))
+        r.check()
+    demands = r.place(rows, "demands", r.file, ("wte", "kitchen"))
+    sites, sizes = r.sites(kw.sites, r.file, {**r.spec.sizes, **kw.sizes}, ("wte", "kitchen", "sites"))
+    r.check()
+    dist, _ = r.distances(demands, sites)
+    policy = dataclasses.replace(sc.policy, serve_share=kw.min_central_share, unserved_penalty=kw.penalty,
+                                 max_distance=kw.max_distance, facilities_exactly=None, facilities_at_most=None,
+                                 facilities_at_least=None, budget=None)
+    return dataclasses.replace(sc, name=f"{sc.name} (kitchen waste)", demands=demands, sites=sites, sizes=sizes,
+                               distance=dist, cost=None, policy=policy, sector="facility", sector_data=None)
+
+
+def _coldchain(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
+    cc = r.spec.coldchain
+    commodity = {c.name: c for c in cc.commodities}
+    names = [i.split(":", 1)[1] for i in sc.demands.index]
+    attrs = pd.DataFrame({"commodity": names,
+                          "peak_factor": [commodity[n].peak_factor for n in names],
+                          "dwell_days": [commodity[n].dwell_days for n in names],
+                          "max_hours": [commodity[n].max_hours for n in names]}, index=sc.demands.index)
+    missing = sorted(set(sc.sizes["size"]) - set(cc.storage))
+    if missing:
+        r.bad(f"coldchain.storage gives no cold-store capacity for hub sizes {missing}", ("coldchain", "storage"),
+              "Give a capacity in t for every size option of the hubs.")
+    outlets = _echelon(r, sc, "outlets", cc.outlets, ("coldchain", "outlets"))
+    return sc, SectorData("coldchain", cc, echelons={"outlets": outlets}, demand_attrs=attrs)
+
+
+def sewer_pair_costs(sc: Scenario, i: np.ndarray, j: np.ndarray, distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Trunk-sewer costs of allowed pairs, money per year: (fixed part when the pipe exists,
+    part proportional to the share of the demand carried).  Pumping for lift is proportional."""
+    ts = sc.sector_data.spec.trunk_sewer
+    crf = capital_recovery_factor(sc.discount_rate, ts.lifetime_years)
+    amount = sc.demands["amount"].to_numpy(float)[i]
+    same = sc.demands["node"].to_numpy()[i] == sc.sites["node"].to_numpy()[j]
+    pipe = np.where(same & ts.own_plant_free, 0.0, distance)
+    fixed = ts.cost_per_km * pipe * crf
+    flow = ts.cost_per_km_per_flow * pipe * amount * crf
+    if ts.pumping_per_unit_per_m > 0:
+        elev = sc.jurisdictions["elevation_m"]
+        h_from = sc.demands["jurisdiction"].map(elev).to_numpy(float)[i]
+        h_to = sc.sites["jurisdiction"].map(elev).to_numpy(float)[j]
+        lift = np.nan_to_num(np.maximum(h_to - h_from, 0.0))
+        flow = flow + ts.pumping_per_unit_per_m * lift * amount * sc.units.per_year
+    return fixed, flow
+
+
+def sector_policy(spec: S.ScenarioSpec, policy: Policy) -> Policy:
+    """Sector defaults where the scenario is silent: a sewage plant serves the same or adjacent
+    jurisdictions only, through trunk sewers no longer than ``trunk_sewer.max_length``."""
+    if spec.sewage is None:
+        return policy
+    given = spec.constraints.model_fields_set
+    changes: dict[str, Any] = {}
+    if "cross_border" not in given:
+        changes["cross_border"] = "adjacent"
+    limit = spec.sewage.trunk_sewer.max_length
+    changes["max_distance"] = limit if policy.max_distance is None else min(policy.max_distance, limit)
+    return dataclasses.replace(policy, **changes)
