@@ -10,9 +10,9 @@ if TYPE_CHECKING:
 
 def build_model(sc: "Scenario"):
     """Build the model for the scenario's sector (``facility`` = the generic siting model)."""
-    from qzopt.models import facility
+    from qzopt.models import coldchain, facility, sewage, wte
 
-    builders = {"facility": facility.build}
+    builders = {"facility": facility.build, "sewage": sewage.build, "wte": wte.build, "coldchain": coldchain.build}
     if sc.sector not in builders:
         raise ValueError(f"no model for sector {sc.sector!r}; known: {', '.join(builders)}")
     return builders[sc.sector](sc)

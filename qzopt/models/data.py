@@ -32,6 +32,7 @@ class FacilityData:
     existing_option: np.ndarray  # bool per option: this size must be open
     site_existing: np.ndarray  # bool per site
     site_excluded: np.ndarray  # bool per site
+    site_required: np.ndarray  # bool per site: must open (planned plant, size free)
     pairs: Pairs
     policy: Policy
     per_year: float
@@ -107,6 +108,7 @@ def site_data(sites: pd.DataFrame, sizes: pd.DataFrame, policy: Policy, per_year
         existing_option=existing_option & (existing[option_site] != ""),
         site_existing=existing != "",
         site_excluded=sites["excluded"].to_numpy(bool),
+        site_required=sites["required"].to_numpy(bool) if "required" in sites else np.zeros(len(sites), bool),
         pairs=pairs if pairs is not None else Pairs(empty, empty, np.zeros(0), np.zeros(0)),
         policy=policy,
         per_year=per_year,

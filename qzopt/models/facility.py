@@ -32,13 +32,13 @@ def blocks_for(policy: Policy) -> list[Block]:
                            blk.capacity, blk.min_load]
     if policy.strong_linking:
         blocks.append(blk.strong_linking)
-    blocks += [blk.facility_count, blk.budget, blk.existing_sites, blk.excluded_sites]
+    blocks += [blk.facility_count, blk.budget, blk.existing_sites, blk.excluded_sites, blk.dominated_sizes]
     return blocks
 
 
 #: Blocks of a facility set fed by flows instead of demand points (a second echelon).
 DESTINATION_BLOCKS: list[Block] = [blk.siting_variables, blk.one_size, blk.capacity, blk.min_load,
-                                   blk.existing_sites, blk.excluded_sites]
+                                   blk.existing_sites, blk.excluded_sites, blk.dominated_sizes]
 
 
 @dataclass
@@ -120,8 +120,9 @@ def site_table(b: Build, sites: pd.DataFrame, x: np.ndarray, tol: float) -> pd.D
     if d.P:
         a = b.model.values(b.prefix + "assign", x).to_numpy()
         transport = np.bincount(pairs.j, weights=pairs.cost * a, minlength=d.m)
+        connection = np.bincount(pairs.j, weights=connection_costs(b, x), minlength=d.m)
     else:
-        transport = np.zeros(d.m)
+        transport = connection = np.zeros(d.m)
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(site_open & (cap > 0) & np.isfinite(cap), load / cap, np.nan)
     t = pd.DataFrame({
@@ -140,9 +141,31 @@ def site_table(b: Build, sites: pd.DataFrame, x: np.ndarray, tol: float) -> pd.D
         "capital_cost_per_yr": capital,
         "operating_cost_per_yr": operating,
         "revenue_per_yr": revenue,
+        "connection_cost_per_yr": connection,
     })
-    t["total_cost_per_yr"] = t["fixed_cost_per_yr"] + t["variable_cost_per_yr"] + t["transport_cost_per_yr"]
+    t["total_cost_per_yr"] = (t["fixed_cost_per_yr"] + t["variable_cost_per_yr"] + t["transport_cost_per_yr"]
+                              + t["connection_cost_per_yr"])
+    for name, (per_demand, per_option) in b.resources.items():
+        a = b.model.values(b.prefix + "assign", x).to_numpy()
+        used = np.bincount(pairs.j, weights=per_demand[pairs.i] * d.amount[pairs.i] * a, minlength=d.m)
+        t[f"{name}_used"] = used
+        t[f"{name}_capacity"] = per_site(per_option * chosen)
     return t
+
+
+def connection_costs(b: Build, x: np.ndarray) -> np.ndarray:
+    """Per allowed pair: the fixed connection cost paid (money/yr), zero where unused."""
+    if b.pair_fixed is None:
+        return np.zeros(b.data.P)
+    if b.has("connect"):
+        w = np.zeros(b.data.P)
+        cv = b.var("connect")
+        used = b.model.values(b.prefix + "connect", x).to_numpy() > 0.5
+        pos = b.var("assign").labels.get_indexer(cv.labels)
+        w[pos[used]] = 1.0
+    else:
+        w = (b.model.values(b.prefix + "assign", x).to_numpy() > 0.5).astype(float)
+    return b.pair_fixed * w
 
 
 def _one_site_each(i: np.ndarray, a: np.ndarray, n: int) -> np.ndarray:
@@ -181,6 +204,7 @@ def stream_tables(b: Build, sc: Scenario, x: np.ndarray, tol: float) -> dict[str
         "amount": d.amount[pairs.i[used]] * a[used],
         "distance": pairs.distance[used],
         "transport_cost_per_yr": pairs.cost[used] * a[used],
+        "connection_cost_per_yr": connection_costs(b, x)[used] if b.pair_fixed is not None else 0.0,
     })
     served_share = np.bincount(pairs.i, weights=a, minlength=d.n)
     served = np.minimum(d.amount * served_share, d.amount)
@@ -232,7 +256,7 @@ def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame
     out["sites"] = g["site"].agg(lambda s: ";".join(dict.fromkeys(s)))
     out["mean_distance"] = g.apply(lambda s: np.average(s["distance"], weights=s["amount"])
                                    if s["amount"].sum() > 0 else np.nan, include_groups=False)
-    out["transport_cost_per_yr"] = g["transport_cost_per_yr"].sum()
+    out["transport_cost_per_yr"] = g["transport_cost_per_yr"].sum() + g["connection_cost_per_yr"].sum()
     out["facility_cost_per_yr"] = g["facility_cost_per_yr"].sum()
     out = out.fillna({"transport_cost_per_yr": 0.0, "facility_cost_per_yr": 0.0, "sites": ""})
     out["service_cost_per_yr"] = out["transport_cost_per_yr"] + out["facility_cost_per_yr"] + out["unserved_cost_per_yr"]
@@ -289,6 +313,7 @@ def cost_breakdown(parts: dict[str, dict[str, pd.DataFrame]]) -> dict[str, float
             out["operating"] += float(f["operating_cost_per_yr"].sum())
             out["revenue"] -= float(f["revenue_per_yr"].sum())
             out["transport"] += float(f["transport_cost_per_yr"].sum())
+            out["connections"] = out.get("connections", 0.0) + float(f["connection_cost_per_yr"].sum())
         if "flows" in part and len(part["flows"]):
             out["transport"] += float(part["flows"]["transport_cost_per_yr"].sum())
         d = part.get("demands")

@@ -68,9 +68,10 @@ def capacity_shortfall(sc: Scenario) -> list[str]:
         if np.isfinite(top) and top < need - 1e-9:
             out.append(f"with at most {p} sites the largest possible capacity is {_fmt(top)} {u}, smaller than "
                        f"the demand that must be served, {_fmt(need)} {u}.")
-        n_existing = int((sc.sites["existing"] != "").sum())
+        forced = (sc.sites["existing"] != "") | sc.sites.get("required", False)
+        n_existing = int(forced.sum())
         if n_existing > p:
-            out.append(f"{n_existing} sites are existing (must stay open) but at most {p} may be open.")
+            out.append(f"{n_existing} sites are existing or required (must be open) but at most {p} may be open.")
     if sc.policy.facilities_at_least is not None and sc.policy.facilities_at_least > int(usable.sum()):
         out.append(f"at least {sc.policy.facilities_at_least} sites must open but only {int(usable.sum())} "
                    "are not excluded.")

@@ -410,7 +410,7 @@ class _Resolver:
                     self.bad(f"site {r.id!r} is existing at size {r.existing!r}, which is not one of {names}",
                              loc + ("existing",), f=site_file, line=csv_line)
                 existing = r.existing
-            site_meta[r.id] = (existing, bool(r.excluded))
+            site_meta[r.id] = (existing, bool(r.excluded), bool(r.required))
             for o in options:
                 size_recs.append({"site": r.id, "size": o.name,
                                   "capacity": np.inf if o.capacity is None else o.capacity,
@@ -418,8 +418,10 @@ class _Resolver:
                                   "min_load": o.min_load})
         sizes = pd.DataFrame(size_recs, columns=["site", "size", "capacity", "capex", "fixed_cost", "unit_cost",
                                                  "min_load"])
-        sites["existing"] = [site_meta.get(s, ("", False))[0] for s in sites.index]
-        sites["excluded"] = [site_meta.get(s, ("", False))[1] for s in sites.index]
+        meta = [site_meta.get(s, ("", False, False)) for s in sites.index]
+        sites["existing"] = [m[0] for m in meta]
+        sites["excluded"] = [m[1] for m in meta]
+        sites["required"] = [m[2] for m in meta]
         return sites, sizes
 
     def distances(self, a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, set[frozenset[str]]]:

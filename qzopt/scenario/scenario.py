@@ -81,7 +81,8 @@ class Scenario:
 
     - ``jurisdictions``: name, group, lat, lon
     - ``demands``: jurisdiction, amount (``units.demand``), lat, lon
-    - ``sites``: jurisdiction, lat, lon, existing (size name or ""), excluded (bool)
+    - ``sites``: jurisdiction, lat, lon, existing (size name or ""), excluded (bool), required
+      (bool: a planned plant that must open, at any size)
     - ``sizes``: one row per (site, size): capacity (units.demand, inf = unlimited), capex
       (money), fixed_cost (money/yr), unit_cost (money per demand unit), min_load (units.demand)
 
@@ -180,8 +181,11 @@ class Scenario:
             sites["existing"] = ""
         if "excluded" not in sites:
             sites["excluded"] = False
+        if "required" not in sites:
+            sites["required"] = False
         sites["existing"] = sites["existing"].fillna("").astype(str)
         sites["excluded"] = sites["excluded"].fillna(False).astype(bool)
+        sites["required"] = sites["required"].fillna(False).astype(bool)
         sizes = sizes.reset_index(drop=True).copy()
         for col, default in (("capex", 0.0), ("fixed_cost", 0.0), ("unit_cost", 0.0), ("min_load", 0.0)):
             if col not in sizes:
@@ -242,6 +246,10 @@ class Scenario:
                 bad(f"site {site!r} is existing at size {ex!r}, which is not one of its sizes", "sites.existing")
             if ex and bool(self.sites.at[site, "excluded"]):
                 bad(f"site {site!r} is both existing and excluded", "sites.excluded")
+        if "required" in self.sites:
+            both = self.sites.index[self.sites["required"].astype(bool) & self.sites["excluded"].astype(bool)].tolist()
+            if both:
+                bad(f"sites {both[:5]} are both required and excluded", "sites.required")
         n, m = len(self.demands), len(self.sites)
         if self.distance.shape != (n, m):
             bad(f"distance matrix is {self.distance.shape}, expected {(n, m)} (demands x sites)", "distances")

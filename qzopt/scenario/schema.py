@@ -88,6 +88,7 @@ class Site(Strict):
         False, description="true (single size) or the size name: the site must stay open at that size"
     )
     excluded: bool = Field(False, description="red-line area: never open")
+    required: bool = Field(False, description="planned plant: must open, at a size the model chooses")
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     node: str | None = None

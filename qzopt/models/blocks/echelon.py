@@ -115,3 +115,4 @@ def echelon_tables(e: Echelon, x: np.ndarray, tol: float = 1e-7) -> pd.DataFrame
         "distance": e.arc_distance[used],
         "transport_cost_per_yr": (f * e.arc_cost)[used],
     })
+

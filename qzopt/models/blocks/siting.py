@@ -30,6 +30,8 @@ class Build:
     data: FacilityData
     notes: dict[str, str] = field(default_factory=dict)
     prefix: str = ""
+    pair_fixed: np.ndarray | None = None  # fixed cost per used pair, money/yr (see connections.py)
+    resources: dict = field(default_factory=dict)  # name -> (per-demand use, per-option amount)
 
     def var(self, name: str):
         return self.model.var(self.prefix + name)
@@ -175,12 +177,14 @@ def budget(b: Build) -> None:
 
 
 def existing_sites(b: Build) -> None:
-    """size[k] = 1 for the existing size of an existing site, 0 for its other sizes."""
+    """size[k] = 1 for the existing size of an existing site, 0 for its other sizes;
+    open[j] = 1 at required (planned) sites, whose size the model chooses."""
     d, m = b.data, b.model
     y = b.var("size")
     at_existing = d.site_existing[d.option_site]
     m.set_bounds(y, np.flatnonzero(d.existing_option), lower=1.0, upper=1.0)
     m.set_bounds(y, np.flatnonzero(at_existing & ~d.existing_option), lower=0.0, upper=0.0)
+    m.set_bounds(b.var("open"), np.flatnonzero(d.site_required | d.site_existing), lower=1.0)
 
 
 def excluded_sites(b: Build) -> None:
@@ -190,3 +194,30 @@ def excluded_sites(b: Build) -> None:
     m.set_bounds(b.var("size"), k, lower=0.0, upper=0.0)
     m.set_bounds(b.var("open"), np.flatnonzero(d.site_excluded), lower=0.0, upper=0.0)
 
+
+
+def dominated_sizes(b: Build) -> None:
+    """Presolve: size[k] = 0 for options that can never be worth building.
+
+    (a) its minimum load L_k exceeds everything that may reach the site (R_j);
+    (b) a smaller option k' of the same site already holds R_j and costs no more (F, v) with
+        no higher minimum load, so k' does everything k does, for less.
+    Existing sizes are never removed.  Both reductions keep every optimal solution's cost.
+    """
+    d, m = b.data, b.model
+    reach = d.max_load[d.option_site]
+    dead = (d.min_load > reach + 1e-9) & ~d.existing_option
+    cost = d.load_cost
+    for j in np.unique(d.option_site):
+        ks = np.flatnonzero(d.option_site == j)
+        holds = ks[d.capacity[ks] >= reach[ks] - 1e-9]
+        for k in ks:
+            if d.existing_option[k]:
+                continue
+            better = holds[(holds != k) & (d.capacity[holds] < d.capacity[k]) & (d.fixed[holds] <= d.fixed[k])
+                           & (cost[holds] <= cost[k]) & (d.min_load[holds] <= d.min_load[k])]
+            if better.size:
+                dead[k] = True
+    if dead.any():
+        m.set_bounds(b.var("size"), np.flatnonzero(dead), lower=0.0, upper=0.0)
+        b.notes["dominated_sizes"] = f"{int(dead.sum())} of {d.K} size options can never pay off and were fixed to 0"

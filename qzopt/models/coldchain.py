@@ -1,0 +1,38 @@
+"""Cold-chain hubs (``sector: coldchain``), block by block (docs/sectors/coldchain.md).
+
+- demand points are (origin county, commodity) pairs with an average flow in t/d;
+- each commodity may travel at most ``max_hours`` to a hub (a per-point distance limit:
+  pairs beyond it are not generated);
+- hubs: size options with a peak-season throughput (t/d) and a cold-store capacity (t):
+  ``peak_throughput`` counts every point at its peak factor, ``cold_storage`` at its dwell days;
+- hub-to-outlet flows (rail and air gateways, city markets) as a second echelon.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from qzopt.models.blocks.resources import resource_capacity
+from qzopt.models.core import LinearModel
+from qzopt.models.facility import BuiltModel, add_stream
+from qzopt.models.sector_common import add_echelon
+from qzopt.scenario.scenario import Scenario
+
+
+def build(sc: Scenario) -> BuiltModel:
+    t0 = time.perf_counter()
+    sd = sc.sector_data
+    model = LinearModel(sc.name)
+    main = add_stream(model, sc, "")
+    attrs = sd.demand_attrs.reindex(sc.demands.index)
+    peak_cap = np.where(np.isfinite(main.data.capacity), main.data.capacity, main.data.max_load[main.data.option_site]
+                        * attrs["peak_factor"].max())
+    resource_capacity(main, "peak_throughput", attrs["peak_factor"].to_numpy(float), peak_cap)
+    storage = sc.sizes["size"].map(sd.spec.storage).to_numpy(float)
+    resource_capacity(main, "cold_storage", attrs["dwell_days"].to_numpy(float), np.nan_to_num(storage))
+    echelons = {"outlets": add_echelon(sc, main, sd.echelons["outlets"])}
+    model.to_matrix()
+    return BuiltModel(sc, main.data, model, list(model.con_blocks), time.perf_counter() - t0, main.notes,
+                      echelons=echelons, main=main)

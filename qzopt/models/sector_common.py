@@ -1,0 +1,58 @@
+"""Pieces every sector model uses: an echelon built from the scenario's echelon data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qzopt.models.blocks.echelon import Echelon, echelon_delivery, echelon_flows, echelon_supply
+from qzopt.models.blocks.siting import Build
+from qzopt.models.data import site_data
+from qzopt.models.facility import DESTINATION_BLOCKS
+from qzopt.scenario.scenario import Scenario
+from qzopt.scenario.sector_data import EchelonData
+
+
+def site_capacity(b: Build) -> np.ndarray:
+    """Most each site of a facility set can treat: its largest size, or what can reach it."""
+    d = b.data
+    best = np.zeros(d.m)
+    np.maximum.at(best, d.option_site, np.minimum(d.capacity, d.max_load[d.option_site]))
+    return best
+
+
+def add_echelon(sc: Scenario, source: Build, ed: EchelonData) -> Echelon:
+    """Add the flows of ``ed`` leaving ``source``: to a facility set of their own (sited by the
+    same model) or, for ``ed.into_stream``, into the source stream's other sites."""
+    model = source.model
+    producing = np.arange(source.data.m) if ed.source_sites is None else np.asarray(ed.source_sites)
+    dist = ed.distance[producing]
+    ok = np.isfinite(dist)
+    if ed.max_distance is not None:
+        ok &= dist <= ed.max_distance + 1e-9
+    if ed.into_stream:
+        role = sc.sector_data.site_role.to_numpy()
+        ok &= (role == "plant")[None, :]
+        ok &= producing[:, None] != np.arange(ed.sites.shape[0])[None, :]
+    ok &= ~ed.sites["excluded"].to_numpy(bool)[None, :]
+    r, c = np.nonzero(ok)
+    src, dst = producing[r], c
+    distance = dist[r, c]
+    cost = ed.transport * distance * sc.units.per_year
+    if ed.into_stream:
+        dest = source
+    else:
+        # all a source set can ever treat: its capacity, and (first echelon) all the demand
+        total_demand = source.data.amount.sum() if source.data.n else np.inf
+        out_max = ed.ratio * min(site_capacity(source)[producing].sum(), total_demand)
+        reach = np.full(len(ed.sites), out_max)
+        data = site_data(ed.sites, ed.sizes, sc.policy, sc.units.per_year, sc.crf, reach)
+        dest = Build(model, data, prefix=f"{ed.name}.")
+        for block in DESTINATION_BLOCKS:
+            block(dest)
+    e = Echelon(name=ed.name, source=source, dest=dest, ratio=ed.ratio, arc_src=src, arc_dst=dst,
+                arc_distance=distance, arc_cost=cost, unit=ed.unit, into_stream=ed.into_stream,
+                source_sites=producing, dest_sites=ed.sites)
+    echelon_flows(source, e)
+    echelon_supply(source, e)
+    echelon_delivery(source, e)
+    return e

@@ -1,0 +1,207 @@
+"""Sector models: hand-solved teaching scenarios and invariants of the Qianzhong results.
+
+The teaching optima are derived by hand in docs/sectors/*.md; the expected values below are
+recomputed here from the same arithmetic, independently of the model.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qzopt
+
+from conftest import ROOT, SCENARIOS
+
+TEACH = SCENARIOS / "teaching"
+
+
+def solve(path, **kw):
+    return qzopt.solve(qzopt.load_scenario(path), **kw)
+
+
+# ------------------------------------------------------------------- teaching optima
+def test_sewage_teaching_optimum():
+    # Plan: A sends its 10,000 m3/d through a 10 km sewer to a 22,500 m3/d plant in B; C keeps a
+    # 10,000 m3/d plant; all sludge goes to the existing centre in B (C's 3.5 t/d over 30 km).
+    capital = (1e5 * math.sqrt(22500) + 1e5 * math.sqrt(10000)) / 20      # 750,000 + 500,000
+    sewer = 10 * 2e5 / 20                                                  # 100,000
+    sludge_haul = 3.5 * 30 * 1.0 * 365                                     # 38,325
+    constant = 25000 * 365 * 0.5 + 17.5 * 365 * 300                        # opex + sludge treatment
+    res = solve(TEACH / "sewage-3towns.yaml")
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(capital + sewer + sludge_haul + constant, rel=1e-9)
+    plants = res.open_sites.set_index("site")["size"].to_dict()
+    assert plants == {"wwtp_B": "Q22500", "wwtp_C": "Q10000"}
+    assert set(map(tuple, res.assignments[["demand", "site"]].values)) == {("A", "wwtp_B"), ("B", "wwtp_B"),
+                                                                         ("C", "wwtp_C")}
+
+
+def test_wte_teaching_optimum():
+    # One 3-line plant in B takes all 900 t/d; fly ash stays in B; the kitchen plant in A treats
+    # exactly the 70 % minimum (63 t/d: A 30, B 30, C 3) and the rest pays the 100 yuan/t penalty.
+    capital = 1e7 * math.sqrt(1200) / 25
+    haul = (300 * 20 + 200 * 20 + 100 * 60) * 1.0 * 365
+    burn = 900 * 365 * (100 - 300 * 0.5)                   # opex minus electricity
+    fly_ash = 36 * 365 * 2000
+    kitchen = 1e7 / 25 + 63 * 365 * 200 + (30 * 20 + 3 * 40) * 365 + 27 * 365 * 100
+    res = solve(TEACH / "wte-4towns.yaml")
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(capital + haul + burn + fly_ash + kitchen, rel=1e-9)
+    assert res.open_sites.set_index("site")["size"].to_dict() == {"wte_B": "3x400"}
+    k = res.extra["streams"]["kitchen"]["demands"]
+    assert k["served"].sum() == pytest.approx(0.7 * k["amount"].sum())
+
+
+def test_coldchain_teaching_optimum():
+    # One large hub at H: a small hub cannot take P's peak (1.5 x 100 + 2 x 20 = 190 > 150 t/d),
+    # Q cannot reach P within 2 h at 50 km/h (120 km), so everything goes to H and on to G.
+    capital = 1.6e7 / 20
+    inbound = (120 * 40 + 50 * 80) * 365
+    outbound = 170 * 20 * 365
+    handling = 170 * 50 * 365
+    res = solve(TEACH / "coldchain-3origins.yaml")
+    assert res.status == "optimal"
+    assert res.objective == pytest.approx(capital + inbound + outbound + handling, rel=1e-9)
+    assert res.open_sites.set_index("site")["size"].to_dict() == {"hub_H": "L"}
+
+
+def test_coldchain_perishability_limit_drops_pairs():
+    sc = qzopt.load_scenario(TEACH / "coldchain-3origins.yaml")
+    from qzopt.geo.pairs import allowed_pairs
+
+    pairs = allowed_pairs(sc)
+    allowed = {(sc.demands.index[i], sc.sites.index[j]) for i, j in zip(pairs.i, pairs.j)}
+    assert ("Q:vegetables", "hub_P") not in allowed      # 120 km > 2 h x 50 km/h
+    assert ("P:fungi", "hub_Q") not in allowed           # 120 km > 1 h x 50 km/h
+    assert ("P:fungi", "hub_H") in allowed               # 40 km
+
+
+# ---------------------------------------------------------------- Qianzhong invariants
+QIANZHONG = ["qianzhong-sewage.yaml", "qianzhong-wte.yaml", "qianzhong-coldchain.yaml"]
+
+
+@pytest.fixture(scope="module", params=QIANZHONG)
+def solved(request):
+    sc = qzopt.load_scenario(SCENARIOS / request.param)
+    return sc, qzopt.solve(sc, solver="highs", time_limit=300)
+
+
+def test_qianzhong_solves_to_proven_optimality(solved):
+    sc, res = solved
+    assert res.status == "optimal" and res.gap == pytest.approx(0.0, abs=1e-6)
+
+
+def test_every_demand_served_or_counted_unserved(solved):
+    sc, res = solved
+    d = res.demands
+    assert np.allclose(d["served"] + d["unserved"], d["amount"])
+    assert res.assignments.groupby("demand")["amount"].sum().reindex(d["id"]).fillna(0).to_numpy() == pytest.approx(
+        d["served"].to_numpy())
+    if not sc.policy.partial_service:
+        assert d["unserved"].max() < 1e-6
+
+
+def _all_facility_tables(res):
+    tables = [res.facilities]
+    for part in list(res.extra.get("echelons", {}).values()) + list(res.extra.get("streams", {}).values()):
+        if "facilities" in part:
+            tables.append(part["facilities"])
+    return tables
+
+
+def test_no_capacity_or_minimum_load_broken(solved):
+    sc, res = solved
+    for f in _all_facility_tables(res):
+        o = f[f["open"]]
+        assert (o["load"] <= o["capacity"] * (1 + 1e-9) + 1e-6).all()
+        assert (f.loc[~f["open"], "load"].abs() < 1e-6).all()
+        for col in [c for c in f.columns if c.endswith("_used")]:
+            cap = f[col.replace("_used", "_capacity")]
+            assert (f[col] <= cap * (1 + 1e-9) + 1e-6).all()
+    sizes = sc.sizes.set_index(["site", "size"])
+    for row in res.open_sites.itertuples():
+        assert row.load >= sizes.loc[(row.site, row.size), "min_load"] - 1e-6
+
+
+def test_no_distance_limit_broken(solved):
+    sc, res = solved
+    a = res.assignments
+    if sc.policy.max_distance is not None:
+        assert (a["distance"] <= sc.policy.max_distance + 1e-9).all()
+    own = sc.demands["max_distance"].reindex(a["demand"]).to_numpy(float)
+    assert np.all(~(a["distance"].to_numpy() > np.nan_to_num(own, nan=np.inf) + 1e-9))
+
+
+def test_second_echelon_mass_balance(solved):
+    sc, res = solved
+    for name, part in res.extra["echelons"].items():
+        ed = sc.sector_data.echelons[name]
+        flows = part["flows"]
+        out = flows.groupby("source")["amount"].sum()
+        load = res.facilities.set_index("site")["load"]
+        producing = sc.sites.index if ed.source_sites is None else sc.sites.index[ed.source_sites]
+        for site in producing:
+            assert out.get(site, 0.0) == pytest.approx(ed.ratio * load[site], abs=1e-6), (name, site)
+        if "facilities" in part:
+            inflow = flows.groupby("destination")["amount"].sum()
+            for row in part["facilities"].itertuples():
+                assert inflow.get(row.site, 0.0) == pytest.approx(row.load, abs=1e-6)
+
+
+def test_costs_add_up_to_the_objective(solved):
+    sc, res = solved
+    assert sum(res.cost_breakdown().values()) == pytest.approx(res.objective, rel=1e-9)
+    service = res.jurisdictions["service_cost_per_yr"].sum()
+    for part in res.extra.get("streams", {}).values():
+        service += part["jurisdictions"]["service_cost_per_yr"].sum()
+    assert service == pytest.approx(res.objective, rel=1e-9)
+
+
+def test_sector_rules(solved):
+    sc, res = solved
+    if sc.sector == "sewage":
+        # only the same or adjacent counties share a plant (the sewage default)
+        a = res.assignments
+        sj = sc.sites["jurisdiction"].reindex(a["site"]).to_numpy()
+        for dj, s in zip(a["jurisdiction"], sj):
+            assert dj == s or frozenset((dj, s)) in sc.adjacency
+        assert (a["distance"] <= sc.sector_data.spec.trunk_sewer.max_length).all()
+    if sc.sector == "wte":
+        lines = sc.sector_data.spec.lines
+        plants = res.open_sites[res.open_sites["site"].map(sc.sector_data.site_role) == "plant"]
+        for row in plants.itertuples():
+            if row.existing:
+                continue
+            n = int(row.size.split("x")[0])
+            assert lines.min_lines() <= n <= lines.max_lines and row.capacity == n * lines.line_size
+        assert set(plants["site"]) >= {"wte_baiyun", "wte_renhuai", "wte_qixingguan", "wte_kaili", "wte_duyun"}
+        k = res.extra["streams"]["kitchen"]["demands"]
+        assert k["served"].sum() >= 0.7 * k["amount"].sum() - 1e-6
+        assert res.facilities["revenue_per_yr"].sum() > 0
+    if sc.sector == "coldchain":
+        assert "cc_guanshanhu" in set(res.open_sites["site"])
+
+
+@pytest.mark.parametrize("name", QIANZHONG + ["teaching/sewage-3towns.yaml", "teaching/wte-4towns.yaml",
+                                              "teaching/coldchain-3origins.yaml"])
+def test_validates_from_the_cli(name):
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "validate", str(SCENARIOS / name)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_coldchain_runs_from_the_cli(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "solve", str(SCENARIOS / "qianzhong-coldchain.yaml"),
+                           "-o", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    doc = json.loads((tmp_path / "result.json").read_text())
+    assert doc["sector"] == "coldchain" and doc["echelons"]["outlets"]["flows"]
+    assert doc["jurisdictions"] and doc["cost_breakdown"]
