@@ -107,5 +107,55 @@ def render_markdown(res: "Result") -> str:
         lines += ["## Demand", "",
                   f"{len(d)} demand points, {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} in total; "
                   f"{len(unserved)} not fully served.", ""]
+        lines += ["## Jurisdictions", "", md_table(jurisdictions_view(res))]
+        for name, part in res.extra.get("echelons", {}).items():
+            lines += [f"## Second echelon: {name}", ""]
+            fac = _frame(part.get("facilities"))
+            if not fac.empty:
+                lines += ["Destination sites:", "", md_table(_sites_table(fac[fac["open"]], res)), ""]
+            lines += ["Flows:", "", md_table(_flows_table(_frame(part.get("flows")), res))]
+        for name, part in res.extra.get("streams", {}).items():
+            d = _frame(part.get("demands"))
+            lines += [f"## Stream: {name}", "",
+                      f"{num(d['served'].sum(), 6)} of {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} "
+                      f"served ({pct(d['served'].sum() / d['amount'].sum())}).", "",
+                      md_table(_sites_table(_frame(part.get("facilities")).query("open"), res))]
         lines += ["## Assignments", "", md_table(assignments_view(res))]
     return "\n".join(lines)
+
+
+def _frame(value) -> pd.DataFrame:
+    return value if isinstance(value, pd.DataFrame) else pd.DataFrame(value or [])
+
+
+def _sites_table(f: pd.DataFrame, res: "Result") -> pd.DataFrame:
+    if f.empty:
+        return f
+    du, mu = res.units.get("demand", ""), res.units.get("money", "")
+    return pd.DataFrame({"site": f["site"], "jurisdiction": f["jurisdiction"], "size": f["size"],
+                         "load": f["load"].map(num), "utilisation": f["utilisation"].map(pct),
+                         f"cost ({mu}/yr)": f["total_cost_per_yr"].map(money)})
+
+
+def _flows_table(flows: pd.DataFrame, res: "Result") -> pd.DataFrame:
+    if flows.empty:
+        return flows
+    mu, dist = res.units.get("money", ""), res.distance_unit
+    return pd.DataFrame({"from": flows["source"], "to": flows["destination"], "amount": flows["amount"].map(num),
+                         f"distance ({dist})": flows["distance"].map(num),
+                         f"haul ({mu}/yr)": flows["transport_cost_per_yr"].map(money)})
+
+
+def jurisdictions_view(res: "Result") -> pd.DataFrame:
+    """Per jurisdiction: demand, where it goes, distance and what its service costs."""
+    j = _frame(res.extra.get("jurisdictions"))
+    if j.empty:
+        return j
+    du, mu, dist = res.units.get("demand", ""), res.units.get("money", ""), res.distance_unit
+    return pd.DataFrame({
+        "jurisdiction": j["jurisdiction"], "name": j["name"], "group": j["group"],
+        f"demand ({du})": j["demand"].map(num), f"unserved ({du})": j["unserved"].map(num),
+        "served by": j["sites"], f"mean distance ({dist})": j["mean_distance"].map(num),
+        f"service cost ({mu}/yr)": j["service_cost_per_yr"].map(money),
+        f"cost per unit ({mu})": j["cost_per_unit"].map(lambda v: num(v, 4)),
+    })
