@@ -63,19 +63,51 @@ def solve(
     if findings:
         return _infeasible_result(sc, findings, opts, checked="pre-solve checks")
 
-    built = build_model(sc)
-    if on_event:
-        size = built.model.to_matrix()
-        on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
-                 f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros")
+    def run(form):
+        return solve_with_fallback(form, options, order, isolate=isolate, on_event=on_event)
+
     t0 = time.perf_counter()
-    raw, attempts = solve_with_fallback(built.model.to_matrix(), options, order, isolate=isolate,
-                                        on_event=on_event)
+    if sc.fees is not None and sc.fees.active:
+        from qzopt.fees import solve_with_fees
+
+        built, raw, attempts, fee_info = solve_with_fees(sc, run, on_event)
+    else:
+        built = build_model(sc)
+        if on_event:
+            size = built.model.to_matrix()
+            on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
+                     f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros")
+        raw, attempts = run(built.model.to_matrix())
+        fee_info = None
     seconds = time.perf_counter() - t0
     result = _result(sc, built, raw, attempts, seconds, opts)
+    if fee_info is not None and result.ok:
+        _attach_fees(result, sc, built, raw.x, fee_info, solver, time_limit, gap, fallback, threads, isolate)
     if result.status == "infeasible" and explain:
         result.explanation = explain_infeasibility(sc, options, order, isolate)
     return result
+
+
+def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
+    """Fee section of the result, and the price of equalisation against the same scenario
+    solved without fee rules."""
+    from qzopt.fees import fee_report, unconstrained
+
+    report = fee_report(sc, built, x, info)
+    if sc.fees.compare:
+        solver, time_limit, gap, fallback, threads, isolate = args
+        free = solve(unconstrained(sc), solver=solver, time_limit=time_limit, gap=gap, fallback=fallback,
+                     threads=threads, isolate=isolate, explain=False)
+        if free.ok:
+            report["unconstrained_cost_per_yr"] = free.objective
+            report["price_of_equalization_per_yr"] = result.objective - free.objective
+            report["price_of_equalization_pct"] = 100 * (result.objective - free.objective) / free.objective
+            report["unconstrained_sites"] = sorted(free.open_sites["site"])
+    result.extra["fees"] = report
+    payers = report["payers"].set_index("jurisdiction")
+    j = result.extra["jurisdictions"]
+    j["fee"] = j["jurisdiction"].map(payers["fee"])
+    j["fee_payment_per_yr"] = j["jurisdiction"].map(payers["payment_per_yr"])
 
 
 def _model_size(built) -> dict[str, int]:

@@ -40,6 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("scenario")
 
     sub.add_parser("solvers", help="list solver back ends and whether they can be used here")
+
+    sh = sub.add_parser("share", help="split the cost of the shared plan among jurisdictions or groups")
+    sh.add_argument("scenario")
+    sh.add_argument("--players", default="group", help="group (e.g. prefecture, default) or jurisdiction")
+    sh.add_argument("--method", default="all", help="shapley | nucleolus | scrb | proportional | all")
+    sh.add_argument("--territory", default="own", choices=["own", "all"],
+                    help="sites a coalition may use alone: its own territory (default) or all")
+    sh.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
+    sh.add_argument("--cache", help="directory for cached coalition costs (default ~/.cache/qzopt)")
+    sh.add_argument("--solver", default="auto")
+    sh.add_argument("--time-limit", type=float, metavar="S")
+    sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-sharing)")
     return p
 
 
@@ -56,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args, console)
         if args.command == "solvers":
             return _solvers(console)
+        if args.command == "share":
+            return _share(args, console)
         _parser().print_help()
         return EXIT_INPUT
     except QzoptError as exc:
@@ -122,6 +136,49 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
     if res.status in ("optimal", "feasible"):
         return EXIT_OK
     return EXIT_INFEASIBLE if res.status == "infeasible" else EXIT_SOLVER
+
+
+def _share(args: argparse.Namespace, console: Console) -> int:
+    from qzopt.report.markdown import money
+    from qzopt.scenario.load import load_scenario
+    from qzopt.sharing.share import METHODS, share
+
+    sc = load_scenario(args.scenario)
+    methods = METHODS if args.method == "all" else tuple(m.strip() for m in args.method.split(","))
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        from qzopt.errors import QzoptError
+
+        raise QzoptError(f"unknown --method {', '.join(bad)}; choose from {', '.join(METHODS)} or all")
+    try:
+        res = share(sc, by=args.players, methods=methods, territory=args.territory, solver=args.solver,
+                    time_limit=args.time_limit, workers=args.workers, cache_dir=args.cache)
+    except ValueError as exc:
+        from qzopt.errors import QzoptError
+
+        raise QzoptError(str(exc)) from None
+    outdir = Path(args.outdir) if args.outdir else Path("out") / f"{Path(args.scenario).stem}-sharing"
+    res.write(outdir)
+    mu = sc.units.money
+    t = Table(title=f"{sc.name}: {len(res.coalitions)} coalitions in {res.seconds:.1f} s; cost of all "
+                    f"{money(res.grand_cost)} {mu}/yr", title_justify="left")
+    t.add_column("player")
+    t.add_column(f"alone ({mu}/yr)", justify="right")
+    for m in res.allocations.columns:
+        t.add_column(f"{m}", justify="right")
+    first = next(iter(res.tables.values())) if res.tables else None
+    for p in res.players:
+        alone = first.loc[p, "stand_alone_cost_per_yr"] if first is not None else float("nan")
+        t.add_row(str(p), money(alone), *[money(res.allocations.loc[p, m]) for m in res.allocations.columns])
+    console.print(t)
+    for m, v in res.core.items():
+        console.print(f"{m}: " + ("in the core" if v.empty else f"NOT in the core ({len(v)} coalitions pay more "
+                                                                  f"than alone, worst by {money(v['excess'].iloc[0])})"))
+    console.print(f"least-core epsilon: {money(res.least_core_epsilon)} {mu}/yr")
+    for n in res.notes:
+        console.print(f"note: {n}")
+    console.print(f"wrote {outdir}/sharing.json, sharing.md, allocations.csv")
+    return EXIT_OK
 
 
 def print_summary(res, console: Console) -> None:

@@ -132,6 +132,13 @@ class LinearModel:
         self._extra_cost.append((cols, np.broadcast_to(np.asarray(vals, float), cols.shape).copy()))
         self._matrix = None
 
+    def clear_objective(self) -> None:
+        """Set every objective coefficient (and the offset) to zero, e.g. to minimise a fee instead."""
+        self._cost = [np.zeros_like(c) for c in self._cost]
+        self._extra_cost = []
+        self.offset = 0.0
+        self._matrix = None
+
     def fix(self, block: VarBlock, positions: np.ndarray, value: float | np.ndarray) -> None:
         """Fix variables of a block (by position) to a value: lower = upper = value."""
         self.set_bounds(block, positions, value, value)

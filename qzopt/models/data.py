@@ -39,6 +39,7 @@ class FacilityData:
     max_load: np.ndarray  # per site: most it can ever treat (demand that may reach it), units.demand
     revenue: np.ndarray | None = None  # per option: money/yr per demand unit treated (e.g. electricity)
     crf: float = 1.0  # capital recovery factor used for the capex of these sites
+    splits_matter: bool = False  # e.g. fee rules: single sourcing is then never implied
 
     @property
     def load_cost(self) -> np.ndarray:
@@ -67,7 +68,7 @@ class FacilityData:
         that may reach its site.  Then serving each point from its cheapest open site is
         optimal, so single sourcing needs no integer assignment variables."""
         reach = self.max_load[self.option_site]
-        return bool(np.all(self.capacity >= reach - 1e-9) and np.all(self.min_load <= 0))
+        return bool(np.all(self.capacity >= reach - 1e-9) and np.all(self.min_load <= 0) and not self.splits_matter)
 
     def reachable_demand(self) -> np.ndarray:
         """Per site: total demand of the points that may use it (an upper bound on its load)."""
@@ -79,8 +80,13 @@ def facility_data(sc: Scenario, pairs: Pairs | None = None) -> FacilityData:
     pairs = allowed_pairs(sc) if pairs is None else pairs
     amount = sc.demands["amount"].to_numpy(float)
     reach = np.bincount(pairs.j, weights=amount[pairs.i], minlength=len(sc.sites))
-    return site_data(sc.sites, sc.sizes, sc.policy, sc.units.per_year, sc.crf, reach,
+    data = site_data(sc.sites, sc.sizes, sc.policy, sc.units.per_year, sc.crf, reach,
                      demand_ids=sc.demands.index, amount=amount, pairs=pairs)
+    if sc.fees is not None and sc.fees.active:  # a plant's fee revenue depends on how demand is split
+        import dataclasses
+
+        data = dataclasses.replace(data, splits_matter=True)
+    return data
 
 
 def site_data(sites: pd.DataFrame, sizes: pd.DataFrame, policy: Policy, per_year: float, crf: float,

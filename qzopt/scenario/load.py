@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from qzopt.errors import Problem, ScenarioError
 from qzopt.geo.distances import graph_distances, great_circle_km, road_graph
 from qzopt.scenario import schema as S
-from qzopt.scenario.scenario import Policy, Scenario, SolverSettings, Units
+from qzopt.scenario.scenario import FeeRules, Policy, Scenario, SolverSettings, Units
 from qzopt.units import parse_distance, per_year_from_unit
 
 Loc = tuple[Any, ...]
@@ -322,6 +322,7 @@ class _Resolver:
             lifetime_years=spec.costs.lifetime_years, policy=policy, solver=solver,
             adjacency=frozenset(adjacency), source=Path(self.file) if self.file != "<scenario>" else None,
             extras={"graph": self.graph} if self.graph is not None else {},
+            fees=None if spec.fees is None else FeeRules(**spec.fees.model_dump()),
         )
         sc.validate()
         if spec.sector != "facility":

@@ -57,6 +57,23 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class FeeRules:
+    """Equalised-fee rules (docs/fees.md); fees are money per demand unit."""
+
+    mode: Literal["none", "uniform", "banded"] = "uniform"
+    band: float = 0.10
+    recovery: Literal["per_plant", "pooled"] = "per_plant"
+    max_fee: float = 1e6
+    subsidy_per_unit: float = 0.0
+    objective: Literal["cost", "fee"] = "cost"
+    compare: bool = True
+
+    @property
+    def active(self) -> bool:
+        return self.mode != "none"
+
+
+@dataclass(frozen=True)
 class SolverSettings:
     name: str = "auto"
     time_limit: float | None = 60.0  # seconds per back end
@@ -112,6 +129,7 @@ class Scenario:
     source: Path | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     sector_data: Any = None  # qzopt.scenario.sector_data.SectorData for sector scenarios
+    fees: FeeRules | None = None
 
     # ---------------------------------------------------------------- derived
     @property
@@ -129,12 +147,30 @@ class Scenario:
         amount = self.demands["amount"].to_numpy(float)[:, None]
         return amount * self.units.per_year * self.transport * self.distance
 
+    def digest(self) -> str:
+        """A content hash of everything that affects solutions (for caches of coalition costs)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for frame in (self.jurisdictions, self.demands, self.sites, self.sizes):
+            h.update(pd.util.hash_pandas_object(frame.reset_index().astype(str), index=False).to_numpy().tobytes())
+        for arr in (self.distance, self.cost):
+            if arr is not None:
+                h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(repr((self.units, self.policy, self.transport, self.discount_rate, self.lifetime_years,
+                       sorted(map(sorted, self.adjacency)), self.sector, self.fees)).encode())
+        if self.sector_data is not None:
+            h.update(self.sector_data.spec.model_dump_json().encode())
+        return h.hexdigest()[:16]
+
     def replace(self, **changes: Any) -> "Scenario":
         """A copy with some fields changed (``policy=…``, ``solver=…``); validated again."""
         if "policy" in changes and isinstance(changes["policy"], dict):
             changes["policy"] = dataclasses.replace(self.policy, **changes["policy"])
         if "solver" in changes and isinstance(changes["solver"], dict):
             changes["solver"] = dataclasses.replace(self.solver, **changes["solver"])
+        if "fees" in changes and isinstance(changes["fees"], dict):
+            changes["fees"] = dataclasses.replace(self.fees or FeeRules(), **changes["fees"])
         new = dataclasses.replace(self, **changes)
         new.validate()
         return new

@@ -163,6 +163,19 @@ class SolverBlock(Strict):
     threads: int | None = Field(None, ge=1)
 
 
+class Fees(Strict):
+    """Equalised treatment fees (money per demand unit, e.g. yuan per t or per m3)."""
+
+    mode: Literal["none", "uniform", "banded"] = Field("uniform", description="one regional fee, or fees within a band")
+    band: float = Field(0.10, ge=0, lt=1, description="banded: largest relative deviation from the regional mean")
+    recovery: Literal["per_plant", "pooled"] = Field(
+        "per_plant", description="every plant covers its own cost, or all plants together")
+    max_fee: float = Field(gt=0, description="fee cap, money per demand unit")
+    subsidy_per_unit: float = Field(0.0, ge=0, description="paid by a higher government, money per unit treated")
+    objective: Literal["cost", "fee"] = Field("cost", description="minimise total cost, or the fee itself")
+    compare: bool = Field(True, description="also solve without fee rules: the price of equalisation")
+
+
 class ScenarioSpec(Strict):
     """Top level of a scenario YAML file."""
 
@@ -181,6 +194,7 @@ class ScenarioSpec(Strict):
     constraints: Constraints = Constraints()
     formulation: Formulation = Formulation()
     solver: SolverBlock = SolverBlock()
+    fees: Fees | None = None
     sewage: "SewageSector | None" = None
     wte: "WteSector | None" = None
     coldchain: "ColdChainSector | None" = None

@@ -1,0 +1,332 @@
+"""Solving with equalised fees: choose an exact formulation, solve, report the fees.
+
+Exactness (docs/fees.md):
+
+- **binary assignments** (single sourcing that can bind): fee x assignment is linearised exactly
+  (``fee_revenue``), one MILP with the fee as a variable;
+- **pooled recovery with every demand served**: the volume is a constant, the pooled row is
+  linear in the fee, one MILP;
+- **split assignments, per-plant recovery, one uniform fee**: for a *fixed* fee F every row is
+  linear, and the set of plans that recover their costs only grows with F.  So the cheapest
+  plan under a cap is the MILP at F = cap, and the smallest fee is found by a Dinkelbach-type
+  sequence of MILPs: F_{t+1} = break-even fee of the plan minimising max_j (C_j - F_t R_j); it
+  decreases strictly and stops, exactly, when no plan beats F_t.
+- banded fees with split per-plant recovery have no exact linear form here: a clear error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from qzopt.errors import QzoptError
+from qzopt.models import build_model
+from qzopt.models.blocks import fees as fb
+from qzopt.models.facility import BuiltModel
+from qzopt.scenario.scenario import Scenario
+from qzopt.solvers.base import RawSolution
+
+Run = Callable[..., tuple[RawSolution, list]]
+
+
+def fee_setup(sc: Scenario, built: BuiltModel) -> fb.FeeSetup:
+    """Recovering sites (plants: not transfer stations), payer groups and pooled extra costs."""
+    rules = sc.fees
+    d = built.main.data
+    role = sc.sector_data.site_role if sc.sector_data is not None and sc.sector_data.site_role is not None else None
+    plants = np.arange(d.m) if role is None else np.flatnonzero(role.reindex(d.site_ids).to_numpy() == "plant")
+    payer = sc.demands["jurisdiction"].to_numpy()
+    if rules.mode == "banded":
+        groups = pd.Index(pd.unique(payer), name="jurisdiction")
+        pos = {g: k for k, g in enumerate(groups)}
+        payer_of = np.array([pos[p] for p in payer])
+    else:
+        groups = pd.Index(["region"], name="payer")
+        payer_of = np.zeros(len(payer), np.int64)
+    setup = fb.FeeSetup(rules, plants, groups, payer_of, sc.units.per_year)
+    # pooled recovery also covers transfer stations' costs (all main sites via plant_cost_terms)
+    # and everything the plants send on: echelon hauls and destination facilities
+    for e in built.echelons.values():
+        f = built.model.var(e.prefix + "flow")
+        setup.extra_cost_cols.append(f.cols)
+        setup.extra_cost_vals.append(e.arc_cost)
+        if not e.into_stream:
+            dd = e.dest.data
+            setup.extra_cost_cols += [e.dest.var("size").cols, e.dest.var("load").cols]
+            setup.extra_cost_vals += [dd.fixed, dd.load_cost]
+    return setup
+
+
+def strategy(sc: Scenario, built: BuiltModel) -> str:
+    """'linearised' (one exact MILP with the fee as a variable) or 'parametric' (fixed-fee MILPs)."""
+    rules = sc.fees
+    binary = built.model.var("assign").kind == "binary"
+    full = not sc.policy.partial_service
+    if rules.recovery == "pooled" and full:
+        return "linearised"
+    if rules.recovery == "per_plant" and binary:
+        return "linearised"
+    if rules.mode == "banded":
+        raise QzoptError(
+            "fees: banded fees with " + ("split assignment" if rules.recovery == "per_plant" else "partial service")
+            + " have no exact linear formulation here (fee x share is bilinear).  Set "
+            "constraints.single_sourcing: true, or recovery: pooled with every demand served, or mode: uniform.")
+    return "parametric"
+
+
+def _build(sc: Scenario, how: str, fixed_fee: float | None = None, minimise_fee: bool = False,
+           fee_limit: float | None = None, dinkelbach_fee: float | None = None,
+           cost_cap: float | None = None) -> tuple[BuiltModel, fb.FeeSetup]:
+    """The siting model plus fee blocks.
+
+    ``fixed_fee``: parametric rows at that fee; ``minimise_fee``: objective = (mean) fee;
+    ``fee_limit``: mean fee <= limit; ``dinkelbach_fee``: min worst shortfall at that fee;
+    ``cost_cap``: total cost (the usual objective) <= cap.
+    """
+    built = build_model(sc)
+    setup = fee_setup(sc, built)
+    b = built.main
+    if how == "linearised":
+        fb.fee_variables(b, setup)
+        if sc.fees.mode == "banded":
+            fb.fee_band(b, setup)
+        if sc.fees.recovery == "per_plant":
+            fb.fee_revenue(b, setup)
+            fb.cost_recovery(b, setup)
+        else:
+            fb.pooled_recovery(b, setup)
+        if fee_limit is not None:
+            b.model.set_bounds(b.var("mean_fee"), [0], upper=fee_limit)
+    elif dinkelbach_fee is None:
+        (fb.cost_recovery if sc.fees.recovery == "per_plant" else fb.pooled_recovery)(b, setup, fixed_fee)
+    if cost_cap is not None:
+        form = built.model.to_matrix()
+        nz = np.flatnonzero(form.c)
+        b.add_constraints("cost_cap", np.zeros(nz.size), nz, form.c[nz], sense="<=", rhs=cost_cap - form.offset,
+                          labels=["total cost"])
+    if dinkelbach_fee is not None:
+        _dinkelbach_rows(b, setup, dinkelbach_fee)
+    elif minimise_fee:
+        fb.fee_objective(b)
+    built.model.to_matrix()
+    return built, setup
+
+
+def _dinkelbach_rows(b, setup: fb.FeeSetup, F: float) -> None:
+    """min t  s.t.  C_j - per_year F load_j - t <= M (1 - open_j) for every plant (or the pooled row).
+
+    A closed plant has C_j = load_j = 0; without the M term its row would force t >= 0 and the
+    search could never find a plan that breaks even below F.  M = per_year F (total demand) + 1
+    bounds -t, so the row is inactive for closed plants and exact for open ones.
+    """
+    d = b.data
+    b.model.clear_objective()
+    t = b.add_variables("worst_shortfall", ["t"], lower=-np.inf, upper=np.inf, cost=1.0)
+    plants = setup.plants if setup.rules.recovery == "per_plant" else np.arange(d.m)
+    rows, cols, vals = fb.plant_cost_terms(b, setup, plants)
+    z = b.var("load")
+    row_of = np.full(d.m, -1)
+    row_of[plants] = np.arange(plants.size)
+    k = np.flatnonzero(row_of[d.option_site] >= 0)
+    rows, cols = np.r_[rows, row_of[d.option_site[k]]], np.r_[cols, z.col(k)]
+    vals = np.r_[vals, np.full(k.size, -setup.per_year * F)]
+    if setup.rules.recovery == "pooled":
+        cols = np.r_[cols, *setup.extra_cost_cols] if setup.extra_cost_cols else cols
+        vals = np.r_[vals, *setup.extra_cost_vals] if setup.extra_cost_vals else vals
+        rows = np.r_[np.zeros(cols.size, np.int64), 0]
+        cols, vals = np.r_[cols, t.cols], np.r_[vals, -1.0]
+        b.add_constraints("shortfall", rows, cols, vals, sense="<=", rhs=0.0)
+        return
+    M = setup.per_year * F * d.amount.sum() + 1.0
+    n = plants.size
+    rows = np.r_[rows, np.arange(n), np.arange(n)]
+    cols = np.r_[cols, np.repeat(t.cols, n), b.var("open").col(plants)]
+    vals = np.r_[vals, -np.ones(n), np.full(n, M)]
+    b.add_constraints("shortfall", rows, cols, vals, sense="<=", rhs=M, labels=d.site_ids[plants])
+
+
+def _tol(value: float) -> float:
+    return value * (1 + 1e-9) + 1e-6
+
+
+def _min_fee(sc: Scenario, how: str, run: Run, info: dict, say, start: tuple[BuiltModel, np.ndarray],
+             cost_cap: float | None = None) -> tuple[float, BuiltModel, RawSolution]:
+    """Smallest (mean) fee over plans (costing at most ``cost_cap``); ``start`` is a feasible plan."""
+    if how == "linearised":
+        built, _ = _build(sc, how, minimise_fee=True, cost_cap=cost_cap)
+        raw, _a = run(built.model.to_matrix())
+        fee = float(built.model.values("mean_fee", raw.x).iloc[0]) if raw.x is not None else float("nan")
+        info["iterations"].append({"fee": fee})
+        return fee, built, raw
+    built, x = start
+    setup = fee_setup(sc, built)
+    F = break_even_fee(built, setup, x)
+    raw = None
+    for _ in range(50):
+        info["iterations"].append({"fee": F})
+        say(f"fee {F:,.6g}: looking for a plan that breaks even below it")
+        step, _ = _build(sc, how, dinkelbach_fee=F, cost_cap=cost_cap)
+        r, _a = run(step.model.to_matrix())
+        if r.x is None or r.status != "optimal":
+            info["warning"] = f"fee search stopped: {r.status} at fee {F:,.6g}"
+            break
+        shortfall = float(step.model.values("worst_shortfall", r.x).iloc[0])
+        new = break_even_fee(step, setup, r.x)
+        # stop when no plan breaks even below F (up to solver tolerance): F is the minimum
+        if shortfall >= -1e-7 * max(1.0, abs(F) * setup.per_year) or not new < F * (1 - 1e-9):
+            break
+        F, built, raw = new, step, r
+    return F, built, raw
+
+
+def solve_with_fees(sc: Scenario, run: Run, on_event: Callable[[str], None] | None = None):
+    """Solve ``sc`` under its fee rules; returns (built, raw, attempts, info).
+
+    objective cost: (1) the cheapest plan with the fee within the cap, (2) among plans that cost
+    no more, the one with the smallest fee.  objective fee: (1) the smallest fee, (2) the
+    cheapest plan at that fee.  The reported bound is stage (1)'s for cost, stage (2)'s for fee.
+    """
+    rules = sc.fees
+    how = strategy(sc, build_model(sc))
+    say = on_event or (lambda _m: None)
+    info: dict = {"method": how, "iterations": []}
+    cap_fixed = rules.max_fee if how == "parametric" else None
+    built, _ = _build(sc, how, fixed_fee=cap_fixed)
+    raw, attempts = run(built.model.to_matrix())
+    if raw.x is None or raw.status not in ("optimal", "feasible"):
+        return built, raw, attempts, info
+    if rules.objective == "cost":
+        say(f"cheapest plan {raw.objective:,.0f}; now the smallest fee for that cost")
+        fee, b2, r2 = _min_fee(sc, how, run, info, say, (built, raw.x), cost_cap=_tol(raw.objective))
+        if r2 is not None and r2.x is not None:
+            form = b2.model.to_matrix()
+            c0 = _objective_vector(sc, how)
+            cost = float(c0[0] @ r2.x[: c0[0].size] + c0[1])
+            raw = dataclasses.replace(r2, objective=cost, bound=raw.bound, status=raw.status, solver=raw.solver)
+            built = b2
+        return built, raw, attempts, info
+    fee, b1, r1 = _min_fee(sc, how, run, info, say, (built, raw.x))
+    say(f"smallest fee {fee:,.6g}; now the cheapest plan at that fee")
+    if how == "linearised":
+        built, _ = _build(sc, how, fee_limit=_tol(fee))
+    else:
+        built, _ = _build(sc, how, fixed_fee=_tol(fee))
+    raw, attempts = run(built.model.to_matrix())
+    return built, raw, attempts, info
+
+
+def _objective_vector(sc: Scenario, how: str) -> tuple[np.ndarray, float]:
+    """The total-cost objective of the fee model (its leading columns are the plain model's)."""
+    built, _ = _build(sc, how, fixed_fee=sc.fees.max_fee if how == "parametric" else None)
+    form = built.model.to_matrix()
+    return form.c, form.offset
+
+
+def break_even_fee(built: BuiltModel, setup: fb.FeeSetup, x: np.ndarray) -> float:
+    """The smallest uniform fee at which the plan in ``x`` recovers its costs (money per unit)."""
+    costs, volume = plant_costs(built, setup, x)
+    if setup.rules.recovery == "pooled":
+        total = costs.sum() + _extra_costs(setup, x)
+        served = served_volume(built, x)
+        return float(total / (setup.per_year * served)) if served > 0 else float("inf")
+    open_ = volume > 1e-9
+    if np.any((costs > 1e-6) & ~open_):
+        return float("inf")
+    return float(np.max(costs[open_] / (setup.per_year * volume[open_]))) if open_.any() else 0.0
+
+
+def served_volume(built: BuiltModel, x: np.ndarray) -> float:
+    d = built.main.data
+    if built.main.has("unserved"):
+        u = built.model.values("unserved", x).to_numpy()
+        return float(d.amount @ (1 - u))
+    return float(d.amount.sum())
+
+
+def _extra_costs(setup: fb.FeeSetup, x: np.ndarray) -> float:
+    return float(sum(v @ x[c] for c, v in zip(setup.extra_cost_cols, setup.extra_cost_vals)))
+
+
+def plant_costs(built: BuiltModel, setup: fb.FeeSetup, x: np.ndarray, sites: np.ndarray | None = None):
+    """Annual cost to recover (money/yr) and treated volume (units per period) per site."""
+    b = built.main
+    sites = setup.plants if sites is None and setup.rules.recovery == "per_plant" else (
+        np.arange(b.data.m) if sites is None else sites)
+    rows, cols, vals = fb.plant_cost_terms(b, setup, sites)
+    costs = np.bincount(rows, weights=vals * x[cols], minlength=sites.size)
+    z = built.model.values("load", x).to_numpy()
+    volume = np.bincount(b.data.option_site, weights=z, minlength=b.data.m)[sites]
+    return costs, volume
+
+
+def fee_report(sc: Scenario, built: BuiltModel, x: np.ndarray, info: dict) -> dict:
+    """The ``fees`` section of result.json: the fee, per-plant break-even fees, per-payer fees."""
+    setup = fee_setup(sc, built)
+    rules = sc.fees
+    costs, volume = plant_costs(built, setup, x, setup.plants)
+    per_year = setup.per_year
+    with np.errstate(divide="ignore", invalid="ignore"):
+        be = np.where(volume > 0, costs / (per_year * volume), np.nan)
+    plants = pd.DataFrame({"site": built.main.data.site_ids[setup.plants], "annual_cost_per_yr": costs,
+                           "volume": volume, "break_even_fee": be})
+    plants = plants[(plants["volume"] > 1e-9) | (plants["annual_cost_per_yr"].abs() > 1e-6)]
+    if rules.mode == "banded":
+        fees = banded_plan_fees(sc, built, setup, x)
+    else:
+        F = break_even_fee(built, setup, x)
+        fees = pd.Series(F, index=pd.Index(sc.jurisdictions.index[sc.jurisdictions.index.isin(
+            sc.demands["jurisdiction"])], name="jurisdiction"))
+    vol = sc.demands.groupby("jurisdiction")["amount"].sum()
+    payers = pd.DataFrame({"fee": fees, "volume": vol.reindex(fees.index)})
+    payers["payment_per_yr"] = payers["fee"] * payers["volume"] * per_year
+    return {
+        "mode": rules.mode, "recovery": rules.recovery, "objective": rules.objective, "method": info.get("method"),
+        "fee": float(fees.mean()), "fee_unit": f"{sc.units.money} per {sc.units.demand.split('/')[0]}",
+        "max_fee": rules.max_fee, "band": rules.band if rules.mode == "banded" else None,
+        "subsidy_per_unit": rules.subsidy_per_unit, "iterations": info.get("iterations", []),
+        "plants": plants, "payers": payers.reset_index(),
+    }
+
+
+def banded_plan_fees(sc: Scenario, built: BuiltModel, setup: fb.FeeSetup, x: np.ndarray) -> pd.Series:
+    """Smallest mean fee (and the fees) with which the plan in ``x`` recovers its costs within the band."""
+    d = built.main.data
+    g = len(setup.groups)
+    a = built.model.values("assign", x).to_numpy()
+    band = setup.rules.band
+    A, b_ = [], []
+    if setup.rules.recovery == "per_plant":
+        costs, _ = plant_costs(built, setup, x, setup.plants)
+        for row, j in enumerate(setup.plants):
+            p = np.flatnonzero(d.pairs.j == j)
+            coef = np.zeros(g + 1)
+            np.add.at(coef, setup.payer_of_demand[d.pairs.i[p]], -setup.per_year * d.amount[d.pairs.i[p]] * a[p])
+            A.append(coef)
+            b_.append(-costs[row])
+    else:
+        costs, _ = plant_costs(built, setup, x, np.arange(d.m))
+        coef = np.zeros(g + 1)
+        np.add.at(coef, setup.payer_of_demand, -setup.per_year * d.amount)
+        A.append(coef)
+        b_.append(-(costs.sum() + _extra_costs(setup, x)))
+    for k in range(g):  # band
+        up = np.zeros(g + 1)
+        up[k], up[g] = 1.0, -(1 + band)
+        lo = np.zeros(g + 1)
+        lo[k], lo[g] = -1.0, 1 - band
+        A += [up, lo]
+        b_ += [0.0, 0.0]
+    eq = np.r_[np.full(g, 1.0 / g), -1.0][None, :]
+    res = linprog(np.r_[np.zeros(g), 1.0], A_ub=np.array(A), b_ub=np.array(b_), A_eq=eq, b_eq=[0.0],
+                  bounds=[(0, fb.fee_cap(setup.rules))] * g + [(0, setup.rules.max_fee)], method="highs")
+    values = res.x[:g] if res.status == 0 else np.full(g, np.nan)
+    return pd.Series(values, index=pd.Index(setup.groups, name="jurisdiction"))
+
+
+def unconstrained(sc: Scenario) -> Scenario:
+    """The same scenario without fee rules (for the price of equalisation)."""
+    return dataclasses.replace(sc, fees=None)

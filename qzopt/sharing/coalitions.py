@@ -1,0 +1,212 @@
+"""Coalition costs from a scenario: what a group of jurisdictions would pay on its own.
+
+The cost of coalition S is the optimal annual cost of serving only S's demand with only the
+sites S may use (``territory="own"``: sites in S's jurisdictions, the default; ``"all"``: any
+site).  Each is a MILP built by the same model builder and solved by :func:`qzopt.solve`;
+coalitions are solved in parallel worker processes and cached on disk, so an interrupted run
+resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+from qzopt.scenario.scenario import Scenario
+
+Territory = Literal["own", "all"]
+
+
+def players_of(sc: Scenario, by: str = "group") -> pd.Series:
+    """Jurisdiction id -> player: its ``group`` (e.g. prefecture) or itself (``jurisdiction``)."""
+    if by in ("jurisdiction", "id"):
+        return pd.Series(sc.jurisdictions.index, index=sc.jurisdictions.index)
+    if by not in sc.jurisdictions.columns:
+        raise ValueError(f"no column {by!r} on the jurisdictions; use 'jurisdiction' or one of "
+                         f"{[c for c in sc.jurisdictions.columns if sc.jurisdictions[c].dtype == object]}")
+    return sc.jurisdictions[by].astype(str)
+
+
+def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own") -> Scenario:
+    """The scenario of a coalition: its demand only, its sites only (``own`` territory).
+
+    Facility counts and the capex budget are rules of the whole region and are dropped.
+    """
+    dem = sc.demands["jurisdiction"].isin(jurisdictions).to_numpy()
+    site_ok = sc.sites["jurisdiction"].isin(jurisdictions).to_numpy() if territory == "own" else \
+        np.ones(len(sc.sites), bool)
+    sites = sc.sites[site_ok]
+    sizes = sc.sizes[sc.sizes["site"].isin(sites.index)].reset_index(drop=True)
+    policy = dataclasses.replace(sc.policy, facilities_exactly=None, facilities_at_most=None,
+                                 facilities_at_least=None, budget=None)
+    sub = dataclasses.replace(
+        sc, name=f"{sc.name} [{len(jurisdictions)} jurisdictions]", demands=sc.demands[dem], sites=sites,
+        sizes=sizes, distance=sc.distance[np.ix_(dem, site_ok)],
+        cost=None if sc.cost is None else sc.cost[np.ix_(dem, site_ok)], policy=policy,
+        adjacency=frozenset(p for p in sc.adjacency if p <= jurisdictions) if territory == "own" else sc.adjacency)
+    if sc.sector_data is not None:
+        sub = dataclasses.replace(sub, sector_data=_restrict_sector(sc, sub, site_ok, jurisdictions, territory))
+    return sub
+
+
+def _restrict_sector(sc: Scenario, sub: Scenario, site_ok: np.ndarray, jurisdictions: set[str],
+                     territory: Territory):
+    sd = sc.sector_data
+    new_pos = np.cumsum(site_ok) - 1
+    echelons = {}
+    for name, ed in sd.echelons.items():
+        if ed.into_stream:
+            keep = site_ok
+            src = None if ed.source_sites is None else new_pos[[s for s in ed.source_sites if site_ok[s]]]
+            echelons[name] = dataclasses.replace(ed, sites=sub.sites, sizes=sub.sizes,
+                                                 distance=ed.distance[np.ix_(keep, keep)], source_sites=src)
+            continue
+        dkeep = ed.sites["jurisdiction"].isin(jurisdictions).to_numpy() if territory == "own" else \
+            np.ones(len(ed.sites), bool)
+        dsites = ed.sites[dkeep]
+        src = None if ed.source_sites is None else new_pos[[s for s in ed.source_sites if site_ok[s]]]
+        echelons[name] = dataclasses.replace(
+            ed, sites=dsites, sizes=ed.sizes[ed.sizes["site"].isin(dsites.index)].reset_index(drop=True),
+            distance=ed.distance[np.ix_(site_ok, dkeep)], source_sites=src)
+    streams = {k: restrict(v, jurisdictions, territory) for k, v in sd.streams.items()}
+    attrs = None if sd.demand_attrs is None else sd.demand_attrs.reindex(sub.demands.index)
+    role = None if sd.site_role is None else sd.site_role.reindex(sub.sites.index)
+    return dataclasses.replace(sd, echelons=echelons, streams=streams, demand_attrs=attrs, site_role=role)
+
+
+@dataclasses.dataclass
+class CoalitionResult:
+    """The solved cost of one coalition (money per year) and how it was obtained."""
+
+    players: tuple[str, ...]
+    cost: float
+    status: str
+    gap: float | None
+    solver: str
+    seconds: float
+    cached: bool = False
+
+
+def _key(digest: str, coalition: Iterable[str], territory: str, solver: str, gap: float) -> str:
+    text = json.dumps([digest, sorted(coalition), territory, solver, gap])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _solve_one(sc: Scenario, by: str, coalition: tuple[str, ...], territory: Territory, solver: str,
+               time_limit: float | None, gap: float) -> CoalitionResult:
+    from qzopt.api import solve
+
+    t0 = time.perf_counter()
+    who = players_of(sc, by)
+    jur = set(who.index[who.isin(coalition)])
+    sub = restrict(sc, jur, territory)
+    if len(sub.demands) == 0 or sub.demands["amount"].sum() == 0:
+        return CoalitionResult(coalition, 0.0, "optimal", 0.0, "none", time.perf_counter() - t0)
+    res = solve(sub, solver=solver, time_limit=time_limit, gap=gap, isolate=False, explain=False)
+    cost = res.objective if res.status in ("optimal", "feasible") else float("inf")
+    return CoalitionResult(coalition, float(cost), res.status, res.gap, res.solver, time.perf_counter() - t0)
+
+
+def coalition_costs(
+    sc: Scenario,
+    by: str = "group",
+    coalitions: Iterable[Iterable[str]] | None = None,
+    territory: Territory = "own",
+    solver: str = "auto",
+    time_limit: float | None = None,
+    gap: float = 0.0,
+    workers: int | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Solve every coalition (default: all non-empty ones) and return one row per coalition:
+    players, cost (money/yr), status, gap, solver, seconds, cached.
+
+    Results are cached in ``cache_dir`` (default ``~/.cache/qzopt/coalitions``) keyed by the
+    scenario's content, the coalition, the territory rule and the solver settings.
+    """
+    players = sorted(players_of(sc, by).unique())
+    if coalitions is None:
+        wanted = [tuple(c) for r in range(1, len(players) + 1) for c in itertools.combinations(players, r)]
+    else:
+        wanted = [tuple(sorted(c)) for c in coalitions]
+    cache = Path(cache_dir) if cache_dir else Path(os.environ.get("QZOPT_CACHE", Path.home() / ".cache" / "qzopt"))
+    cache = cache / "coalitions"
+    cache.mkdir(parents=True, exist_ok=True)
+    digest = sc.digest()
+    time_limit = time_limit if time_limit is not None else sc.solver.time_limit
+    results: dict[tuple[str, ...], CoalitionResult] = {}
+    todo = []
+    for c in wanted:
+        f = cache / f"{_key(digest, c, territory, solver, gap)}.json"
+        if f.exists():
+            doc = json.loads(f.read_text())
+            results[c] = CoalitionResult(**{**doc, "players": tuple(doc["players"]), "cached": True})
+        else:
+            todo.append(c)
+
+    def store(r: CoalitionResult) -> None:
+        results[r.players] = r
+        f = cache / f"{_key(digest, r.players, territory, solver, gap)}.json"
+        tmp = f.with_suffix(".tmp")
+        tmp.write_text(json.dumps(dataclasses.asdict(r) | {"players": list(r.players)}))
+        tmp.replace(f)  # atomic: an interrupted run never leaves half a file
+
+    workers = workers or max(1, min(len(todo), (os.cpu_count() or 2)))
+    bar = _progress(progress, len(wanted), len(wanted) - len(todo))
+    with bar as (advance):
+        if workers == 1 or len(todo) <= 1:
+            for c in todo:
+                store(_solve_one(sc, by, c, territory, solver, time_limit, gap))
+                advance()
+        else:
+            import multiprocessing
+
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [pool.submit(_solve_one, sc, by, c, territory, solver, time_limit, gap) for c in todo]
+                for fut in as_completed(futures):
+                    store(fut.result())
+                    advance()
+    rows = [dataclasses.asdict(results[c]) for c in wanted]
+    frame = pd.DataFrame(rows)
+    frame["players"] = frame["players"].map(tuple)
+    return frame
+
+
+class _progress:
+    """A rich progress bar (or nothing) as a context manager yielding an ``advance`` callable."""
+
+    def __init__(self, enabled: bool, total: int, done: int) -> None:
+        self.enabled, self.total, self.done = enabled, total, done
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("coalitions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            transient=False)
+        self.bar.start()
+        self.task = self.bar.add_task("solve", total=self.total, completed=self.done)
+        return lambda: self.bar.advance(self.task)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+def sharing_game(frame: pd.DataFrame, players: list[str]):
+    """A :class:`~qzopt.sharing.game.Game` from a coalition-cost table."""
+    from qzopt.sharing.game import Game
+
+    return Game(players, {frozenset(p): c for p, c in zip(frame["players"], frame["cost"])})

@@ -1,0 +1,143 @@
+"""Equalised fees: exact formulations against brute force, and hand-checkable rule changes."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qzopt
+from qzopt import fees as F
+from qzopt.scenario.scenario import FeeRules, Policy, Units
+from qzopt.solvers.base import SolveOptions
+from qzopt.solvers.highs import HighsBackend
+
+from conftest import line_scenario
+
+
+# ----------------------------------------------------------------- hand-checkable cases
+def three_towns(cap: float, single: bool = False, **rules) -> qzopt.Scenario:
+    """Towns A, B, C at km 0, 10, 20 with 10 t each; plants s1 and s3 cost 100/yr, s2 150/yr.
+
+    Without fees the cheapest plan is s1 + s3 (300: 200 + B's 10 t over 10 km).  Break-even
+    fees (cost / volume): s2 alone 150/30 = 5; s1 or s3 alone 100/30 = 3.33 (but 400 in all);
+    s1 + s3 with B split 5/5: 100/15 = 6.67 each; with B whole to one of them: 100/10 = 10.
+    """
+    sc = line_scenario(fixed=150.0, policy=Policy(single_sourcing=single))
+    sizes = sc.sizes.copy()
+    sizes.loc[sizes["site"].isin(["s1", "s3"]), "fixed_cost"] = 100.0
+    return sc.replace(sizes=sizes, fees=FeeRules(max_fee=cap, **rules))
+
+
+def sites(res):
+    return sorted(res.open_sites["site"])
+
+
+def run(sc):
+    return qzopt.solve(sc, isolate=False)
+
+
+def test_uniform_fee_cap_changes_the_plan_split():
+    # split assignment, cap 8: s1 + s3 sharing B 5/5 breaks even at 6.67 <= 8 -> 300, fee 6.67
+    res = run(three_towns(8))
+    assert res.objective == pytest.approx(300) and sites(res) == ["s1", "s3"]
+    assert res.extra["fees"]["fee"] == pytest.approx(100 / 15)
+    assert res.extra["fees"]["method"] == "parametric"
+    # cap 6: no split of s1 + s3 breaks even (needs >= 16.7 t each) -> s2 alone, 350, fee 5
+    res = run(three_towns(6))
+    assert res.objective == pytest.approx(350) and sites(res) == ["s2"]
+    assert res.extra["fees"]["fee"] == pytest.approx(5.0)
+    assert res.extra["fees"]["price_of_equalization_per_yr"] == pytest.approx(50.0)
+
+
+def test_uniform_fee_with_single_sourcing_is_linearised():
+    # whole B to s1 or s3 -> the other breaks even only at 10: cap 9 forces s2 (350); cap 10 allows 300
+    res9 = run(three_towns(9, single=True))
+    assert res9.objective == pytest.approx(350) and res9.extra["fees"]["method"] == "linearised"
+    res10 = run(three_towns(10, single=True))
+    assert res10.objective == pytest.approx(300) and res10.extra["fees"]["fee"] == pytest.approx(10.0)
+
+
+def test_pooled_recovery_differs_from_per_plant():
+    # cap 7, single sourcing: per plant s3 (10 t) needs 10 > 7 -> 350; pooled 200 / 30 t = 6.67 <= 7 -> 300
+    per_plant = run(three_towns(7, single=True))
+    pooled = run(three_towns(7, single=True, recovery="pooled"))
+    assert per_plant.objective == pytest.approx(350)
+    assert pooled.objective == pytest.approx(300) and pooled.extra["fees"]["fee"] == pytest.approx(200 / 30)
+
+
+def test_banded_fees_differ_from_uniform():
+    # cap 7 on the regional mean, band 50 %: C pays 10 (<= 1.5 x mean 6.67), A and B pay 5 each
+    # (>= 0.5 x 6.67): s1 + s3 recover their costs -> 300, where a uniform fee of 7 forces 350.
+    banded = run(three_towns(7, single=True, mode="banded", band=0.5))
+    assert banded.objective == pytest.approx(300)
+    fees = banded.extra["fees"]["payers"].set_index("jurisdiction")["fee"]
+    assert fees.mean() == pytest.approx(20 / 3)
+    assert fees["C"] == pytest.approx(10.0) and fees["C"] <= 1.5 * fees.mean() + 1e-9
+    assert (fees >= 0.5 * fees.mean() - 1e-9).all()
+
+
+def test_minimise_the_fee():
+    # the smallest uniform fee: one plant s1 or s3 for everybody, 100 / 30 t = 3.33 (cost 400)
+    for single in (False, True):
+        res = run(three_towns(100, single=single, objective="fee"))
+        assert res.extra["fees"]["fee"] == pytest.approx(100 / 30)
+        assert res.objective == pytest.approx(400)
+
+
+def test_banded_split_per_plant_is_refused_with_a_reason():
+    with pytest.raises(qzopt.QzoptError, match="banded fees with split assignment"):
+        run(three_towns(7, single=False, mode="banded"))
+
+
+# ---------------------------------------------------------------- brute force
+def random_instance(seed: int, recovery: str) -> tuple[qzopt.Scenario, dict]:
+    rng = np.random.default_rng(seed)
+    n, m = 4, 3
+    amount = rng.integers(2, 10, n).astype(float)
+    fixed = rng.uniform(20, 120, m)
+    unit = rng.uniform(0, 3, m)
+    cap = rng.uniform(amount.sum() * 0.4, amount.sum() * 0.9, m)
+    dist = rng.uniform(0, 10, (n, m))
+    ids = [f"d{i}" for i in range(n)]
+    sids = [f"s{j}" for j in range(m)]
+    demands = pd.DataFrame({"id": ids, "jurisdiction": ids, "amount": amount})
+    sites_ = pd.DataFrame({"id": sids, "jurisdiction": ids[:m]})
+    sizes = pd.DataFrame({"site": sids, "size": "std", "capacity": cap, "fixed_cost": fixed, "unit_cost": unit})
+    sc = qzopt.Scenario.from_frames(demands, sites_, sizes, dist, transport=1.0,
+                                    units=Units("t", "km", "yuan", per_year=1.0), policy=Policy(single_sourcing=True))
+    plans = []
+    for assign in itertools.product(range(m), repeat=n):
+        load = np.bincount(assign, weights=amount, minlength=m)
+        if np.any(load > cap + 1e-9):
+            continue
+        used = load > 0
+        plant_cost = np.where(used, fixed + unit * load, 0.0)
+        cost = plant_cost.sum() + sum(amount[i] * dist[i, j] for i, j in enumerate(assign))
+        fee = (plant_cost.sum() / amount.sum()) if recovery == "pooled" else max(
+            plant_cost[used] / load[used])
+        plans.append((cost, fee))
+    return sc, {"plans": plans}
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("recovery", ["per_plant", "pooled"])
+def test_fee_formulations_agree_with_brute_force(seed, recovery):
+    sc, truth = random_instance(seed, recovery)
+    plans = truth["plans"]
+    fees = sorted(f for _, f in plans)
+    cap = fees[len(fees) // 3]  # a cap that rules some plans out
+    best = min(c for c, f in plans if f <= cap + 1e-9)
+    sc = sc.replace(fees=FeeRules(max_fee=cap, recovery=recovery, compare=False))
+    res = run(sc)
+    assert res.objective == pytest.approx(best, rel=1e-7)
+    # the parametric (fixed-fee) formulation gives the same answer on the same instance
+    built, _ = F._build(sc, "parametric", fixed_fee=cap)
+    raw = HighsBackend().solve(built.model.to_matrix(), SolveOptions())
+    assert raw.objective == pytest.approx(best, rel=1e-7)
+    # the smallest possible fee
+    low = run(sc.replace(fees={"objective": "fee"}))
+    assert low.extra["fees"]["fee"] == pytest.approx(min(fees), rel=1e-7)
+    assert low.objective == pytest.approx(min(c for c, f in plans if f <= min(fees) * (1 + 1e-9)), rel=1e-7)

@@ -1,0 +1,143 @@
+"""Cost-sharing solutions against published games, hand-solved games and axioms."""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qzopt.sharing import Game, MissingCoalition
+
+
+def table_game(players, values):
+    """values in CoopGame order: singletons, pairs, ..., grand (lexicographic within size)."""
+    coalitions = [frozenset(c) for r in range(1, len(players) + 1) for c in itertools.combinations(players, r)]
+    return dict(zip(coalitions, values))
+
+
+def test_ferguson_nucleolus():
+    # T. S. Ferguson, "Game Theory", Part IV (coalitional games), section 4 example
+    # (https://www.math.ucla.edu/~tom/Game_Theory/coal.pdf), also the R package CoopGame's test
+    # 49.1: the profit game v = (-1, 0, 1, 3, 4, 2, 5) has nucleolus (8/3, 2/3, 5/3).  As a cost
+    # game c = -v the nucleolus is its negative.
+    v = table_game([1, 2, 3], [-1, 0, 1, 3, 4, 2, 5])
+    g = Game([1, 2, 3], {s: -val for s, val in v.items()})
+    assert g.nucleolus().to_numpy() == pytest.approx([-8 / 3, -2 / 3, -5 / 3], abs=1e-9)
+
+
+def airport(costs):
+    players = list(range(len(costs)))
+    return Game(players, lambda s: max((costs[p] for p in s), default=0.0))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_airport_shapley_closed_form(seed):
+    # Littlechild & Owen (1973), "A simple expression for the Shapley value in a special case",
+    # Management Science 20(3): 370-372: with c_1 <= ... <= c_n, each runway segment
+    # (c_k - c_{k-1}) is split equally among the n - k + 1 players who need it.
+    rng = np.random.default_rng(seed)
+    costs = np.sort(rng.uniform(1, 100, 7))
+    expected = np.cumsum(np.diff(np.r_[0.0, costs]) / (len(costs) - np.arange(len(costs))))
+    assert airport(costs).shapley().to_numpy() == pytest.approx(expected, rel=1e-12)
+
+
+def test_three_hospitals_least_core():
+    # Meir, Bachrach & Rosenschein (2010), "Minimal subsidies in expense sharing games"
+    # (SAGT 2010), introduction: a machine for one or two hospitals costs 5, one for all three
+    # costs 9; some pair always pays at least 6 > 5, so the core is empty.  By symmetry the
+    # least core is (3, 3, 3) with epsilon = 6 - 5 = 1.
+    g = Game("ABC", lambda s: 0 if not s else (5 if len(s) <= 2 else 9))
+    lc = g.least_core()
+    assert lc.attrs["epsilon"] == pytest.approx(1.0)
+    assert lc.to_numpy() == pytest.approx([3, 3, 3])
+    viol = g.core_violations(lc)
+    assert len(viol) == 3 and viol["excess"].to_numpy() == pytest.approx([1, 1, 1])
+
+
+def test_hand_solved_three_town_game():
+    # Stand-alone costs A 10, B 40, C 80; pairs AB 45, AC 85, BC 110; all three 115.
+    # Shapley for A: 1/3 (10) + 1/6 (45-40) + 1/6 (85-80) + 1/3 (115-110) = 10/3 + 5/6 + 5/6 + 5/3 = 6.666...
+    # SCRB: SC = (115-110, 115-85, 115-45) = (5, 30, 70); NSC = 115 - 105 = 10;
+    #       RB = (10-5, 40-30, 80-70) = (5, 10, 10) -> x = SC + 10 RB/25 = (7, 34, 74).
+    g = Game("ABC", table_game("ABC", [10, 40, 80, 45, 85, 110, 115]))
+    sh = g.shapley()
+    assert sh["A"] == pytest.approx(10 / 3 + 5 / 6 + 5 / 6 + 5 / 3)
+    assert sh.sum() == pytest.approx(115)
+    assert g.scrb().to_numpy() == pytest.approx([7, 34, 74])
+    assert g.proportional({"A": 1, "B": 1, "C": 2}).to_numpy() == pytest.approx([28.75, 28.75, 57.5])
+    nu = g.nucleolus()
+    assert g.in_core(nu) and nu.sum() == pytest.approx(115)
+
+
+def test_scrb_needs_only_some_coalitions():
+    # four players: SCRB reads the singletons, the grand coalition and the four triples only
+    rng = np.random.default_rng(0)
+    players, table = random_game(rng, 4)
+    needed = {s: c for s, c in table.items() if len(s) in (1, 3, 4)}
+    g = Game(players, needed)
+    assert g.scrb().to_numpy() == pytest.approx(Game(players, table).scrb().to_numpy())
+    with pytest.raises(MissingCoalition, match="shapley needs the cost of coalition"):
+        g.shapley()
+    no_triple = {s: c for s, c in needed.items() if s != frozenset(players[1:])}
+    with pytest.raises(MissingCoalition, match=r"scrb needs the cost of coalition\(s\) \{p1, p2, p3\}"):
+        Game(players, no_triple).scrb()
+
+
+def random_game(rng, n):
+    players = [f"p{k}" for k in range(n)]
+    base = rng.uniform(10, 100, n)
+    table = {}
+    for r in range(1, n + 1):
+        for s in itertools.combinations(range(n), r):
+            table[frozenset(players[k] for k in s)] = base[list(s)].sum() * (1 - 0.05 * (r - 1)) + rng.uniform(0, 5)
+    return players, table
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_axioms_on_random_games(seed):
+    rng = np.random.default_rng(seed)
+    n = 4 + seed % 2
+    players, table = random_game(rng, n)
+    # a null player (adds nothing to any coalition) and a twin of player 0
+    null, twin = "null", "twin"
+    full = {}
+    for s, c in table.items():
+        full[s] = c
+        full[s | {null}] = c
+    full[frozenset({null})] = 0.0
+    players2 = players + [null]
+    g = Game(players2, full)
+    for alloc in (g.shapley(), g.nucleolus()):
+        assert alloc.sum() == pytest.approx(g.cost(g.grand), rel=1e-9)      # efficiency
+        assert alloc[null] == pytest.approx(0.0, abs=1e-7)                   # null player
+    # symmetry: make p1 an exact twin of p0 (swapping them leaves every cost unchanged)
+    sym = {}
+    for s, c in table.items():
+        swapped = frozenset("p1" if p == "p0" else "p0" if p == "p1" else p for p in s)
+        sym[s] = sym[swapped] = min(c, table[swapped])
+    gs = Game(players, sym)
+    for alloc in (gs.shapley(), gs.nucleolus()):
+        assert alloc["p0"] == pytest.approx(alloc["p1"], rel=1e-7)
+
+
+def test_sampled_shapley_brackets_the_exact_value():
+    rng = np.random.default_rng(3)
+    players, table = random_game(rng, 6)
+    g = Game(players, table)
+    exact = g.shapley()
+    est = g.shapley(samples=4000, seed=1)
+    assert est["shapley"].sum() == pytest.approx(exact.sum())
+    inside = (est["ci95_low"] - 3 * est["std_error"] <= exact) & (exact <= est["ci95_high"] + 3 * est["std_error"])
+    assert inside.all()
+
+
+def test_table_reports_savings_and_fees():
+    g = Game("AB", {frozenset("A"): 100, frozenset("B"): 60, frozenset("AB"): 120})
+    x = pd.Series({"A": 75.0, "B": 45.0})
+    t = g.table(x, volume={"A": 2.0, "B": 1.0}, per_year=365)
+    assert t.loc["A", "saving_per_yr"] == 25 and t.loc["B", "saving_pct"] == pytest.approx(25.0)
+    assert t["individually_rational"].all()
+    assert t.loc["A", "fee_per_unit"] == pytest.approx(75 / (2 * 365))
