@@ -41,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("solvers", help="list solver back ends and whether they can be used here")
 
+    fr = sub.add_parser("frontier", help="trade-off between an equalised fee and total cost")
+    fr.add_argument("scenario")
+    fr.add_argument("--caps", help="comma-separated fee caps (money per demand unit); default: from the "
+                                   "smallest achievable fee to the fee of the cheapest plan")
+    fr.add_argument("--points", type=int, default=5, help="number of caps when --caps is not given")
+    fr.add_argument("--solver")
+    fr.add_argument("--time-limit", type=float, metavar="S")
+    fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-frontier)")
+
     sh = sub.add_parser("share", help="split the cost of the shared plan among jurisdictions or groups")
     sh.add_argument("scenario")
     sh.add_argument("--players", default="group", help="group (e.g. prefecture, default) or jurisdiction")
@@ -70,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _solvers(console)
         if args.command == "share":
             return _share(args, console)
+        if args.command == "frontier":
+            return _frontier(args, console)
         _parser().print_help()
         return EXIT_INPUT
     except QzoptError as exc:
@@ -136,6 +147,40 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
     if res.status in ("optimal", "feasible"):
         return EXIT_OK
     return EXIT_INFEASIBLE if res.status == "infeasible" else EXIT_SOLVER
+
+
+def _frontier(args: argparse.Namespace, console: Console) -> int:
+    from qzopt.fees import frontier
+    from qzopt.report.charts import frontier_chart
+    from qzopt.report.markdown import md_table, money
+    from qzopt.scenario.load import load_scenario
+
+    sc = load_scenario(args.scenario)
+    caps = [float(c) for c in args.caps.split(",")] if args.caps else None
+    with console.status("solving the fee frontier…") as status:
+        table = frontier(sc, caps=caps, points=args.points,
+                         solve_kwargs={"solver": args.solver, "time_limit": args.time_limit},
+                         on_event=lambda m: (status.update(m), console.log(m)))
+    outdir = Path(args.outdir) if args.outdir else Path("out") / f"{Path(args.scenario).stem}-frontier"
+    outdir.mkdir(parents=True, exist_ok=True)
+    table.to_csv(outdir / "frontier.csv", index=False)
+    (outdir / "frontier.json").write_text(table.to_json(orient="records", indent=2), encoding="utf-8")
+    fee_unit = f"{sc.units.money} per {sc.units.demand.split('/')[0]}"
+    view = table.assign(total_cost_per_yr=table["total_cost_per_yr"].map(money),
+                        price_of_equalization_per_yr=table["price_of_equalization_per_yr"].map(money))
+    (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nFees in {fee_unit}; costs in "
+                                        f"{sc.units.money}/yr.\n\n" + md_table(view), encoding="utf-8")
+    frontier_chart(table, fee_unit, sc.units.money, outdir / "frontier.png")
+    t = Table(title=f"{sc.name}: fee frontier ({fee_unit})", title_justify="left")
+    for c in ("fee cap", "fee", f"cost ({sc.units.money}/yr)", "price of equalisation", "opened"):
+        t.add_column(c, justify="right")
+    for r in table.itertuples():
+        t.add_row("none" if r.fee_cap is None or r.fee_cap != r.fee_cap else f"{r.fee_cap:,.4g}",
+                  "" if r.fee is None else f"{r.fee:,.4g}", money(r.total_cost_per_yr),
+                  money(r.price_of_equalization_per_yr), f"{len(str(r.sites).split(';')) if r.sites else 0} sites")
+    console.print(t)
+    console.print(f"wrote {outdir}/frontier.csv, frontier.json, frontier.md, frontier.png")
+    return EXIT_OK
 
 
 def _share(args: argparse.Namespace, console: Console) -> int:

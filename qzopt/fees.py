@@ -80,16 +80,24 @@ def strategy(sc: Scenario, built: BuiltModel) -> str:
 
 def _build(sc: Scenario, how: str, fixed_fee: float | None = None, minimise_fee: bool = False,
            fee_limit: float | None = None, dinkelbach_fee: float | None = None,
-           cost_cap: float | None = None) -> tuple[BuiltModel, fb.FeeSetup]:
+           cost_cap: float | None = None, sizes: np.ndarray | None = None) -> tuple[BuiltModel, fb.FeeSetup]:
     """The siting model plus fee blocks.
 
     ``fixed_fee``: parametric rows at that fee; ``minimise_fee``: objective = (mean) fee;
     ``fee_limit``: mean fee <= limit; ``dinkelbach_fee``: min worst shortfall at that fee;
-    ``cost_cap``: total cost (the usual objective) <= cap.
+    ``cost_cap``: total cost (the usual objective) <= cap; ``sizes``: the main stream's size
+    choices fixed to these 0/1 values (the plan's plants), leaving only the routing free.
     """
     built = build_model(sc)
     setup = fee_setup(sc, built)
     b = built.main
+    if sizes is not None:
+        y = b.var("size")
+        chosen = np.round(sizes).astype(float)
+        b.model.set_bounds(y, np.arange(y.size), lower=chosen, upper=chosen)
+        opened = np.zeros(b.data.m)
+        opened[b.data.option_site[chosen > 0.5]] = 1.0
+        b.model.set_bounds(b.var("open"), np.arange(b.data.m), lower=opened, upper=opened)
     if how == "linearised":
         fb.fee_variables(b, setup)
         if sc.fees.mode == "banded":
@@ -154,10 +162,11 @@ def _tol(value: float) -> float:
 
 
 def _min_fee(sc: Scenario, how: str, run: Run, info: dict, say, start: tuple[BuiltModel, np.ndarray],
-             cost_cap: float | None = None) -> tuple[float, BuiltModel, RawSolution]:
-    """Smallest (mean) fee over plans (costing at most ``cost_cap``); ``start`` is a feasible plan."""
+             cost_cap: float | None = None, sizes: np.ndarray | None = None) -> tuple[float, BuiltModel, RawSolution]:
+    """Smallest (mean) fee over plans (costing at most ``cost_cap``, with ``sizes`` fixed when
+    given); ``start`` is a feasible plan."""
     if how == "linearised":
-        built, _ = _build(sc, how, minimise_fee=True, cost_cap=cost_cap)
+        built, _ = _build(sc, how, minimise_fee=True, cost_cap=cost_cap, sizes=sizes)
         raw, _a = run(built.model.to_matrix())
         fee = float(built.model.values("mean_fee", raw.x).iloc[0]) if raw.x is not None else float("nan")
         info["iterations"].append({"fee": fee})
@@ -169,7 +178,7 @@ def _min_fee(sc: Scenario, how: str, run: Run, info: dict, say, start: tuple[Bui
     for _ in range(50):
         info["iterations"].append({"fee": F})
         say(f"fee {F:,.6g}: looking for a plan that breaks even below it")
-        step, _ = _build(sc, how, dinkelbach_fee=F, cost_cap=cost_cap)
+        step, _ = _build(sc, how, dinkelbach_fee=F, cost_cap=cost_cap, sizes=sizes)
         r, _a = run(step.model.to_matrix())
         if r.x is None or r.status != "optimal":
             info["warning"] = f"fee search stopped: {r.status} at fee {F:,.6g}"
@@ -186,8 +195,8 @@ def _min_fee(sc: Scenario, how: str, run: Run, info: dict, say, start: tuple[Bui
 def solve_with_fees(sc: Scenario, run: Run, on_event: Callable[[str], None] | None = None):
     """Solve ``sc`` under its fee rules; returns (built, raw, attempts, info).
 
-    objective cost: (1) the cheapest plan with the fee within the cap, (2) among plans that cost
-    no more, the one with the smallest fee.  objective fee: (1) the smallest fee, (2) the
+    objective cost: (1) the cheapest plan with the fee within the cap, (2) with its plants and
+    sizes kept, the routing that costs no more and needs the smallest fee.  objective fee: (1) the smallest fee, (2) the
     cheapest plan at that fee.  The reported bound is stage (1)'s for cost, stage (2)'s for fee.
     """
     rules = sc.fees
@@ -200,8 +209,11 @@ def solve_with_fees(sc: Scenario, run: Run, on_event: Callable[[str], None] | No
     if raw.x is None or raw.status not in ("optimal", "feasible"):
         return built, raw, attempts, info
     if rules.objective == "cost":
-        say(f"cheapest plan {raw.objective:,.0f}; now the smallest fee for that cost")
-        fee, b2, r2 = _min_fee(sc, how, run, info, say, (built, raw.x), cost_cap=_tol(raw.objective))
+        # stage 2 keeps the plan's plants and sizes and re-routes demand, at no extra cost, to
+        # lower the fee: an LP (split) or a small MILP (single sourcing), not a second siting run
+        say(f"cheapest plan {raw.objective:,.0f}; now the smallest fee for its plants at that cost")
+        sizes = built.model.values("size", raw.x).to_numpy()
+        fee, b2, r2 = _min_fee(sc, how, run, info, say, (built, raw.x), cost_cap=_tol(raw.objective), sizes=sizes)
         if r2 is not None and r2.x is not None:
             form = b2.model.to_matrix()
             c0 = _objective_vector(sc, how)
@@ -229,14 +241,15 @@ def _objective_vector(sc: Scenario, how: str) -> tuple[np.ndarray, float]:
 def break_even_fee(built: BuiltModel, setup: fb.FeeSetup, x: np.ndarray) -> float:
     """The smallest uniform fee at which the plan in ``x`` recovers its costs (money per unit)."""
     costs, volume = plant_costs(built, setup, x)
+    # fees are >= 0: a plan whose plants earn more than they cost needs no fee at all
     if setup.rules.recovery == "pooled":
         total = costs.sum() + _extra_costs(setup, x)
         served = served_volume(built, x)
-        return float(total / (setup.per_year * served)) if served > 0 else float("inf")
+        return max(0.0, float(total / (setup.per_year * served))) if served > 0 else float("inf")
     open_ = volume > 1e-9
     if np.any((costs > 1e-6) & ~open_):
         return float("inf")
-    return float(np.max(costs[open_] / (setup.per_year * volume[open_]))) if open_.any() else 0.0
+    return max(0.0, float(np.max(costs[open_] / (setup.per_year * volume[open_])))) if open_.any() else 0.0
 
 
 def served_volume(built: BuiltModel, x: np.ndarray) -> float:
@@ -273,7 +286,7 @@ def fee_report(sc: Scenario, built: BuiltModel, x: np.ndarray, info: dict) -> di
         be = np.where(volume > 0, costs / (per_year * volume), np.nan)
     plants = pd.DataFrame({"site": built.main.data.site_ids[setup.plants], "annual_cost_per_yr": costs,
                            "volume": volume, "break_even_fee": be})
-    plants = plants[(plants["volume"] > 1e-9) | (plants["annual_cost_per_yr"].abs() > 1e-6)]
+    plants = plants[(plants["volume"] > 1e-6) | (plants["annual_cost_per_yr"].abs() > 1e-3)]
     if rules.mode == "banded":
         fees = banded_plan_fees(sc, built, setup, x)
     else:
@@ -330,3 +343,46 @@ def banded_plan_fees(sc: Scenario, built: BuiltModel, setup: fb.FeeSetup, x: np.
 def unconstrained(sc: Scenario) -> Scenario:
     """The same scenario without fee rules (for the price of equalisation)."""
     return dataclasses.replace(sc, fees=None)
+
+
+def frontier(sc: Scenario, caps: list[float] | None = None, points: int = 5, solve_kwargs: dict | None = None,
+             on_event: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """The trade-off between the equalised fee and total cost.
+
+    One row per point: the fee cap, the total cost (money/yr), the fee the plan actually needs,
+    the price of equalisation against the unconstrained optimum, and the sites opened.  Default
+    caps: ``points`` values from the smallest achievable fee to the fee the unconstrained
+    optimum needs.  The scenario's ``fees`` block gives mode/recovery (default uniform,
+    per plant).
+    """
+    from qzopt.api import solve
+
+    kw = dict(solve_kwargs or {}, explain=False)
+    rules = sc.fees if sc.fees is not None and sc.fees.active else FeeRulesDefault()
+    say = on_event or (lambda _m: None)
+    free = solve(dataclasses.replace(sc, fees=None), **kw)
+    if not free.ok:
+        raise QzoptError(f"the scenario without fee rules is {free.status}: {free.message or free.explanation}")
+    big = dataclasses.replace(rules, max_fee=1e7, objective="cost", compare=False)
+    at_free = solve(dataclasses.replace(sc, fees=big), **kw)  # fee needed by the cheapest plan
+    low = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, objective="fee")), **kw)
+    f_hi, f_lo = at_free.extra["fees"]["fee"], low.extra["fees"]["fee"]
+    if caps is None:
+        caps = list(np.linspace(f_lo, f_hi, points)) if f_hi > f_lo * (1 + 1e-6) else [f_lo]
+    rows = [{"fee_cap": None, "total_cost_per_yr": free.objective, "fee": f_hi, "status": free.status,
+             "price_of_equalization_per_yr": 0.0, "sites": ";".join(sorted(free.open_sites["site"])),
+             "point": "no fee rule"}]
+    for cap in caps:
+        say(f"fee cap {cap:,.6g}")
+        r = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9))), **kw)
+        rows.append({"fee_cap": float(cap), "total_cost_per_yr": r.objective if r.ok else None,
+                     "fee": r.extra.get("fees", {}).get("fee") if r.ok else None, "status": r.status,
+                     "price_of_equalization_per_yr": (r.objective - free.objective) if r.ok else None,
+                     "sites": ";".join(sorted(r.open_sites["site"])) if r.ok else "", "point": "capped"})
+    return pd.DataFrame(rows)
+
+
+def FeeRulesDefault():
+    from qzopt.scenario.scenario import FeeRules
+
+    return FeeRules(max_fee=1e7)

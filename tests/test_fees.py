@@ -69,13 +69,14 @@ def test_pooled_recovery_differs_from_per_plant():
 
 
 def test_banded_fees_differ_from_uniform():
-    # cap 7 on the regional mean, band 50 %: C pays 10 (<= 1.5 x mean 6.67), A and B pay 5 each
-    # (>= 0.5 x 6.67): s1 + s3 recover their costs -> 300, where a uniform fee of 7 forces 350.
+    # cap 7 on the regional mean, band 50 %: the town alone at its plant (A or C) pays 10
+    # (<= 1.5 x mean 6.67); the two sharing the other plant pay 10 between them, each >= 0.5 x 6.67:
+    # s1 + s3 recover their costs -> 300, where a uniform fee of 7 forces 350.
     banded = run(three_towns(7, single=True, mode="banded", band=0.5))
     assert banded.objective == pytest.approx(300)
     fees = banded.extra["fees"]["payers"].set_index("jurisdiction")["fee"]
     assert fees.mean() == pytest.approx(20 / 3)
-    assert fees["C"] == pytest.approx(10.0) and fees["C"] <= 1.5 * fees.mean() + 1e-9
+    assert fees.max() == pytest.approx(10.0) and fees.max() <= 1.5 * fees.mean() + 1e-9
     assert (fees >= 0.5 * fees.mean() - 1e-9).all()
 
 

@@ -205,3 +205,19 @@ def test_coldchain_runs_from_the_cli(tmp_path):
     doc = json.loads((tmp_path / "result.json").read_text())
     assert doc["sector"] == "coldchain" and doc["echelons"]["outlets"]["flows"]
     assert doc["jurisdictions"] and doc["cost_breakdown"]
+
+
+def test_fee_rules_hold(solved):
+    sc, res = solved
+    if sc.fees is None:
+        pytest.skip("no fee rules in this scenario")
+    fees = res.extra["fees"]
+    assert 0 <= fees["fee"] <= sc.fees.max_fee * (1 + 1e-9)
+    plants = fees["plants"]
+    # every plant recovers its annual cost from the uniform fee on its own volume
+    revenue = fees["fee"] * plants["volume"] * sc.units.per_year
+    assert (plants["annual_cost_per_yr"] <= revenue + 1e-6 * plants["annual_cost_per_yr"].abs().max()).all()
+    assert plants["break_even_fee"].max() == pytest.approx(fees["fee"], rel=1e-6)
+    assert fees["price_of_equalization_per_yr"] >= -1e-6 * res.objective
+    assert fees["unconstrained_cost_per_yr"] <= res.objective * (1 + 1e-9)
+    assert "fee" in res.jurisdictions.columns

@@ -40,7 +40,8 @@ def players_of(sc: Scenario, by: str = "group") -> pd.Series:
 def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own") -> Scenario:
     """The scenario of a coalition: its demand only, its sites only (``own`` territory).
 
-    Facility counts and the capex budget are rules of the whole region and are dropped.
+    Facility counts, the capex budget and fee rules are rules of the whole region and are
+    dropped: c(S) is the cheapest way for S to serve itself.
     """
     dem = sc.demands["jurisdiction"].isin(jurisdictions).to_numpy()
     site_ok = sc.sites["jurisdiction"].isin(jurisdictions).to_numpy() if territory == "own" else \
@@ -52,7 +53,7 @@ def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own"
     sub = dataclasses.replace(
         sc, name=f"{sc.name} [{len(jurisdictions)} jurisdictions]", demands=sc.demands[dem], sites=sites,
         sizes=sizes, distance=sc.distance[np.ix_(dem, site_ok)],
-        cost=None if sc.cost is None else sc.cost[np.ix_(dem, site_ok)], policy=policy,
+        cost=None if sc.cost is None else sc.cost[np.ix_(dem, site_ok)], policy=policy, fees=None,
         adjacency=frozenset(p for p in sc.adjacency if p <= jurisdictions) if territory == "own" else sc.adjacency)
     if sc.sector_data is not None:
         sub = dataclasses.replace(sub, sector_data=_restrict_sector(sc, sub, site_ok, jurisdictions, territory))
