@@ -269,6 +269,10 @@ class Game:
         free, a_free, A_ub, b_ub, A_eq, b_eq = self._system(fixed, free, None)
         c = np.r_[np.zeros(n), 1.0]
         res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=[(None, None)] * (n + 1), method="highs")
+        if res.status == 3:  # unbounded
+            raise ValueError("the least core and nucleolus are undefined here: the coalitions with finite cost "
+                             "do not bound the allocation (too many coalitions cannot serve themselves); "
+                             "let coalitions use every site (territory all) or group the players")
         if res.status != 0:
             raise RuntimeError(f"least-core LP failed: {res.message}")
         x, eps = res.x[:n], float(res.x[n])

@@ -51,7 +51,8 @@ class SharingResult:
         return {
             "scenario": self.scenario, "players_by": self.by, "territory": self.territory, "players": self.players,
             "grand_coalition_cost_per_yr": self.grand_cost, "coalition_count": len(self.coalitions),
-            "seconds": round(self.seconds, 2), "least_core_epsilon": self.least_core_epsilon,
+            "seconds": round(self.seconds, 2),
+            "least_core_epsilon": self.least_core_epsilon if math.isfinite(self.least_core_epsilon) else None,
             "core_empty": self.least_core_epsilon > 1e-6 * max(1.0, abs(self.grand_cost)),
             "money_unit": self.units.get("money"), "demand_unit": self.units.get("demand"),
             "allocations": rec(self.allocations), "tables": {m: rec(t) for m, t in self.tables.items()},
@@ -144,7 +145,11 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     per_year = sc.units.per_year
     tables = {m: game.table(alloc[m], volume, per_year) for m in alloc.columns}
     core = {m: game.core_violations(alloc[m]) for m in alloc.columns}
-    eps = float(game.least_core().attrs["epsilon"])
+    try:
+        eps = float(game.least_core().attrs["epsilon"])
+    except ValueError as exc:
+        eps = float("nan")
+        notes.append(f"least core: {exc}")
     return SharingResult(sc.name, by, territory, players, frame, alloc, tables, core, eps, volume.reindex(players),
                          {"money": sc.units.money, "demand": sc.units.demand, "per_year": per_year},
                          time.perf_counter() - t0, notes)
