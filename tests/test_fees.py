@@ -10,6 +10,7 @@ import pytest
 
 import qzopt
 from qzopt import fees as F
+from qzopt.report.markdown import render_markdown
 from qzopt.scenario.scenario import FeeRules, Policy, Units
 from qzopt.solvers.base import SolveOptions
 from qzopt.solvers.highs import HighsBackend
@@ -50,6 +51,9 @@ def test_uniform_fee_cap_changes_the_plan_split():
     assert res.objective == pytest.approx(350) and sites(res) == ["s2"]
     assert res.extra["fees"]["fee"] == pytest.approx(5.0)
     assert res.extra["fees"]["price_of_equalization_per_yr"] == pytest.approx(50.0)
+    md = render_markdown(res)
+    assert "| Equalised uniform fee (yuan per t) | 5 (per_plant, cap 6, parametric) |" in md
+    assert "| Price of equalisation (yuan/yr) | 50 (16.67 % over 300) |" in md
 
 
 def test_uniform_fee_with_single_sourcing_is_linearised():

@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 
 def money(x: float | None) -> str:
-    return "n/a" if x is None or pd.isna(x) else f"{x:,.0f}"
+    if x is None or pd.isna(x):
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 0.5 else "0"  # no "-0" for a rounding residue
 
 
 def pct(x: float | None) -> str:
@@ -51,6 +53,16 @@ def solve_facts(res: "Result") -> list[tuple[str, str]]:
                                     f"integer), {ms.get('constraints', 0):,} constraints"))
     for fb in res.fallbacks:
         facts.append(("Fallback", f"{fb['solver']}: {fb['reason']}"))
+    fees = res.extra.get("fees")
+    if fees:
+        what = "mean fee" if fees.get("mode") == "banded" else "uniform fee"
+        facts.append((f"Equalised {what} ({fees.get('fee_unit', '')})",
+                      f"{num(fees.get('fee'), 5)} ({fees.get('recovery')}, cap {num(fees.get('max_fee'), 5)}, "
+                      f"{fees.get('method')})"))
+        if fees.get("price_of_equalization_per_yr") is not None:
+            facts.append((f"Price of equalisation ({money_unit})",
+                          f"{money(fees['price_of_equalization_per_yr'])} "
+                          f"({fees.get('price_of_equalization_pct', 0) + 0.0:.2f} % over {money(fees.get('unconstrained_cost_per_yr'))})"))
     return facts
 
 
