@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from qzopt.geo.places import places
 from qzopt.models import build_model
 from qzopt.models.facility import cost_breakdown
 from qzopt.result import Result
@@ -143,6 +144,7 @@ def _result(sc: Scenario, built, raw: RawSolution, attempts: list[Attempt], seco
         message = "the model is unbounded: some cost is negative without limit (a modelling error)"
     if built.notes:
         extra["notes"] = built.notes
+    extra["places"] = places(sc)
     return Result(
         scenario=sc.name, sector=sc.sector, status=status, objective=raw.objective if status != "infeasible" else None,
         bound=raw.bound, gap=raw.gap if status in ("optimal", "feasible") else None, solver=raw.solver,
@@ -177,7 +179,7 @@ def _infeasible_result(sc: Scenario, findings: list[str], opts: dict, checked: s
         scenario=sc.name, sector=sc.sector, status="infeasible", objective=None, bound=None, gap=None,
         solver="none", seconds=0.0, build_seconds=0.0, fallbacks=[], units=_units(sc),
         termination="proved by " + checked, message="the scenario cannot be satisfied: " + findings[0],
-        explanation=findings, options=opts, **tables,
+        explanation=findings, options=opts, extra={"places": places(sc)}, **tables,
     )
 
 

@@ -35,9 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, help="solver threads")
     s.add_argument("-v", "--verbose", action="store_true", help="stream the solver log")
     s.add_argument("--no-isolate", action="store_true", help="run the solver in this process (faster start)")
+    s.add_argument("--no-html", action="store_true", help="skip report.html (faster; report.md is still written)")
+    _add_set(s)
 
     v = sub.add_parser("validate", help="check a scenario without solving")
     v.add_argument("scenario")
+    _add_set(v)
 
     sub.add_parser("solvers", help="list solver back ends and whether they can be used here")
 
@@ -49,6 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     fr.add_argument("--solver")
     fr.add_argument("--time-limit", type=float, metavar="S")
     fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-frontier)")
+
+    rp = sub.add_parser("report", help="(re)write report.html and report.md of a result directory")
+    rp.add_argument("result", help="result directory written by `qzopt solve` (holds result.json)")
+    rp.add_argument("--frontier", metavar="DIR", help="add the fee frontier written by `qzopt frontier -o DIR`")
+    rp.add_argument("--sharing", metavar="DIR", help="add the cost sharing written by `qzopt share -o DIR`")
+    rp.add_argument("-o", "--output", help="HTML file to write (default: RESULT/report.html)")
+
+    cp = sub.add_parser("compare", help="set two or more plans of one region side by side")
+    cp.add_argument("runs", nargs="+", metavar="RUN", help="result directories; the first is the baseline")
+    cp.add_argument("-o", "--output", default="compare.html",
+                    help="HTML file to write; compare.md goes beside it (default: compare.html)")
 
     sh = sub.add_parser("share", help="split the cost of the shared plan among jurisdictions or groups")
     sh.add_argument("scenario")
@@ -62,6 +76,24 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--time-limit", type=float, metavar="S")
     sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-sharing)")
     return p
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override a scenario field for this run, e.g. --set fees.mode=none --set policy.max_distance=80 "
+                        "(repeatable; the value is read as YAML)")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, str]:
+    from qzopt.errors import QzoptError
+
+    out = {}
+    for item in getattr(args, "set", []) or []:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise QzoptError(f"--set {item!r}: expected FIELD=VALUE, e.g. --set fees.mode=none")
+        out[key.strip()] = value
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _share(args, console)
         if args.command == "frontier":
             return _frontier(args, console)
+        if args.command == "report":
+            return _report(args, console)
+        if args.command == "compare":
+            return _compare(args, console)
         _parser().print_help()
         return EXIT_INPUT
     except QzoptError as exc:
@@ -96,7 +132,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     from qzopt.scenario.checks import presolve_findings
     from qzopt.scenario.load import load_scenario
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, _overrides(args))
     mask = allowed_mask(sc)
     console.print(f"[green]ok[/]: {args.scenario}: scenario {sc.name!r} ({sc.sector}) with {len(sc.jurisdictions)} "
                   f"jurisdictions, {len(sc.demands)} demand points ({sc.demands['amount'].sum():,.6g} {sc.units.demand}), "
@@ -131,7 +167,7 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
     from qzopt.api import solve
     from qzopt.scenario.load import load_scenario
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, _overrides(args))
     outdir = Path(args.outdir) if args.outdir else Path("out") / Path(args.scenario).stem
     fallback = [s.strip() for s in args.fallback.split(",") if s.strip()] if args.fallback else None
     with console.status(f"solving {sc.name}…", spinner="dots") as status:
@@ -141,12 +177,58 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
 
         res = solve(sc, solver=args.solver, time_limit=args.time_limit, gap=args.gap, fallback=fallback,
                     threads=args.threads, verbose=args.verbose, isolate=not args.no_isolate, on_event=event)
-    res.write(outdir)
+    with console.status("writing the results and the report…"):
+        res.write(outdir, html=not args.no_html)
     print_summary(res, console)
-    console.print(f"wrote {outdir}/result.json, facilities.csv, assignments.csv, demands.csv, report.md")
+    console.print(f"wrote {outdir}/result.json, facilities.csv, assignments.csv, demands.csv, report.md"
+                  + ("" if args.no_html else ", report.html"))
     if res.status in ("optimal", "feasible"):
         return EXIT_OK
     return EXIT_INFEASIBLE if res.status == "infeasible" else EXIT_SOLVER
+
+
+def _report(args: argparse.Namespace, console: Console) -> int:
+    from qzopt.errors import QzoptError
+    from qzopt.report.html import read_extras, render_html
+    from qzopt.report.markdown import render_markdown
+    from qzopt.result import Result
+
+    res = Result.read(args.result)
+    folder = Path(args.result) if Path(args.result).is_dir() else Path(args.result).parent
+    frontier, sharing = read_extras(folder)
+    for option, found in (("frontier", args.frontier), ("sharing", args.sharing)):
+        if found is None:
+            continue
+        wanted = Path(found) / ("frontier.csv" if option == "frontier" else "sharing.json")
+        if not wanted.exists():
+            raise QzoptError(f"--{option} {found}: no {wanted.name} there (write it with `qzopt {option if option == 'frontier' else 'share'} SCENARIO -o {found}`)")
+        f, s = read_extras(Path(found))
+        frontier, sharing = (f, sharing) if option == "frontier" else (frontier, s)
+    out = Path(args.output) if args.output else folder / "report.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with console.status("drawing the report…"):
+        out.write_text(render_html(res, frontier=frontier, sharing=sharing), encoding="utf-8")
+        (out.parent / "report.md").write_text(render_markdown(res), encoding="utf-8")
+    extras = [n for n, v in (("fee frontier", frontier), ("cost sharing", sharing)) if v is not None]
+    console.print(f"wrote {out} and {out.parent / 'report.md'}" + (f" (with {', '.join(extras)})" if extras else ""))
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    from qzopt.report.compare import key_figures, load_runs, write_compare
+
+    runs = load_runs(args.runs)
+    with console.status(f"comparing {len(runs)} plans…"):
+        html_path, md_path = write_compare(runs, args.output)
+    figures = key_figures(runs)
+    t = Table(title="key figures", title_justify="left")
+    for c in figures.columns:
+        t.add_column(str(c), justify="left" if c == "figure" else "right")
+    for row in figures.itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
+    console.print(t)
+    console.print(f"wrote {html_path} and {md_path}")
+    return EXIT_OK
 
 
 def _frontier(args: argparse.Namespace, console: Console) -> int:

@@ -122,9 +122,10 @@ class Result:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
-    def write(self, outdir: str | Path) -> Path:
-        """Write ``result.json``, ``facilities.csv``, ``assignments.csv``, ``demands.csv`` and
-        ``report.md`` into ``outdir`` (created if needed); returns the directory."""
+    def write(self, outdir: str | Path, html: bool = True) -> Path:
+        """Write ``result.json``, ``facilities.csv``, ``assignments.csv``, ``demands.csv``,
+        ``report.md`` and (``html``) the self-contained ``report.html`` into ``outdir`` (created
+        if needed); returns the directory."""
         from qzopt.report.markdown import render_markdown
 
         out = Path(outdir)
@@ -134,15 +135,29 @@ class Result:
         self.assignments.to_csv(out / "assignments.csv", index=False)
         self.demands.to_csv(out / "demands.csv", index=False)
         (out / "report.md").write_text(render_markdown(self), encoding="utf-8")
+        if html:
+            from qzopt.report.html import render_html
+
+            (out / "report.html").write_text(render_html(self), encoding="utf-8")
         return out
 
     @classmethod
     def read(cls, path: str | Path) -> "Result":
         """Load a result written by :meth:`write` (a directory or its result.json)."""
+        from qzopt.errors import QzoptError
+
         path = Path(path)
         if path.is_dir():
             path = path / "result.json"
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not path.exists():
+            raise QzoptError(f"{path}: not found; a result directory is what `qzopt solve SCENARIO -o DIR` writes "
+                             "(it holds result.json)")
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise QzoptError(f"{path}: not a qzopt result.json ({exc})") from None
+        if not isinstance(doc, dict) or "status" not in doc or "facilities" not in doc:
+            raise QzoptError(f"{path}: not a qzopt result.json (no status or facilities field)")
         known = {"scenario", "sector", "status", "objective", "bound", "gap", "solver", "seconds", "build_seconds",
                  "fallbacks", "termination", "message", "explanation", "options", "model_size"}
         tables = {k: pd.DataFrame(doc.get(k, [])) for k in ("facilities", "assignments", "demands")}

@@ -1,22 +1,91 @@
-"""Charts (matplotlib, Agg backend: no display needed)."""
+"""Charts (matplotlib, Agg backend: no display needed), as figures or PNG bytes.
+
+Money on the axes is in millions of the scenario's currency per year unless a label says
+otherwise.
+"""
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def frontier_chart(table: pd.DataFrame, fee_unit: str, money: str, path: str | Path) -> Path:
-    """Total cost against the equalised fee cap, with the unconstrained optimum as a line."""
+    from qzopt.result import Result
+
+
+def new_figure(size_in: tuple[float, float] = (6.4, 4.0), dpi: int = 110):
+    """A figure and axes on the Agg canvas, with the CJK-capable font in the fallback list."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from qzopt.report.fonts import use_in_matplotlib
+
+    use_in_matplotlib()
+    return plt.subplots(figsize=size_in, dpi=dpi)
+
+
+def png(fig: "Figure") -> bytes:
+    """The figure as PNG bytes (the figure is closed)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def data_uri(image: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(image).decode("ascii")
+
+
+def cost_breakdown_chart(res: "Result") -> "Figure":
+    """Annual cost by part (revenue below zero), in million money/yr."""
+    parts = {k: v for k, v in res.cost_breakdown().items() if v is not None and abs(v) > 1e-9}
+    fig, ax = new_figure((6.4, 0.5 + 0.45 * max(len(parts), 2)))
+    names = list(parts)
+    values = [parts[k] / 1e6 for k in names]
+    ax.barh(names, values, color=["#2e7d32" if v < 0 else "#1f77b4" for v in values])
+    for y, v in enumerate(values):
+        ax.annotate(f"{v:,.1f}", (v, y), xytext=(3 if v >= 0 else -3, 0), textcoords="offset points",
+                    va="center", ha="left" if v >= 0 else "right", fontsize=8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"million {res.units.get('money', '')}/yr")
+    ax.set_title("Cost breakdown", fontsize=10)
+    ax.margins(x=0.15)
+    fig.tight_layout()
+    return fig
+
+
+def utilisation_chart(res: "Result") -> "Figure":
+    """Load as a share of capacity for every open site (100 % line)."""
+    f = res.open_sites.sort_values("utilisation", ascending=False)
+    f = f[pd.to_numeric(f["utilisation"], errors="coerce").notna()]
+    fig, ax = new_figure((6.4, 0.6 + 0.28 * max(len(f), 3)))
+    ax.barh(f["site"].astype(str), 100 * f["utilisation"].astype(float),
+            color=["#444444" if e else "#1f77b4" for e in f["existing"].astype(bool)])
+    ax.axvline(100, color="#c0392b", lw=1, ls="--")
+    ax.invert_yaxis()
+    ax.set_xlabel("utilisation (% of capacity; dark = existing site)")
+    ax.set_title("Utilisation of open sites", fontsize=10)
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def frontier_figure(table: pd.DataFrame, fee_unit: str, money: str) -> "Figure":
+    """Total cost against the equalised fee cap, with the unconstrained optimum as a line."""
     capped = table[table["point"] == "capped"].dropna(subset=["total_cost_per_yr"])
     free = table[table["point"] != "capped"]
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
+    fig, ax = new_figure((6.4, 4.0), dpi=120)
     ax.plot(capped["fee_cap"], capped["total_cost_per_yr"] / 1e6, marker="o", label="with the fee cap")
     if len(free):
         ax.axhline(float(free["total_cost_per_yr"].iloc[0]) / 1e6, color="grey", linestyle="--",
@@ -27,6 +96,31 @@ def frontier_chart(table: pd.DataFrame, fee_unit: str, money: str, path: str | P
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
+
+
+def frontier_chart(table: pd.DataFrame, fee_unit: str, money: str, path: str | Path) -> Path:
+    """:func:`frontier_figure` written to ``path`` (PNG)."""
+    Path(path).write_bytes(png(frontier_figure(table, fee_unit, money)))
     return Path(path)
+
+
+def sharing_chart(allocations: pd.DataFrame, stand_alone: pd.Series, money: str) -> "Figure":
+    """Allocated cost per player by method, beside what each would pay alone (million money/yr)."""
+    import numpy as np
+
+    players = list(allocations.index)
+    methods = list(allocations.columns)
+    fig, ax = new_figure((7.2, 4.2))
+    width = 0.8 / (len(methods) + 1)
+    x = np.arange(len(players))
+    ax.bar(x, stand_alone.reindex(players).astype(float) / 1e6, width, color="#bbbbbb", label="alone")
+    for k, m in enumerate(methods):
+        ax.bar(x + (k + 1) * width, allocations[m].astype(float) / 1e6, width, label=m)
+    ax.set_xticks(x + 0.4 - width / 2, [str(p) for p in players], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(f"million {money}/yr")
+    ax.set_title("Who pays what: allocations against stand-alone cost", fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig

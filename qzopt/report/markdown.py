@@ -21,7 +21,10 @@ def pct(x: float | None) -> str:
 
 
 def num(x: float | None, digits: int = 4) -> str:
-    return "n/a" if x is None or pd.isna(x) else f"{x:,.{digits}g}"
+    """``digits`` significant digits; whole numbers with thousands separators instead of an exponent."""
+    if x is None or pd.isna(x):
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 10 ** digits and abs(x) != float("inf") else f"{x:,.{digits}g}"
 
 
 def md_table(frame: pd.DataFrame) -> str:
@@ -164,10 +167,17 @@ def jurisdictions_view(res: "Result") -> pd.DataFrame:
     if j.empty:
         return j
     du, mu, dist = res.units.get("demand", ""), res.units.get("money", ""), res.distance_unit
-    return pd.DataFrame({
+    total = float(j["service_cost_per_yr"].sum())
+    view = pd.DataFrame({
         "jurisdiction": j["jurisdiction"], "name": j["name"], "group": j["group"],
         f"demand ({du})": j["demand"].map(num), f"unserved ({du})": j["unserved"].map(num),
-        "served by": j["sites"], f"mean distance ({dist})": j["mean_distance"].map(num),
+        "served by": j["sites"].fillna("").astype(str).str.replace(";", "; "), f"mean distance ({dist})": j["mean_distance"].map(num),
         f"service cost ({mu}/yr)": j["service_cost_per_yr"].map(money),
         f"cost per unit ({mu})": j["cost_per_unit"].map(lambda v: num(v, 4)),
+        "share of total cost": (j["service_cost_per_yr"] / total).map(pct) if total else "n/a",
     })
+    if "fee" in j:
+        fee_unit = (res.extra.get("fees") or {}).get("fee_unit", mu)
+        view[f"fee ({fee_unit})"] = j["fee"].map(lambda v: num(v, 5))
+        view[f"fee payment ({mu}/yr)"] = j["fee_payment_per_yr"].map(money)
+    return view

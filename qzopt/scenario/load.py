@@ -7,10 +7,11 @@ file in one pass.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -193,8 +194,12 @@ def _csv_rows(frame: pd.DataFrame, row_model: type[BaseModel], csv_file: str,
 
 
 # -------------------------------------------------------------------------- loader
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Read, validate and resolve a scenario YAML file.
+
+    ``overrides`` maps dotted field paths to values (``{"fees.mode": "none", "solver.gap":
+    0.01}``) set before validation, for "what if" runs without editing the file; a string value
+    is read as YAML (``"80"`` is a number, ``"null"`` is nothing).
 
     Raises :class:`~qzopt.errors.ScenarioError` (never a bare exception) listing every
     problem with file, field, line and a hint.
@@ -223,14 +228,51 @@ def load_scenario(path: str | Path) -> Scenario:
     problems: list[Problem] = []
     lines: dict[Loc, int] = {}
     _line_map(root, (), lines, problems, file)
+    for key, value in (overrides or {}).items():
+        apply_override(data, key, value, file)
     try:
         spec = S.ScenarioSpec.model_validate(data)
     except ValidationError as err:
-        problems.extend(_pydantic_problems(err, S.ScenarioSpec, file, lines))
+        problems.extend(_from_overrides(_pydantic_problems(err, S.ScenarioSpec, file, lines), overrides or {}))
         raise ScenarioError(problems) from None
     if problems:
         raise ScenarioError(problems)
     return resolve(spec, base=path.parent, file=file, lines=lines)
+
+
+def _from_overrides(problems: list[Problem], overrides: Mapping[str, Any]) -> list[Problem]:
+    """Problems in a field set by an override point at the override, not at a line of the file."""
+    out = []
+    for p in problems:
+        key = next((k for k in overrides if p.field and (k == p.field or k.startswith(p.field + ".")
+                                                          or p.field.startswith(k + "."))), None)
+        if key is not None:
+            p = dataclasses.replace(p, line=None, message=f"{p.message} (set by the override {key}="
+                                                          f"{overrides[key]})")
+        out.append(p)
+    return out
+
+
+def apply_override(data: dict, key: str, value: Any, file: str = "<scenario>") -> None:
+    """Set ``data[a][b]... = value`` for ``key = "a.b..."`` (creating mappings on the way)."""
+    parts = [p for p in key.split(".") if p]
+    if not parts:
+        raise ScenarioError(Problem(f"override {key!r} names no field", file=file, hint="Write it as field.sub=value."))
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            pass
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ScenarioError(Problem(f"cannot set {key!r}: {'.'.join(parts[:depth + 1])} is not a mapping",
+                                        file=file, field=key))
+        node = child
+    node[parts[-1]] = value
 
 
 def resolve(spec: S.ScenarioSpec, base: Path, file: str = "<scenario>",

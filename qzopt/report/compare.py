@@ -1,0 +1,230 @@
+"""``qzopt compare``: two or more siting plans of one region side by side.
+
+The first run is the baseline; every other run is compared with it: key figures, sites opened
+and closed, and per jurisdiction what serving it costs (its load's share of the plant costs plus its own
+haul, per unit) — who wins, who loses — and the equalised fee where a plan has one.  Writes ``compare.html`` (self-contained,
+maps next to each other) and ``compare.md`` (for pasting into documents).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qzopt.errors import QzoptError
+from qzopt.report import markdown as md
+from qzopt.report.maps import frame
+from qzopt.result import Result
+
+#: Smallest share of jurisdictions two runs must have in common to be "the same region".
+SAME_REGION_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class Run:
+    """A result directory and the result read from it; ``label`` names it in tables."""
+
+    label: str
+    path: Path
+    result: Result
+
+
+def load_runs(paths: list[str | Path]) -> list[Run]:
+    """Read the result directories; labels are the directory names (made unique)."""
+    if len(paths) < 2:
+        raise QzoptError("compare needs at least two result directories (RUN_A RUN_B …)")
+    runs, seen = [], {}
+    for p in paths:
+        path = Path(p)
+        res = Result.read(path)
+        label = path.name if path.is_dir() else path.parent.name
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label = f"{label} ({seen[label]})"
+        runs.append(Run(label, path, res))
+    check_comparable(runs)
+    return runs
+
+
+def _jurisdiction_ids(res: Result) -> set[str]:
+    j = frame(res.extra.get("jurisdictions"))
+    if not j.empty:
+        return set(j["jurisdiction"].astype(str))
+    return set(res.demands["jurisdiction"].astype(str)) if "jurisdiction" in res.demands else set()
+
+
+def check_comparable(runs: list[Run]) -> None:
+    """Same sector, same demand unit and (mostly) the same jurisdictions; else a clear error."""
+    base = runs[0]
+    for run in runs[1:]:
+        a, b = base.result, run.result
+        if a.sector != b.sector:
+            raise QzoptError(f"{run.path} is a {b.sector!r} plan and {base.path} a {a.sector!r} plan: plans of "
+                             "different sectors cannot be compared side by side (compare runs of one sector)")
+        if a.units.get("demand") != b.units.get("demand") or a.units.get("money") != b.units.get("money"):
+            raise QzoptError(f"{run.path} measures demand in {b.units.get('demand')} and money in "
+                             f"{b.units.get('money')}, {base.path} in {a.units.get('demand')} and "
+                             f"{a.units.get('money')}: convert one scenario's units first")
+        ja, jb = _jurisdiction_ids(a), _jurisdiction_ids(b)
+        common = len(ja & jb)
+        if common < SAME_REGION_OVERLAP * max(len(ja), len(jb), 1):
+            raise QzoptError(f"{run.path} and {base.path} cover different regions: {len(jb)} and {len(ja)} "
+                             f"jurisdictions, {common} in common (at least {SAME_REGION_OVERLAP:.0%} must be shared)")
+
+
+def per_unit(res: Result, column: str) -> pd.Series:
+    """A per-jurisdiction column of the result (``cost_per_unit`` or ``fee``), indexed by id."""
+    j = frame(res.extra.get("jurisdictions"))
+    if j.empty or column not in j:
+        return pd.Series(dtype=float)
+    return j.set_index("jurisdiction")[column].astype(float)
+
+
+def key_figures(runs: list[Run]) -> pd.DataFrame:
+    """One row per figure, one column per run."""
+    base = runs[0].result
+    mu, du, dist = base.units.get("money", ""), base.units.get("demand", ""), base.distance_unit
+    rows: dict[str, list[str]] = {}
+
+    def put(name: str, values: list[str]) -> None:
+        rows[name] = values
+
+    put("scenario", [r.result.scenario for r in runs])
+    put("status", [r.result.status for r in runs])
+    put("solver", [r.result.solver for r in runs])
+    put("optimality gap", [md.pct(r.result.gap) for r in runs])
+    put("solve time (s)", [f"{r.result.seconds:.2f}" for r in runs])
+    put(f"total cost ({mu}/yr)", [md.money(r.result.objective) for r in runs])
+    put(f"change against {runs[0].label} ({mu}/yr)",
+        ["baseline"] + [_delta(r.result.objective, base.objective, pct=True) for r in runs[1:]])
+    fees = [(r.result.extra.get("fees") or {}) for r in runs]
+    if any(fees):
+        unit = next(f.get("fee_unit") for f in fees if f)
+        put(f"equalised fee ({unit})", [md.num(f.get("fee"), 5) if f else "no fee rule" for f in fees])
+    put("sites opened", [str(len(r.result.open_sites)) for r in runs])
+    put("of which existing", [str(int(r.result.open_sites["existing"].astype(bool).sum())) if r.result.ok else "n/a"
+                              for r in runs])
+    put(f"max distance ({dist})", [md.num(_max_distance(r.result)) for r in runs])
+    put(f"mean distance, demand-weighted ({dist})", [md.num(_mean_distance(r.result)) for r in runs])
+    put(f"unserved demand ({du})", [md.num(float(r.result.demands["unserved"].sum()) if "unserved" in r.result.demands
+                                           else float("nan")) for r in runs])
+    return pd.DataFrame(rows, index=[r.label for r in runs]).T.rename_axis("figure").reset_index()
+
+
+def _max_distance(res: Result) -> float:
+    a = res.assignments
+    return float(a["distance"].max()) if not a.empty else float("nan")
+
+
+def _mean_distance(res: Result) -> float:
+    a = res.assignments
+    if a.empty or a["amount"].sum() <= 0:
+        return float("nan")
+    return float((a["distance"] * a["amount"]).sum() / a["amount"].sum())
+
+
+def _delta(value: float | None, base: float | None, pct: bool = False) -> str:
+    if value is None or base is None or pd.isna(value) or pd.isna(base):
+        return "n/a"
+    d = value - base
+    text = f"{'+' if d > 0 else ''}{md.money(d)}"
+    if pct and base:
+        text += f" ({'+' if d > 0 else ''}{100 * d / base:.2f} %)"
+    return text
+
+
+def site_changes(runs: list[Run]) -> pd.DataFrame:
+    """Every site open in some run: its size per run (blank = closed), and what changed
+    against the baseline."""
+    sizes = {}
+    for r in runs:
+        f = r.result.open_sites
+        sizes[r.label] = pd.Series(f["size"].astype(str).to_numpy(), index=f["site"].astype(str)) if not f.empty \
+            else pd.Series(dtype=str)
+    table = pd.DataFrame(sizes).sort_index()
+    juris = pd.concat([r.result.facilities.set_index("site")["jurisdiction"] for r in runs if not r.result.facilities.empty])
+    juris = juris[~juris.index.duplicated()]
+    out = table.fillna("").rename_axis("site").reset_index()
+    out.insert(1, "jurisdiction", out["site"].map(juris).fillna(""))
+    base = runs[0].label
+    for r in runs[1:]:
+        was, now = table[base].notna(), table[r.label].notna()
+        change = np.select([was & ~now, ~was & now, was & now & (table[base] != table[r.label])],
+                           [f"closed in {r.label}", f"opened in {r.label}", f"resized in {r.label}"], "")
+        out[f"change ({r.label})"] = change
+    return out
+
+
+def jurisdiction_changes(runs: list[Run]) -> pd.DataFrame:
+    """Per jurisdiction: its service cost per unit in each run (its load's share of the plant
+    costs plus its own haul, money per demand unit), the change against the baseline and the
+    verdict (gains = pays less); the equalised fee per run where a plan has one."""
+    base = runs[0]
+    mu = base.result.units.get("money", "")
+    base_cost = per_unit(base.result, "cost_per_unit")
+    fees = {r.label: per_unit(r.result, "fee") for r in runs}
+    columns: dict[str, pd.Series] = {f"{base.label}: cost per unit ({mu})": base_cost}
+    for r in runs[1:]:
+        cost = per_unit(r.result, "cost_per_unit")
+        delta = cost - base_cost.reindex(cost.index)
+        tol = 1e-6 * (1 + base_cost.abs().reindex(delta.index))
+        columns[f"{r.label}: cost per unit ({mu})"] = cost
+        columns[f"change ({r.label}, {mu})"] = delta
+        columns[f"verdict ({r.label})"] = pd.Series(np.select([delta < -tol, delta > tol], ["gains", "loses"], "same"),
+                                                    index=delta.index)
+    for label, fee in fees.items():
+        if not fee.empty and fee.notna().any():
+            columns[f"{label}: fee ({mu})"] = fee
+    table = pd.DataFrame(columns)
+    for c in table.columns:
+        if c.startswith("verdict ("):
+            table[c] = table[c].fillna("n/a")  # a run without a plan (infeasible) has no costs
+    names = frame(base.result.extra.get("jurisdictions"))
+    names = names.set_index("jurisdiction")["name"] if not names.empty else pd.Series(dtype=str)
+    table.insert(0, "name", names.reindex(table.index))
+    table = table.rename_axis("jurisdiction").reset_index()
+    for c in table.columns:
+        if c.startswith("change ("):
+            table[c] = table[c].map(lambda v: "n/a" if pd.isna(v) else "0" if abs(v) < 5e-5
+                                    else f"{'+' if v > 0 else ''}{v:,.4g}")
+        elif c.endswith(f"({mu})") and ":" in c:
+            table[c] = table[c].map(lambda v: md.num(v, 5))
+    return table
+
+
+def render_compare_md(runs: list[Run]) -> str:
+    labels = ", ".join(f"{r.label} ({r.path})" for r in runs)
+    lines = [f"# Comparison of siting plans", "", f"Runs: {labels}. Baseline: {runs[0].label}.", "",
+             "## Key figures", "", md.md_table(key_figures(runs)),
+             "## Sites", "", md.md_table(site_changes(runs)),
+             "## Jurisdictions: who gains, who loses", "",
+             "Service cost per unit of each jurisdiction (its load's share of the plant costs plus its own haul); "
+             "a negative change means serving it costs less than in the baseline.  Equalised fees are shown "
+             "where a plan has them.", "",
+             md.md_table(jurisdiction_changes(runs))]
+    return "\n".join(lines)
+
+
+def render_compare_html(runs: list[Run]) -> str:
+    from qzopt.report.html import html_table, map_uri, page
+
+    maps = [(r.label, map_uri(r.result, title=f"{r.label}: {r.result.scenario}")) for r in runs]
+    return page("compare.html.j2", title="Comparison of siting plans", runs=runs,
+                money=runs[0].result.units.get("money", ""),
+                key_table=html_table(key_figures(runs), "key-figures"),
+                sites_table=html_table(site_changes(runs), "site-changes"),
+                jurisdictions_table=html_table(jurisdiction_changes(runs), "jurisdiction-changes"),
+                maps=maps)
+
+
+def write_compare(runs: list[Run], html_path: str | Path) -> tuple[Path, Path]:
+    """Write ``compare.html`` at ``html_path`` and ``compare.md`` beside it."""
+    html_path = Path(html_path)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    md_path = html_path.with_suffix(".md")
+    html_path.write_text(render_compare_html(runs), encoding="utf-8")
+    md_path.write_text(render_compare_md(runs), encoding="utf-8")
+    return html_path, md_path
