@@ -148,3 +148,12 @@ def test_compare_refuses_other_sectors_and_regions(two_runs, tmp_path):
     assert proc.returncode == 2 and "different regions" in proc.stderr and "Traceback" not in proc.stderr
     with pytest.raises(QzoptError, match="at least two"):
         load_runs([two_runs[0]])
+
+
+def test_report_of_an_infeasible_scenario_without_coordinates_says_why(tmp_path):
+    # capacity 3 x 5 t < 30 t of demand: no plan, and the line scenario has no coordinates
+    res = qzopt.solve(line_scenario(capacity=5.0), isolate=False)
+    assert res.status == "infeasible"
+    page = (res.write(tmp_path) / "report.html").read_text(encoding="utf-8")
+    assert "Why no plan exists" in page and "smaller than the demand that must be served, 30 t" in page
+    assert "no coordinates, so there is no map" in page and 'id="map"' not in page
