@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
                 out.update(instance=inst.name, kind=inst.kind, solver=solver, repeat=rep, optimum=inst.optimum,
                            asked_gap=inst.gap)
                 runs.append(out)
+                if args.outdir:  # written as we go: a long run that is stopped keeps what finished
+                    _write_runs(runs, Path(args.outdir))
                 obj = out.get("objective")
                 console.print(f"[dim]{inst.name:<20} {solver:<10} #{rep + 1}: {out['status']:<8} "
                               f"{'' if obj is None else f'{obj:,.3f}':>16}  {out.get('total_s', 0):8.2f} s "
@@ -81,10 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.outdir:
         out = Path(args.outdir)
         out.mkdir(parents=True, exist_ok=True)
-        import pandas as pd
-
-        pd.DataFrame([{k: v for k, v in r.items() if k != "trace"} for r in runs]).to_csv(out / "runs.csv",
-                                                                                         index=False)
+        _write_runs(runs, out)
         summary.to_csv(out / "summary.csv", index=False)
         payload = {"machine": info, "command": " ".join(["python -m qzopt.bench"] + sys.argv[1:]),
                    "options": {k: v for k, v in vars(args).items() if k != "func"},
@@ -93,6 +92,13 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"wrote {out / 'runs.csv'}, {out / 'summary.csv'}, {out / 'summary.json'}")
     ours = summary[summary["solver"] == "qzopt"]
     return 0 if (ours["match"].isin(["yes", "proved"])).all() else 1
+
+
+def _write_runs(runs: list[dict], out: Path) -> None:
+    import pandas as pd
+
+    out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{k: v for k, v in r.items() if k != "trace"} for r in runs]).to_csv(out / "runs.csv", index=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
