@@ -14,7 +14,7 @@ from qzopt.bench.suites import Instance
 
 #: Solver name -> the instance kinds it runs on.
 SOLVERS: dict[str, tuple[str, ...]] = {
-    "qzopt": ("pmed", "cap", "scale"),
+    "qzopt": ("pmed", "cap", "scale", "build"),
     "spopt-cbc": ("pmed",),
     "pulp-cbc": ("cap",),
 }
@@ -33,7 +33,7 @@ def scenario(inst: Instance):
         return load_pmed(inst.path)
     if inst.kind == "cap":
         return load_cap(inst.path, capacity=inst.capacity)
-    if inst.kind == "scale":
+    if inst.kind in ("scale", "build"):
         from qzopt.bench.scale import qianzhong_like
 
         return qianzhong_like(inst.scale)
@@ -54,6 +54,8 @@ def run_qzopt(inst: Instance, time_limit: float) -> dict:
     import qzopt
 
     sc = scenario(inst)
+    if inst.kind == "build":
+        return build_only(inst, sc)
     t0 = time.perf_counter()
     res = qzopt.solve(sc, time_limit=time_limit, gap=inst.gap, isolate=False, explain=False)
     total = time.perf_counter() - t0
@@ -62,6 +64,19 @@ def run_qzopt(inst: Instance, time_limit: float) -> dict:
             "build_s": res.build_seconds, "solve_s": total - res.build_seconds, "total_s": total,
             "size": size_of(inst, sc), "variables": size.get("variables"), "nonzeros": size.get("nonzeros"),
             "solver": res.solver}
+
+
+def build_only(inst: Instance, sc) -> dict:
+    """Build the model (pairs, blocks, sparse matrix) and stop: status ``built``."""
+    from qzopt.models import build_model
+
+    t0 = time.perf_counter()
+    built = build_model(sc)
+    form = built.solver_form()
+    total = time.perf_counter() - t0
+    pairs = int(built.data.P)
+    return {"status": "built", "objective": None, "build_s": built.build_seconds, "solve_s": 0.0, "total_s": total,
+            "size": size_of(inst, sc) + f" pairs={pairs:,}", "variables": form.num_cols, "nonzeros": int(form.A.nnz)}
 
 
 def run_peer(name: str, inst: Instance, time_limit: float) -> dict:

@@ -35,6 +35,8 @@ def _match(group: pd.DataFrame) -> str:
     """``yes``: every run optimal at the published optimum; ``proved``: no published optimum and
     every run proved optimal (gap 0, or within the asked gap: ``gap<=1%``); else why not."""
     statuses = set(group["status"])
+    if statuses == {"built"}:
+        return "built"
     if statuses != {"optimal"}:
         return "/".join(sorted(statuses))
     opt = group["optimum"].iloc[0]

@@ -30,7 +30,8 @@ SUITES = ("orlib-pmed", "orlib-cap", "qianzhong-scale", "smoke")
 class Instance:
     """One benchmark instance.
 
-    ``kind`` is ``pmed``, ``cap`` or ``scale``; ``path`` the OR-Library file (empty for generated
+    ``kind`` is ``pmed``, ``cap``, ``scale`` or ``build`` (model building only: the
+    one-million-pair target); ``path`` the OR-Library file (empty for generated
     instances); ``capacity`` overrides warehouse capacities (capa/b/c); ``optimum`` the published
     optimal value, or ``None`` when the run must prove it; ``gap`` the relative gap asked of every
     solver (0 = prove optimality).
@@ -96,7 +97,8 @@ def scale_instances() -> list[Instance]:
     """The generated Qianzhong-like instances (see :mod:`qzopt.bench.scale`); the village one is
     asked for a 1 % gap, as the performance target states."""
     return [Instance("qianzhong-township", "scale", scale="township"),
-            Instance("qianzhong-village", "scale", scale="village", gap=0.01)]
+            Instance("qianzhong-village", "scale", scale="village", gap=0.01),
+            Instance("qianzhong-million", "build", scale="million")]
 
 
 def suite(name: str, shared: Path | None = None) -> list[Instance]:
