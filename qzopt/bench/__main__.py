@@ -4,7 +4,8 @@
 
 Every (solver, instance) run happens in its own process; medians over ``--repeats`` runs are
 reported, and the ratio qzopt/peer uses figures from this same run.  Results go to
-``<out>/runs.csv`` (every run), ``<out>/summary.csv`` and ``<out>/summary.json`` (medians).
+``<out>/runs.csv`` (every run), ``<out>/summary.csv``, ``summary.json`` and ``summary.md`` (medians).
+``python -m qzopt.bench --summarise <out>`` re-prints the tables of a stopped run from its runs.csv.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from qzopt.bench.report import machine, print_summary, summarise
+from qzopt.bench.report import machine, markdown, print_summary, summarise
 from qzopt.bench.runner import measure
 from qzopt.bench.suites import SUITES, shared_dir, suite
 
@@ -34,7 +35,8 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
                    help="also run the peers (spopt+CBC on pmed, plain PuLP+CBC on cap)")
     p.add_argument("--shared", help="the shared folder holding benchmarks/ (default: ../shared)")
-    p.add_argument("-o", "--outdir", help="write runs.csv, summary.csv and summary.json here")
+    p.add_argument("-o", "--outdir", help="write runs.csv, summary.csv, summary.json and summary.md here")
+    p.add_argument("--summarise", metavar="DIR", help="only re-print (and rewrite) the summary of DIR/runs.csv")
     return p
 
 
@@ -45,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from qzopt.bench.cases import peer_of
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    if args.summarise:
+        return _resummarise(Path(args.summarise), console)
     shared = Path(args.shared) if args.shared else shared_dir()
     instances = [inst for name in args.suite.split(",") for inst in suite(name.strip(), shared)]
     if args.instances:
@@ -85,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         _write_runs(runs, out)
         summary.to_csv(out / "summary.csv", index=False)
+        (out / "summary.md").write_text(markdown(summary))
         payload = {"machine": info, "command": " ".join(["python -m qzopt.bench"] + sys.argv[1:]),
                    "options": {k: v for k, v in vars(args).items() if k != "func"},
                    "summary": json.loads(summary.to_json(orient="records"))}
@@ -93,6 +98,18 @@ def run(args: argparse.Namespace) -> int:
     ours = summary[summary["solver"] == "qzopt"]
     ok = ours["match"].isin(["yes", "proved", "built"]) | ours["match"].str.startswith("gap<=")
     return 0 if ok.all() else 1
+
+
+def _resummarise(out: Path, console) -> int:
+    import pandas as pd
+
+    runs = pd.read_csv(out / "runs.csv")
+    runs = runs.astype(object).where(runs.notna(), None).to_dict("records")
+    summary = summarise(runs)
+    print_summary(summary, console)
+    summary.to_csv(out / "summary.csv", index=False)
+    (out / "summary.md").write_text(markdown(summary))
+    return 0
 
 
 def _write_runs(runs: list[dict], out: Path) -> None:

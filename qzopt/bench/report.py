@@ -118,3 +118,16 @@ def _ratio(r) -> str:
     if pd.isna(r.ratio):
         return ""
     return f"{r.ratio:.3f}" + ("" if r.peer_finished else " (peer unfinished)")
+
+
+def markdown(s: pd.DataFrame) -> str:
+    """The summary as a Markdown table (for docs/performance.md)."""
+    head = ("| instance | size | solver | status | objective | published | match | build s | solve s | total s "
+            "| peak MB | qzopt/peer |")
+    lines = [head, "|" + "---|" * 12]
+    for r in s.itertuples():
+        total = f">{r.total_s:.0f}" if r.status == "timeout" else _fmt(r.total_s, ".2f")
+        lines.append(f"| {r.instance} | {r.size} | {r.solver} | {r.status} | {_fmt(r.objective, ',.3f')} | "
+                     f"{_fmt(r.optimum, ',.3f')} | {r.match} | {_fmt(r.build_s, '.2f')} | {_fmt(r.solve_s, '.2f')} | "
+                     f"{total} | {_fmt(r.peak_mb, '.0f')} | {_ratio(r)} |")
+    return "\n".join(lines) + "\n"
