@@ -75,10 +75,11 @@ def solve(
     else:
         built = build_model(sc)
         if on_event:
-            size = built.model.to_matrix()
+            size = built.solver_form()
             on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
                      f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros")
-        raw, attempts = run(built.model.to_matrix())
+        raw, attempts = run(built.solver_form())
+        raw = built.lifted(raw)
         fee_info = None
     seconds = time.perf_counter() - t0
     result = _result(sc, built, raw, attempts, seconds, opts)
@@ -112,7 +113,7 @@ def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
 
 
 def _model_size(built) -> dict[str, int]:
-    f = built.model.to_matrix()
+    f = built.solver_form() if hasattr(built, "solver_form") else built.model.to_matrix()
     return {"variables": f.num_cols, "integer_variables": int(f.integrality.sum()), "constraints": f.num_rows,
             "nonzeros": int(f.A.nnz)}
 

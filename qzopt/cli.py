@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--solver", default="auto")
     sh.add_argument("--time-limit", type=float, metavar="S")
     sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-sharing)")
+
+    from qzopt.bench.__main__ import parser as bench_parser, run as bench_run  # issue 6: benchmarks
+
+    bench_parser(sub.add_parser("bench", help="run benchmark suites (see docs/performance.md)")).set_defaults(
+        func=bench_run)
     return p
 
 
@@ -117,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(args, console)
         if args.command == "compare":
             return _compare(args, console)
+        if hasattr(args, "func"):  # subcommands that bring their own runner (bench)
+            return args.func(args)
         _parser().print_help()
         return EXIT_INPUT
     except QzoptError as exc:

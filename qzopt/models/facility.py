@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt.geo.pairs import Pairs
+from qzopt.models import radius
 from qzopt.models.blocks import siting as blk
 from qzopt.models.blocks.echelon import Echelon, echelon_tables
 from qzopt.models.blocks.siting import Build
@@ -54,6 +55,22 @@ class BuiltModel:
     streams: dict[str, tuple[Scenario, Build]] = field(default_factory=dict)  # extra demand streams
     echelons: dict[str, Echelon] = field(default_factory=dict)
     main: Build | None = None
+    #: A reformulation the solver receives instead of ``model`` (e.g. the radius formulation),
+    #: and the map of its solution onto ``model``'s columns.
+    solve_model: LinearModel | None = None
+    lift: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def solver_form(self):
+        """What the solver receives: the reformulation if there is one, else the model."""
+        return (self.solve_model or self.model).to_matrix()
+
+    def lifted(self, raw):
+        """The solver's answer with its solution expressed in ``model``'s columns."""
+        if self.lift is None or raw.x is None:
+            return raw
+        import dataclasses
+
+        return dataclasses.replace(raw, x=self.lift(raw.x))
 
     def tables(self, x: np.ndarray, tol: float = 1e-7) -> dict[str, pd.DataFrame]:
         """Solution tables of the main stream: ``facilities``, ``assignments``, ``demands`` and
@@ -88,11 +105,29 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
     """Build the generic siting model for ``sc`` (only allowed pairs get variables)."""
     t0 = time.perf_counter()
     model = LinearModel(sc.name)
+    if blocks is None and pairs is None:
+        data = facility_data(sc)
+        if radius.applies(sc, data):
+            return _build_radius(sc, data, model, t0)
     chosen = blocks if blocks is not None else blocks_for(sc.policy)
     main = add_stream(model, sc, "", pairs, chosen)
     model.to_matrix()
     return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0, main.notes,
                       main=main)
+
+
+def _build_radius(sc: Scenario, data: FacilityData, model: LinearModel, t0: float) -> BuiltModel:
+    """Uncapacitated scenarios: the solver gets the radius formulation; ``model`` holds only the
+    variables of the generic model, to read the lifted solution with the usual tables."""
+    b = Build(model, data)
+    blk.siting_variables(b)
+    solve_model, _, notes, presolve_s = radius.build_radius(data, sc)
+    solve_model.to_matrix()
+    # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
+    seconds = time.perf_counter() - t0 - presolve_s
+    return BuiltModel(sc, data, model, ["radius_variables", "radius", "facility_count"], seconds,
+                      {**b.notes, **notes}, main=b, solve_model=solve_model,
+                      lift=lambda x: radius.lift(data, solve_model, model, x))
 
 
 # ------------------------------------------------------------------- reading back

@@ -1,0 +1,127 @@
+"""``python -m qzopt.bench`` (= ``qzopt bench``): run benchmark suites and print the figures.
+
+    python -m qzopt.bench --suite orlib-pmed --instances pmed1,pmed6 --repeats 3 -o bench-out
+
+Every (solver, instance) run happens in its own process; medians over ``--repeats`` runs are
+reported, and the ratio qzopt/peer uses figures from this same run.  Results go to
+``<out>/runs.csv`` (every run), ``<out>/summary.csv``, ``summary.json`` and ``summary.md`` (medians).
+``python -m qzopt.bench --summarise <out>`` re-prints the tables of a stopped run from its runs.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from qzopt.bench.report import machine, markdown, print_summary, summarise
+from qzopt.bench.runner import measure
+from qzopt.bench.suites import SUITES, shared_dir, suite
+
+
+def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The harness's options (also used by the ``qzopt bench`` subcommand)."""
+    p = p or argparse.ArgumentParser(prog="python -m qzopt.bench", description=__doc__.splitlines()[0])
+    p.add_argument("--suite", default="smoke", help=f"{' | '.join(SUITES)} | all, or several comma-separated "
+                                                    "(default: smoke)")
+    p.add_argument("--instances", help="comma-separated instance names to keep (e.g. pmed1,capa-8000)")
+    p.add_argument("--repeats", type=int, default=1, help="runs per solver and instance; medians are reported")
+    p.add_argument("--time-limit", type=float, default=300.0, metavar="S",
+                   help="seconds per run (peers are killed past it; default 300)")
+    p.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
+                   help="also run the peers (spopt+CBC on pmed, plain PuLP+CBC on cap)")
+    p.add_argument("--shared", help="the shared folder holding benchmarks/ (default: ../shared)")
+    p.add_argument("-o", "--outdir", help="write runs.csv, summary.csv, summary.json and summary.md here")
+    p.add_argument("--summarise", metavar="DIR", help="only re-print (and rewrite) the summary of DIR/runs.csv")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the harness with parsed options; returns an exit code (0 unless a qzopt run missed)."""
+    from rich.console import Console
+
+    from qzopt.bench.cases import peer_of
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    if args.summarise:
+        return _resummarise(Path(args.summarise), console)
+    shared = Path(args.shared) if args.shared else shared_dir()
+    instances = [inst for name in args.suite.split(",") for inst in suite(name.strip(), shared)]
+    if args.instances:
+        keep = {s.strip() for s in args.instances.split(",")}
+        instances = [i for i in instances if i.name in keep]
+    missing = [i.name for i in instances if i.path and not Path(i.path).exists()]
+    if missing:
+        console.print(f"[yellow]skipping {len(missing)} instance(s) whose file is missing: {', '.join(missing)}")
+        instances = [i for i in instances if i.name not in missing]
+    runs = []
+    started = time.time()
+    for inst in instances:
+        solvers = ["qzopt"] + ([peer_of(inst.kind)] if args.peers and peer_of(inst.kind) else [])
+        for solver in solvers:
+            for rep in range(args.repeats):
+                out = measure(solver, inst, args.time_limit)
+                out.update(instance=inst.name, kind=inst.kind, solver=solver, repeat=rep, optimum=inst.optimum,
+                           asked_gap=inst.gap)
+                runs.append(out)
+                if args.outdir:  # written as we go: a long run that is stopped keeps what finished
+                    _write_runs(runs, Path(args.outdir))
+                obj = out.get("objective")
+                console.print(f"[dim]{inst.name:<20} {solver:<10} #{rep + 1}: {out['status']:<8} "
+                              f"{'' if obj is None else f'{obj:,.3f}':>16}  {out.get('total_s', 0):8.2f} s "
+                              f"{out.get('peak_mb', 0):7.0f} MB  {out.get('message', '')}[/]")
+                if solver != "qzopt" and out["status"] == "timeout":
+                    break  # a peer that cannot finish once will not finish on the next repeat
+    if not runs:
+        console.print("[red]no instance to run")
+        return 2
+    summary = summarise(runs)
+    print_summary(summary, console, args)
+    info = machine()
+    console.print(f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']:.0f} GB RAM; "
+                  f"Python {platform.python_version()}; {time.time() - started:.0f} s in all")
+    if args.outdir:
+        out = Path(args.outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        _write_runs(runs, out)
+        summary.to_csv(out / "summary.csv", index=False)
+        (out / "summary.md").write_text(markdown(summary))
+        payload = {"machine": info, "command": " ".join(["python -m qzopt.bench"] + sys.argv[1:]),
+                   "options": {k: v for k, v in vars(args).items() if k != "func"},
+                   "summary": json.loads(summary.to_json(orient="records"))}
+        (out / "summary.json").write_text(json.dumps(payload, indent=2))
+        console.print(f"wrote {out / 'runs.csv'}, {out / 'summary.csv'}, {out / 'summary.json'}")
+    ours = summary[summary["solver"] == "qzopt"]
+    ok = ours["match"].isin(["yes", "proved", "built"]) | ours["match"].str.startswith("gap<=")
+    return 0 if ok.all() else 1
+
+
+def _resummarise(out: Path, console) -> int:
+    import pandas as pd
+
+    runs = pd.read_csv(out / "runs.csv")
+    runs = runs.astype(object).where(runs.notna(), None).to_dict("records")
+    summary = summarise(runs)
+    print_summary(summary, console)
+    summary.to_csv(out / "summary.csv", index=False)
+    (out / "summary.md").write_text(markdown(summary))
+    return 0
+
+
+def _write_runs(runs: list[dict], out: Path) -> None:
+    import pandas as pd
+
+    out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame([{k: v for k, v in r.items() if k != "trace"} for r in runs]).to_csv(out / "runs.csv", index=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Presolve for the radius path with exactly p sites: a heuristic plan, a Lagrangian bound, and
+sites fixed open or closed by reduced-cost arguments (as in Beasley's p-median algorithm,
+EJOR 21 (1985) 270-273).
+
+Notation: C (n x m) money per year of serving point i from site j (``BIG`` where not allowed),
+f_j the fixed cost of site j, p the number of sites.  Relaxing "each point served once" with
+multipliers lambda_i gives
+
+    L(lambda) = sum_i lambda_i + min { sum_j r_j y_j : sum_j y_j = p, rules on y }
+    r_j = f_j + sum_i min(0, C_ij - lambda_i),
+
+a lower bound for any lambda.  If forcing site j open (closed) raises L above the cost of the
+heuristic plan, no plan with j open (closed) is cheaper: j is fixed closed (open).  The
+heuristic plan is never cut off (only sites outside it are closed, only sites in it opened), so
+the reduced model keeps an optimal solution.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+#: Cost of a pair that is not allowed (finite, so that sums stay finite; never chosen).
+BIG = 1e15
+
+#: Largest n x m for which the dense cost matrix is built (8 bytes each).
+MAX_DENSE = 3e7
+
+
+@dataclass(frozen=True)
+class Presolve:
+    """Outcome: the heuristic plan (bool per site), its cost and the best Lagrangian bound
+    (money/yr), sites fixed closed and open (bool per site), and seconds spent."""
+
+    plan: np.ndarray
+    upper: float
+    lower: float
+    closed: np.ndarray
+    opened: np.ndarray
+    seconds: float
+
+
+def dense_costs(n: int, m: int, i: np.ndarray, j: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """C as a dense n x m array, ``BIG`` where a pair is not allowed."""
+    C = np.full((n, m), BIG)
+    C[i, j] = cost
+    return C
+
+
+def plan_cost(C: np.ndarray, f: np.ndarray, y: np.ndarray) -> float:
+    """Money per year of the plan ``y`` (bool per site): fixed costs + cheapest open site per point."""
+    return float(f[y].sum() + C[:, y].min(axis=1).sum())
+
+
+def greedy(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Open the forced sites, then the site that lowers the cost most, until p are open."""
+    y = forced.copy()
+    c1 = C[:, y].min(axis=1) if y.any() else np.full(C.shape[0], BIG)
+    while y.sum() < p:
+        gain = np.maximum(0.0, c1[:, None] - C).sum(axis=0) - f
+        gain[y | ~allowed] = -np.inf
+        j = int(np.argmax(gain))
+        y[j] = True
+        c1 = np.minimum(c1, C[:, j])
+    return y
+
+
+def interchange(C: np.ndarray, f: np.ndarray, y: np.ndarray, forced: np.ndarray, allowed: np.ndarray,
+                max_swaps: int = 500) -> np.ndarray:
+    """Best-improvement vertex substitution (Teitz & Bart; Whitaker's fast form): swap one open
+    site for a closed one while that lowers the cost."""
+    y = y.copy()
+    n, m = C.shape
+    rows = np.arange(n)
+    for _ in range(max_swaps):
+        open_idx = np.flatnonzero(y)
+        if open_idx.size < 2 and not (~y & allowed).any():
+            break
+        sub = C[:, open_idx]
+        order = np.argsort(sub, axis=1)[:, :2]
+        a = open_idx[order[:, 0]]
+        c1 = sub[rows, order[:, 0]]
+        c2 = sub[rows, order[:, 1]] if open_idx.size > 1 else np.full(n, BIG)
+        base = np.minimum(0.0, C - c1[:, None]).sum(axis=0)  # adding j, removing nothing
+        D = np.minimum(C, c2[:, None]) - np.minimum(C, c1[:, None])  # extra cost for i if a_i leaves
+        onehot = sp.csr_matrix((np.ones(n), (a, rows)), shape=(m, n))
+        corr = onehot @ D  # corr[k, j]: what removing k costs, given j is added
+        delta = f[None, :] - f[:, None] + base[None, :] + corr
+        delta[~y | forced, :] = np.inf
+        delta[:, y | ~allowed] = np.inf
+        k, j = np.unravel_index(np.argmin(delta), delta.shape)
+        if not delta[k, j] < -1e-9 * max(1.0, abs(plan_cost(C, f, y))):
+            break
+        y[k], y[j] = False, True
+    return y
+
+
+def _choose(r: np.ndarray, p: int, forced: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The p sites of smallest r_j: the forced ones first (the Lagrangian subproblem)."""
+    y = forced.copy()
+    free = np.flatnonzero(allowed & ~forced)
+    k = p - int(forced.sum())
+    if k > 0:
+        y[free[np.argpartition(r[free], k - 1)[:k]]] = True
+    return y
+
+
+def subgradient(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowed: np.ndarray, upper: float,
+                lam: np.ndarray, iterations: int = 3000, seconds: float = 20.0,
+                stop_at: float | None = None) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Maximise L(lambda) by subgradient steps (Held-Karp step size, halved after 25 steps
+    without progress).  The subproblem's site sets are plans too: every 5th is costed, and the
+    cheapest one below ``upper`` is returned (else ``None``).  Returns (best bound, its lambda,
+    best plan found)."""
+    best, best_lam, found = -np.inf, lam.copy(), None
+    pi, stall = 2.0, 0
+    t0 = time.perf_counter()
+    for it in range(iterations):
+        diff = C - lam[:, None]
+        below = diff < 0
+        r = f + np.where(below, diff, 0.0).sum(axis=0)
+        y = _choose(r, p, forced, allowed)
+        bound = float(lam.sum() + r[y].sum())
+        if it % 5 == 0:
+            cost = plan_cost(C, f, y)
+            if cost < upper - 1e-9 * max(1.0, abs(upper)):
+                upper, found = cost, y.copy()
+        if bound > best + 1e-12 * max(1.0, abs(bound)):
+            best, best_lam, stall = bound, lam.copy(), 0
+        else:
+            stall += 1
+            if stall >= 25:
+                pi, stall = pi / 2.0, 0
+        if (stop_at is not None and best >= stop_at) or pi < 1e-4 or time.perf_counter() - t0 > seconds:
+            break
+        g = 1.0 - below[:, y].sum(axis=1)
+        norm = float(g @ g)
+        if norm == 0.0:  # the subproblem's solution is a plan: the bound is optimal
+            break
+        lam = lam + pi * (upper - bound) / norm * g
+    return best, best_lam, found
+
+
+def reduced_cost_fixing(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowed: np.ndarray,
+                        lam: np.ndarray, plan: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sites that cannot change in any plan costing less than ``cutoff`` (given a bound at
+    ``lam``): closed ones outside ``plan``, open ones inside it."""
+    r = f + np.minimum(0.0, C - lam[:, None]).sum(axis=0)
+    y = _choose(r, p, forced, allowed)
+    bound = float(lam.sum() + r[y].sum())
+    swappable_in = y & ~forced
+    closed = np.zeros(C.shape[1], bool)
+    opened = np.zeros(C.shape[1], bool)
+    if swappable_in.any():
+        worst_in = r[swappable_in].max()
+        closed = allowed & ~y & ~plan & (bound + r - worst_in > cutoff)
+    out = allowed & ~y
+    if out.any():
+        best_out = r[out].min()
+        opened = swappable_in & plan & (bound - r + best_out > cutoff)
+    return closed, opened
+
+
+def presolve_pmedian(n: int, m: int, i: np.ndarray, j: np.ndarray, cost: np.ndarray, f: np.ndarray, p: int,
+                     forced: np.ndarray, excluded: np.ndarray) -> Presolve | None:
+    """Heuristic plan, Lagrangian bound and fixed sites for exactly ``p`` sites; ``None`` when
+    the dense cost matrix would be too large."""
+    if n * m > MAX_DENSE or p <= forced.sum() or p >= int((~excluded).sum()):
+        return None
+    t0 = time.perf_counter()
+    C = dense_costs(n, m, i, j, cost)
+    allowed = ~excluded
+    plan = interchange(C, f, greedy(C, f, p, forced, allowed), forced, allowed)
+    upper = plan_cost(C, f, plan)
+    integral = bool(np.all(cost == np.round(cost)) and np.all(f == np.round(f)))
+    slack = 1e-9 * max(1.0, abs(upper)) + 1e-6
+    # every plan costing less than the heuristic one costs at most `cutoff`
+    cut = lambda ub: (ub - 1.0 + slack) if integral else (ub + slack)  # noqa: E731
+    lam0 = C[:, plan].min(axis=1)
+    lower, lam, found = subgradient(C, f, p, forced, allowed, upper, lam0, stop_at=cut(upper))
+    r = f + np.minimum(0.0, C - lam[:, None]).sum(axis=0)
+    for start in ([found] if found is not None else []) + [_choose(r, p, forced, allowed)]:
+        polished = interchange(C, f, start, forced, allowed)  # Lagrangian plans, polished
+        if plan_cost(C, f, polished) < upper:
+            plan, upper = polished, plan_cost(C, f, polished)
+    cutoff = cut(upper)
+    closed, opened = reduced_cost_fixing(C, f, p, forced, allowed, lam, plan, cutoff)
+    return Presolve(plan, upper, lower, closed, opened, time.perf_counter() - t0)

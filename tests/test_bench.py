@@ -1,0 +1,76 @@
+"""The benchmark harness (python -m qzopt.bench): a smoke run on two tiny instances.
+
+Asserts values, never timings: the harness's CSV must carry the published optima of pmed1
+(5819) and cap41 (1040444.375), as listed in shared/benchmarks/orlib/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import ORLIB, SHARED
+from qzopt.bench.__main__ import main
+from qzopt.bench.report import summarise
+from qzopt.bench.suites import cap_instances, pmed_instances, published_optima, suite
+
+pytestmark = pytest.mark.skipif(not ORLIB.exists(), reason=f"OR-Library data not found at {ORLIB}")
+
+
+def test_smoke_suite_reports_published_optima(tmp_path, capsys):
+    code = main(["--suite", "smoke", "--no-peers", "--shared", str(SHARED), "-o", str(tmp_path)])
+    assert code == 0
+    s = pd.read_csv(tmp_path / "summary.csv").set_index("instance")
+    assert s.loc["pmed1", "objective"] == pytest.approx(5819, abs=1e-6)
+    assert s.loc["cap41", "objective"] == pytest.approx(1040444.375, abs=1e-3)
+    assert (s["match"] == "yes").all() and (s["status"] == "optimal").all()
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert set(runs["solver"]) == {"qzopt"} and (runs["peak_mb"] > 0).all()
+    meta = json.loads((tmp_path / "summary.json").read_text())
+    assert meta["machine"]["cores"] >= 1 and len(meta["summary"]) == 2
+    assert "pmed1" in capsys.readouterr().out
+
+
+def test_plain_pulp_peer_reaches_the_published_optimum():
+    from qzopt.bench.cases import run_peer
+
+    inst = {i.name: i for i in cap_instances(SHARED)}["cap41"]
+    out = run_peer("pulp-cbc", inst, time_limit=60)
+    assert out["status"] == "optimal"
+    assert out["objective"] == pytest.approx(1040444.375, abs=1e-2)
+
+
+def test_suites_list_the_instances_of_the_issue():
+    pmed = pmed_instances(SHARED)
+    cap = cap_instances(SHARED)
+    assert [i.name for i in pmed] == [f"pmed{k}" for k in range(1, 41)]
+    assert sum(i.optimum is not None for i in pmed) == 10  # the rest must be proved by the run
+    names = [i.name for i in cap]
+    assert names[0] == "cap41" and "cap134" in names and len(names) == 13 + 24 + 12
+    assert {i.capacity for i in cap if i.name.startswith("capb")} == {5000, 6000, 7000, 8000}
+    assert published_optima(ORLIB / "README.md")["cap74"] == 1034976.975
+    assert [i.name for i in suite("smoke", SHARED)] == ["pmed1", "cap41"]
+
+
+def test_summary_match_and_ratio():
+    runs = [
+        {"instance": "a", "kind": "cap", "solver": "qzopt", "status": "optimal", "objective": 10.0, "gap": 0.0,
+         "optimum": 10.0, "asked_gap": 0.0, "total_s": 1.0, "build_s": 0.1, "solve_s": 0.9, "peak_mb": 1},
+        {"instance": "a", "kind": "cap", "solver": "qzopt", "status": "optimal", "objective": 10.0, "gap": 0.0,
+         "optimum": 10.0, "asked_gap": 0.0, "total_s": 3.0, "build_s": 0.1, "solve_s": 2.9, "peak_mb": 1},
+        {"instance": "a", "kind": "cap", "solver": "pulp-cbc", "status": "optimal", "objective": 10.0,
+         "optimum": 10.0, "asked_gap": 0.0, "total_s": 8.0, "build_s": 1, "solve_s": 7, "peak_mb": 1},
+        {"instance": "b", "kind": "cap", "solver": "qzopt", "status": "optimal", "objective": 5.0, "gap": 0.0,
+         "optimum": None, "asked_gap": 0.0, "total_s": 1.0, "build_s": 0.1, "solve_s": 0.9, "peak_mb": 1},
+        {"instance": "b", "kind": "cap", "solver": "pulp-cbc", "status": "timeout", "optimum": None,
+         "asked_gap": 0.0, "total_s": 310.0},
+    ]
+    s = summarise(runs).set_index(["instance", "solver"])
+    assert s.loc[("a", "qzopt"), "total_s"] == 2.0  # median of 1 and 3
+    assert s.loc[("a", "qzopt"), "ratio"] == pytest.approx(0.25)
+    assert s.loc[("a", "qzopt"), "match"] == "yes"
+    assert s.loc[("b", "qzopt"), "match"] == "proved"
+    assert s.loc[("b", "pulp-cbc"), "match"] == "timeout"
+    assert s.loc[("b", "qzopt"), "peer_finished"] is False
