@@ -30,6 +30,8 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
                                                     "(default: smoke)")
     p.add_argument("--instances", help="comma-separated instance names to keep (e.g. pmed1,capa-8000)")
     p.add_argument("--repeats", type=int, default=1, help="runs per solver and instance; medians are reported")
+    p.add_argument("--peer-repeats", type=int, metavar="N",
+                   help="runs per peer and instance (default: --repeats); peers are the slow part")
     p.add_argument("--time-limit", type=float, default=300.0, metavar="S",
                    help="seconds per run (peers are killed past it; default 300)")
     p.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
@@ -63,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     for inst in instances:
         solvers = ["qzopt"] + ([peer_of(inst.kind)] if args.peers and peer_of(inst.kind) else [])
         for solver in solvers:
-            for rep in range(args.repeats):
+            repeats = args.repeats if solver == "qzopt" or not args.peer_repeats else args.peer_repeats
+            for rep in range(repeats):
                 out = measure(solver, inst, args.time_limit)
                 out.update(instance=inst.name, kind=inst.kind, solver=solver, repeat=rep, optimum=inst.optimum,
                            asked_gap=inst.gap)
