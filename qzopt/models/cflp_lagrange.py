@@ -1,0 +1,340 @@
+"""Presolve for capacitated siting with split assignment: a Lagrangian bound, a heuristic plan
+and options fixed by reduced-cost arguments (the CFLP counterpart of :mod:`qzopt.models.lagrange`).
+
+Notation of docs/model.md: points i with demand d_i, sites j, size options k of site j with
+capacity Q_k, fixed cost F_k and load cost v_k (money/yr per unit), allowed pairs (i, j) with
+cost c_ij (money/yr for i's whole demand), shares x_ij.  Relaxing "each point fully served"
+(sum_j x_ij = 1) with multipliers lambda_i gives, for any lambda,
+
+    L(lambda) = sum_i lambda_i + sum_j min(0, min_k w_k),
+    w_k = F_k + min { sum_i (c_ij + v_k d_i - lambda_i) x_ij : sum_i d_i x_ij <= Q_k, 0 <= x <= 1 },
+
+a continuous knapsack per option (take the points of most negative reduced cost per unit until
+Q_k is full).  This bound is at least the LP bound of the strong formulation.  With one size
+per site the subproblem also keeps "open capacity >= total demand" (exactly when the sites
+share one capacity, as in OR-Library's capa/b/c, else its LP relaxation), which matters when
+capacity is tight.
+
+Plans: the subproblem's open options, completed until every point can be served, are costed by a
+transportation LP (HiGHS); the cheapest is kept.  Fixing: forcing option k open raises the bound
+to L - min(0, w*_j) + w_k; forcing site j closed raises it to L - min(0, w*_j).  Whatever raises
+it above the plan's cost is fixed (options closed, sites opened), never against the plan, so the
+reduced model keeps an optimal solution and the plan is its MIP start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from qzopt.models.data import FacilityData
+
+#: Below this many allowed pairs the MILP alone is quicker than the presolve.
+MIN_PAIRS = 20_000
+
+
+@dataclass(frozen=True)
+class CflpPresolve:
+    """Outcome: the plan (options open, shares per pair, load per option), its cost and the best
+    Lagrangian bound (money/yr), options fixed closed, sites fixed open, seconds, iterations."""
+
+    plan: np.ndarray
+    assign: np.ndarray
+    load: np.ndarray
+    upper: float
+    lower: float
+    closed: np.ndarray
+    opened: np.ndarray
+    seconds: float
+    iterations: int
+
+
+def applies(sc, data: FacilityData) -> bool:
+    """True for the generic sector with split assignment, every demand served, capacities that
+    can bind, no minimum loads, no count or budget rule, no fee rules, and enough pairs."""
+    p = sc.policy
+    return (sc.sector == "facility" and not p.single_sourcing and not p.partial_service
+            and p.facilities_exactly is None and p.facilities_at_most is None and p.facilities_at_least is None
+            and p.budget is None and (sc.fees is None or not sc.fees.active) and not data.uncapacitated
+            and not (p.min_load and np.any(data.min_load > 0)) and data.P >= MIN_PAIRS)
+
+
+@dataclass(frozen=True)
+class _Entries:
+    """Every (pair, option of its site) with d_i > 0: the knapsack items."""
+
+    pair: np.ndarray
+    option: np.ndarray
+    point: np.ndarray
+    base: np.ndarray  # c_ij + v_k d_i (money/yr for i's whole demand)
+    amount: np.ndarray  # d_i
+
+
+def _entries(d: FacilityData, allowed_option: np.ndarray) -> _Entries:
+    by_site = [np.flatnonzero((d.option_site == j) & allowed_option) for j in range(d.m)]
+    counts = np.array([len(o) for o in by_site])
+    keep = d.amount[d.pairs.i] > 0
+    pairs = np.flatnonzero(keep & (counts[d.pairs.j] > 0))
+    reps = counts[d.pairs.j[pairs]]
+    pair = np.repeat(pairs, reps)
+    starts = np.repeat(np.cumsum(reps) - reps, reps)
+    within = np.arange(len(pair)) - starts
+    flat = np.concatenate([o for o in by_site if len(o)]) if counts.sum() else np.zeros(0, np.int64)
+    site_start = np.cumsum(counts) - counts
+    option = flat[site_start[d.pairs.j[pair]] + within]
+    point = d.pairs.i[pair]
+    amount = d.amount[point]
+    return _Entries(pair, option, point, d.pairs.cost[pair] + d.load_cost[option] * amount, amount)
+
+
+def _knapsacks(e: _Entries, lam: np.ndarray, Q: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per option k the knapsack value V_k (money/yr) and per entry the share taken."""
+    reduced = e.base - lam[e.point]
+    neg = np.flatnonzero(reduced < 0)
+    take = np.zeros(len(e.pair))
+    V = np.zeros(K)
+    if neg.size == 0:
+        return V, take
+    ratio = reduced[neg] / e.amount[neg]
+    order = neg[np.lexsort((ratio, e.option[neg]))]
+    opt = e.option[order]
+    amt = e.amount[order]
+    cum = np.cumsum(amt)
+    first = np.r_[True, opt[1:] != opt[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    before = cum - amt - (cum[group_start] - amt[group_start])  # demand taken earlier in the group
+    share = np.clip((Q[opt] - before) / amt, 0.0, 1.0)
+    take[order] = share
+    np.add.at(V, opt, reduced[order] * share)
+    return V, take
+
+
+def _cover(w_site: np.ndarray, q_site: np.ndarray, must: np.ndarray, can: np.ndarray, demand: float) -> np.ndarray:
+    """min sum w_j y_j s.t. sum q_j y_j >= demand, y_must = 1: exactly (0/1) when the open-able
+    sites all have one capacity (then the cheapest ones complete the cover), else its LP
+    relaxation (y in [0, 1], the last site fractional).  Both are valid in the Lagrangian bound."""
+    y = np.where(must | (can & (w_site < 0)), 1.0, 0.0)
+    short = demand - float(q_site @ y)
+    if short > 1e-9:
+        cand = np.flatnonzero(can & (y == 0) & (q_site > 0))
+        equal = cand.size > 0 and np.ptp(q_site[cand]) <= 1e-9 * q_site[cand].max()
+        for j in cand[np.argsort(w_site[cand] / q_site[cand])]:
+            step = 1.0 if equal else min(1.0, short / q_site[j])
+            y[j] = step
+            short -= step * q_site[j]
+            if short <= 1e-9:
+                break
+    return y
+
+
+def transport_plan(d: FacilityData, open_opt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """Cost (money/yr), shares per pair and load per option of serving every point from the open
+    options (a transportation LP, HiGHS); ``None`` when they cannot serve everyone."""
+    import highspy
+
+    site_opt = np.full(d.m, -1)
+    site_opt[d.option_site[open_opt]] = np.flatnonzero(open_opt)
+    served = d.amount > 0
+    sel = np.flatnonzero((site_opt[d.pairs.j] >= 0) & served[d.pairs.i])
+    if np.setdiff1d(np.flatnonzero(served), d.pairs.i[sel]).size:
+        return None
+    k = site_opt[d.pairs.j[sel]]
+    amt = d.amount[d.pairs.i[sel]]
+    cost = d.pairs.cost[sel] + d.load_cost[k] * amt
+    opts = np.flatnonzero(open_opt)
+    row_of_opt = np.full(d.K, -1)
+    row_of_opt[opts] = np.arange(len(opts))
+    pts = np.flatnonzero(served)
+    row_of_pt = np.full(d.n, -1)
+    row_of_pt[pts] = len(opts) + np.arange(len(pts))
+    import scipy.sparse as sp
+
+    ncol = len(sel)
+    A = sp.csc_matrix((np.r_[amt, np.ones(ncol)], (np.r_[row_of_opt[k], row_of_pt[d.pairs.i[sel]]],
+                                                    np.r_[np.arange(ncol), np.arange(ncol)])),
+                      shape=(len(opts) + len(pts), ncol))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = ncol, A.shape[0]
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(ncol)
+    lp.col_upper_ = np.ones(ncol)
+    cap = np.minimum(d.capacity[opts], 1e30)
+    lp.row_lower_ = np.r_[np.full(len(opts), -1e30), np.ones(len(pts))]
+    lp.row_upper_ = np.r_[cap, np.ones(len(pts))]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    x = np.zeros(d.P)
+    x[sel] = np.clip(np.asarray(h.getSolution().col_value), 0.0, 1.0)
+    load = np.zeros(d.K)
+    np.add.at(load, k, amt * x[sel])
+    return float(d.fixed[open_opt].sum() + h.getInfo().objective_function_value), x, load
+
+
+def _complete(d: FacilityData, open_opt: np.ndarray, w: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Open more options (cheapest w first, largest size of their site) until every point can
+    reach an open site and the open capacity covers the demand."""
+    open_opt = open_opt.copy()
+    site_open = np.zeros(d.m, bool)
+    site_open[d.option_site[open_opt]] = True
+    covered = np.zeros(d.n, bool)
+    covered[d.pairs.i[site_open[d.pairs.j]]] = True
+    covered |= d.amount <= 0
+    need = d.amount.sum()
+    # per closed site, its largest allowed option
+    best = np.full(d.m, -1)
+    for k in np.flatnonzero(allowed)[np.argsort(d.capacity[allowed])]:
+        best[d.option_site[k]] = k
+    site_w = np.full(d.m, np.inf)
+    np.minimum.at(site_w, d.option_site[allowed], w[allowed])
+    while True:
+        cap = np.minimum(d.capacity[open_opt], d.max_load[d.option_site[open_opt]]).sum()
+        uncovered = ~covered
+        if not uncovered.any() and cap >= need * (1 + 1e-9):
+            return open_opt
+        cand = np.flatnonzero(~site_open & (best >= 0))
+        if cand.size == 0:
+            return open_opt
+        if uncovered.any():
+            reach = np.zeros(d.m)
+            np.add.at(reach, d.pairs.j, uncovered[d.pairs.i] * d.amount[d.pairs.i])
+            cand = cand[reach[cand] > 0] if (reach[cand] > 0).any() else cand
+        j = cand[np.argmin(site_w[cand])]
+        open_opt[best[j]] = True
+        site_open[j] = True
+        covered[d.pairs.i[d.pairs.j == j]] = True
+
+
+def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000) -> CflpPresolve | None:
+    """Bound, plan and fixings for the scenario data ``d`` (see the module docstring)."""
+    t0 = time.perf_counter()
+    allowed = ~d.site_excluded[d.option_site]
+    forced_opt = d.existing_option.copy()
+    must_site = d.site_required | d.site_existing
+    e = _entries(d, allowed)
+    Q = np.minimum(d.capacity, d.max_load[d.option_site])
+    one_size = d.K == d.m
+    demand = float(d.amount.sum())
+    n_pos = d.amount > 0
+    # start: lambda_i = cost of i's cheapest pair (per whole demand), incl. the load cost
+    lam = np.full(d.n, 0.0)
+    np.maximum.at(lam, e.point, 0.0)
+    cheapest = np.full(d.n, np.inf)
+    np.minimum.at(cheapest, e.point, e.base)
+    lam[n_pos] = np.where(np.isfinite(cheapest[n_pos]), cheapest[n_pos], 0.0)
+    # lambda at the cheapest pair gives little; add the average fixed cost per unit as a start
+    lam[n_pos] += d.amount[n_pos] * float(np.median(d.fixed[allowed] / np.maximum(Q[allowed], 1e-9)))
+
+    best, best_lam = -np.inf, lam.copy()
+    upper, plan = np.inf, None
+    pi, stall, seen = 2.0, 0, set()
+    it = 0
+    for it in range(iterations):
+        V, take = _knapsacks(e, lam, Q, d.K)
+        w = d.fixed + V
+        w_alw = np.where(allowed, w, np.inf)
+        best_opt = np.full(d.m, -1)
+        site_w = np.full(d.m, np.inf)
+        np.minimum.at(site_w, d.option_site, w_alw)
+        # the best option of each site (forced options win)
+        for k in np.flatnonzero(forced_opt):
+            site_w[d.option_site[k]] = w[k]
+        hit = np.isclose(w_alw, site_w[d.option_site]) | forced_opt
+        best_opt[d.option_site[hit]] = np.flatnonzero(hit)
+        has = best_opt >= 0
+        if one_size:
+            q_site = np.zeros(d.m)
+            q_site[has] = Q[best_opt[has]]
+            y_site = _cover(np.where(has, site_w, np.inf), q_site, must_site & has, has & ~must_site, demand)
+        else:
+            y_site = np.where(must_site | (has & (site_w < 0)), 1.0, 0.0)
+        bound = float(lam[n_pos].sum() + (y_site[has] * site_w[has]).sum())
+        open_opt = np.zeros(d.K, bool)
+        open_opt[best_opt[(y_site > 0) & has]] = True
+        # subgradient: 1 - served share, with the chosen options' knapsack shares
+        y_opt = np.zeros(d.K)
+        y_opt[best_opt[has]] = y_site[has]
+        served = np.zeros(d.n)
+        np.add.at(served, e.point, take * y_opt[e.option])
+        g = np.where(n_pos, 1.0 - served, 0.0)
+        if bound > best + 1e-12 * max(1.0, abs(bound)):
+            best, best_lam, stall = bound, lam.copy(), 0
+        else:
+            stall += 1
+            if stall >= 20:
+                pi, stall = pi / 2.0, 0
+        # a plan from the subproblem every 20 steps (and at the first)
+        if it % 20 == 0:
+            candidate = _complete(d, open_opt, w, allowed)
+            key = candidate.tobytes()
+            if key not in seen:
+                seen.add(key)
+                found = transport_plan(d, candidate)
+                if found is not None and found[0] < upper:
+                    upper, plan = found[0], (candidate, found[1], found[2])
+        gap_now = (upper - best) / max(1.0, abs(upper))
+        if gap_now < 1e-9 or pi < 1e-5 or time.perf_counter() - t0 > seconds:
+            break
+        norm = float(g @ g)
+        if norm < 1e-18:
+            break
+        target = upper if np.isfinite(upper) else bound + 0.05 * max(1.0, abs(bound))
+        lam = lam + pi * (target - bound) / norm * g
+    if plan is None:
+        return None
+    # plan without the options it does not use, re-costed
+    used = plan[0] & (plan[2] > 1e-9)
+    if used.sum() < plan[0].sum():
+        again = transport_plan(d, used | forced_opt)
+        if again is not None and again[0] < upper:
+            upper, plan = again[0], (used | forced_opt, again[1], again[2])
+    # reduced-cost fixing at the best multipliers
+    V, _ = _knapsacks(e, best_lam, Q, d.K)
+    w = np.where(allowed, d.fixed + V, np.inf)
+    site_w = np.full(d.m, np.inf)
+    np.minimum.at(site_w, d.option_site, w)
+    has = np.isfinite(site_w)
+    const = float(best_lam[n_pos].sum())
+    cutoff = upper + 1e-9 * max(1.0, abs(upper))
+    in_plan_site = np.zeros(d.m, bool)
+    in_plan_site[d.option_site[plan[0]]] = True
+    closed = np.zeros(d.K, bool)
+    opened = np.zeros(d.m, bool)
+    if one_size:
+        q_site = np.zeros(d.m)
+        q_site[d.option_site] = Q
+        ws = np.where(has, site_w, 0.0)
+
+        def value(must: np.ndarray, can: np.ndarray) -> float:
+            return const + float(_cover(ws, q_site, must, can, demand) @ ws)
+
+        must, can = must_site & has, has & ~must_site
+        y0 = _cover(ws, q_site, must, can, demand)
+        L = const + float(y0 @ ws)
+        for j in np.flatnonzero(can):
+            others = can.copy()
+            others[j] = False
+            if y0[j] > 0 and in_plan_site[j] and value(must, others) > cutoff:
+                opened[j] = True
+            elif y0[j] == 0 and not in_plan_site[j]:
+                forced = must.copy()
+                forced[j] = True
+                if value(forced, others) > cutoff:
+                    closed[d.option_site == j] = True
+    else:
+        v = np.where(must_site, site_w, np.minimum(0.0, site_w))
+        v[~np.isfinite(v)] = 0.0
+        L = const + float(v.sum())
+        closed = allowed & ~plan[0] & ~forced_opt & (L - v[d.option_site] + w > cutoff)
+        opened = ~must_site & in_plan_site & (site_w < 0) & (L - v > cutoff)
+    return CflpPresolve(plan[0], plan[1], plan[2], upper, max(best, L), closed, opened,
+                        time.perf_counter() - t0, it + 1)
