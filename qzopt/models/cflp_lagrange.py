@@ -180,6 +180,36 @@ def transport_plan(d: FacilityData, open_opt: np.ndarray) -> tuple[float, np.nda
     return float(d.fixed[open_opt].sum() + h.getInfo().objective_function_value), x, load
 
 
+def improve(d: FacilityData, open_opt: np.ndarray, found: tuple[float, np.ndarray, np.ndarray],
+            allowed: np.ndarray, forced: np.ndarray, rounds: int = 4) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Local improvement of a costed plan: give every open site the smallest size that holds its
+    load, close lightly used options (under a quarter full), complete the cover again and re-cost;
+    keep a change only when it is cheaper.  Returns (cost, shares, loads, open options)."""
+    best = (found[0], found[1], found[2], open_opt)
+    by_site: dict[int, np.ndarray] = {}
+    for k in np.flatnonzero(allowed):
+        by_site.setdefault(int(d.option_site[k]), []).append(k)
+    for _ in range(rounds):
+        cost, x, load, current = best
+        trial = np.zeros(d.K, bool)
+        for k in np.flatnonzero(current):
+            if forced[k]:
+                trial[k] = True
+                continue
+            if load[k] < 0.25 * min(d.capacity[k], d.max_load[d.option_site[k]]):
+                continue  # closed: its points go elsewhere
+            fits = [o for o in by_site[int(d.option_site[k])] if d.capacity[o] >= load[k] - 1e-9]
+            trial[min(fits, key=lambda o: d.fixed[o] + d.load_cost[o] * load[k]) if fits else k] = True
+        trial = _complete(d, trial, d.fixed, allowed)
+        if np.array_equal(trial, current):
+            break
+        again = transport_plan(d, trial)
+        if again is None or again[0] >= cost - 1e-9 * max(1.0, abs(cost)):
+            break
+        best = (again[0], again[1], again[2], trial)
+    return best
+
+
 def _complete(d: FacilityData, open_opt: np.ndarray, w: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """Open more options (cheapest w first, largest size of their site) until every point can
     reach an open site and the open capacity covers the demand."""
@@ -279,15 +309,19 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
             if key not in seen:
                 seen.add(key)
                 found = transport_plan(d, candidate)
-                if found is not None and found[0] < upper:
-                    upper, plan = found[0], (candidate, found[1], found[2])
+                if found is not None:
+                    found = improve(d, candidate, found, allowed, forced_opt)
+                    if found[0] < upper:
+                        upper, plan = found[0], (found[3], found[1], found[2])
         gap_now = (upper - best) / max(1.0, abs(upper))
-        if gap_now < 1e-9 or pi < 1e-5 or time.perf_counter() - t0 > seconds:
+        if gap_now < 1e-7 or pi < 1e-5 or time.perf_counter() - t0 > seconds:
             break
         norm = float(g @ g)
         if norm < 1e-18:
             break
-        target = upper if np.isfinite(upper) else bound + 0.05 * max(1.0, abs(bound))
+        # Polyak step towards the plan's cost, but never more than 10 % above the best bound (a
+        # poor first plan would otherwise make every step overshoot)
+        target = min(upper, best + 0.1 * max(1.0, abs(best)))
         lam = lam + pi * (target - bound) / norm * g
     if plan is None:
         return None
