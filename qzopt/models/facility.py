@@ -321,9 +321,10 @@ def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame
         out["unserved_cost_per_yr"] = dem.groupby("jurisdiction")["unserved_cost_per_yr"].sum()
     else:
         out["unserved_cost_per_yr"] = 0.0
-    out["sites"] = g["site"].agg(lambda s: ";".join(dict.fromkeys(s)))
-    out["mean_distance"] = g.apply(lambda s: np.average(s["distance"], weights=s["amount"])
-                                   if s["amount"].sum() > 0 else np.nan, include_groups=False)
+    out["sites"] = a.drop_duplicates(["jurisdiction", "site"]).groupby("jurisdiction")["site"].agg(";".join)
+    weighted = (a["distance"] * a["amount"]).groupby(a["jurisdiction"]).sum()
+    carried = g["amount"].sum()
+    out["mean_distance"] = (weighted / carried.where(carried > 0)).reindex(out.index)  # amount-weighted
     out["transport_cost_per_yr"] = g["transport_cost_per_yr"].sum() + g["connection_cost_per_yr"].sum()
     out["facility_cost_per_yr"] = g["facility_cost_per_yr"].sum()
     out = out.fillna({"transport_cost_per_yr": 0.0, "facility_cost_per_yr": 0.0, "sites": ""})
