@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qzopt.models.data import FacilityData
+from qzopt.models.lagrange import Ascent
 
 #: Below this many allowed pairs the MILP alone is quicker than the presolve.
 MIN_PAIRS = 20_000
@@ -264,9 +265,9 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
     # lambda at the cheapest pair gives little; add the average fixed cost per unit as a start
     lam[n_pos] += d.amount[n_pos] * float(np.median(d.fixed[allowed] / np.maximum(Q[allowed], 1e-9)))
 
-    best, best_lam = -np.inf, lam.copy()
+    ascent = Ascent(lam.copy(), patience=20)
     upper, plan = np.inf, None
-    pi, stall, seen = 2.0, 0, set()
+    seen: set[bytes] = set()
     it = 0
     for it in range(iterations):
         V, take = _knapsacks(e, lam, Q, d.K)
@@ -296,12 +297,7 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
         served = np.zeros(d.n)
         np.add.at(served, e.point, take * y_opt[e.option])
         g = np.where(n_pos, 1.0 - served, 0.0)
-        if bound > best + 1e-12 * max(1.0, abs(bound)):
-            best, best_lam, stall = bound, lam.copy(), 0
-        else:
-            stall += 1
-            if stall >= 20:
-                pi, stall = pi / 2.0, 0
+        ascent.record(bound, lam)
         # a plan from the subproblem every 20 steps (and at the first)
         if it % 20 == 0:
             candidate = _complete(d, open_opt, w, allowed)
@@ -313,16 +309,16 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
                     found = improve(d, candidate, found, allowed, forced_opt)
                     if found[0] < upper:
                         upper, plan = found[0], (found[3], found[1], found[2])
-        gap_now = (upper - best) / max(1.0, abs(upper))
-        if gap_now < 1e-7 or pi < 1e-5 or time.perf_counter() - t0 > seconds:
+        gap_now = (upper - ascent.best) / max(1.0, abs(upper))
+        if gap_now < 1e-7 or ascent.pi < 1e-5 or time.perf_counter() - t0 > seconds:
             break
         norm = float(g @ g)
         if norm < 1e-18:
             break
         # Polyak step towards the plan's cost, but never more than 10 % above the best bound (a
         # poor first plan would otherwise make every step overshoot)
-        target = min(upper, best + 0.1 * max(1.0, abs(best)))
-        lam = lam + pi * (target - bound) / norm * g
+        target = min(upper, ascent.best + 0.1 * max(1.0, abs(ascent.best)))
+        lam = lam + ascent.pi * (target - bound) / norm * g
     if plan is None:
         return None
     # plan without the options it does not use, re-costed
@@ -332,6 +328,7 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
         if again is not None and again[0] < upper:
             upper, plan = again[0], (used | forced_opt, again[1], again[2])
     # reduced-cost fixing at the best multipliers
+    best_lam = ascent.lam
     V, _ = _knapsacks(e, best_lam, Q, d.K)
     w = np.where(allowed, d.fixed + V, np.inf)
     site_w = np.full(d.m, np.inf)
@@ -370,5 +367,5 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
         L = const + float(v.sum())
         closed = allowed & ~plan[0] & ~forced_opt & (L - v[d.option_site] + w > cutoff)
         opened = ~must_site & in_plan_site & (site_w < 0) & (L - v > cutoff)
-    return CflpPresolve(plan[0], plan[1], plan[2], upper, max(best, L), closed, opened,
+    return CflpPresolve(plan[0], plan[1], plan[2], upper, max(ascent.best, L), closed, opened,
                         time.perf_counter() - t0, it + 1)

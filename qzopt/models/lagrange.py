@@ -98,6 +98,27 @@ def interchange(C: np.ndarray, f: np.ndarray, y: np.ndarray, forced: np.ndarray,
     return y
 
 
+@dataclass
+class Ascent:
+    """Subgradient bookkeeping shared by the Lagrangian presolves: the best bound and its
+    multipliers, and the Held-Karp step factor ``pi``, halved after ``patience`` steps without
+    progress."""
+
+    lam: np.ndarray
+    patience: int
+    pi: float = 2.0
+    best: float = -np.inf
+    stall: int = 0
+
+    def record(self, bound: float, lam: np.ndarray) -> None:
+        if bound > self.best + 1e-12 * max(1.0, abs(bound)):
+            self.best, self.lam, self.stall = bound, lam.copy(), 0
+        else:
+            self.stall += 1
+            if self.stall >= self.patience:
+                self.pi, self.stall = self.pi / 2.0, 0
+
+
 def _choose(r: np.ndarray, p: int, forced: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """The p sites of smallest r_j: the forced ones first (the Lagrangian subproblem)."""
     y = forced.copy()
@@ -115,8 +136,7 @@ def subgradient(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowe
     without progress).  The subproblem's site sets are plans too: every 5th is costed, and the
     cheapest one below ``upper`` is returned (else ``None``).  Returns (best bound, its lambda,
     best plan found)."""
-    best, best_lam, found = -np.inf, lam.copy(), None
-    pi, stall = 2.0, 0
+    ascent, found = Ascent(lam.copy(), patience=25), None
     t0 = time.perf_counter()
     for it in range(iterations):
         diff = C - lam[:, None]
@@ -128,20 +148,15 @@ def subgradient(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowe
             cost = plan_cost(C, f, y)
             if cost < upper - 1e-9 * max(1.0, abs(upper)):
                 upper, found = cost, y.copy()
-        if bound > best + 1e-12 * max(1.0, abs(bound)):
-            best, best_lam, stall = bound, lam.copy(), 0
-        else:
-            stall += 1
-            if stall >= 25:
-                pi, stall = pi / 2.0, 0
-        if (stop_at is not None and best >= stop_at) or pi < 1e-4 or time.perf_counter() - t0 > seconds:
+        ascent.record(bound, lam)
+        if (stop_at is not None and ascent.best >= stop_at) or ascent.pi < 1e-4 or time.perf_counter() - t0 > seconds:
             break
         g = 1.0 - below[:, y].sum(axis=1)
         norm = float(g @ g)
         if norm == 0.0:  # the subproblem's solution is a plan: the bound is optimal
             break
-        lam = lam + pi * (upper - bound) / norm * g
-    return best, best_lam, found
+        lam = lam + ascent.pi * (upper - bound) / norm * g
+    return ascent.best, ascent.lam, found
 
 
 def reduced_cost_fixing(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowed: np.ndarray,
