@@ -313,21 +313,29 @@ def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame
     """
     f, a, dem = t["facilities"], t["assignments"], t["demands"]
     avg = pd.Series(_average_cost(f), index=f["site"])
-    a = a.assign(facility_cost_per_yr=a["amount"] * a["site"].map(avg).fillna(0.0))
-    g = a.groupby("jurisdiction")
-    out = dem.groupby("jurisdiction").agg(demand=("amount", "sum"), served=("served", "sum"),
-                                         unserved=("unserved", "sum"))
-    if "unserved_cost_per_yr" in dem:
-        out["unserved_cost_per_yr"] = dem.groupby("jurisdiction")["unserved_cost_per_yr"].sum()
-    else:
-        out["unserved_cost_per_yr"] = 0.0
+    codes, juris = pd.factorize(dem["jurisdiction"], sort=True)
+    k = len(juris)
+
+    def per(where: pd.Series, values) -> np.ndarray:  # sum of values per jurisdiction (numpy, no groupby)
+        return np.bincount(juris.get_indexer(where), weights=np.asarray(values, float), minlength=k)
+
+    out = pd.DataFrame({"demand": np.bincount(codes, weights=dem["amount"].to_numpy(float), minlength=k),
+                        "served": np.bincount(codes, weights=dem["served"].to_numpy(float), minlength=k),
+                        "unserved": np.bincount(codes, weights=dem["unserved"].to_numpy(float), minlength=k)},
+                       index=pd.Index(juris, name="jurisdiction"))
+    out["unserved_cost_per_yr"] = (np.bincount(codes, weights=dem["unserved_cost_per_yr"].to_numpy(float), minlength=k)
+                                   if "unserved_cost_per_yr" in dem else 0.0)
+    a = a[a["jurisdiction"].isin(juris)]
+    amount = a["amount"].to_numpy(float)
     out["sites"] = a.drop_duplicates(["jurisdiction", "site"]).groupby("jurisdiction")["site"].agg(";".join)
-    weighted = (a["distance"] * a["amount"]).groupby(a["jurisdiction"]).sum()
-    carried = g["amount"].sum()
-    out["mean_distance"] = (weighted / carried.where(carried > 0)).reindex(out.index)  # amount-weighted
-    out["transport_cost_per_yr"] = g["transport_cost_per_yr"].sum() + g["connection_cost_per_yr"].sum()
-    out["facility_cost_per_yr"] = g["facility_cost_per_yr"].sum()
-    out = out.fillna({"transport_cost_per_yr": 0.0, "facility_cost_per_yr": 0.0, "sites": ""})
+    carried = per(a["jurisdiction"], amount)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["mean_distance"] = np.where(carried > 0, per(a["jurisdiction"], a["distance"].to_numpy(float) * amount)
+                                        / carried, np.nan)  # amount-weighted
+    out["transport_cost_per_yr"] = per(a["jurisdiction"], a["transport_cost_per_yr"]) + per(
+        a["jurisdiction"], a["connection_cost_per_yr"] if "connection_cost_per_yr" in a else np.zeros(len(a)))
+    out["facility_cost_per_yr"] = per(a["jurisdiction"], amount * a["site"].map(avg).fillna(0.0).to_numpy(float))
+    out["sites"] = out["sites"].fillna("")
     out["service_cost_per_yr"] = out["transport_cost_per_yr"] + out["facility_cost_per_yr"] + out["unserved_cost_per_yr"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cost_per_unit"] = out["service_cost_per_yr"] / (out["demand"] * sc.units.per_year)

@@ -89,16 +89,18 @@ def existing_conflicts(sc: Scenario) -> list[str]:
     if not sc.policy.min_load:
         return []
     out = []
-    mask = allowed_mask(sc)
+    sizes = sc.sizes
+    existing = sizes["site"].map(sc.sites["existing"]).to_numpy() == sizes["size"].to_numpy()
+    candidates = sizes[existing & (sizes["min_load"].to_numpy(float) > 0)]
+    mask = allowed_mask(sc) if len(candidates) else None
     demand = sc.demands["amount"].to_numpy(float)
-    for k, row in sc.sizes.iterrows():
+    for _, row in candidates.iterrows():
         site = row["site"]
-        if sc.sites.at[site, "existing"] == row["size"] and row["min_load"] > 0:
-            j = sc.sites.index.get_loc(site)
-            reach = demand[mask[:, j]].sum()
-            if reach < row["min_load"] - 1e-9:
-                out.append(f"existing site {site!r} must run at least {_fmt(row['min_load'])} {sc.units.demand} "
-                           f"but only {_fmt(reach)} {sc.units.demand} of demand may reach it.")
+        j = sc.sites.index.get_loc(site)
+        reach = demand[mask[:, j]].sum()
+        if reach < row["min_load"] - 1e-9:
+            out.append(f"existing site {site!r} must run at least {_fmt(row['min_load'])} {sc.units.demand} "
+                       f"but only {_fmt(reach)} {sc.units.demand} of demand may reach it.")
     budget = sc.policy.budget
     if budget is not None and budget < 0:
         out.append("the budget is negative.")
