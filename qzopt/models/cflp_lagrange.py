@@ -315,9 +315,8 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
         norm = float(g @ g)
         if norm < 1e-18:
             break
-        # Polyak step towards the plan's cost, but never more than 10 % above the best bound (a
-        # poor first plan would otherwise make every step overshoot)
-        target = min(upper, ascent.best + 0.1 * max(1.0, abs(ascent.best)))
+        # Polyak step towards the best plan's cost
+        target = upper if np.isfinite(upper) else ascent.best + 0.05 * max(1.0, abs(ascent.best))
         lam = lam + ascent.pi * (target - bound) / norm * g
     if plan is None:
         return None
