@@ -6,6 +6,7 @@ The scenario is never mutated.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Callable
 
@@ -78,6 +79,9 @@ def solve(
             size = built.solver_form()
             on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
                      f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros")
+        spent = time.perf_counter() - t0  # a presolve while building counts against the time limit
+        if options.time_limit is not None and spent > built.build_seconds + 1.0:
+            options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))
         raw, attempts = run(built.solver_form())
         raw = built.lifted(raw)
         fee_info = None
