@@ -74,3 +74,27 @@ def test_summary_match_and_ratio():
     assert s.loc[("b", "qzopt"), "match"] == "proved"
     assert s.loc[("b", "pulp-cbc"), "match"] == "timeout"
     assert s.loc[("b", "qzopt"), "peer_finished"] is False
+
+
+def test_targets_say_met_or_not_from_the_figures():
+    from qzopt.bench.report import targets
+
+    def run(inst, kind, solver, status, total, size="100x100", build=0.01, **kw):
+        return {"instance": inst, "kind": kind, "solver": solver, "status": status, "total_s": total,
+                "build_s": build, "solve_s": total - build, "size": size, "peak_mb": 100, "asked_gap": 0.0,
+                "optimum": kw.pop("optimum", None), "objective": kw.pop("objective", 1.0), "gap": 0.0, **kw}
+
+    runs = [run("p1", "pmed", "qzopt", "optimal", 1.0), run("p1", "pmed", "spopt-cbc", "optimal", 10.0),
+            run("p2", "pmed", "qzopt", "optimal", 3.0, size="200x200"), run("p2", "pmed", "spopt-cbc", "optimal", 6.0),
+            run("p3", "pmed", "qzopt", "optimal", 9.0, size="200x200"), run("p3", "pmed", "spopt-cbc", "timeout", 310),
+            run("c1", "cap", "qzopt", "optimal", 1.0, size="50x16", build=0.5), run("c1", "cap", "pulp-cbc", "optimal", 4.0),
+            run("c2", "cap", "qzopt", "timeout", 300.0, size="50x16", build=0.1),
+            run("m", "build", "qzopt", "built", 2.0, peak_mb=800.0, objective=None)]
+    t = targets(summarise(runs)).set_index("target")["met"]
+    assert t["every pmed/cap instance proved optimal"] == "no"  # c2 timed out
+    assert t["pmed: qzopt <= 0.2 x spopt+CBC where the peer finishes"] == "no"  # p2: 3/6 = 0.5
+    assert t["pmed: where spopt does not finish, qzopt does"] == "yes"
+    assert t["cap: qzopt <= 0.33 x PuLP+CBC where the peer finishes"] == "yes"  # 1/4
+    assert t["model building <= 20% of total on the largest instances"] == "no"  # c1, c2: 50 %, 0.03 %
+    assert t["1 M allowed pairs built in < 15 s and < 3 GB"] == "yes"
+    assert t["Qianzhong village scale to a 1 % gap within 120 s"] == "not measured"

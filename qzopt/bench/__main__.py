@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from qzopt.bench.report import machine, markdown, print_summary, summarise
+from qzopt.bench.report import machine, markdown, print_summary, print_targets, summarise, targets, targets_markdown
 from qzopt.bench.runner import measure
 from qzopt.bench.suites import SUITES, shared_dir, suite
 
@@ -38,7 +38,9 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
                    help="also run the peers (spopt+CBC on pmed, plain PuLP+CBC on cap)")
     p.add_argument("--shared", help="the shared folder holding benchmarks/ (default: ../shared)")
     p.add_argument("-o", "--outdir", help="write runs.csv, summary.csv, summary.json and summary.md here")
-    p.add_argument("--summarise", metavar="DIR", help="only re-print (and rewrite) the summary of DIR/runs.csv")
+    p.add_argument("--summarise", metavar="DIR", nargs="+",
+                   help="only re-print the summary of DIR/runs.csv (several DIRs: of all their runs together, "
+                        "written to --outdir when given, else to the first DIR)")
     return p
 
 
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     if args.summarise:
-        return _resummarise(Path(args.summarise), console)
+        return _resummarise([Path(d) for d in args.summarise], Path(args.outdir) if args.outdir else None, console)
     shared = Path(args.shared) if args.shared else shared_dir()
     instances = [inst for name in args.suite.split(",") for inst in suite(name.strip(), shared)]
     if args.instances:
@@ -84,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     summary = summarise(runs)
     print_summary(summary, console, args)
+    print_targets(targets(summary), console)
     info = machine()
     console.print(f"machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']:.0f} GB RAM; "
                   f"Python {platform.python_version()}; {time.time() - started:.0f} s in all")
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         _write_runs(runs, out)
         summary.to_csv(out / "summary.csv", index=False)
-        (out / "summary.md").write_text(markdown(summary))
+        (out / "summary.md").write_text(markdown(summary) + "\n" + targets_markdown(targets(summary)))
         payload = {"machine": info, "command": " ".join(["python -m qzopt.bench"] + sys.argv[1:]),
                    "options": {k: v for k, v in vars(args).items() if k != "func"},
                    "summary": json.loads(summary.to_json(orient="records"))}
@@ -103,15 +106,25 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok.all() else 1
 
 
-def _resummarise(out: Path, console) -> int:
+def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
+    """Summarise the runs.csv of one or several earlier runs (e.g. suites run one at a time)."""
     import pandas as pd
 
-    runs = pd.read_csv(out / "runs.csv")
-    runs = runs.astype(object).where(runs.notna(), None).to_dict("records")
+    missing = [str(d / "runs.csv") for d in dirs if not (d / "runs.csv").exists()]
+    if missing:
+        console.print(f"[red]no runs.csv in {', '.join(missing)}")
+        return 2
+    frame = pd.concat([pd.read_csv(d / "runs.csv") for d in dirs], ignore_index=True)
+    runs = frame.astype(object).where(frame.notna(), None).to_dict("records")
     summary = summarise(runs)
     print_summary(summary, console)
+    print_targets(targets(summary), console)
+    out = out or dirs[0]
+    if len(dirs) > 1:
+        _write_runs(runs, out)
     summary.to_csv(out / "summary.csv", index=False)
-    (out / "summary.md").write_text(markdown(summary))
+    (out / "summary.md").write_text(markdown(summary) + "\n" + targets_markdown(targets(summary)))
+    console.print(f"wrote {out / 'summary.csv'}, {out / 'summary.md'}")
     return 0
 
 

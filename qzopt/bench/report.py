@@ -120,6 +120,91 @@ def _ratio(r) -> str:
     return f"{r.ratio:.3f}" + ("" if r.peer_finished else " (peer unfinished)")
 
 
+#: The issue's targets: p-median qzopt/spopt, CFLP qzopt/PuLP (total time, same run), the
+#: share of model building on the largest instances, the million-pair build (s, MB).
+PMED_RATIO, CAP_RATIO, BUILD_SHARE, MILLION_S, MILLION_MB = 1 / 5, 1 / 3, 0.20, 15.0, 3000.0
+
+
+def _cells(size: str) -> int:
+    """demand points x sites of a size label such as ``100x100 p=5`` (0 when unknown)."""
+    try:
+        n, m = str(size).split()[0].split("x")
+        return int(n) * int(m)
+    except (ValueError, IndexError):
+        return 0
+
+
+def _names(rows: pd.DataFrame, col: str | None = None, fmt: str = ".3f") -> str:
+    if col is None:
+        return ", ".join(rows["instance"])
+    return ", ".join(f"{r.instance} {format(getattr(r, col), fmt)}" for r in rows.itertuples())
+
+
+def targets(s: pd.DataFrame) -> pd.DataFrame:
+    """Each target of the benchmark issue with ``met`` (yes / no / not measured) and the figure
+    behind it, from a summary (:func:`summarise`) of one or several runs."""
+    ours = s[s["solver"] == "qzopt"]
+    orlib = ours[ours["kind"].isin(["pmed", "cap"])]
+    rows = []
+
+    def add(target: str, met: bool | None, figure: str) -> None:
+        rows.append({"target": target, "met": "not measured" if met is None else ("yes" if met else "no"),
+                     "figure": figure})
+
+    proved = orlib["match"].isin(["yes", "proved"])
+    add("every pmed/cap instance proved optimal", None if orlib.empty else bool(proved.all()),
+        f"{int(proved.sum())} of {len(orlib)} measured" + (f"; not: {_names(orlib[~proved])}" if (~proved).any() else ""))
+    for kind, limit, peer in (("pmed", PMED_RATIO, "spopt+CBC"), ("cap", CAP_RATIO, "PuLP+CBC")):
+        both = ours[(ours["kind"] == kind) & ours["ratio"].notna()]
+        done = both[both["peer_finished"] == True]  # noqa: E712 (object column)
+        over = done[done["ratio"] > limit]
+        add(f"{kind}: qzopt <= {limit:.2g} x {peer} where the peer finishes", None if done.empty else over.empty,
+            "" if done.empty else f"{len(done) - len(over)} of {len(done)} instances; ratios "
+            f"{done['ratio'].min():.3f}-{done['ratio'].max():.3f}" + (f"; over: {_names(over, 'ratio')}" if len(over) else ""))
+        unfinished = both[both["peer_finished"] == False]  # noqa: E712
+        if kind == "pmed" and len(unfinished):
+            ok = unfinished["match"].isin(["yes", "proved"])
+            add("pmed: where spopt does not finish, qzopt does", bool(ok.all()),
+                f"{int(ok.sum())} of {len(unfinished)}: {_names(unfinished, 'total_s', '.1f')} s")
+    cells = orlib["size"].map(_cells)
+    big = orlib[cells >= cells.groupby(orlib["kind"]).transform("max")]  # the largest of each kind
+    over = big[big["build_share"] > BUILD_SHARE]
+    add(f"model building <= {BUILD_SHARE:.0%} of total on the largest instances", None if big.empty else over.empty,
+        "; ".join(f"{kind} {g['size'].iloc[0].split()[0]} ({len(g)}): build share {g['build_share'].min():.1%}-"
+                  f"{g['build_share'].max():.1%}" for kind, g in big.groupby("kind", sort=False))
+        + (f"; over: {_names(over, 'build_share', '.1%')}" if len(over) else ""))
+    built = ours[ours["kind"] == "build"]
+    add(f"1 M allowed pairs built in < {MILLION_S:.0f} s and < {MILLION_MB / 1000:.0f} GB",
+        None if built.empty else bool((built["total_s"] < MILLION_S).all() and (built["peak_mb"] < MILLION_MB).all()),
+        "" if built.empty else "; ".join(f"{r.size}: {r.total_s:.2f} s, {r.peak_mb:,.0f} MB peak" for r in built.itertuples()))
+    village = ours[ours["instance"] == "qianzhong-village"]
+    add("Qianzhong village scale to a 1 % gap within 120 s",
+        None if village.empty else bool((village["match"] == "gap<=1%").all()),
+        "" if village.empty else "; ".join(f"{r.status}, gap {_fmt(r.gap, '.2%') or 'n/a'}, {r.total_s:.1f} s"
+                                           for r in village.itertuples()))
+    return pd.DataFrame(rows)
+
+
+def print_targets(t: pd.DataFrame, console) -> None:
+    """The targets table in the terminal."""
+    from rich.table import Table
+
+    table = Table(title="targets")
+    for c in ("target", "met?", "figure"):
+        table.add_column(c)
+    for r in t.itertuples():
+        colour = {"yes": "green", "no": "red"}.get(r.met, "dim")
+        table.add_row(r.target, f"[{colour}]{r.met}[/]", r.figure)
+    console.print(table)
+
+
+def targets_markdown(t: pd.DataFrame) -> str:
+    """The targets as a Markdown table."""
+    lines = ["| target | met? | figure |", "|---|---|---|"]
+    lines += [f"| {r.target} | {r.met} | {r.figure} |" for r in t.itertuples()]
+    return "\n".join(lines) + "\n"
+
+
 def markdown(s: pd.DataFrame) -> str:
     """The summary as a Markdown table (for docs/performance.md)."""
     head = ("| instance | size | solver | status | objective | published | match | build s | solve s | total s "
