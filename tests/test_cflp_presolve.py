@@ -42,3 +42,26 @@ def test_presolve_brackets_the_optimum_and_the_milp_still_finds_it(name, monkeyp
     res = qzopt.solve(sc, isolate=False)
     assert "lagrangian_presolve" in res.extra["notes"]
     assert res.status == "optimal" and res.objective == pytest.approx(OPT[name], abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap61", "cap64"])
+def test_local_search_from_every_site_open_improves_to_a_true_plan(name):
+    import time
+
+    import numpy as np
+
+    sc = load_cap(ORLIB / "cap" / f"{name}.txt")
+    d = facility_data(sc)
+    allowed = np.ones(d.K, bool)
+    forced = np.zeros(d.K, bool)
+    start = cflp_lagrange.transport_plan(d, allowed)
+    e = cflp_lagrange._entries(d, allowed)
+    Q = np.minimum(d.capacity, d.max_load[d.option_site])
+    cost, x, load, open_opt = cflp_lagrange.local_search(d, e, Q, (start[0], start[1], start[2], allowed), allowed,
+                                                         forced, OPT[name], time.perf_counter() + 60)
+    assert cost < start[0]  # every site open is never optimal on these instances
+    assert cost >= OPT[name] - 1e-6 * OPT[name]  # no plan beats the published optimum
+    again = cflp_lagrange.transport_plan(d, open_opt)  # the cost is that of the plan it returns
+    assert again[0] == pytest.approx(cost, rel=1e-9)
+    assert (load <= d.capacity * open_opt + 1e-6).all()
+    assert cost <= 1.01 * OPT[name]  # a local optimum of add/drop/swap moves, within 1 % here
