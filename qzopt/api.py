@@ -83,7 +83,7 @@ def solve(
         if options.time_limit is not None and spent > built.build_seconds + 1.0:
             options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))
         raw, attempts = run(built.solver_form())
-        raw = built.lifted(raw)
+        raw = _with_presolve_bound(built.lifted(raw), getattr(built, "lower_bound", None))
         fee_info = None
     seconds = time.perf_counter() - t0
     result = _result(sc, built, raw, attempts, seconds, opts)
@@ -92,6 +92,14 @@ def solve(
     if result.status == "infeasible" and explain:
         result.explanation = explain_infeasibility(sc, options, order, isolate)
     return result
+
+
+def _with_presolve_bound(raw: RawSolution, lower: float | None) -> RawSolution:
+    """The solver's answer with the better of its bound and the presolve's (a time-limited
+    solver may stop before its own bound reaches the Lagrangian one)."""
+    if lower is None or raw.x is None or raw.objective is None or (raw.bound is not None and raw.bound >= lower):
+        return raw
+    return dataclasses.replace(raw, bound=min(lower, raw.objective))
 
 
 def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:

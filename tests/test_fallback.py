@@ -97,3 +97,37 @@ def qzopt_root():
     from conftest import ROOT
 
     return ROOT
+
+
+def _knapsack_with_start(start):
+    """max 5a + 4b + 3c s.t. 2a + 3b + c <= 5 (binary), written as a minimisation: the optimum
+    is a = b = 1 (-9); ``start`` is the MIP start handed to the solver."""
+    import dataclasses
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from qzopt.models.matrix import MatrixForm
+
+    return MatrixForm("knap", np.array([-5.0, -4.0, -3.0]), 0.0, sp.csr_matrix(np.array([[2.0, 3.0, 1.0]])),
+                      np.array([-np.inf]), np.array([5.0]), np.zeros(3), np.ones(3), np.ones(3, bool),
+                      None if start is None else np.asarray(start, float))
+
+
+def test_a_time_limited_answer_worse_than_the_start_gives_way_to_the_start():
+    from qzopt.solvers.base import RawSolution, start_if_better
+    import numpy as np
+
+    model = _knapsack_with_start([1, 0, 1])  # -8, feasible
+    worse = RawSolution("highs", "feasible", x=np.array([0.0, 0.0, 1.0]), objective=-3.0, bound=-10.0)
+    got = start_if_better(model, worse)
+    assert got.status == "feasible" and got.objective == -8.0 and list(got.x) == [1, 0, 1]
+    assert got.bound == -10.0 and "MIP start" in got.message
+    none = RawSolution("highs", "no_solution", bound=-10.0)
+    assert start_if_better(model, none).objective == -8.0 and start_if_better(model, none).status == "feasible"
+    better = RawSolution("highs", "optimal", x=np.array([1.0, 1.0, 0.0]), objective=-9.0, bound=-9.0)
+    assert start_if_better(model, better) is better
+    # an infeasible start (2 + 3 + 1 > 5) or a fractional one is never reported
+    assert start_if_better(_knapsack_with_start([1, 1, 1]), worse) is worse
+    assert start_if_better(_knapsack_with_start([0.5, 0, 0]), worse) is worse
+    assert start_if_better(_knapsack_with_start(None), none) is none

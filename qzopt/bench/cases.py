@@ -89,7 +89,7 @@ def build_only(inst: Instance, sc) -> dict:
     from qzopt.models import build_model
 
     t0 = time.perf_counter()
-    built = build_model(sc)
+    built = build_model(sc, presolve=False)  # building only: the presolve is solving work
     form = built.solver_form()
     total = time.perf_counter() - t0
     pairs = int(built.data.P)

@@ -8,11 +8,14 @@ if TYPE_CHECKING:
     from qzopt.scenario.scenario import Scenario
 
 
-def build_model(sc: "Scenario"):
-    """Build the model for the scenario's sector (``facility`` = the generic siting model)."""
+def build_model(sc: "Scenario", presolve: bool = True):
+    """Build the model for the scenario's sector (``facility`` = the generic siting model);
+    ``presolve=False`` skips the generic model's Lagrangian presolve (to time building alone)."""
     from qzopt.models import coldchain, facility, sewage, wte
 
     builders = {"facility": facility.build, "sewage": sewage.build, "wte": wte.build, "coldchain": coldchain.build}
     if sc.sector not in builders:
         raise ValueError(f"no model for sector {sc.sector!r}; known: {', '.join(builders)}")
+    if sc.sector == "facility":
+        return facility.build(sc, presolve=presolve)
     return builders[sc.sector](sc)

@@ -193,7 +193,7 @@ def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False) -
 
 def _swap_moves(d: FacilityData, e: _Entries, Q: np.ndarray, x: np.ndarray, open_opt: np.ndarray,
                 allowed: np.ndarray, forced: np.ndarray, u: np.ndarray, mu: np.ndarray, load: np.ndarray,
-                width: int) -> list[tuple[list[int], list[int]]]:
+                width: int, deadline: float = np.inf) -> list[tuple[list[int], list[int]]]:
     """Moves (options to open, options to close), most promising first, by a first-order estimate
     at the plan's duals: closing k saves F_k and moves k's points to their next-best open option
     (price u'_i = min over open options other than k of c_ij + v d_i - mu d_i); opening l gains
@@ -220,6 +220,8 @@ def _swap_moves(d: FacilityData, e: _Entries, Q: np.ndarray, x: np.ndarray, open
     scored += [(float(d.fixed[k] + V[k]), [int(k)], []) for k in cand if d.fixed[k] + V[k] < 0]
     share = np.zeros(d.n)
     for k in shut:
+        if time.perf_counter() >= deadline:
+            break
         on_k = np.flatnonzero(open_opt[d.option_site] & (d.option_site == d.option_site[k]))
         served = np.flatnonzero(np.isin(d.pairs.j, d.option_site[on_k]) & (x > 1e-9))
         share[:] = 0.0
@@ -255,7 +257,7 @@ def local_search(d: FacilityData, e: _Entries, Q: np.ndarray, best: tuple[float,
     demand = float(d.amount.sum())
     while time.perf_counter() < deadline and (cost - lower) > 1e-7 * max(1.0, abs(cost)):
         taken = None
-        for add, drop in _swap_moves(d, e, Q, x, open_opt, allowed, forced, u, mu, load, width):
+        for add, drop in _swap_moves(d, e, Q, x, open_opt, allowed, forced, u, mu, load, width, deadline):
             if time.perf_counter() >= deadline:
                 break
             trial = open_opt.copy()

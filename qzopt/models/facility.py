@@ -59,6 +59,8 @@ class BuiltModel:
     #: and the map of its solution onto ``model``'s columns.
     solve_model: LinearModel | None = None
     lift: Callable[[np.ndarray], np.ndarray] | None = None
+    #: A lower bound on the objective found while building (the CFLP Lagrangian presolve), or None.
+    lower_bound: float | None = None
 
     def solver_form(self):
         """What the solver receives: the reformulation if there is one, else the model."""
@@ -101,8 +103,10 @@ def _with_revenue(data: FacilityData, revenue: np.ndarray) -> FacilityData:
     return dataclasses.replace(data, revenue=np.asarray(revenue, float))
 
 
-def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None = None) -> BuiltModel:
-    """Build the generic siting model for ``sc`` (only allowed pairs get variables)."""
+def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None = None,
+          presolve: bool = True) -> BuiltModel:
+    """Build the generic siting model for ``sc`` (only allowed pairs get variables); with
+    ``presolve=False`` the CFLP Lagrangian presolve (solving work: bound, plan, fixings) is skipped."""
     t0 = time.perf_counter()
     model = LinearModel(sc.name)
     if blocks is None and pairs is None:
@@ -111,23 +115,26 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
             return _build_radius(sc, data, model, t0)
     chosen = blocks if blocks is not None else blocks_for(sc.policy)
     main = add_stream(model, sc, "", pairs, chosen)
-    presolve_s = 0.0
-    if blocks is None and pairs is None and cflp_lagrange.applies(sc, main.data):
-        presolve_s = _cflp_presolve(main)
+    presolve_s, lower = 0.0, None
+    if presolve and blocks is None and pairs is None and cflp_lagrange.applies(sc, main.data):
+        presolve_s, lower = _cflp_presolve(main)
     model.to_matrix()
     # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
     return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0 - presolve_s,
-                      main.notes, main=main)
+                      main.notes, main=main, lower_bound=lower)
 
 
-def _cflp_presolve(b: Build) -> float:
+def _cflp_presolve(b: Build) -> tuple[float, float | None]:
     """Capacitated, split assignment: fix what the Lagrangian bound rules out and start from the
-    heuristic plan (:mod:`qzopt.models.cflp_lagrange`); returns the seconds it took."""
+    heuristic plan (:mod:`qzopt.models.cflp_lagrange`); returns the seconds it took and the
+    bound (money/yr; None without a plan).  The fixings keep an optimal solution, so the bound
+    holds for the model as built too."""
     d, m = b.data, b.model
+    t0 = time.perf_counter()
     pre = cflp_lagrange.presolve_cflp(d)
     if pre is None:
         b.notes["lagrangian_presolve"] = "no plan found by the heuristic: the model is solved as built"
-        return 0.0
+        return time.perf_counter() - t0, None
     y, o, x, z = b.var("size"), b.var("open"), b.var("assign"), b.var("load")
     closed_opt = np.flatnonzero(pre.closed)
     m.set_bounds(y, closed_opt, upper=0.0)
@@ -146,7 +153,7 @@ def _cflp_presolve(b: Build) -> float:
         f"plan {pre.upper:,.6g}, bound {pre.lower:,.6g} ({(pre.upper - pre.lower) / max(1.0, abs(pre.upper)):.3%}) "
         f"after {pre.iterations} steps in {pre.seconds:.1f} s; {int(site_closed.sum())} of {d.m} sites fixed closed, "
         f"{int(pre.opened.sum())} fixed open")
-    return pre.seconds
+    return pre.seconds, pre.lower
 
 
 def _build_radius(sc: Scenario, data: FacilityData, model: LinearModel, t0: float) -> BuiltModel:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from qzopt.models.matrix import MatrixForm
-from qzopt.solvers.base import Backend, RawSolution, SolveOptions
+from qzopt.solvers.base import Backend, RawSolution, SolveOptions, start_if_better
 
 #: name -> "module:Class"; modules are imported only when the back end is used.
 BACKENDS: dict[str, str] = {
@@ -169,7 +169,7 @@ def solve_with_fallback(
         if raw.status in ("optimal", "feasible", "infeasible", "unbounded") and (
             raw.status not in ("optimal", "feasible") or raw.x is not None
         ):
-            return raw, attempts
+            return start_if_better(model, raw), attempts
         why = raw.message or raw.termination or raw.status
         if raw.status == "no_solution":
             why = f"no feasible solution within the time limit ({why})"
@@ -178,4 +178,4 @@ def solve_with_fallback(
             on_event(f"{name}: {why}; trying the next solver")
     if last is None:
         last = RawSolution(solver="none", status="error", message="no solver is available")
-    return last, attempts
+    return (start_if_better(model, last) if last.solver != "none" else last), attempts
