@@ -249,7 +249,7 @@ def local_search(d: FacilityData, e: _Entries, Q: np.ndarray, best: tuple[float,
     estimate of :func:`_swap_moves` (at most ``width`` options to open per option closed).
     Stops after a pass without improvement, within 1e-7 of ``lower`` (money/yr), or at
     ``deadline`` (a ``time.perf_counter()`` value)."""
-    cost, x, load, open_opt = best
+    open_opt = best[3]
     again = transport_plan(d, open_opt, duals=True)
     if again is None:
         return best
@@ -263,7 +263,7 @@ def local_search(d: FacilityData, e: _Entries, Q: np.ndarray, best: tuple[float,
             trial = open_opt.copy()
             trial[add] = True
             trial[drop] = False
-            if np.minimum(d.capacity[trial], d.max_load[d.option_site[trial]]).sum() < demand * (1 - 1e-12):
+            if Q[trial].sum() < demand * (1 - 1e-12):
                 continue
             found = transport_plan(d, trial, duals=True)
             if found is not None and found[0] < cost - 1e-9 * max(1.0, abs(cost)):

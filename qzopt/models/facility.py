@@ -153,7 +153,7 @@ def _cflp_presolve(b: Build) -> tuple[float, float | None]:
         f"plan {pre.upper:,.6g}, bound {pre.lower:,.6g} ({(pre.upper - pre.lower) / max(1.0, abs(pre.upper)):.3%}) "
         f"after {pre.iterations} steps in {pre.seconds:.1f} s; {int(site_closed.sum())} of {d.m} sites fixed closed, "
         f"{int(pre.opened.sum())} fixed open")
-    return pre.seconds, pre.lower
+    return time.perf_counter() - t0, pre.lower
 
 
 def _build_radius(sc: Scenario, data: FacilityData, model: LinearModel, t0: float) -> BuiltModel:

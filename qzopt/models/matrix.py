@@ -41,3 +41,15 @@ class MatrixForm:
     @property
     def is_mip(self) -> bool:
         return bool(self.integrality.any())
+
+    def feasible(self, x: np.ndarray, tol: float = 1e-6, integral: bool = False) -> bool:
+        """True when ``x`` satisfies every row (within ``tol`` x (1 + |A x|)) and column bound
+        (within ``tol``), and with ``integral`` also the integrality of the integer columns."""
+        ax = self.A @ x
+        scale = 1.0 + np.abs(ax)
+        ok = (np.all(ax >= self.row_lower - tol * scale) and np.all(ax <= self.row_upper + tol * scale)
+              and np.all(x >= self.col_lower - tol) and np.all(x <= self.col_upper + tol))
+        if ok and integral:
+            xi = x[self.integrality]
+            ok = np.all(np.abs(xi - np.round(xi)) <= tol)
+        return bool(ok)

@@ -16,10 +16,10 @@ Status vocabulary (the ``status`` of ``result.json``):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
 
 import numpy as np
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
 
 import numpy as np
 
@@ -123,20 +123,11 @@ def start_if_better(model, raw: RawSolution, tol: float = 1e-6) -> RawSolution:
     returned (or the solver returned nothing): a solver stopped by its time limit may end worse
     than the plan it was handed, or before it read it.  The solver's bound is kept; the status
     is ``feasible`` unless the solver had proved its own answer within the asked gap."""
-    import dataclasses
-
     start = getattr(model, "start", None)
     if start is None or (raw.status in ("infeasible", "unbounded")):
         return raw
     x = np.where(np.isnan(start), 0.0, start)
-    scale = np.maximum(1.0, np.abs(x))
-    if np.any(x < model.col_lower - tol * scale) or np.any(x > model.col_upper + tol * scale):
-        return raw
-    if np.any(np.abs(x[model.integrality] - np.round(x[model.integrality])) > tol):
-        return raw
-    ax = model.A @ x
-    if np.any(ax < model.row_lower - tol * np.maximum(1.0, np.abs(model.row_lower))) or np.any(
-            ax > model.row_upper + tol * np.maximum(1.0, np.abs(model.row_upper))):
+    if not model.feasible(x, tol, integral=True):
         return raw
     value = float(model.c @ x + model.offset)
     if raw.x is not None and raw.objective is not None and value >= raw.objective - 1e-9 * max(1.0, abs(value)):
@@ -144,5 +135,5 @@ def start_if_better(model, raw: RawSolution, tol: float = 1e-6) -> RawSolution:
     status = raw.status if raw.status == "optimal" else "feasible"
     note = (f"the solver's plan ({raw.objective:,.6g}) was worse than the MIP start ({value:,.6g}); the start is reported"
             if raw.objective is not None else f"the solver found no plan; the MIP start ({value:,.6g}) is reported")
-    return dataclasses.replace(raw, status=status, x=x, objective=value,
+    return replace(raw, status=status, x=x, objective=value,
                                message=f"{raw.message}; {note}" if raw.message else note)

@@ -153,18 +153,10 @@ class CbcBackend:
                                               or "no solution" in words):
             status = "no_solution"
         elif words.startswith("stopped"):
-            status = "feasible" if self._feasible(model, x) else "no_solution"
+            status = "feasible" if model.feasible(x) else "no_solution"  # CBC writes a vector even without a solution
         else:
             status = "error"
         keep_x = status in ("optimal", "feasible")
         return RawSolution(self.name, status, x=x if keep_x else None, objective=objective if keep_x else None,
                            bound=bound, seconds=seconds, termination=words or result, log=log,
                            message="" if status != "error" else f"CBC ended with {words!r}")
-
-    @staticmethod
-    def _feasible(model: MatrixForm, x: np.ndarray, tol: float = 1e-6) -> bool:
-        """CBC writes a vector even when it has no solution; check it before calling it one."""
-        ax = model.A @ x
-        scale = 1.0 + np.abs(ax)
-        return bool(np.all(ax >= model.row_lower - tol * scale) and np.all(ax <= model.row_upper + tol * scale)
-                    and np.all(x >= model.col_lower - tol) and np.all(x <= model.col_upper + tol))
