@@ -65,3 +65,106 @@ def test_local_search_from_every_site_open_improves_to_a_true_plan(name):
     assert again[0] == pytest.approx(cost, rel=1e-9)
     assert (load <= d.capacity * open_opt + 1e-6).all()
     assert cost <= 1.01 * OPT[name]  # a local optimum of add/drop/swap moves, within 1 % here
+
+
+# ----------------------------------------------------------------- modular sizes (several per site)
+def _tiny(seed: int):
+    """A small seeded Qianzhong-like instance (3 sizes per site, 40 km limit) HiGHS proves quickly."""
+    from qzopt.bench import scale
+
+    spec = scale.ScaleSpec(points_per_county=5, sites=40, max_km=40.0, mean_t_per_day=12.0, spread_km=18.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(scale.SPECS, "tiny", spec)
+        return scale.qianzhong_like("tiny", seed=seed)
+
+
+def test_knapsacks_equal_an_lp_per_option():
+    """The shared-sort knapsacks: V_k equals the LP min sum (c_ij + v_k d_i - lambda_i) x_ij
+    s.t. sum d_i x_ij <= Q_k, 0 <= x <= 1, over the pairs of k's site (scipy's HiGHS)."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    d = facility_data(_tiny(1))
+    allowed = np.ones(d.K, bool)
+    e = cflp_lagrange._entries(d, allowed)
+    Q = np.minimum(d.capacity, d.max_load[d.option_site])
+    rng = np.random.default_rng(7)
+    cheapest = np.full(d.n, np.inf)
+    np.minimum.at(cheapest, e.point, e.base)
+    for _ in range(3):
+        lam = cheapest * rng.uniform(0.7, 2.5, d.n)
+        V, take = cflp_lagrange._knapsacks(e, lam, Q, d.K)
+        for k in rng.choice(d.K, 12, replace=False):
+            mine = np.flatnonzero(e.option == k)
+            if mine.size == 0:
+                assert V[k] == 0.0
+                continue
+            lp = linprog(e.base[mine] - lam[e.point[mine]], A_ub=[e.amount[mine]], b_ub=[Q[k]],
+                         bounds=[(0, 1)] * mine.size, method="highs")
+            assert V[k] == pytest.approx(lp.fun, rel=1e-9, abs=1e-6)
+            # the shares it reports are a solution of that LP
+            assert (e.amount[mine] * take[mine]).sum() <= Q[k] + 1e-9
+            assert ((e.base[mine] - lam[e.point[mine]]) * take[mine]).sum() == pytest.approx(lp.fun, rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_presolve_brackets_the_proven_optimum_with_modular_sizes(seed):
+    sc = _tiny(seed)
+    res = qzopt.solve(sc, isolate=False)  # below MIN_PAIRS: HiGHS alone proves it
+    assert res.status == "optimal" and res.gap == 0
+    d = facility_data(sc)
+    pre = cflp_lagrange.presolve_cflp(d, seconds=6)
+    tol = 1e-7 * res.objective
+    assert pre.lower <= res.objective + tol <= pre.upper + 2 * tol
+    import numpy as np
+
+    served = np.bincount(d.pairs.i, weights=pre.assign, minlength=d.n)
+    assert np.allclose(served[d.amount > 0], 1.0, atol=1e-6)
+    assert (pre.load <= d.capacity * pre.plan + 1e-6).all()
+    assert np.bincount(d.option_site[pre.plan], minlength=d.m).max() <= 1  # one size per site
+
+
+def test_feasible_plan_opens_or_enlarges_sites_where_distance_limits_leave_demand_unserved():
+    import numpy as np
+
+    sc = _tiny(2)
+    d = facility_data(sc)
+    allowed = np.ones(d.K, bool)
+    forced = np.zeros(d.K, bool)
+    smallest = np.zeros(d.K, bool)
+    for j in range(0, d.m, 4):  # the smallest size at every 4th site: too little, too far
+        ks = np.flatnonzero(d.option_site == j)
+        smallest[ks[np.argmin(d.capacity[ks])]] = True
+    forced[np.flatnonzero(smallest)[0]] = True
+    assert cflp_lagrange.transport_plan(d, smallest) is None
+    short = cflp_lagrange.shortfall(d, smallest)
+    assert short.sum() > 0 and (short <= d.amount + 1e-9).all()
+    cost, x, load, open_opt = cflp_lagrange.feasible_plan(d, smallest, allowed, forced)
+    assert open_opt[forced].all()
+    assert not cflp_lagrange.shortfall(d, open_opt).any()
+    served = np.bincount(d.pairs.i, weights=x, minlength=d.n)
+    assert np.allclose(served[d.amount > 0], 1.0, atol=1e-6)
+    assert (load <= d.capacity * open_opt + 1e-6).all()
+    assert cost == pytest.approx(cflp_lagrange.transport_plan(d, open_opt)[0], rel=1e-9)
+
+
+def test_price_greedy_plan_is_a_plan_and_keeps_forced_options():
+    import numpy as np
+
+    d = facility_data(_tiny(3))
+    allowed = np.ones(d.K, bool)
+    forced = np.zeros(d.K, bool)
+    forced[5] = True
+    e = cflp_lagrange._entries(d, allowed)
+    Q = np.minimum(d.capacity, d.max_load[d.option_site])
+    cheapest = np.full(d.n, np.inf)
+    np.minimum.at(cheapest, e.point, e.base)
+    open_opt = cflp_lagrange.price_greedy(d, e, Q, 1.5 * cheapest, allowed, forced)
+    assert open_opt[5]
+    assert np.bincount(d.option_site[open_opt], minlength=d.m).max() <= 1
+    # every point with demand reaches an open option
+    site_open = np.zeros(d.m, bool)
+    site_open[d.option_site[open_opt]] = True
+    reach = np.zeros(d.n, bool)
+    reach[d.pairs.i[site_open[d.pairs.j]]] = True
+    assert reach[d.amount > 0].all()

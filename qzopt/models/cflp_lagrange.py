@@ -15,8 +15,15 @@ per site the subproblem also keeps "open capacity >= total demand" (exactly when
 share one capacity, as in OR-Library's capa/b/c, else its LP relaxation), which matters when
 capacity is tight.
 
-Plans: the subproblem's open options, completed until every point can be served, are costed by a
-transportation LP (HiGHS); the cheapest is kept.  Fixing: forcing option k open raises the bound
+Steps: Polyak steps towards the best plan's cost, or towards 5 % above the best bound while the
+plans are dearer than that (a far-off target overshoots at every step; on the village-scale
+benchmark it left the bound at a third of the optimum).
+
+Plans: the subproblem's open options, completed until every point can be served (every 20 steps,
+while costing plans takes at most a quarter of the time), and a greedy plan at the multipliers of
+the moment (:func:`price_greedy`, at each quarter of the time and at the end).  Where distance
+limits leave demand unserved, sites are opened or enlarged (:func:`feasible_plan`); each plan is
+costed by a transportation LP (HiGHS), the cheapest kept and improved by local search.  Fixing: forcing option k open raises the bound
 to L - min(0, w*_j) + w_k; forcing site j closed raises it to L - min(0, w*_j).  Whatever raises
 it above the plan's cost is fixed (options closed, sites opened), never against the plan, so the
 reduced model keeps an optimal solution and the plan is its MIP start.
@@ -64,13 +71,24 @@ def applies(sc, data: FacilityData) -> bool:
 
 @dataclass(frozen=True)
 class _Entries:
-    """Every (pair, option of its site) with d_i > 0: the knapsack items."""
+    """Every (pair, option of its site) with d_i > 0: the knapsack items, and per pair with
+    d_i > 0 (``p_*``, sorted by site) what the knapsacks of all options of its site share."""
 
     pair: np.ndarray
     option: np.ndarray
     point: np.ndarray
     base: np.ndarray  # c_ij + v_k d_i (money/yr for i's whole demand)
     amount: np.ndarray  # d_i
+    slot: np.ndarray  # per entry, the index of its pair among the p_* arrays
+    p_point: np.ndarray
+    p_site: np.ndarray
+    p_cost: np.ndarray  # c_ij
+    p_amount: np.ndarray  # d_i
+    p_vmin: np.ndarray  # least load cost v_k (money/yr per unit) among the allowed options of the site
+    v: np.ndarray  # per option, its load cost v_k
+    option_site: np.ndarray
+    p_first: np.ndarray  # per pair, its first entry (the entries of a pair are consecutive)
+    p_reps: np.ndarray  # per pair, how many entries (options of its site)
 
 
 def _entries(d: FacilityData, allowed_option: np.ndarray) -> _Entries:
@@ -78,8 +96,10 @@ def _entries(d: FacilityData, allowed_option: np.ndarray) -> _Entries:
     counts = np.array([len(o) for o in by_site])
     keep = d.amount[d.pairs.i] > 0
     pairs = np.flatnonzero(keep & (counts[d.pairs.j] > 0))
+    pairs = pairs[np.argsort(d.pairs.j[pairs], kind="stable")]
     reps = counts[d.pairs.j[pairs]]
     pair = np.repeat(pairs, reps)
+    slot = np.repeat(np.arange(len(pairs)), reps)
     starts = np.repeat(np.cumsum(reps) - reps, reps)
     within = np.arange(len(pair)) - starts
     flat = np.concatenate([o for o in by_site if len(o)]) if counts.sum() else np.zeros(0, np.int64)
@@ -87,28 +107,49 @@ def _entries(d: FacilityData, allowed_option: np.ndarray) -> _Entries:
     option = flat[site_start[d.pairs.j[pair]] + within]
     point = d.pairs.i[pair]
     amount = d.amount[point]
-    return _Entries(pair, option, point, d.pairs.cost[pair] + d.load_cost[option] * amount, amount)
+    v = d.load_cost.astype(float)
+    vmin = np.full(d.m, np.inf)
+    np.minimum.at(vmin, d.option_site[allowed_option], v[allowed_option])
+    return _Entries(pair, option, point, d.pairs.cost[pair] + v[option] * amount, amount, slot,
+                    d.pairs.i[pairs], d.pairs.j[pairs], d.pairs.cost[pairs], d.amount[d.pairs.i[pairs]],
+                    vmin[d.pairs.j[pairs]], v, d.option_site, np.cumsum(reps) - reps, reps)
 
 
 def _knapsacks(e: _Entries, lam: np.ndarray, Q: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per option k the knapsack value V_k (money/yr) and per entry the share taken."""
-    reduced = e.base - lam[e.point]
-    neg = np.flatnonzero(reduced < 0)
+    """Per option k the knapsack value V_k (money/yr) and per entry the share taken.
+
+    The options of a site share its pairs and rank them alike: per unit of demand pair (i, j)
+    costs r_ij + v_k with r_ij = (c_ij - lambda_i) / d_i, so one sort of the pairs by (site, r)
+    serves every option; option k takes its site's pairs in that order while r_ij + v_k < 0,
+    until Q_k is full (the last one in part)."""
+    r = (e.p_cost - lam[e.p_point]) / e.p_amount
+    live = np.flatnonzero(r + e.p_vmin < 0)
     take = np.zeros(len(e.pair))
     V = np.zeros(K)
-    if neg.size == 0:
+    if live.size == 0:
         return V, take
-    ratio = reduced[neg] / e.amount[neg]
-    order = neg[np.lexsort((ratio, e.option[neg]))]
-    opt = e.option[order]
-    amt = e.amount[order]
-    cum = np.cumsum(amt)
-    first = np.r_[True, opt[1:] != opt[:-1]]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
-    before = cum - amt - (cum[group_start] - amt[group_start])  # demand taken earlier in the group
-    share = np.clip((Q[opt] - before) / amt, 0.0, 1.0)
-    take[order] = share
-    np.add.at(V, opt, reduced[order] * share)
+    order = live[np.lexsort((r[live], e.p_site[live]))]
+    site, rr, amt = e.p_site[order], r[order], e.p_amount[order]
+    cum = np.r_[0.0, np.cumsum(amt)]  # demand before position t: cum[t]
+    crd = np.r_[0.0, np.cumsum(rr * amt)]
+    s0 = np.searchsorted(site, e.option_site, side="left")  # per option, its site's run of positions
+    # per option: pairs worth taking are the first `count` of the run (it is sorted by r)
+    reps = e.p_reps[order]  # the entries of the live pairs, in the order's positions
+    ent = np.repeat(e.p_first[order] - np.cumsum(reps) + reps, reps) + np.arange(int(reps.sum()))
+    ent_pos = np.repeat(np.arange(len(order)), reps)
+    k = e.option[ent]
+    below = (rr[ent_pos] + e.v[k]) < 0
+    neg = s0 + np.bincount(k, weights=below, minlength=K).astype(np.int64)
+    # ... and pairs before `full` fit whole in Q_k
+    full = np.searchsorted(cum, cum[s0] + Q, side="right") - 1
+    stop = np.minimum(neg, full)  # positions [s0, stop) are taken whole
+    V = (crd[stop] - crd[s0]) + e.v * (cum[stop] - cum[s0])
+    partial = stop < neg  # position `stop` is taken in part: the capacity left
+    at = np.where(partial, stop, 0)
+    share = np.where(partial, np.clip((Q - (cum[stop] - cum[s0])) / amt[at], 0.0, 1.0), 0.0)
+    V += np.where(partial, (rr[at] + e.v) * amt[at] * share, 0.0)
+    # per entry of a live pair: its position in the order, against its option's cuts
+    take[ent] = np.where(ent_pos < stop[k], 1.0, np.where(partial[k] & (ent_pos == stop[k]), share[k], 0.0))
     return V, take
 
 
@@ -130,34 +171,41 @@ def _cover(w_site: np.ndarray, q_site: np.ndarray, must: np.ndarray, can: np.nda
     return y
 
 
-def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False) -> tuple | None:
-    """Cost (money/yr), shares per pair and load per option of serving every point from the open
-    options (a transportation LP, HiGHS); ``None`` when they cannot serve everyone.  With
-    ``duals``, also (u, mu): the dual u_i of each point's "served once" row (money/yr for its
-    whole demand; 0 for points without demand), the price the plan puts on serving i, and the
-    dual mu_k <= 0 of each open option's capacity row (money/yr per unit of load; 0 if closed)."""
+def _transport_lp(d: FacilityData, open_opt: np.ndarray, shortfall: bool):
+    """Solve the transportation LP of the open options (HiGHS).  Returns (highs, sel, k, amt, opts,
+    pts) or ``None`` when some point with demand reaches no open site.  With ``shortfall`` every
+    point also gets a column "not served" (cost 1 per unit of demand, the pairs cost nothing), so
+    the LP always has a solution and the columns' values say what the open options cannot serve."""
     import highspy
+    import scipy.sparse as sp
 
     site_opt = np.full(d.m, -1)
     site_opt[d.option_site[open_opt]] = np.flatnonzero(open_opt)
     served = d.amount > 0
     sel = np.flatnonzero((site_opt[d.pairs.j] >= 0) & served[d.pairs.i])
-    if np.setdiff1d(np.flatnonzero(served), d.pairs.i[sel]).size:
+    pts = np.flatnonzero(served)
+    if not shortfall and np.setdiff1d(pts, d.pairs.i[sel]).size:
         return None
     k = site_opt[d.pairs.j[sel]]
     amt = d.amount[d.pairs.i[sel]]
-    cost = d.pairs.cost[sel] + d.load_cost[k] * amt
     opts = np.flatnonzero(open_opt)
     row_of_opt = np.full(d.K, -1)
     row_of_opt[opts] = np.arange(len(opts))
-    pts = np.flatnonzero(served)
     row_of_pt = np.full(d.n, -1)
     row_of_pt[pts] = len(opts) + np.arange(len(pts))
-    import scipy.sparse as sp
-
     ncol = len(sel)
-    A = sp.csc_matrix((np.r_[amt, np.ones(ncol)], (np.r_[row_of_opt[k], row_of_pt[d.pairs.i[sel]]],
-                                                    np.r_[np.arange(ncol), np.arange(ncol)])),
+    rows = [row_of_opt[k], row_of_pt[d.pairs.i[sel]]]
+    vals = [amt, np.ones(ncol)]
+    cols = [np.arange(ncol), np.arange(ncol)]
+    if shortfall:
+        cost = np.r_[np.zeros(ncol), d.amount[pts]]
+        rows.append(row_of_pt[pts])
+        vals.append(np.ones(len(pts)))
+        cols.append(ncol + np.arange(len(pts)))
+        ncol += len(pts)
+    else:
+        cost = d.pairs.cost[sel] + d.load_cost[k] * amt
+    A = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(len(opts) + len(pts), ncol))
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -175,6 +223,21 @@ def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False) -
     lp.a_matrix_.value_ = A.data
     h.passModel(lp)
     h.run()
+    return h, sel, k, amt, opts, pts
+
+
+def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False) -> tuple | None:
+    """Cost (money/yr), shares per pair and load per option of serving every point from the open
+    options (a transportation LP, HiGHS); ``None`` when they cannot serve everyone.  With
+    ``duals``, also (u, mu): the dual u_i of each point's "served once" row (money/yr for its
+    whole demand; 0 for points without demand), the price the plan puts on serving i, and the
+    dual mu_k <= 0 of each open option's capacity row (money/yr per unit of load; 0 if closed)."""
+    import highspy
+
+    solved = _transport_lp(d, open_opt, shortfall=False)
+    if solved is None:
+        return None
+    h, sel, k, amt, opts, pts = solved
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     x = np.zeros(d.P)
@@ -189,6 +252,131 @@ def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False) -
     u[pts] = dual[len(opts):]
     mu[opts] = dual[:len(opts)]
     return cost, x, load, (u, mu)
+
+
+def shortfall(d: FacilityData, open_opt: np.ndarray) -> np.ndarray:
+    """Per point, the least demand (units.demand) the open options leave unserved, whatever the
+    assignment (an LP that minimises the unserved demand); zeros when the options can serve all."""
+    import highspy
+
+    h, sel, _, _, _, pts = _transport_lp(d, open_opt, shortfall=True)
+    short = np.zeros(d.n)
+    if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        short[pts] = np.asarray(h.getSolution().col_value)[len(sel):] * d.amount[pts]
+    else:  # cannot happen (the LP always has a solution); count everything as unserved
+        short[pts] = d.amount[pts]
+    return np.where(short > 1e-9 * max(1.0, float(d.amount.max())), short, 0.0)
+
+
+def reinforce(d: FacilityData, open_opt: np.ndarray, short: np.ndarray, allowed: np.ndarray,
+              forced: np.ndarray) -> np.ndarray:
+    """Open or enlarge sites until the unserved demand ``short`` (per point, units.demand) has
+    capacity within reach: greedily, the site whose added capacity reaches most of it per unit of
+    added fixed cost (money/yr); its new capacity is taken by the nearest unserved points.  Sites
+    with a ``forced`` option keep it."""
+    open_opt = open_opt.copy()
+    s = short.astype(float).copy()
+    site_cap = np.zeros(d.m)
+    site_fix = np.zeros(d.m)
+    np.add.at(site_cap, d.option_site[open_opt], np.minimum(d.capacity, d.max_load[d.option_site])[open_opt])
+    np.add.at(site_fix, d.option_site[open_opt], d.fixed[open_opt])
+    # per site its allowed options, largest last
+    larger: dict[int, list[int]] = {}
+    fixed_site = np.zeros(d.m, bool)
+    fixed_site[d.option_site[forced]] = True
+    resizable = np.flatnonzero(allowed & ~fixed_site[d.option_site])
+    for k in resizable[np.argsort(d.capacity[resizable], kind="stable")]:
+        larger.setdefault(int(d.option_site[k]), []).append(int(k))
+    order = np.argsort(d.pairs.cost / np.maximum(d.amount[d.pairs.i], 1e-12), kind="stable")
+    for _ in range(d.m * 3):
+        if s.sum() <= 1e-9:
+            break
+        reach = np.bincount(d.pairs.j, weights=s[d.pairs.i], minlength=d.m)
+        best, best_score, best_opt = -1, 0.0, -1
+        for j in np.flatnonzero(reach > 1e-9):
+            ks = larger.get(int(j), [])
+            cur = [k for k in ks if open_opt[k]]
+            if cur and ks and ks[-1] == cur[-1]:
+                continue  # already at its largest size
+            k = ks[-1] if ks else -1
+            if k < 0:
+                continue
+            added = min(float(reach[j]), float(min(d.capacity[k], d.max_load[j])) - site_cap[j])
+            extra = float(d.fixed[k]) - site_fix[j]
+            score = added / max(extra, 1e-9)
+            if added > 1e-9 and score > best_score:
+                best, best_score, best_opt = int(j), score, k
+        if best < 0:
+            break
+        open_opt[d.option_site == best] = False
+        open_opt[best_opt] = True
+        room = float(min(d.capacity[best_opt], d.max_load[best])) - site_cap[best]
+        site_cap[best] += room
+        site_fix[best] = float(d.fixed[best_opt])
+        for p in order[d.pairs.j[order] == best]:
+            i = d.pairs.i[p]
+            take = min(s[i], room)
+            s[i] -= take
+            room -= take
+            if room <= 1e-12:
+                break
+    return open_opt
+
+
+def feasible_plan(d: FacilityData, open_opt: np.ndarray, allowed: np.ndarray, forced: np.ndarray,
+                  rounds: int = 6) -> tuple | None:
+    """The transportation plan of ``open_opt`` (see :func:`transport_plan`), after opening or
+    enlarging sites where distance limits leave demand unserved (:func:`reinforce`).  Returns
+    (cost, shares, loads, open options) or ``None``."""
+    for _ in range(rounds):
+        found = transport_plan(d, open_opt)
+        if found is not None:
+            return found[0], found[1], found[2], open_opt
+        short = shortfall(d, open_opt)
+        if not short.any():
+            return None
+        grown = reinforce(d, open_opt, short, allowed, forced)
+        if np.array_equal(grown, open_opt):
+            return None
+        open_opt = grown
+    return None
+
+
+def price_greedy(d: FacilityData, e: _Entries, Q: np.ndarray, lam: np.ndarray, allowed: np.ndarray,
+                 forced: np.ndarray) -> np.ndarray:
+    """A plan from multipliers (a greedy Lagrangian heuristic, as in Beasley, EJOR 65 (1993)
+    383-399): open one option at a time, the one of most negative value w_k = F_k + knapsack at
+    prices ``lam`` over the points no open option has taken yet; it takes the points of its
+    knapsack.  Once no value is negative, open the option of least cost per unit of demand it
+    would serve (F_k + the costs of its cheapest untaken points up to Q_k) until every point is
+    taken or no option can take more.  Returns the open options (bool per option); the
+    transportation LP then assigns the points afresh."""
+    open_opt = forced.copy()
+    site_open = np.zeros(d.m, bool)
+    site_open[d.option_site[open_opt]] = True
+    taken = d.amount <= 0
+    per_unit = e.base / np.maximum(e.amount, 1e-12)
+    # prices that make every pair worth taking, cheapest per unit first (phase 2)
+    dear = d.amount * (2.0 * float(np.abs(per_unit).max(initial=0.0)) + 1.0)
+    for _ in range(d.m):
+        if taken.all():
+            break
+        closed = allowed & ~site_open[d.option_site]
+        V, take = _knapsacks(e, np.where(taken, -np.inf, lam), Q, d.K)
+        w = np.where(closed, d.fixed + V, np.inf)
+        k = int(np.argmin(w)) if closed.any() else -1
+        if k < 0 or not w[k] < 0:
+            _, take = _knapsacks(e, np.where(taken, -np.inf, dear), Q, d.K)
+            served = np.bincount(e.option, weights=take * e.amount, minlength=d.K)
+            cost = d.fixed + np.bincount(e.option, weights=take * e.base, minlength=d.K)
+            per = np.where(closed & (served > 1e-9), cost / np.maximum(served, 1e-12), np.inf)
+            k = int(np.argmin(per))
+            if not np.isfinite(per[k]):
+                break
+        open_opt[k] = True
+        site_open[d.option_site[k]] = True
+        taken[e.point[(e.option == k) & (take > 0.5)]] = True
+    return open_opt
 
 
 def _swap_moves(d: FacilityData, e: _Entries, Q: np.ndarray, x: np.ndarray, open_opt: np.ndarray,
@@ -339,9 +527,14 @@ def _complete(d: FacilityData, open_opt: np.ndarray, w: np.ndarray, allowed: np.
         covered[d.pairs.i[d.pairs.j == j]] = True
 
 
-def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000) -> CflpPresolve | None:
-    """Bound, plan and fixings for the scenario data ``d`` (see the module docstring)."""
+def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000,
+                  target_gap: float | None = 0.05) -> CflpPresolve | None:
+    """Bound, plan and fixings for the scenario data ``d`` (see the module docstring), in at most
+    about ``seconds``: two thirds for the subgradient ascent (with its plans), the rest for the
+    local search on the best plan.  ``target_gap``: while the best plan costs more than the best
+    bound x (1 + target_gap), the steps aim at that instead (``None``: always at the plan)."""
     t0 = time.perf_counter()
+    ascent_s = 2.0 * seconds / 3.0
     allowed = ~d.site_excluded[d.option_site]
     forced_opt = d.existing_option.copy()
     must_site = d.site_required | d.site_existing
@@ -362,6 +555,25 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
     ascent = Ascent(lam.copy(), patience=20)
     upper, plan = np.inf, None
     seen: set[bytes] = set()
+    costing = [0.0]  # seconds spent costing plans
+
+    def consider(candidate: np.ndarray) -> None:
+        """Cost a set of open options (made feasible, then improved); keep it if cheapest."""
+        nonlocal upper, plan
+        key = candidate.tobytes()
+        if key in seen:
+            return
+        seen.add(key)
+        started = time.perf_counter()
+        found = feasible_plan(d, candidate, allowed, forced_opt)
+        if found is not None:
+            found = improve(d, found[3], found[:3], allowed, forced_opt)
+            if found[0] < upper:
+                upper, plan = found[0], (found[3], found[1], found[2])
+        costing[0] += time.perf_counter() - started
+
+    # the greedy plan at the current multipliers, now and at each quarter of the time
+    greedy_at = [t0 + q * ascent_s for q in (0.0, 0.25, 0.5, 0.75)]
     it = 0
     for it in range(iterations):
         V, take = _knapsacks(e, lam, Q, d.K)
@@ -392,26 +604,25 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
         np.add.at(served, e.point, take * y_opt[e.option])
         g = np.where(n_pos, 1.0 - served, 0.0)
         ascent.record(bound, lam)
-        # a plan from the subproblem every 20 steps (and at the first)
-        if it % 20 == 0:
-            candidate = _complete(d, open_opt, w, allowed)
-            key = candidate.tobytes()
-            if key not in seen:
-                seen.add(key)
-                found = transport_plan(d, candidate)
-                if found is not None:
-                    found = improve(d, candidate, found, allowed, forced_opt)
-                    if found[0] < upper:
-                        upper, plan = found[0], (found[3], found[1], found[2])
+        # a plan from the subproblem every 20 steps (and at the first), while costing plans has
+        # taken at most a quarter of the time (on large instances a plan costs several LPs)
+        if it % 20 == 0 and (it == 0 or costing[0] <= 0.25 * (time.perf_counter() - t0)):
+            consider(_complete(d, open_opt, w, allowed))
+        if greedy_at and time.perf_counter() >= greedy_at[0]:
+            greedy_at.pop(0)
+            consider(price_greedy(d, e, Q, ascent.lam, allowed, forced_opt))
         gap_now = (upper - ascent.best) / max(1.0, abs(upper))
-        if gap_now < 1e-7 or ascent.pi < 1e-5 or time.perf_counter() - t0 > seconds:
+        if gap_now < 1e-7 or ascent.pi < 1e-5 or time.perf_counter() - t0 > ascent_s:
             break
         norm = float(g @ g)
         if norm < 1e-18:
             break
-        # Polyak step towards the best plan's cost
-        target = upper if np.isfinite(upper) else ascent.best + 0.05 * max(1.0, abs(ascent.best))
+        # Polyak step towards the best plan's cost, or towards a bound a little above the best
+        # one while the plans are far off (a far target overshoots at every step)
+        near = ascent.best + (target_gap or 0.05) * max(1.0, abs(ascent.best))
+        target = min(upper, near) if target_gap is not None else (upper if np.isfinite(upper) else near)
         lam = lam + ascent.pi * (target - bound) / norm * g
+    consider(price_greedy(d, e, Q, ascent.lam, allowed, forced_opt))
     if plan is None:
         return None
     # plan without the options it does not use, re-costed
@@ -421,7 +632,7 @@ def presolve_cflp(d: FacilityData, seconds: float = 60.0, iterations: int = 5000
         if again is not None and again[0] < upper:
             upper, plan = again[0], (used | forced_opt, again[1], again[2])
     # the plans of the subproblem can stay far from the optimum (capb at 7000: 5.5 %): local search
-    deadline = time.perf_counter() + min(30.0, 0.5 * seconds)
+    deadline = max(time.perf_counter(), t0 + seconds)
     cost, x, load, open_opt = local_search(d, e, Q, (upper, plan[1], plan[2], plan[0]), allowed, forced_opt,
                                            ascent.best, deadline)
     if cost < upper:

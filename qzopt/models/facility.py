@@ -104,9 +104,10 @@ def _with_revenue(data: FacilityData, revenue: np.ndarray) -> FacilityData:
 
 
 def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None = None,
-          presolve: bool = True) -> BuiltModel:
+          presolve: bool = True, presolve_seconds: float = 90.0) -> BuiltModel:
     """Build the generic siting model for ``sc`` (only allowed pairs get variables); with
-    ``presolve=False`` the CFLP Lagrangian presolve (solving work: bound, plan, fixings) is skipped."""
+    ``presolve=False`` the CFLP Lagrangian presolve (solving work: bound, plan, fixings) is skipped,
+    else it takes at most about ``presolve_seconds``."""
     t0 = time.perf_counter()
     model = LinearModel(sc.name)
     if blocks is None and pairs is None:
@@ -117,21 +118,21 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
     main = add_stream(model, sc, "", pairs, chosen)
     presolve_s, lower = 0.0, None
     if presolve and blocks is None and pairs is None and cflp_lagrange.applies(sc, main.data):
-        presolve_s, lower = _cflp_presolve(main)
+        presolve_s, lower = _cflp_presolve(main, presolve_seconds)
     model.to_matrix()
     # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
     return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0 - presolve_s,
                       main.notes, main=main, lower_bound=lower)
 
 
-def _cflp_presolve(b: Build) -> tuple[float, float | None]:
+def _cflp_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
     """Capacitated, split assignment: fix what the Lagrangian bound rules out and start from the
     heuristic plan (:mod:`qzopt.models.cflp_lagrange`); returns the seconds it took and the
     bound (money/yr; None without a plan).  The fixings keep an optimal solution, so the bound
     holds for the model as built too."""
     d, m = b.data, b.model
     t0 = time.perf_counter()
-    pre = cflp_lagrange.presolve_cflp(d)
+    pre = cflp_lagrange.presolve_cflp(d, seconds=seconds)
     if pre is None:
         b.notes["lagrangian_presolve"] = "no plan found by the heuristic: the model is solved as built"
         return time.perf_counter() - t0, None
