@@ -612,7 +612,7 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
             greedy_at.pop(0)
             consider(price_greedy(d, e, Q, ascent.lam, allowed, forced_opt))
         gap_now = (upper - ascent.best) / max(1.0, abs(upper))
-        if gap_now < 1e-7 or ascent.pi < 1e-5 or time.perf_counter() - t0 > ascent_s:
+        if gap_now < 1e-7 or ascent.pi < 1e-6 or time.perf_counter() - t0 > ascent_s:
             break
         norm = float(g @ g)
         if norm < 1e-18:
