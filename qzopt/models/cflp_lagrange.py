@@ -42,6 +42,11 @@ from qzopt.models.lagrange import Ascent
 #: Below this many allowed pairs the MILP alone is quicker than the presolve.
 MIN_PAIRS = 20_000
 
+#: Steps without a better bound before the step factor is halved: one size per site, several.
+#: (Village-scale benchmark, 60 s of steps: 20 -> bound 1.2492e9, 50 -> 1.2601e9, 100 -> 1.2617e9;
+#: on capa-8000/10000 and capb-6000 50 fixed no more sites and took twice the steps.)
+PATIENCE = (20, 50)
+
 
 @dataclass(frozen=True)
 class CflpPresolve:
@@ -552,7 +557,7 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
     # lambda at the cheapest pair gives little; add the average fixed cost per unit as a start
     lam[n_pos] += d.amount[n_pos] * float(np.median(d.fixed[allowed] / np.maximum(Q[allowed], 1e-9)))
 
-    ascent = Ascent(lam.copy(), patience=20)
+    ascent = Ascent(lam.copy(), patience=PATIENCE[0] if one_size else PATIENCE[1])
     upper, plan = np.inf, None
     seen: set[bytes] = set()
     costing = [0.0]  # seconds spent costing plans
