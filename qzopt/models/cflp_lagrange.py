@@ -277,8 +277,8 @@ def reinforce(d: FacilityData, open_opt: np.ndarray, short: np.ndarray, allowed:
               forced: np.ndarray) -> np.ndarray:
     """Open or enlarge sites until the unserved demand ``short`` (per point, units.demand) has
     capacity within reach: greedily, the site whose added capacity reaches most of it per unit of
-    added fixed cost (money/yr); its new capacity is taken by the nearest unserved points.  Sites
-    with a ``forced`` option keep it."""
+    added fixed cost (money/yr); its new capacity is taken by the unserved points cheapest to serve
+    from it.  Sites with a ``forced`` option keep it."""
     open_opt = open_opt.copy()
     s = short.astype(float).copy()
     site_cap = np.zeros(d.m)
