@@ -166,6 +166,12 @@ def targets(s: pd.DataFrame) -> pd.DataFrame:
             ok = unfinished["match"].isin(["yes", "proved"])
             add("pmed: where spopt does not finish, qzopt does", bool(ok.all()),
                 f"{int(ok.sum())} of {len(unfinished)}: {_names(unfinished, 'total_s', '.1f')} s")
+        if kind == "cap" and len(unfinished):
+            # the peer was killed at its limit T: qzopt's time / T bounds the ratio from above
+            ok = unfinished["match"].isin(["yes", "proved"]) & (unfinished["ratio"] <= limit)
+            add(f"cap: where {peer} does not finish, qzopt proves it within {limit:.2g} x the peer's time",
+                bool(ok.all()), f"{int(ok.sum())} of {len(unfinished)}; qzopt / peer's time: "
+                f"{_names(unfinished, 'ratio')}")
     cells = orlib["size"].map(_cells)
     big = orlib[cells >= cells.groupby(orlib["kind"]).transform("max")]  # the largest of each kind
     over = big[big["build_share"] > BUILD_SHARE]
