@@ -102,8 +102,6 @@ def qzopt_root():
 def _knapsack_with_start(start):
     """max 5a + 4b + 3c s.t. 2a + 3b + c <= 5 (binary), written as a minimisation: the optimum
     is a = b = 1 (-9); ``start`` is the MIP start handed to the solver."""
-    import dataclasses
-
     import numpy as np
     import scipy.sparse as sp
 

@@ -300,12 +300,9 @@ def reinforce(d: FacilityData, open_opt: np.ndarray, short: np.ndarray, allowed:
         best, best_score, best_opt = -1, 0.0, -1
         for j in np.flatnonzero(reach > 1e-9):
             ks = larger.get(int(j), [])
-            cur = [k for k in ks if open_opt[k]]
-            if cur and ks and ks[-1] == cur[-1]:
-                continue  # already at its largest size
-            k = ks[-1] if ks else -1
-            if k < 0:
-                continue
+            if not ks or open_opt[ks[-1]]:
+                continue  # no size it may take, or already at its largest
+            k = ks[-1]
             added = min(float(reach[j]), float(min(d.capacity[k], d.max_load[j])) - site_cap[j])
             extra = float(d.fixed[k]) - site_fix[j]
             score = added / max(extra, 1e-9)

@@ -21,8 +21,6 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-import numpy as np
-
 from qzopt.models.matrix import MatrixForm
 
 Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"]
@@ -118,15 +116,14 @@ class SolverUnavailable(RuntimeError):
     """Raised when a requested back end cannot be used on this machine."""
 
 
-def start_if_better(model, raw: RawSolution, tol: float = 1e-6) -> RawSolution:
+def start_if_better(model: MatrixForm, raw: RawSolution, tol: float = 1e-6) -> RawSolution:
     """``raw``, or the model's MIP start when that is feasible and cheaper than what the solver
     returned (or the solver returned nothing): a solver stopped by its time limit may end worse
     than the plan it was handed, or before it read it.  The solver's bound is kept; the status
     is ``feasible`` unless the solver had proved its own answer within the asked gap."""
-    start = getattr(model, "start", None)
-    if start is None or (raw.status in ("infeasible", "unbounded")):
+    if model.start is None or raw.status in ("infeasible", "unbounded"):
         return raw
-    x = np.where(np.isnan(start), 0.0, start)
+    x = np.where(np.isnan(model.start), 0.0, model.start)
     if not model.feasible(x, tol, integral=True):
         return raw
     value = float(model.c @ x + model.offset)
@@ -135,5 +132,4 @@ def start_if_better(model, raw: RawSolution, tol: float = 1e-6) -> RawSolution:
     status = raw.status if raw.status == "optimal" else "feasible"
     note = (f"the solver's plan ({raw.objective:,.6g}) was worse than the MIP start ({value:,.6g}); the start is reported"
             if raw.objective is not None else f"the solver found no plan; the MIP start ({value:,.6g}) is reported")
-    return replace(raw, status=status, x=x, objective=value,
-                               message=f"{raw.message}; {note}" if raw.message else note)
+    return replace(raw, status=status, x=x, objective=value, message=f"{raw.message}; {note}" if raw.message else note)
