@@ -83,7 +83,7 @@ def solve(
         if options.time_limit is not None and spent > built.build_seconds + 1.0:
             options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))
         raw, attempts = run(built.solver_form())
-        raw = _with_presolve_bound(built.lifted(raw), getattr(built, "lower_bound", None))
+        raw = _with_presolve_bound(built.lifted(raw), built.lower_bound)
         fee_info = None
     seconds = time.perf_counter() - t0
     result = _result(sc, built, raw, attempts, seconds, opts)
