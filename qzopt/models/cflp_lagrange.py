@@ -64,14 +64,21 @@ class CflpPresolve:
     iterations: int
 
 
-def applies(sc, data: FacilityData) -> bool:
+def eligible(sc, data: FacilityData) -> bool:
     """True for the generic sector with split assignment, every demand served, capacities that
-    can bind, no minimum loads, no count or budget rule, no fee rules, and enough pairs."""
+    can bind, no minimum loads, no count or budget rule and no fee rules: the models a plan from
+    the transportation LP and a presolve's fixings apply to."""
     p = sc.policy
     return (sc.sector == "facility" and not p.single_sourcing and not p.partial_service
             and p.facilities_exactly is None and p.facilities_at_most is None and p.facilities_at_least is None
             and p.budget is None and (sc.fees is None or not sc.fees.active) and not data.uncapacitated
-            and not (p.min_load and np.any(data.min_load > 0)) and data.P >= MIN_PAIRS)
+            and not (p.min_load and np.any(data.min_load > 0)))
+
+
+def applies(sc, data: FacilityData) -> bool:
+    """:func:`eligible` and at least :data:`MIN_PAIRS` allowed pairs (below that the LP root
+    presolve of :mod:`qzopt.models.cflp_root` is quicker)."""
+    return eligible(sc, data) and data.P >= MIN_PAIRS
 
 
 @dataclass(frozen=True)

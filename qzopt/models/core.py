@@ -92,8 +92,19 @@ class LinearModel:
         self.num_rows = 0
         self._start: dict[int, float] = {}
         self._matrix: MatrixForm | None = None
+        self._emphasis = "balanced"
 
     # ------------------------------------------------------------------ variables
+    @property
+    def emphasis(self) -> str:
+        """Passed on as :attr:`MatrixForm.emphasis`: ``balanced`` or ``proof``."""
+        return self._emphasis
+
+    @emphasis.setter
+    def emphasis(self, value: str) -> None:
+        self._emphasis = value
+        self._matrix = None
+
     def add_variables(
         self,
         name: str,
@@ -261,6 +272,7 @@ class LinearModel:
             col_upper=cat(self._upper),
             integrality=cat(self._kinds, bool),
             start=start,
+            emphasis=self._emphasis,
         )
         return self._matrix
 

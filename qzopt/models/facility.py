@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt.geo.pairs import Pairs
-from qzopt.models import cflp_lagrange, radius
+from qzopt.models import cflp_lagrange, cflp_root, radius
 from qzopt.models.blocks import siting as blk
 from qzopt.models.blocks.echelon import Echelon, echelon_tables
 from qzopt.models.blocks.siting import Build
@@ -86,9 +86,11 @@ class BuiltModel:
 
 
 def add_stream(model: LinearModel, sc: Scenario, prefix: str = "", pairs: Pairs | None = None,
-               blocks: list[Block] | None = None, revenue: np.ndarray | None = None) -> Build:
-    """Add one facility set with its demand points (all blocks of :func:`blocks_for`)."""
-    data = facility_data(sc, pairs)
+               blocks: list[Block] | None = None, revenue: np.ndarray | None = None,
+               data: FacilityData | None = None) -> Build:
+    """Add one facility set with its demand points (all blocks of :func:`blocks_for`); ``data``:
+    ``facility_data(sc, pairs)`` when the caller has it already."""
+    data = data if data is not None else facility_data(sc, pairs)
     if revenue is not None:
         data = _with_revenue(data, revenue)
     b = Build(model, data, prefix=prefix)
@@ -110,15 +112,20 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
     else it takes at most about ``presolve_seconds``."""
     t0 = time.perf_counter()
     model = LinearModel(sc.name)
+    data = None
     if blocks is None and pairs is None:
         data = facility_data(sc)
         if radius.applies(sc, data):
             return _build_radius(sc, data, model, t0)
     chosen = blocks if blocks is not None else blocks_for(sc.policy)
-    main = add_stream(model, sc, "", pairs, chosen)
+    main = add_stream(model, sc, "", pairs, chosen, data=data)
     presolve_s, lower = 0.0, None
-    if presolve and blocks is None and pairs is None and cflp_lagrange.applies(sc, main.data):
-        presolve_s, lower = _cflp_presolve(main, presolve_seconds)
+    if presolve and blocks is None and pairs is None and cflp_lagrange.eligible(sc, main.data):
+        if main.data.P >= cflp_lagrange.MIN_PAIRS:
+            presolve_s, lower = _cflp_presolve(main, presolve_seconds)
+        else:
+            blk.capacity_cover(main)
+            presolve_s, lower = _root_presolve(main)
     model.to_matrix()
     # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
     return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0 - presolve_s,
@@ -130,12 +137,44 @@ def _cflp_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
     heuristic plan (:mod:`qzopt.models.cflp_lagrange`); returns the seconds it took and the
     bound (money/yr; None without a plan).  The fixings keep an optimal solution, so the bound
     holds for the model as built too."""
-    d, m = b.data, b.model
     t0 = time.perf_counter()
-    pre = cflp_lagrange.presolve_cflp(d, seconds=seconds)
+    pre = cflp_lagrange.presolve_cflp(b.data, seconds=seconds)
     if pre is None:
         b.notes["lagrangian_presolve"] = "no plan found by the heuristic: the model is solved as built"
         return time.perf_counter() - t0, None
+    site_closed = _apply_presolve(b, pre)
+    b.notes["lagrangian_presolve"] = (
+        f"plan {pre.upper:,.6g}, bound {pre.lower:,.6g} ({(pre.upper - pre.lower) / max(1.0, abs(pre.upper)):.3%}) "
+        f"after {pre.iterations} steps in {pre.seconds:.1f} s; {int(site_closed.sum())} of {b.data.m} sites fixed closed, "
+        f"{int(pre.opened.sum())} fixed open")
+    return time.perf_counter() - t0, pre.lower
+
+
+def _root_presolve(b: Build) -> tuple[float, float | None]:
+    """Small capacitated models, split assignment: the LP root presolve
+    (:mod:`qzopt.models.cflp_root`) - plan as MIP start, reduced-cost fixings, and the model
+    marked for a proof-oriented solve when the plan is within ``cflp_root.PROOF_GAP`` of the LP
+    bound.  Returns the seconds it took and the LP bound (money/yr;
+    None when it found no plan)."""
+    t0 = time.perf_counter()
+    pre = cflp_root.root_presolve(b.data, b.model.to_matrix(), b.var("size").cols, b.var("open").cols)
+    if pre is None:
+        b.notes["root_presolve"] = "no plan rounded from the LP relaxation: the model is solved as built"
+        return time.perf_counter() - t0, None
+    site_closed = _apply_presolve(b, pre)
+    if pre.upper - pre.lower <= cflp_root.PROOF_GAP * max(1.0, abs(pre.upper)):
+        b.model.emphasis = "proof"
+    b.notes["root_presolve"] = (
+        f"plan {pre.upper:,.6g}, LP bound {pre.lower:,.6g} ({(pre.upper - pre.lower) / max(1.0, abs(pre.upper)):.3%}) "
+        f"in {pre.seconds:.3f} s; {int(site_closed.sum())} of {b.data.m} sites fixed closed, "
+        f"{int(pre.opened.sum())} fixed open")
+    return time.perf_counter() - t0, pre.lower
+
+
+def _apply_presolve(b: Build, pre) -> np.ndarray:
+    """Fix what a presolve ruled out (options closed, sites opened) and record its plan as the
+    MIP start; returns the sites left with no option (fixed closed)."""
+    d, m = b.data, b.model
     y, o, x, z = b.var("size"), b.var("open"), b.var("assign"), b.var("load")
     closed_opt = np.flatnonzero(pre.closed)
     m.set_bounds(y, closed_opt, upper=0.0)
@@ -150,11 +189,7 @@ def _cflp_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
     m.set_start(o, np.arange(d.m), site_open)
     m.set_start(x, np.arange(d.P), pre.assign)
     m.set_start(z, np.arange(d.K), pre.load)
-    b.notes["lagrangian_presolve"] = (
-        f"plan {pre.upper:,.6g}, bound {pre.lower:,.6g} ({(pre.upper - pre.lower) / max(1.0, abs(pre.upper)):.3%}) "
-        f"after {pre.iterations} steps in {pre.seconds:.1f} s; {int(site_closed.sum())} of {d.m} sites fixed closed, "
-        f"{int(pre.opened.sum())} fixed open")
-    return time.perf_counter() - t0, pre.lower
+    return site_closed
 
 
 def _build_radius(sc: Scenario, data: FacilityData, model: LinearModel, t0: float) -> BuiltModel:

@@ -29,6 +29,10 @@ class MatrixForm:
     col_upper: np.ndarray
     integrality: np.ndarray  # bool per column
     start: np.ndarray | None = None  # optional MIP start (full column vector, NaN = unknown)
+    #: How a MIP solver should spend its effort: ``balanced`` (its defaults) or ``proof`` (the start
+    #: comes from a presolve that left a small gap: skip primal heuristics and, on these small
+    #: models, the solver's own presolve; see docs/solvers.md).
+    emphasis: str = "balanced"
 
     @property
     def num_cols(self) -> int:
@@ -53,3 +57,33 @@ class MatrixForm:
             xi = x[self.integrality]
             ok = np.all(np.abs(xi - np.round(xi)) <= tol)
         return bool(ok)
+
+    def to_highspy(self, relax: bool = False):
+        """A ``highspy.Highs`` object holding this model (log off), ready to ``run()``; with
+        ``relax`` the integrality is dropped (the LP relaxation)."""
+        import highspy
+
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.num_cols
+        lp.num_row_ = self.num_rows
+        lp.col_cost_ = self.c
+        lp.offset_ = self.offset
+        lp.col_lower_ = self.col_lower
+        lp.col_upper_ = self.col_upper
+        lp.row_lower_ = self.row_lower
+        lp.row_upper_ = self.row_upper
+        A = self.A.tocsc()
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data
+        lp.a_matrix_.num_col_ = self.num_cols
+        lp.a_matrix_.num_row_ = self.num_rows
+        if self.is_mip and not relax:
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous for f in self.integrality
+            ]
+        h.passModel(lp)
+        return h

@@ -129,6 +129,19 @@ def capacity(b: Build) -> None:
                       np.concatenate([np.ones(d.K), -Q]), sense="<=", rhs=0.0, labels=d.option_labels)
 
 
+def capacity_cover(b: Build) -> None:
+    """sum_k Q_k size[k] >= sum_i d_i: the open capacity covers the total demand (valid when every
+    point must be fully served; Q_k capped as in :func:`capacity`).  Redundant for the integer
+    model, it cuts off LP points that spread small shares of many sites, and gives the solver a
+    knapsack row to derive cover cuts from."""
+    d = b.data
+    Q = np.minimum(d.capacity, d.max_load[d.option_site])
+    if not np.all(np.isfinite(Q)):
+        return
+    b.add_constraints("capacity_cover", np.zeros(d.K), b.var("size").cols, Q, sense=">=",
+                      rhs=float(d.amount.sum()), labels=["total"])
+
+
 def min_load(b: Build) -> None:
     """load[k] - L_k size[k] >= 0 for options with a minimum load L_k > 0."""
     d, m = b.data, b.model

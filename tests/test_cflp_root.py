@@ -1,0 +1,88 @@
+"""The LP root presolve of small capacitated siting (qzopt.models.cflp_root) keeps an optimum.
+
+OR-Library's cap41-cap64 (split demand, published optima): the LP bound must not exceed the
+optimum, the rounded plan must be a plan (every point served, no capacity exceeded) not cheaper
+than it, nothing the plan uses may be fixed closed, and the MILP on the reduced model (solved
+with ``emphasis="proof"``) must still reach the published optimum.  On small seeded
+Qianzhong-like instances (three sizes per site, distance limits) the answer must equal the one
+of the model solved without the presolve.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qzopt
+from qzopt.io.orlib import load_cap
+from qzopt.models import build_model, cflp_root
+from qzopt.solvers.base import SolveOptions
+from qzopt.solvers.highs import HighsBackend
+
+from conftest import ORLIB
+from test_cflp_presolve import _tiny
+from test_orlib import OPT
+
+CAPACITATED = [k for k in sorted(OPT) if k.startswith("cap") and not k.startswith("cap7")]
+
+
+def _presolve(sc):
+    built = build_model(sc, presolve=False)
+    b = built.main
+    return built.data, cflp_root.root_presolve(built.data, built.solver_form(), b.var("size").cols,
+                                               b.var("open").cols)
+
+
+def _is_plan(d, pre) -> None:
+    served = np.bincount(d.pairs.i, weights=pre.assign, minlength=d.n)
+    assert np.allclose(served[d.amount > 0], 1.0, atol=1e-6)  # every point fully served
+    assert (pre.load <= d.capacity * pre.plan + 1e-6).all()  # no capacity exceeded, only open options
+    assert np.bincount(d.option_site[pre.plan], minlength=d.m).max() <= 1  # one size per site
+    assert not (pre.closed & pre.plan).any()  # nothing the plan uses is fixed closed
+    plan_site = np.zeros(d.m, bool)
+    plan_site[d.option_site[pre.plan]] = True
+    assert not (pre.opened & ~plan_site).any()  # only sites of the plan are fixed open
+
+
+@pytest.mark.skipif(not ORLIB.exists(), reason=f"OR-Library data not found at {ORLIB}")
+@pytest.mark.parametrize("name", CAPACITATED)
+def test_root_presolve_brackets_the_published_optimum_and_the_milp_still_finds_it(name):
+    sc = load_cap(ORLIB / "cap" / f"{name}.txt")
+    d, pre = _presolve(sc)
+    assert pre is not None
+    tol = 1e-6 * OPT[name]
+    assert pre.lower <= OPT[name] + tol <= pre.upper + 2 * tol
+    _is_plan(d, pre)
+    res = qzopt.solve(sc, isolate=False)
+    assert "root_presolve" in res.extra["notes"]
+    assert res.status == "optimal" and res.objective == pytest.approx(OPT[name], abs=1e-3)
+
+
+@pytest.mark.skipif(not ORLIB.exists(), reason=f"OR-Library data not found at {ORLIB}")
+@pytest.mark.parametrize("name", ["cap41", "cap44", "cap64"])
+def test_the_start_is_the_plan_and_proof_emphasis_only_near_the_bound(name):
+    sc = load_cap(ORLIB / "cap" / f"{name}.txt")
+    built = build_model(sc)
+    form = built.solver_form()
+    start = form.start
+    assert start is not None and not np.isnan(start).any()
+    assert form.feasible(start, integral=True)  # the start satisfies the reduced model
+    value = float(form.c @ start + form.offset)
+    assert value >= OPT[name] - 1e-6 * OPT[name]
+    near = value - built.lower_bound <= cflp_root.PROOF_GAP * value
+    assert form.emphasis == ("proof" if near else "balanced")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_root_presolve_keeps_the_optimum_with_modular_sizes_and_distance_limits(seed):
+    sc = _tiny(seed)
+    plain = HighsBackend().solve(build_model(sc, presolve=False).solver_form(), SolveOptions(gap=0.0))
+    assert plain.status == "optimal"
+    d, pre = _presolve(sc)
+    assert pre is not None
+    _is_plan(d, pre)
+    tol = 1e-7 * plain.objective
+    assert pre.lower <= plain.objective + tol <= pre.upper + 2 * tol
+    res = qzopt.solve(sc, isolate=False)
+    assert "root_presolve" in res.extra["notes"]
+    assert res.status == "optimal" and res.objective == pytest.approx(plain.objective, rel=1e-9)
