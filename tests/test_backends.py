@@ -161,3 +161,41 @@ def test_cbc_respects_a_time_limit_on_a_hard_instance():
     if r.status == "feasible":
         check_feasible(m, r.x)
         assert r.bound <= r.objective + 1e-6 and r.gap > 0
+
+
+# ------------------------------------------------ emphasis="proof" (HiGHS: own fixed-column drop)
+def _proof(m: LinearModel):
+    m.emphasis = "proof"
+    return get_backend("highs").solve(m.to_matrix(), SolveOptions(time_limit=30))
+
+
+@pytest.mark.skipif(unavailable_reason("highs") is not None, reason="highspy not available")
+def test_proof_emphasis_drops_fixed_columns_and_lifts_the_answer_back():
+    # knapsack of test_knapsack_needs_branching with a fixed to 1 (as a presolve would fix it):
+    # with a = 1 the best is a + b (23, weight 10); a fixed column e = 2 with cost 1 adds 2 -> -21.
+    m = LinearModel("knap-fixed")
+    v = m.add_variables("v", list("abcd"), kind="binary", cost=[-10.0, -13.0, -7.0, -8.0])
+    e = m.add_variables("e", ["e"], lower=2.0, upper=2.0, cost=1.0)
+    m.add_constraints("w", np.zeros(4), v.cols, [4, 6, 3, 5], sense="<=", rhs=10.0)
+    m.add_constraints("uses_e", [0, 0], [v.start, e.start], [1.0, 1.0], sense="<=", rhs=3.0)  # a + e <= 3
+    m.set_bounds(v, [0], lower=1.0, upper=1.0)
+    form = m.to_matrix()
+    m.emphasis = "proof"
+    reduced, kept = m.to_matrix().without_fixed()
+    assert list(kept) == [1, 2, 3] and reduced.num_rows == 1  # "a + e <= 3" held by the fixed values: dropped
+    assert reduced.offset == pytest.approx(-10.0 + 2.0)
+    r = _proof(m)
+    assert r.status == "optimal" and r.objective == pytest.approx(-21.0)
+    assert r.x == pytest.approx([1, 1, 0, 0, 2]) and form.feasible(r.x, integral=True)
+
+
+@pytest.mark.skipif(unavailable_reason("highs") is not None, reason="highspy not available")
+def test_proof_emphasis_keeps_a_row_the_fixed_columns_violate():
+    # x, y binary fixed to 0 by bounds, x + y >= 1: the row is left with no column but still says infeasible
+    m = LinearModel("fixed-infeasible")
+    v = m.add_variables("v", ["x", "y", "z"], kind="binary", cost=1.0)
+    m.add_constraints("c", [0, 0], v.cols[:2], 1.0, sense=">=", rhs=1.0)
+    m.set_bounds(v, [0, 1], lower=0.0, upper=0.0)
+    reduced, kept = m.to_matrix().without_fixed()
+    assert list(kept) == [2] and reduced.num_rows == 1
+    assert _proof(m).status == "infeasible"

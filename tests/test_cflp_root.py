@@ -29,8 +29,8 @@ CAPACITATED = [k for k in sorted(OPT) if k.startswith("cap") and not k.startswit
 def _presolve(sc):
     built = build_model(sc, presolve=False)
     b = built.main
-    return built.data, cflp_root.root_presolve(built.data, built.solver_form(), b.var("size").cols,
-                                               b.var("open").cols)
+    cols = {name: b.var(name).cols for name in ("size", "open", "assign", "load")}
+    return built.data, cflp_root.root_presolve(built.data, built.solver_form(), cols)
 
 
 def _is_plan(d, pre) -> None:

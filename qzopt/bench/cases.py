@@ -69,8 +69,9 @@ def run_qzopt(inst: Instance, time_limit: float) -> dict:
 
 #: Modules ``qzopt.solve`` imports on first use.  The peers import PuLP and spopt before their
 #: clock starts, so qzopt's own imports are kept out of the timed part the same way.
-SOLVE_PATH_MODULES = ("qzopt.api", "qzopt.models", "qzopt.result", "qzopt.solvers.registry",
-                      "qzopt.solvers.highs", "qzopt.geo.places", "qzopt.scenario.checks", "highspy")
+SOLVE_PATH_MODULES = ("qzopt.api", "qzopt.models", "qzopt.models.facility", "qzopt.result",
+                      "qzopt.solvers.registry", "qzopt.solvers.highs", "qzopt.geo.places", "qzopt.scenario.checks",
+                      "highspy")
 
 
 def import_solve_path() -> None:

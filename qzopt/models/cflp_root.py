@@ -80,27 +80,34 @@ def _drop_half_open(d: FacilityData, plan: tuple, y: np.ndarray, forced: np.ndar
     return cost, x, load, open_opt
 
 
-def root_presolve(d: FacilityData, form: MatrixForm, size_cols: np.ndarray,
-                  open_cols: np.ndarray) -> CflpPresolve | None:
+def root_presolve(d: FacilityData, form: MatrixForm, cols: dict[str, np.ndarray]) -> CflpPresolve | None:
     """Bound, plan and fixings (see the module docstring) for the scenario data ``d`` and its
-    model ``form``; ``size_cols`` / ``open_cols`` are the columns of the option and site binaries.
-    ``None`` when the LP is not solved or no plan is found (the model is then solved as built)."""
+    model ``form``; ``cols`` holds the model columns of the blocks ``size``, ``open``, ``assign``
+    and ``load``.  ``None`` when the LP is not solved or no plan is found (the model is then
+    solved as built)."""
     t0 = time.perf_counter()
     relaxed = lp_relaxation(form)
     if relaxed is None:
         return None
     lower, values, rc = relaxed
-    y = values[size_cols]
-    allowed = ~d.site_excluded[d.option_site]
-    forced = d.existing_option.copy()
-    found = feasible_plan(d, rounded_plan(d, y), allowed, forced)
-    if found is None:
-        return None
-    found = improve(d, found[3], found[:3], allowed, forced)
-    cost, x, load, plan = _drop_half_open(d, found, y, forced)
+    y = values[cols["size"]]
+    if np.all((y <= EPS) | (y >= 1 - EPS)):  # the LP optimum is integral: it is the plan
+        plan = y >= 1 - EPS
+        x, load = np.clip(values[cols["assign"]], 0.0, 1.0), values[cols["load"]]
+        cost = float(form.c @ values + form.offset)
+    else:
+        allowed = ~d.site_excluded[d.option_site]
+        forced = d.existing_option.copy()
+        found = feasible_plan(d, rounded_plan(d, y), allowed, forced)
+        if found is None:
+            return None
+        found = improve(d, found[3], found[:3], allowed, forced)
+        cost, x, load, plan = _drop_half_open(d, found, y, forced)
+    forced = d.existing_option
+    open_cols = cols["open"]
     cutoff = cost + 1e-7 * max(1.0, abs(cost))
     # reduced-cost fixing (a column at its lower bound has r >= 0, at its upper bound r <= 0)
-    r_size, r_open = rc[size_cols], rc[open_cols]
+    r_size, r_open = rc[cols["size"]], rc[open_cols]
     at0_size, at0_open = y <= EPS, values[open_cols] <= EPS
     at1_open = values[open_cols] >= 1 - EPS
     closed = at0_size & (lower + r_size > cutoff)

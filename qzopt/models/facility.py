@@ -157,7 +157,8 @@ def _root_presolve(b: Build) -> tuple[float, float | None]:
     bound.  Returns the seconds it took and the LP bound (money/yr;
     None when it found no plan)."""
     t0 = time.perf_counter()
-    pre = cflp_root.root_presolve(b.data, b.model.to_matrix(), b.var("size").cols, b.var("open").cols)
+    pre = cflp_root.root_presolve(b.data, b.model.to_matrix(),
+                                  {name: b.var(name).cols for name in ("size", "open", "assign", "load")})
     if pre is None:
         b.notes["root_presolve"] = "no plan rounded from the LP relaxation: the model is solved as built"
         return time.perf_counter() - t0, None
@@ -355,12 +356,14 @@ def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame
     including what the plant's output costs downstream + penalties for unserved demand.
     """
     f, a, dem = t["facilities"], t["assignments"], t["demands"]
-    avg = pd.Series(_average_cost(f), index=f["site"])
     codes, juris = pd.factorize(dem["jurisdiction"], sort=True)
     k = len(juris)
+    a_code = juris.get_indexer(a["jurisdiction"])  # once; -1: not a jurisdiction of the demands
+    a = a[a_code >= 0]
+    a_code = a_code[a_code >= 0]
 
-    def per(where: pd.Series, values) -> np.ndarray:  # sum of values per jurisdiction (numpy, no groupby)
-        return np.bincount(juris.get_indexer(where), weights=np.asarray(values, float), minlength=k)
+    def per(values) -> np.ndarray:  # sum of values per jurisdiction over the assignments (numpy, no groupby)
+        return np.bincount(a_code, weights=np.asarray(values, float), minlength=k)
 
     out = pd.DataFrame({"demand": np.bincount(codes, weights=dem["amount"].to_numpy(float), minlength=k),
                         "served": np.bincount(codes, weights=dem["served"].to_numpy(float), minlength=k),
@@ -368,17 +371,20 @@ def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame
                        index=pd.Index(juris, name="jurisdiction"))
     out["unserved_cost_per_yr"] = (np.bincount(codes, weights=dem["unserved_cost_per_yr"].to_numpy(float), minlength=k)
                                    if "unserved_cost_per_yr" in dem else 0.0)
-    a = a[a["jurisdiction"].isin(juris)]
     amount = a["amount"].to_numpy(float)
-    out["sites"] = a.drop_duplicates(["jurisdiction", "site"]).groupby("jurisdiction")["site"].agg(";".join)
-    carried = per(a["jurisdiction"], amount)
+    served_by: dict = {}  # jurisdiction -> its sites, in order of appearance (no groupby: a solve's fixed cost)
+    for j, site in a[["jurisdiction", "site"]].drop_duplicates().itertuples(index=False):
+        served_by.setdefault(j, []).append(site)
+    out["sites"] = [";".join(served_by.get(j, ())) for j in out.index]
+    carried = per(amount)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["mean_distance"] = np.where(carried > 0, per(a["jurisdiction"], a["distance"].to_numpy(float) * amount)
-                                        / carried, np.nan)  # amount-weighted
-    out["transport_cost_per_yr"] = per(a["jurisdiction"], a["transport_cost_per_yr"]) + per(
-        a["jurisdiction"], a["connection_cost_per_yr"] if "connection_cost_per_yr" in a else np.zeros(len(a)))
-    out["facility_cost_per_yr"] = per(a["jurisdiction"], amount * a["site"].map(avg).fillna(0.0).to_numpy(float))
-    out["sites"] = out["sites"].fillna("")
+        out["mean_distance"] = np.where(carried > 0, per(a["distance"].to_numpy(float) * amount) / carried,
+                                        np.nan)  # amount-weighted
+    out["transport_cost_per_yr"] = per(a["transport_cost_per_yr"]) + (
+        per(a["connection_cost_per_yr"]) if "connection_cost_per_yr" in a else 0.0)
+    site_pos = pd.Index(f["site"]).get_indexer(a["site"])
+    avg = np.append(_average_cost(f), 0.0)[site_pos]  # -1 (a site not in the table) -> 0
+    out["facility_cost_per_yr"] = per(amount * avg)
     out["service_cost_per_yr"] = out["transport_cost_per_yr"] + out["facility_cost_per_yr"] + out["unserved_cost_per_yr"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["cost_per_unit"] = out["service_cost_per_yr"] / (out["demand"] * sc.units.per_year)

@@ -58,6 +58,29 @@ class MatrixForm:
             ok = np.all(np.abs(xi - np.round(xi)) <= tol)
         return bool(ok)
 
+    def without_fixed(self) -> tuple["MatrixForm", np.ndarray]:
+        """The model without its fixed columns (lower == upper): their values move into the row
+        bounds and the objective offset, and rows left with no column are dropped when the fixed
+        values satisfy them (kept otherwise, so that a solver still reports the model
+        infeasible).  Returns (reduced model, columns kept); a solution ``xr`` of the reduced
+        model is ``x[kept] = xr`` with the fixed columns at their value."""
+        fixed = self.col_lower == self.col_upper
+        kept = np.flatnonzero(~fixed)
+        if kept.size == self.num_cols:
+            return self, kept
+        value = np.where(fixed, self.col_lower, 0.0)
+        shift = self.A @ value
+        A = self.A.tocsc()[:, kept].tocsr()
+        empty = np.diff(A.indptr) == 0
+        lower, upper = self.row_lower - shift, self.row_upper - shift
+        satisfied = (lower <= 1e-9 * (1 + np.abs(shift))) & (upper >= -1e-9 * (1 + np.abs(shift)))
+        rows = np.flatnonzero(~(empty & satisfied))
+        start = None if self.start is None else self.start[kept]
+        reduced = MatrixForm(self.name, self.c[kept], self.offset + float(self.c @ value), A[rows],
+                             lower[rows], upper[rows], self.col_lower[kept], self.col_upper[kept],
+                             self.integrality[kept], start, self.emphasis)
+        return reduced, kept
+
     def to_highspy(self, relax: bool = False):
         """A ``highspy.Highs`` object holding this model (log off), ready to ``run()``; with
         ``relax`` the integrality is dropped (the LP relaxation)."""
@@ -82,8 +105,7 @@ class MatrixForm:
         lp.a_matrix_.num_col_ = self.num_cols
         lp.a_matrix_.num_row_ = self.num_rows
         if self.is_mip and not relax:
-            lp.integrality_ = [
-                highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous for f in self.integrality
-            ]
+            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+            lp.integrality_ = [kinds[f] for f in self.integrality.tolist()]
         h.passModel(lp)
         return h
