@@ -86,3 +86,15 @@ def test_root_presolve_keeps_the_optimum_with_modular_sizes_and_distance_limits(
     res = qzopt.solve(sc, isolate=False)
     assert "root_presolve" in res.extra["notes"]
     assert res.status == "optimal" and res.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_rounded_plan_opens_each_sites_option_of_largest_lp_value():
+    from types import SimpleNamespace
+
+    # site 0: options 0-2 (y 0.3, 0.6, 0.1) -> option 1; site 1: options 3-4 tie at 0.5 -> the
+    # larger capacity, option 4; site 2: option 5 at 0 -> closed, but option 6 (site 3) is forced.
+    d = SimpleNamespace(m=4, option_site=np.array([0, 0, 0, 1, 1, 2, 3]),
+                        capacity=np.array([10.0, 20.0, 30.0, 50.0, 60.0, 10.0, 10.0]),
+                        existing_option=np.array([False] * 6 + [True]))
+    y = np.array([0.3, 0.6, 0.1, 0.5, 0.5, 0.0, 0.0])
+    assert list(np.flatnonzero(cflp_root.rounded_plan(d, y))) == [1, 4, 6]

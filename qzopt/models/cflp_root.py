@@ -57,11 +57,9 @@ def rounded_plan(d: FacilityData, y: np.ndarray) -> np.ndarray:
     """Open options from LP values ``y`` (per option): at every site with some y > 0, its option
     of largest y (ties: the larger capacity); options the scenario forces stay open."""
     open_opt = d.existing_option.copy()
-    order = np.lexsort((d.capacity, y))  # ascending y, then capacity: the last per site wins
-    best = np.full(d.m, -1)
-    best[d.option_site[order]] = order
-    has = best >= 0
-    pick = best[has]
+    order = np.lexsort((d.capacity, y, d.option_site))  # by site, then y, then capacity
+    site = d.option_site[order]
+    pick = order[np.r_[site[1:] != site[:-1], True]]  # the last option of each site
     open_opt[pick[y[pick] > EPS]] = True
     return open_opt
 
