@@ -116,7 +116,7 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
     if blocks is None and pairs is None:
         data = facility_data(sc)
         if radius.applies(sc, data):
-            return _build_radius(sc, data, model, t0)
+            return _build_radius(sc, data, model, t0, presolve_seconds if presolve else 0.0)
     chosen = blocks if blocks is not None else blocks_for(sc.policy)
     main = add_stream(model, sc, "", pairs, chosen, data=data)
     presolve_s, lower = 0.0, None
@@ -193,18 +193,20 @@ def _apply_presolve(b: Build, pre) -> np.ndarray:
     return site_closed
 
 
-def _build_radius(sc: Scenario, data: FacilityData, model: LinearModel, t0: float) -> BuiltModel:
+def _build_radius(sc: Scenario, data: FacilityData, model: LinearModel, t0: float,
+                  presolve_seconds: float) -> BuiltModel:
     """Uncapacitated scenarios: the solver gets the radius formulation; ``model`` holds only the
-    variables of the generic model, to read the lifted solution with the usual tables."""
+    variables of the generic model, to read the lifted solution with the usual tables.
+    ``presolve_seconds``: what the p-median presolve's branch and bound may take (0: none)."""
     b = Build(model, data)
     blk.siting_variables(b)
-    solve_model, _, notes, presolve_s = radius.build_radius(data, sc)
+    solve_model, _, notes, presolve_s, lower = radius.build_radius(data, sc, presolve_seconds)
     solve_model.to_matrix()
     # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
     seconds = time.perf_counter() - t0 - presolve_s
     return BuiltModel(sc, data, model, ["radius_variables", "radius", "facility_count"], seconds,
                       {**b.notes, **notes}, main=b, solve_model=solve_model,
-                      lift=lambda x: radius.lift(data, solve_model, model, x))
+                      lift=lambda x: radius.lift(data, solve_model, model, x), lower_bound=lower)
 
 
 # ------------------------------------------------------------------- reading back

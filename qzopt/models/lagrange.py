@@ -17,8 +17,10 @@ the reduced model keeps an optimal solution.
 
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,7 +35,8 @@ MAX_DENSE = 3e7
 @dataclass(frozen=True)
 class Presolve:
     """Outcome: the heuristic plan (bool per site), its cost and the best Lagrangian bound
-    (money/yr), sites fixed closed and open (bool per site), and seconds spent."""
+    (money/yr), sites fixed closed and open (bool per site), seconds spent, and the branch and
+    bound's outcome when it ran."""
 
     plan: np.ndarray
     upper: float
@@ -41,6 +44,7 @@ class Presolve:
     closed: np.ndarray
     opened: np.ndarray
     seconds: float
+    tree: "Tree | None" = None  # the branch and bound, when the root left a gap
 
 
 def dense_costs(n: int, m: int, i: np.ndarray, j: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -160,9 +164,10 @@ def subgradient(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowe
 
 
 def reduced_cost_fixing(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowed: np.ndarray,
-                        lam: np.ndarray, plan: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+                        lam: np.ndarray, plan: np.ndarray | None, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
     """Sites that cannot change in any plan costing less than ``cutoff`` (given a bound at
-    ``lam``): closed ones outside ``plan``, open ones inside it."""
+    ``lam``): closed ones outside ``plan``, open ones inside it (``plan=None``: no plan to keep,
+    as in a branch-and-bound node, where only plans below ``cutoff`` matter)."""
     r = f + np.minimum(0.0, C - lam[:, None]).sum(axis=0)
     y = _choose(r, p, forced, allowed)
     bound = float(lam.sum() + r[y].sum())
@@ -171,18 +176,96 @@ def reduced_cost_fixing(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray
     opened = np.zeros(C.shape[1], bool)
     if swappable_in.any():
         worst_in = r[swappable_in].max()
-        closed = allowed & ~y & ~plan & (bound + r - worst_in > cutoff)
+        closed = allowed & ~y & (bound + r - worst_in > cutoff)
+        if plan is not None:
+            closed &= ~plan
     out = allowed & ~y
     if out.any():
         best_out = r[out].min()
-        opened = swappable_in & plan & (bound - r + best_out > cutoff)
+        opened = swappable_in & (bound - r + best_out > cutoff)
+        if plan is not None:
+            opened &= plan
     return closed, opened
 
 
+@dataclass(frozen=True)
+class Tree:
+    """Outcome of :func:`branch_and_bound`: the best plan and its cost, the bound proved (money/yr;
+    equal to the cost when ``proved``), nodes evaluated and seconds."""
+
+    plan: np.ndarray
+    upper: float
+    lower: float
+    proved: bool
+    nodes: int
+    seconds: float
+
+
+def branch_and_bound(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, allowed: np.ndarray,
+                     plan: np.ndarray, upper: float, lower: float, lam: np.ndarray, cutoff: Callable[[float], float],
+                     deadline: float, steps: int = 150) -> Tree:
+    """Lagrangian branch and bound on sites (Beasley, EJOR 21 (1985) 270-273): best bound first;
+    each node re-optimises the multipliers of its parent for at most ``steps`` subgradient steps
+    with its sites forced open / closed, is pruned when its bound reaches ``cutoff(upper)``,
+    fixes further sites by reduced costs, and branches on the free site of its Lagrangian set
+    that shares the most points with the others (open it / close it).  Stops at ``deadline``
+    (``time.perf_counter()``); ``lower`` is then the smallest bound of the nodes left.
+    ``allowed`` / ``forced``: the sites the root left free / fixed open; ``lam`` its multipliers."""
+    t0 = time.perf_counter()
+    keep = np.flatnonzero(allowed)
+    C, f = C[:, keep], f[keep]  # only the columns still in play
+    best = plan[keep].copy()
+    heap: list = [(lower, 0, forced[keep], np.ones(keep.size, bool), lam)]
+    count, nodes = 1, 0
+    while heap and time.perf_counter() < deadline:
+        parent_bound, _, fo, al, lm = heapq.heappop(heap)
+        if parent_bound >= cutoff(upper):
+            continue
+        nodes += 1
+        if fo.sum() >= p or al.sum() <= p:  # a single plan left (or none)
+            y = fo if fo.sum() == p else al if al.sum() == p and (fo <= al).all() else None
+            if y is not None and plan_cost(C, f, y) < upper:
+                upper, best = plan_cost(C, f, y), y.copy()
+            continue
+        bound, lm, found = subgradient(C, f, p, fo, al, upper, lm, iterations=steps,
+                                       seconds=max(0.0, deadline - time.perf_counter()), stop_at=cutoff(upper))
+        if found is not None and plan_cost(C, f, found) < upper:
+            upper, best = plan_cost(C, f, found), found.copy()
+        if bound >= cutoff(upper):
+            continue
+        closed, opened = reduced_cost_fixing(C, f, p, fo, al, lm, None, cutoff(upper))
+        al, fo = al & ~closed, fo | opened
+        if fo.sum() > p or al.sum() < p:
+            continue
+        r = f + np.minimum(0.0, C - lm[:, None]).sum(axis=0)
+        y = _choose(r, p, fo, al)
+        free = np.flatnonzero(y & ~fo)
+        if free.size == 0:  # the node's Lagrangian set is forced: costed as a plan above
+            if plan_cost(C, f, y) < upper:
+                upper, best = plan_cost(C, f, y), y.copy()
+            continue
+        covered = ((C[:, y] - lm[:, None]) < 0).sum(axis=1)  # how many chosen sites each point pulls
+        shared = (((C[:, free] - lm[:, None]) < 0) & (covered[:, None] > 1)).sum(axis=0)
+        j = free[int(np.argmax(shared))]
+        opened_j, closed_j = fo.copy(), al.copy()
+        opened_j[j], closed_j[j] = True, False
+        heapq.heappush(heap, (bound, count, opened_j, al, lm))
+        heapq.heappush(heap, (bound, count + 1, fo, closed_j, lm))
+        count += 2
+    left = [b for b, *_ in heap if b < cutoff(upper)]
+    out = np.zeros(plan.shape[0], bool)
+    out[keep[best]] = True
+    proved = not left
+    low = upper if proved else max(lower, min(min(left), upper))
+    return Tree(out, upper, low, proved, nodes, time.perf_counter() - t0)
+
+
 def presolve_pmedian(n: int, m: int, i: np.ndarray, j: np.ndarray, cost: np.ndarray, f: np.ndarray, p: int,
-                     forced: np.ndarray, excluded: np.ndarray) -> Presolve | None:
+                     forced: np.ndarray, excluded: np.ndarray, seconds: float = 90.0) -> Presolve | None:
     """Heuristic plan, Lagrangian bound and fixed sites for exactly ``p`` sites; ``None`` when
-    the dense cost matrix would be too large."""
+    the dense cost matrix would be too large.  When the root bound leaves a gap, the Lagrangian
+    branch and bound (:func:`branch_and_bound`) runs until about ``seconds`` after the start: if
+    it proves its plan optimal, every site is fixed (open in the plan, closed elsewhere)."""
     if n * m > MAX_DENSE or p <= forced.sum() or p >= int((~excluded).sum()):
         return None
     t0 = time.perf_counter()
@@ -203,4 +286,11 @@ def presolve_pmedian(n: int, m: int, i: np.ndarray, j: np.ndarray, cost: np.ndar
             plan, upper = polished, plan_cost(C, f, polished)
     cutoff = cut(upper)
     closed, opened = reduced_cost_fixing(C, f, p, forced, allowed, lam, plan, cutoff)
-    return Presolve(plan, upper, lower, closed, opened, time.perf_counter() - t0)
+    tree = None
+    if lower < cutoff and time.perf_counter() < t0 + seconds:
+        tree = branch_and_bound(C, f, p, forced | opened, allowed & ~closed, plan, upper, lower, lam, cut,
+                                t0 + seconds)
+        plan, upper, lower = tree.plan, tree.upper, max(lower, tree.lower)
+        if tree.proved:  # the plan is optimal: every site fixed, the MILP only confirms it
+            closed, opened = allowed & ~plan, plan & ~forced
+    return Presolve(plan, upper, min(lower, upper), closed, opened, time.perf_counter() - t0, tree)

@@ -135,13 +135,15 @@ def radius(b: Build, lv: Levels) -> None:
     b.add_constraints("radius", rows, cols, vals, sense=">=", rhs=first.astype(float), size=lv.rows)
 
 
-def build_radius(data: FacilityData, sc: Scenario) -> tuple[LinearModel, Levels, dict[str, str], float]:
+def build_radius(data: FacilityData, sc: Scenario, presolve_seconds: float = 90.0,
+                 ) -> tuple[LinearModel, Levels, dict[str, str], float, float | None]:
     """The radius model of an uncapacitated scenario: variables ``open`` and ``radius``, rows
     ``radius`` plus the site-only blocks of the generic model (on ``open``).
 
     With exactly p sites (and no budget) the Lagrangian presolve of :mod:`qzopt.models.lagrange`
-    first fixes sites, drops the pairs of closed ones, and gives its plan as a MIP start.
-    Returns the model, its levels, notes for the result and the presolve's seconds."""
+    first fixes sites (its branch and bound may take until ``presolve_seconds`` after its start),
+    drops the pairs of closed ones, and gives its plan as a MIP start.  Returns the model, its
+    levels, notes for the result, the presolve's seconds and its lower bound (money/yr, or None)."""
     pol = sc.policy
     generic_size = data.P + 3 * data.m
     at_least = max(v for v in (pol.facilities_exactly, pol.facilities_at_least, 0) if v is not None)
@@ -151,12 +153,18 @@ def build_radius(data: FacilityData, sc: Scenario) -> tuple[LinearModel, Levels,
     if pol.facilities_exactly is not None and pol.budget is None:
         pre = presolve_pmedian(data.n, data.m, data.pairs.i, data.pairs.j, cost,
                                data.fixed[np.argsort(data.option_site)], int(pol.facilities_exactly),
-                               data.site_required | data.site_existing, data.site_excluded)
+                               data.site_required | data.site_existing, data.site_excluded,
+                               seconds=presolve_seconds)
     if pre is not None:
         data, cost = _fix_sites(data, cost, pre)
         notes["lagrangian_presolve"] = (f"heuristic plan {pre.upper:,.6g}, Lagrangian bound {pre.lower:,.6g}; "
                                         f"{int(pre.closed.sum())} sites fixed closed, {int(pre.opened.sum())} open "
                                         f"({pre.seconds:.2f} s)")
+        if pre.tree is not None:
+            t = pre.tree
+            notes["branch_and_bound"] = (f"Lagrangian branch and bound: {t.nodes:,} nodes in {t.seconds:.1f} s; "
+                                         + ("plan proved optimal" if t.proved else
+                                            f"stopped at its time budget with bound {t.lower:,.6g}"))
     lv = levels(data, cost, at_least or None)
     model = LinearModel(sc.name + " (radius)")
     b = Build(model, data)
@@ -169,7 +177,7 @@ def build_radius(data: FacilityData, sc: Scenario) -> tuple[LinearModel, Levels,
     notes["formulation"] = (f"radius formulation (no capacity can bind): {model.num_cols:,} variables instead of "
                             f"{generic_size:,}")
     presolve_s = pre.seconds if pre is not None else 0.0
-    return model, lv, notes, presolve_s
+    return model, lv, notes, presolve_s, (pre.lower if pre is not None else None)
 
 
 def _fix_sites(data: FacilityData, cost: np.ndarray, pre) -> tuple[FacilityData, np.ndarray]:
