@@ -71,3 +71,21 @@ def test_solve_proves_published_optima_through_the_tree(name):
     res = qzopt.solve(sc, isolate=False)
     assert "plan proved optimal" in res.extra["notes"]["branch_and_bound"]  # the root left a gap here
     assert res.status == "optimal" and res.objective == OPT[name]
+
+
+def test_branch_and_bound_keeps_forced_sites_and_fixed_costs():
+    C, _, p = _instance(3)
+    f = np.round(np.random.default_rng(3).uniform(0, 150, C.shape[1]))  # fixed costs per site
+    m = C.shape[1]
+    forced, allowed = np.zeros(m, bool), np.ones(m, bool)
+    forced[5] = True  # an existing plant
+    allowed[[0, 1]] = False  # red-line sites
+    plan = L.greedy(C, f, p, forced, allowed)
+    upper = L.plan_cost(C, f, plan)
+    lower, lam, _ = L.subgradient(C, f, p, forced, allowed, upper, C[:, plan].min(axis=1), iterations=25)
+    tree = L.branch_and_bound(C, f, p, forced, allowed, plan, upper, lower, lam, lambda ub: ub - 1.0 + 1e-6,
+                              time.perf_counter() + 60, steps=25)
+    best = min(float(f[list(s)].sum() + C[:, list(s)].min(axis=1).sum())
+               for s in itertools.combinations(range(2, m), p) if 5 in s)
+    assert tree.proved and tree.upper == pytest.approx(best)
+    assert tree.plan[5] and not tree.plan[[0, 1]].any() and tree.plan.sum() == p
