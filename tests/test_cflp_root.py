@@ -98,3 +98,35 @@ def test_rounded_plan_opens_each_sites_option_of_largest_lp_value():
                         existing_option=np.array([False] * 6 + [True]))
     y = np.array([0.3, 0.6, 0.1, 0.5, 0.5, 0.0, 0.0])
     assert list(np.flatnonzero(cflp_root.rounded_plan(d, y))) == [1, 4, 6]
+
+
+def test_incremental_transport_lp_equals_a_fresh_one_plan_after_plan():
+    """TransportLP re-solves from the last basis after changing rows and costs: its cost and
+    loads must equal those of a transportation LP built afresh, for one plan after another,
+    including plans that cannot serve everyone (None) and a change of size at a site."""
+    from qzopt.models.cflp_lagrange import transport_plan
+
+    sc = _tiny(2)  # 3 sizes per site, 40 km
+    built = build_model(sc, presolve=False)
+    d = built.data
+    costing = cflp_root.TransportLP(d)
+    rng = np.random.default_rng(5)
+    seen_none = seen_plan = 0
+    largest = np.array([np.flatnonzero(d.option_site == j)[np.argmax(d.capacity[d.option_site == j])]
+                        for j in range(d.m)])
+    for share, sizes in ((1.0, "largest"), (0.2, "largest"), (1.0, "random"), (0.9, "largest"),
+                         (0.05, "random"), (0.97, "largest"), (1.0, "largest")):
+        open_opt = np.zeros(d.K, bool)
+        for j in np.flatnonzero(rng.random(d.m) < share):
+            open_opt[largest[j] if sizes == "largest" else rng.choice(np.flatnonzero(d.option_site == j))] = True
+        got, want = costing(open_opt), transport_plan(d, open_opt)
+        assert (got is None) == (want is None)
+        if got is None:
+            seen_none += 1
+            continue
+        seen_plan += 1
+        assert got[0] == pytest.approx(want[0], rel=1e-9)
+        assert np.allclose(got[2], want[2], atol=1e-6 * d.amount.sum())  # load per option
+        served = np.bincount(d.pairs.i, weights=got[1], minlength=d.n)
+        assert np.allclose(served[d.amount > 0], 1.0, atol=1e-6)
+    assert seen_none and seen_plan

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -473,10 +474,14 @@ def local_search(d: FacilityData, e: _Entries, Q: np.ndarray, best: tuple[float,
 
 
 def improve(d: FacilityData, open_opt: np.ndarray, found: tuple[float, np.ndarray, np.ndarray],
-            allowed: np.ndarray, forced: np.ndarray, rounds: int = 4) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+            allowed: np.ndarray, forced: np.ndarray, rounds: int = 4,
+            costing: Callable[[np.ndarray], tuple | None] | None = None,
+            ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Local improvement of a costed plan: give every open site the smallest size that holds its
-    load, close lightly used options (under a quarter full), complete the cover again and re-cost;
+    load, close lightly used options (under a quarter full), complete the cover again and re-cost
+    (``costing(open_opt)`` -> (cost, shares, loads) or None; default :func:`transport_plan`);
     keep a change only when it is cheaper.  Returns (cost, shares, loads, open options)."""
+    costing = costing or (lambda trial: transport_plan(d, trial))
     best = (found[0], found[1], found[2], open_opt)
     by_site: dict[int, np.ndarray] = {}
     for k in np.flatnonzero(allowed):
@@ -495,7 +500,7 @@ def improve(d: FacilityData, open_opt: np.ndarray, found: tuple[float, np.ndarra
         trial = _complete(d, trial, d.fixed, allowed)
         if np.array_equal(trial, current):
             break
-        again = transport_plan(d, trial)
+        again = costing(trial)
         if again is None or again[0] >= cost - 1e-9 * max(1.0, abs(cost)):
             break
         best = (again[0], again[1], again[2], trial)

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from qzopt.models.cflp_lagrange import CflpPresolve, feasible_plan, improve, transport_plan
+from qzopt.models.cflp_lagrange import CflpPresolve, feasible_plan, improve
 from qzopt.models.data import FacilityData
 from qzopt.models.matrix import MatrixForm
 
@@ -64,7 +64,78 @@ def rounded_plan(d: FacilityData, y: np.ndarray) -> np.ndarray:
     return open_opt
 
 
-def _drop_half_open(d: FacilityData, plan: tuple, y: np.ndarray, forced: np.ndarray) -> tuple:
+class TransportLP:
+    """The transportation LP of a plan (:func:`qzopt.models.cflp_lagrange.transport_plan`), kept
+    in one HiGHS object over every pair with demand: costing another plan changes only the
+    capacity rows (0 for closed sites) and the pair costs of the sites whose option changed, and
+    HiGHS re-solves from the last basis (its presolve off).  Call it with a boolean vector of open
+    options; returns (cost money/yr, shares per pair, load per option) or ``None`` when the open
+    options cannot serve every point."""
+
+    def __init__(self, d: FacilityData) -> None:
+        import highspy
+        import scipy.sparse as sp
+
+        self.d = d
+        served = d.amount > 0
+        self.sel = np.flatnonzero(served[d.pairs.i])
+        pts = np.flatnonzero(served)
+        row_of_pt = np.full(d.n, -1)
+        row_of_pt[pts] = d.m + np.arange(len(pts))
+        i, j = d.pairs.i[self.sel], d.pairs.j[self.sel]
+        self.amount, self.site = d.amount[i], j
+        cols = np.arange(len(self.sel))
+        A = sp.csc_matrix((np.r_[self.amount, np.ones(len(cols))], (np.r_[j, row_of_pt[i]], np.r_[cols, cols])),
+                          shape=(d.m + len(pts), len(cols)))
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("presolve", "off")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(cols), A.shape[0]
+        lp.col_cost_ = d.pairs.cost[self.sel]
+        lp.col_lower_ = np.zeros(len(cols))
+        lp.col_upper_ = np.ones(len(cols))
+        lp.row_lower_ = np.r_[np.full(d.m, -np.inf), np.ones(len(pts))]
+        lp.row_upper_ = np.r_[np.zeros(d.m), np.ones(len(pts))]  # every site closed to begin with
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data
+        self.h.passModel(lp)
+        self.site_opt = np.full(d.m, -1)  # the option each site's row holds now (-1: closed)
+        order = np.argsort(j, kind="stable")
+        self.cols_of_site = np.split(order, np.searchsorted(j[order], np.arange(1, d.m)))
+
+    def __call__(self, open_opt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
+        import highspy
+
+        d, h = self.d, self.h
+        want = np.full(d.m, -1)
+        want[d.option_site[open_opt]] = np.flatnonzero(open_opt)
+        changed = np.flatnonzero(want != self.site_opt)
+        if changed.size:
+            k = want[changed]
+            upper = np.where(k >= 0, np.minimum(d.capacity[np.maximum(k, 0)], 1e30), 0.0)
+            h.changeRowsBounds(len(changed), changed.astype(np.int32), np.full(len(changed), -np.inf), upper)
+            for site, option in zip(changed.tolist(), k.tolist()):
+                c = self.cols_of_site[site]
+                if option >= 0 and c.size:
+                    h.changeColsCost(len(c), c.astype(np.int32),
+                                     d.pairs.cost[self.sel[c]] + d.load_cost[option] * self.amount[c])
+            self.site_opt = want
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.zeros(d.P)
+        x[self.sel] = np.clip(np.asarray(h.getSolution().col_value), 0.0, 1.0)
+        load = np.zeros(d.K)
+        option = want[self.site]
+        on = option >= 0
+        np.add.at(load, option[on], (self.amount * x[self.sel])[on])
+        return float(d.fixed[open_opt].sum() + h.getInfo().objective_function_value), x, load
+
+
+def _drop_half_open(plan: tuple, y: np.ndarray, forced: np.ndarray, costing: TransportLP) -> tuple:
     """Close, one at a time, the plan's options with LP value < 1 (lowest first), keeping each
     closing the transportation LP finds cheaper.  ``plan``: (cost, shares, loads, open options)."""
     cost, x, load, open_opt = plan
@@ -72,7 +143,7 @@ def _drop_half_open(d: FacilityData, plan: tuple, y: np.ndarray, forced: np.ndar
     for k in np.flatnonzero(half)[np.argsort(y[half], kind="stable")]:
         trial = open_opt.copy()
         trial[k] = False
-        found = transport_plan(d, trial)
+        found = costing(trial)
         if found is not None and found[0] < cost - 1e-9 * max(1.0, abs(cost)):
             cost, x, load, open_opt = found[0], found[1], found[2], trial
     return cost, x, load, open_opt
@@ -96,11 +167,15 @@ def root_presolve(d: FacilityData, form: MatrixForm, cols: dict[str, np.ndarray]
     else:
         allowed = ~d.site_excluded[d.option_site]
         forced = d.existing_option.copy()
-        found = feasible_plan(d, rounded_plan(d, y), allowed, forced)
+        costing = TransportLP(d)
+        start = rounded_plan(d, y)
+        found = costing(start)
+        # where distance limits leave demand unserved, repair (open / enlarge sites there)
+        found = (*found, start) if found is not None else feasible_plan(d, start, allowed, forced)
         if found is None:
             return None
-        found = improve(d, found[3], found[:3], allowed, forced)
-        cost, x, load, plan = _drop_half_open(d, found, y, forced)
+        found = improve(d, found[3], found[:3], allowed, forced, costing=costing)
+        cost, x, load, plan = _drop_half_open(found, y, forced, costing)
     forced = d.existing_option
     open_cols = cols["open"]
     cutoff = cost + 1e-7 * max(1.0, abs(cost))
