@@ -15,7 +15,7 @@ import pytest
 
 import qzopt
 from qzopt.io.orlib import load_cap
-from qzopt.models import build_model, cflp_root
+from qzopt.models import build_model, cflp_lagrange, cflp_root
 from qzopt.solvers.base import SolveOptions
 from qzopt.solvers.highs import HighsBackend
 
@@ -109,7 +109,7 @@ def test_incremental_transport_lp_equals_a_fresh_one_plan_after_plan():
     sc = _tiny(2)  # 3 sizes per site, 40 km
     built = build_model(sc, presolve=False)
     d = built.data
-    costing = cflp_root.TransportLP(d)
+    costing = cflp_lagrange.TransportLP(d)
     rng = np.random.default_rng(5)
     seen_none = seen_plan = 0
     largest = np.array([np.flatnonzero(d.option_site == j)[np.argmax(d.capacity[d.option_site == j])]
@@ -129,4 +129,8 @@ def test_incremental_transport_lp_equals_a_fresh_one_plan_after_plan():
         assert np.allclose(got[2], want[2], atol=1e-6 * d.amount.sum())  # load per option
         served = np.bincount(d.pairs.i, weights=got[1], minlength=d.n)
         assert np.allclose(served[d.amount > 0], 1.0, atol=1e-6)
+        cost, x, load, (u, mu) = costing(open_opt, duals=True)  # same plan again, with its prices
+        assert cost == pytest.approx(got[0], rel=1e-12) and np.allclose(load, got[2])
+        assert (mu <= 1e-9).all() and not mu[~open_opt].any()  # capacity prices: <= 0, only where open
+        assert not u[d.amount <= 0].any()
     assert seen_none and seen_plan

@@ -267,6 +267,86 @@ def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False) -
     return cost, x, load, (u, mu)
 
 
+class TransportLP:
+    """The transportation LP of a plan (:func:`transport_plan`), kept
+    in one HiGHS object over every pair with demand: costing another plan changes only the
+    capacity rows (0 for closed sites) and the pair costs of the sites whose option changed, and
+    HiGHS re-solves from the last basis (its presolve off).  Call it with a boolean vector of open
+    options; returns (cost money/yr, shares per pair, load per option) or ``None`` when the open
+    options cannot serve every point."""
+
+    def __init__(self, d: FacilityData) -> None:
+        import highspy
+        import scipy.sparse as sp
+
+        self.d = d
+        served = d.amount > 0
+        self.sel = np.flatnonzero(served[d.pairs.i])
+        pts = np.flatnonzero(served)
+        row_of_pt = np.full(d.n, -1)
+        row_of_pt[pts] = d.m + np.arange(len(pts))
+        i, j = d.pairs.i[self.sel], d.pairs.j[self.sel]
+        self.amount, self.site = d.amount[i], j
+        cols = np.arange(len(self.sel))
+        A = sp.csc_matrix((np.r_[self.amount, np.ones(len(cols))], (np.r_[j, row_of_pt[i]], np.r_[cols, cols])),
+                          shape=(d.m + len(pts), len(cols)))
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("presolve", "off")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(cols), A.shape[0]
+        lp.col_cost_ = d.pairs.cost[self.sel]
+        lp.col_lower_ = np.zeros(len(cols))
+        lp.col_upper_ = np.ones(len(cols))
+        lp.row_lower_ = np.r_[np.full(d.m, -np.inf), np.ones(len(pts))]
+        lp.row_upper_ = np.r_[np.zeros(d.m), np.ones(len(pts))]  # every site closed to begin with
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data
+        self.h.passModel(lp)
+        self.site_opt = np.full(d.m, -1)  # the option each site's row holds now (-1: closed)
+        order = np.argsort(j, kind="stable")
+        self.cols_of_site = np.split(order, np.searchsorted(j[order], np.arange(1, d.m)))
+
+    def __call__(self, open_opt: np.ndarray, duals: bool = False) -> tuple | None:
+        """(cost, shares, loads) of ``open_opt``, with ``duals`` also (u, mu) as in
+        :func:`transport_plan`; ``None`` when it cannot serve everyone."""
+        import highspy
+
+        d, h = self.d, self.h
+        want = np.full(d.m, -1)
+        want[d.option_site[open_opt]] = np.flatnonzero(open_opt)
+        changed = np.flatnonzero(want != self.site_opt)
+        if changed.size:
+            k = want[changed]
+            upper = np.where(k >= 0, np.minimum(d.capacity[np.maximum(k, 0)], 1e30), 0.0)
+            h.changeRowsBounds(len(changed), changed.astype(np.int32), np.full(len(changed), -np.inf), upper)
+            for site, option in zip(changed.tolist(), k.tolist()):
+                c = self.cols_of_site[site]
+                if option >= 0 and c.size:
+                    h.changeColsCost(len(c), c.astype(np.int32),
+                                     d.pairs.cost[self.sel[c]] + d.load_cost[option] * self.amount[c])
+            self.site_opt = want
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.zeros(d.P)
+        x[self.sel] = np.clip(np.asarray(h.getSolution().col_value), 0.0, 1.0)
+        load = np.zeros(d.K)
+        option = want[self.site]
+        on = option >= 0
+        np.add.at(load, option[on], (self.amount * x[self.sel])[on])
+        cost = float(d.fixed[open_opt].sum() + h.getInfo().objective_function_value)
+        if not duals:
+            return cost, x, load
+        dual = np.asarray(h.getSolution().row_dual)
+        u, mu = np.zeros(d.n), np.zeros(d.K)
+        u[d.amount > 0] = dual[d.m:]
+        mu[want[want >= 0]] = dual[:d.m][want >= 0]
+        return cost, x, load, (u, mu)
+
+
 def shortfall(d: FacilityData, open_opt: np.ndarray) -> np.ndarray:
     """Per point, the least demand (units.demand) the open options leave unserved, whatever the
     assignment (an LP that minimises the unserved demand); zeros when the options can serve all."""
@@ -441,14 +521,17 @@ def _swap_moves(d: FacilityData, e: _Entries, Q: np.ndarray, x: np.ndarray, open
 
 def local_search(d: FacilityData, e: _Entries, Q: np.ndarray, best: tuple[float, np.ndarray, np.ndarray, np.ndarray],
                  allowed: np.ndarray, forced: np.ndarray, lower: float, deadline: float,
-                 width: int = 8) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+                 width: int = 8, costing: Callable[[np.ndarray], tuple | None] | None = None,
+                 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Add, drop and swap moves on a costed plan (cost, shares, loads, open options), each move
     costed exactly by the transportation LP, the first cheaper one taken, in the order of the
     estimate of :func:`_swap_moves` (at most ``width`` options to open per option closed).
     Stops after a pass without improvement, within 1e-7 of ``lower`` (money/yr), or at
-    ``deadline`` (a ``time.perf_counter()`` value)."""
+    ``deadline`` (a ``time.perf_counter()`` value).  ``costing(open_opt)`` -> (cost, shares,
+    loads, (u, mu)) or None; default ``transport_plan(d, open_opt, duals=True)``."""
+    costing = costing or (lambda trial: transport_plan(d, trial, duals=True))
     open_opt = best[3]
-    again = transport_plan(d, open_opt, duals=True)
+    again = costing(open_opt)
     if again is None:
         return best
     cost, x, load, (u, mu) = again
@@ -463,7 +546,7 @@ def local_search(d: FacilityData, e: _Entries, Q: np.ndarray, best: tuple[float,
             trial[drop] = False
             if Q[trial].sum() < demand * (1 - 1e-12):
                 continue
-            found = transport_plan(d, trial, duals=True)
+            found = costing(trial)
             if found is not None and found[0] < cost - 1e-9 * max(1.0, abs(cost)):
                 taken = (found, trial)
                 break
@@ -647,8 +730,10 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
             upper, plan = again[0], (used | forced_opt, again[1], again[2])
     # the plans of the subproblem can stay far from the optimum (capb at 7000: 5.5 %): local search
     deadline = max(time.perf_counter(), t0 + seconds)
+    incremental = TransportLP(d)  # the moves change a site or two: re-solve from the last basis
     cost, x, load, open_opt = local_search(d, e, Q, (upper, plan[1], plan[2], plan[0]), allowed, forced_opt,
-                                           ascent.best, deadline)
+                                           ascent.best, deadline,
+                                           costing=lambda trial: incremental(trial, duals=True))
     if cost < upper:
         upper, plan = cost, (open_opt, x, load)
     # reduced-cost fixing at the best multipliers

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from qzopt.models.cflp_lagrange import CflpPresolve, feasible_plan, improve
+from qzopt.models.cflp_lagrange import CflpPresolve, TransportLP, feasible_plan, improve
 from qzopt.models.data import FacilityData
 from qzopt.models.matrix import MatrixForm
 
@@ -62,77 +62,6 @@ def rounded_plan(d: FacilityData, y: np.ndarray) -> np.ndarray:
     pick = order[np.r_[site[1:] != site[:-1], True]]  # the last option of each site
     open_opt[pick[y[pick] > EPS]] = True
     return open_opt
-
-
-class TransportLP:
-    """The transportation LP of a plan (:func:`qzopt.models.cflp_lagrange.transport_plan`), kept
-    in one HiGHS object over every pair with demand: costing another plan changes only the
-    capacity rows (0 for closed sites) and the pair costs of the sites whose option changed, and
-    HiGHS re-solves from the last basis (its presolve off).  Call it with a boolean vector of open
-    options; returns (cost money/yr, shares per pair, load per option) or ``None`` when the open
-    options cannot serve every point."""
-
-    def __init__(self, d: FacilityData) -> None:
-        import highspy
-        import scipy.sparse as sp
-
-        self.d = d
-        served = d.amount > 0
-        self.sel = np.flatnonzero(served[d.pairs.i])
-        pts = np.flatnonzero(served)
-        row_of_pt = np.full(d.n, -1)
-        row_of_pt[pts] = d.m + np.arange(len(pts))
-        i, j = d.pairs.i[self.sel], d.pairs.j[self.sel]
-        self.amount, self.site = d.amount[i], j
-        cols = np.arange(len(self.sel))
-        A = sp.csc_matrix((np.r_[self.amount, np.ones(len(cols))], (np.r_[j, row_of_pt[i]], np.r_[cols, cols])),
-                          shape=(d.m + len(pts), len(cols)))
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("presolve", "off")
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(cols), A.shape[0]
-        lp.col_cost_ = d.pairs.cost[self.sel]
-        lp.col_lower_ = np.zeros(len(cols))
-        lp.col_upper_ = np.ones(len(cols))
-        lp.row_lower_ = np.r_[np.full(d.m, -np.inf), np.ones(len(pts))]
-        lp.row_upper_ = np.r_[np.zeros(d.m), np.ones(len(pts))]  # every site closed to begin with
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data
-        self.h.passModel(lp)
-        self.site_opt = np.full(d.m, -1)  # the option each site's row holds now (-1: closed)
-        order = np.argsort(j, kind="stable")
-        self.cols_of_site = np.split(order, np.searchsorted(j[order], np.arange(1, d.m)))
-
-    def __call__(self, open_opt: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
-        import highspy
-
-        d, h = self.d, self.h
-        want = np.full(d.m, -1)
-        want[d.option_site[open_opt]] = np.flatnonzero(open_opt)
-        changed = np.flatnonzero(want != self.site_opt)
-        if changed.size:
-            k = want[changed]
-            upper = np.where(k >= 0, np.minimum(d.capacity[np.maximum(k, 0)], 1e30), 0.0)
-            h.changeRowsBounds(len(changed), changed.astype(np.int32), np.full(len(changed), -np.inf), upper)
-            for site, option in zip(changed.tolist(), k.tolist()):
-                c = self.cols_of_site[site]
-                if option >= 0 and c.size:
-                    h.changeColsCost(len(c), c.astype(np.int32),
-                                     d.pairs.cost[self.sel[c]] + d.load_cost[option] * self.amount[c])
-            self.site_opt = want
-        h.run()
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        x = np.zeros(d.P)
-        x[self.sel] = np.clip(np.asarray(h.getSolution().col_value), 0.0, 1.0)
-        load = np.zeros(d.K)
-        option = want[self.site]
-        on = option >= 0
-        np.add.at(load, option[on], (self.amount * x[self.sel])[on])
-        return float(d.fixed[open_opt].sum() + h.getInfo().objective_function_value), x, load
 
 
 def _drop_half_open(plan: tuple, y: np.ndarray, forced: np.ndarray, costing: TransportLP) -> tuple:
