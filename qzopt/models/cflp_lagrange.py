@@ -39,6 +39,7 @@ import numpy as np
 
 from qzopt.models.data import FacilityData
 from qzopt.models.lagrange import Ascent
+from qzopt.models.matrix import MatrixForm
 
 #: Below this many allowed pairs the MILP alone is quicker than the presolve.
 MIN_PAIRS = 20_000
@@ -189,7 +190,6 @@ def _transport_lp(d: FacilityData, open_opt: np.ndarray, shortfall: bool):
     pts) or ``None`` when some point with demand reaches no open site.  With ``shortfall`` every
     point also gets a column "not served" (cost 1 per unit of demand, the pairs cost nothing), so
     the LP always has a solution and the columns' values say what the open options cannot serve."""
-    import highspy
     import scipy.sparse as sp
 
     site_opt = np.full(d.m, -1)
@@ -218,25 +218,19 @@ def _transport_lp(d: FacilityData, open_opt: np.ndarray, shortfall: bool):
         ncol += len(pts)
     else:
         cost = d.pairs.cost[sel] + d.load_cost[k] * amt
-    A = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(len(opts) + len(pts), ncol))
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = ncol, A.shape[0]
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.zeros(ncol)
-    lp.col_upper_ = np.ones(ncol)
     cap = np.minimum(d.capacity[opts], 1e30)
-    lp.row_lower_ = np.r_[np.full(len(opts), -1e30), np.ones(len(pts))]
-    lp.row_upper_ = np.r_[cap, np.ones(len(pts))]
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data
-    h.passModel(lp)
+    h = _lp(cost, A, np.r_[np.full(len(opts), -1e30), np.ones(len(pts))], np.r_[cap, np.ones(len(pts))])
     h.run()
     return h, sel, k, amt, opts, pts
+
+
+def _lp(cost: np.ndarray, A, row_lower: np.ndarray, row_upper: np.ndarray):
+    """A HiGHS object holding min cost @ x s.t. row_lower <= A x <= row_upper, 0 <= x <= 1."""
+    n = cost.shape[0]
+    return MatrixForm("transport", cost, 0.0, A, row_lower, row_upper, np.zeros(n), np.ones(n),
+                      np.zeros(n, bool)).to_highspy()
 
 
 def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False) -> tuple | None:
@@ -276,7 +270,6 @@ class TransportLP:
     options cannot serve every point."""
 
     def __init__(self, d: FacilityData) -> None:
-        import highspy
         import scipy.sparse as sp
 
         self.d = d
@@ -288,23 +281,12 @@ class TransportLP:
         i, j = d.pairs.i[self.sel], d.pairs.j[self.sel]
         self.amount, self.site = d.amount[i], j
         cols = np.arange(len(self.sel))
-        A = sp.csc_matrix((np.r_[self.amount, np.ones(len(cols))], (np.r_[j, row_of_pt[i]], np.r_[cols, cols])),
+        A = sp.csr_matrix((np.r_[self.amount, np.ones(len(cols))], (np.r_[j, row_of_pt[i]], np.r_[cols, cols])),
                           shape=(d.m + len(pts), len(cols)))
-        self.h = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
+        # every site closed to begin with (capacity rows <= 0)
+        self.h = _lp(d.pairs.cost[self.sel], A, np.r_[np.full(d.m, -np.inf), np.ones(len(pts))],
+                     np.r_[np.zeros(d.m), np.ones(len(pts))])
         self.h.setOptionValue("presolve", "off")
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(cols), A.shape[0]
-        lp.col_cost_ = d.pairs.cost[self.sel]
-        lp.col_lower_ = np.zeros(len(cols))
-        lp.col_upper_ = np.ones(len(cols))
-        lp.row_lower_ = np.r_[np.full(d.m, -np.inf), np.ones(len(pts))]
-        lp.row_upper_ = np.r_[np.zeros(d.m), np.ones(len(pts))]  # every site closed to begin with
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data
-        self.h.passModel(lp)
         self.site_opt = np.full(d.m, -1)  # the option each site's row holds now (-1: closed)
         order = np.argsort(j, kind="stable")
         self.cols_of_site = np.split(order, np.searchsorted(j[order], np.arange(1, d.m)))

@@ -89,13 +89,13 @@ def root_presolve(d: FacilityData, form: MatrixForm, cols: dict[str, np.ndarray]
         return None
     lower, values, rc = relaxed
     y = values[cols["size"]]
+    forced = d.existing_option
     if np.all((y <= EPS) | (y >= 1 - EPS)):  # the LP optimum is integral: it is the plan
         plan = y >= 1 - EPS
         x, load = np.clip(values[cols["assign"]], 0.0, 1.0), values[cols["load"]]
         cost = float(form.c @ values + form.offset)
     else:
         allowed = ~d.site_excluded[d.option_site]
-        forced = d.existing_option.copy()
         costing = TransportLP(d)
         start = rounded_plan(d, y)
         found = costing(start)
@@ -105,7 +105,6 @@ def root_presolve(d: FacilityData, form: MatrixForm, cols: dict[str, np.ndarray]
             return None
         found = improve(d, found[3], found[:3], allowed, forced, costing=costing)
         cost, x, load, plan = _drop_half_open(found, y, forced, costing)
-    forced = d.existing_option
     open_cols = cols["open"]
     cutoff = cost + 1e-7 * max(1.0, abs(cost))
     # reduced-cost fixing (a column at its lower bound has r >= 0, at its upper bound r <= 0)
