@@ -90,7 +90,8 @@ class LinearModel:
         self.offset = 0.0
         self.num_cols = 0
         self.num_rows = 0
-        self._start: dict[int, float] = {}
+        self._start: list[tuple[np.ndarray, np.ndarray]] = []  # (columns, values), later ones win
+        self._A: tuple[tuple[int, int, int], sp.csr_matrix] | None = None  # (shape, triplet blocks) -> A
         self._matrix: MatrixForm | None = None
         self._emphasis = "balanced"
 
@@ -172,8 +173,27 @@ class LinearModel:
 
     def set_start(self, block: VarBlock, positions: np.ndarray, values: np.ndarray) -> None:
         """Record a MIP start (warm start) for some variables."""
-        for p, v in zip(np.asarray(positions), np.asarray(values, float)):
-            self._start[block.start + int(p)] = float(v)
+        positions = np.asarray(positions, dtype=np.int64)
+        values = np.broadcast_to(np.asarray(values, float), positions.shape).copy()
+        self._start.append((block.start + positions, values))
+        self._matrix = None
+
+    def set_start_vector(self, x: np.ndarray) -> None:
+        """Record a MIP start for every column (``x``: one value per column, NaN = unknown)."""
+        x = np.asarray(x, float)
+        if x.shape != (self.num_cols,):
+            raise ValueError(f"a start needs {self.num_cols} values, got {x.shape}")
+        self._start.append((np.arange(self.num_cols), x.copy()))
+        self._matrix = None
+
+    def fix_integers(self, x: np.ndarray) -> None:
+        """Fix every integer column to its value in ``x`` (rounded; one value per column)."""
+        x = np.asarray(x, float)
+        for idx, block in enumerate(self.var_blocks.values()):
+            ints = np.flatnonzero(self._kinds[idx])
+            value = np.round(x[block.start + ints])
+            self._lower[idx][ints] = value
+            self._upper[idx][ints] = value
         self._matrix = None
 
     # ---------------------------------------------------------------- constraints
@@ -251,16 +271,21 @@ class LinearModel:
         c = cat(self._cost)
         for cols, vals in self._extra_cost:
             np.add.at(c, cols, vals)
-        A = sp.csr_matrix(
-            (cat(self._trip.vals), (cat(self._trip.rows, np.int64), cat(self._trip.cols, np.int64))),
-            shape=(self.num_rows, self.num_cols),
-        )
-        A.sum_duplicates()
-        A.eliminate_zeros()
+        key = (self.num_rows, self.num_cols, len(self._trip.rows))
+        if self._A is None or self._A[0] != key:  # bounds, costs and starts change; A is kept
+            A = sp.csr_matrix(
+                (cat(self._trip.vals), (cat(self._trip.rows, np.int64), cat(self._trip.cols, np.int64))),
+                shape=(self.num_rows, self.num_cols),
+            )
+            A.sum_duplicates()
+            A.eliminate_zeros()
+            self._A = (key, A)
+        A = self._A[1]
         start = None
         if self._start:
             start = np.full(self.num_cols, np.nan)
-            start[list(self._start)] = list(self._start.values())
+            for cols, values in self._start:
+                start[cols] = values
         self._matrix = MatrixForm(
             name=self.name,
             c=c,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt.geo.pairs import Pairs
-from qzopt.models import cflp_lagrange, cflp_root, radius
+from qzopt.models import cflp_lagrange, cflp_root, lp_tree, radius
 from qzopt.models.blocks import siting as blk
 from qzopt.models.blocks.echelon import Echelon, echelon_tables
 from qzopt.models.blocks.siting import Build
@@ -25,6 +25,12 @@ from qzopt.models.data import FacilityData, facility_data
 from qzopt.scenario.scenario import Policy, Scenario
 
 Block = Callable[[Build], None]
+
+#: Share of the presolve budget the LP branch and bound of small capacitated models may take,
+#: and its node limit (cap41-cap134: 1-25 nodes, 0.01-0.14 s; beyond the limit HiGHS, with its
+#: cuts, takes over from the tree's plan and bound).
+TREE_SHARE = 1.0 / 3.0
+TREE_NODES = 2000
 
 
 def blocks_for(policy: Policy) -> list[Block]:
@@ -125,7 +131,7 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
             presolve_s, lower = _cflp_presolve(main, presolve_seconds)
         else:
             blk.capacity_cover(main)
-            presolve_s, lower = _root_presolve(main)
+            presolve_s, lower = _root_presolve(main, presolve_seconds)
     model.to_matrix()
     # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
     return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0 - presolve_s,
@@ -150,26 +156,41 @@ def _cflp_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
     return time.perf_counter() - t0, pre.lower
 
 
-def _root_presolve(b: Build) -> tuple[float, float | None]:
+def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
     """Small capacitated models, split assignment: the LP root presolve
-    (:mod:`qzopt.models.cflp_root`) - plan as MIP start, reduced-cost fixings, and the model
-    marked for a proof-oriented solve when the plan is within ``cflp_root.PROOF_GAP`` of the LP
-    bound.  Returns the seconds it took and the LP bound (money/yr;
-    None when it found no plan)."""
+    (:mod:`qzopt.models.cflp_root`) - plan as MIP start, reduced-cost fixings - and, when the
+    plan is within ``cflp_root.PROOF_GAP`` of the LP bound, the LP branch and bound of
+    :mod:`qzopt.models.lp_tree` (at most ``seconds`` x :data:`TREE_SHARE`) and the model marked
+    for a proof-oriented solve.  A proved plan fixes every binary, so the solver only confirms
+    it.  Returns the seconds it took and the bound (money/yr; None when it found no plan)."""
     t0 = time.perf_counter()
-    pre = cflp_root.root_presolve(b.data, b.model.to_matrix(),
-                                  {name: b.var(name).cols for name in ("size", "open", "assign", "load")})
+    form = b.model.to_matrix()
+    root = cflp_root.lp_relaxation(form)
+    pre = None if root is None else cflp_root.root_presolve(
+        b.data, form, {name: b.var(name).cols for name in ("size", "open", "assign", "load")}, root)
     if pre is None:
         b.notes["root_presolve"] = "no plan rounded from the LP relaxation: the model is solved as built"
         return time.perf_counter() - t0, None
     site_closed = _apply_presolve(b, pre)
+    lower, tree = pre.lower, ""
     if pre.upper - pre.lower <= cflp_root.PROOF_GAP * max(1.0, abs(pre.upper)):
         b.model.emphasis = "proof"
+        found = lp_tree.branch_and_bound(b.model.to_matrix(), pre.upper, seconds=TREE_SHARE * seconds,
+                                         max_nodes=TREE_NODES, lp=root.lp)
+        lower = max(lower, found.lower)
+        if found.x is not None:
+            b.model.set_start_vector(found.x)
+        if found.proved:
+            plan = found.x if found.x is not None else b.model.to_matrix().start
+            b.model.fix_integers(plan)
+        tree = (f"; LP branch and bound: {'optimal' if found.proved else 'stopped'} at {found.upper:,.6g} "
+                f"after {found.nodes} nodes in {found.seconds:.3f} s"
+                + ("" if found.proved else f", bound {found.lower:,.6g}"))
     b.notes["root_presolve"] = (
         f"plan {pre.upper:,.6g}, LP bound {pre.lower:,.6g} ({(pre.upper - pre.lower) / max(1.0, abs(pre.upper)):.3%}) "
         f"in {pre.seconds:.3f} s; {int(site_closed.sum())} of {b.data.m} sites fixed closed, "
-        f"{int(pre.opened.sum())} fixed open")
-    return time.perf_counter() - t0, pre.lower
+        f"{int(pre.opened.sum())} fixed open" + tree)
+    return time.perf_counter() - t0, lower
 
 
 def _apply_presolve(b: Build, pre) -> np.ndarray:
