@@ -7,6 +7,7 @@ The scenario is never mutated.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from typing import Callable
 
@@ -31,7 +32,7 @@ ELASTIC_PENALTY_FACTOR = 1e3
 
 
 def solve(
-    scenario: Scenario | str,
+    scenario: Scenario | str | os.PathLike,
     solver: str | None = None,
     time_limit: float | None = None,
     gap: float | None = None,
@@ -42,14 +43,14 @@ def solve(
     on_event: Callable[[str], None] | None = None,
     explain: bool = True,
 ) -> Result:
-    """Solve a scenario (or the path of a scenario file) and return a :class:`Result`.
+    """Solve a scenario (or the path of a scenario file, ``str`` or ``Path``) and return a :class:`Result`.
 
     Arguments override the scenario's ``solver`` block: ``solver`` (``auto``, ``highs``,
     ``cbc``, ``ortools``, ``pulp:<NAME>``), ``time_limit`` in seconds per back end, ``gap``
     relative (0 = prove optimality), ``fallback`` the back ends to try next.  With ``isolate``
     (default) each back end runs in a child process so that a solver crash cannot end yours.
     """
-    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(os.fspath(scenario))
     settings = sc.solver
     name = solver or settings.name
     options = SolveOptions(
@@ -141,8 +142,31 @@ def _result(sc: Scenario, built, raw: RawSolution, attempts: list[Attempt], seco
     status = raw.status if raw.status in ("optimal", "feasible", "infeasible") else "error"
     if raw.status in ("optimal", "feasible") and raw.x is None:
         status = "error"
-    if status in ("optimal", "feasible"):
-        parts = built.all_tables(raw.x)
+    message = raw.message
+    if raw.status == "no_solution":
+        message = message or "no feasible solution was found within the time limit"
+    if raw.status == "unbounded":
+        message = "the model is unbounded: some cost is negative without limit (a modelling error)"
+    solved = status in ("optimal", "feasible")
+    return Result(
+        scenario=sc.name, sector=sc.sector, status=status, objective=raw.objective if status != "infeasible" else None,
+        bound=raw.bound, gap=raw.gap if solved else None, solver=raw.solver,
+        seconds=seconds, build_seconds=built.build_seconds,
+        fallbacks=[{"solver": a.solver, "reason": a.reason} for a in attempts],
+        facilities=None, assignments=None, demands=None,
+        units=_units(sc), termination=raw.termination, message=message, options=opts,
+        model_size=_model_size(built), extra={"notes": built.notes} if built.notes else {},
+        tables=lambda: _tables(sc, built, raw.x if solved else None),
+    )
+
+
+def _tables(sc: Scenario, built, x: np.ndarray | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """The result tables of solution ``x`` (empty ones without a solution): facilities,
+    assignments, demands and the entries of ``Result.extra`` (jurisdictions, cost breakdown,
+    streams, echelons, places)."""
+    extra: dict = {}
+    if x is not None:
+        parts = built.all_tables(x)
         tables = parts["main"]
         extra = {"jurisdictions": tables["jurisdictions"], "cost_breakdown": cost_breakdown(parts)}
         if "unserved_cost_per_yr" in tables["demands"]:
@@ -155,24 +179,8 @@ def _result(sc: Scenario, built, raw: RawSolution, attempts: list[Attempt], seco
             extra["echelons"] = echelons
     else:
         tables = _empty_tables(sc)
-        extra = {}
-    message = raw.message
-    if raw.status == "no_solution":
-        message = message or "no feasible solution was found within the time limit"
-    if raw.status == "unbounded":
-        message = "the model is unbounded: some cost is negative without limit (a modelling error)"
-    if built.notes:
-        extra["notes"] = built.notes
     extra["places"] = places(sc)
-    return Result(
-        scenario=sc.name, sector=sc.sector, status=status, objective=raw.objective if status != "infeasible" else None,
-        bound=raw.bound, gap=raw.gap if status in ("optimal", "feasible") else None, solver=raw.solver,
-        seconds=seconds, build_seconds=built.build_seconds,
-        fallbacks=[{"solver": a.solver, "reason": a.reason} for a in attempts],
-        facilities=tables["facilities"], assignments=tables["assignments"], demands=tables["demands"],
-        units=_units(sc), termination=raw.termination, message=message, options=opts,
-        model_size=_model_size(built), extra=extra,
-    )
+    return tables["facilities"], tables["assignments"], tables["demands"], extra
 
 
 def _units(sc: Scenario) -> dict:

@@ -65,6 +65,27 @@ def test_result_round_trips_through_json(tmp_path):
                                   check_dtype=False)
 
 
+def test_result_tables_are_built_on_first_use_and_match_the_plan():
+    """qzopt.solve leaves the tables to first use; built then, they must describe the solution
+    (cost split sums to the objective, loads to the demand served), survive pickling of a
+    result whose tables were never read, and keep the notes given at construction."""
+    import dataclasses
+    import pickle
+
+    res = qzopt.solve(TINY, isolate=False)
+    assert res.ok and "facilities" not in res.__dict__ and "extra" not in res.__dict__
+    copy = pickle.loads(pickle.dumps(res))  # a loader does not pickle: the tables travel instead
+    assert sum(copy.cost_breakdown().values()) == pytest.approx(res.objective, rel=1e-9)
+    f, a = res.facilities, res.assignments
+    assert "facilities" in res.__dict__ and res.tables is None  # built once, loader dropped
+    assert f["load"].sum() == pytest.approx(res.demands["served"].sum(), rel=1e-9)
+    assert a["amount"].sum() == pytest.approx(res.demands["amount"].sum(), rel=1e-9)
+    pd.testing.assert_frame_equal(copy.facilities, f)
+    assert "jurisdictions" in res.extra and "places" in res.extra
+    again = dataclasses.replace(res)
+    pd.testing.assert_frame_equal(again.assignments, a)
+
+
 def test_solvers_command_lists_back_ends():
     proc = cli("solvers")
     assert proc.returncode == 0 and "highs" in proc.stdout and "cbc" in proc.stdout
