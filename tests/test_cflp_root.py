@@ -134,3 +134,32 @@ def test_incremental_transport_lp_equals_a_fresh_one_plan_after_plan():
         assert (mu <= 1e-9).all() and not mu[~open_opt].any()  # capacity prices: <= 0, only where open
         assert not u[d.amount <= 0].any()
     assert seen_none and seen_plan
+
+
+@pytest.mark.skipif(not ORLIB.exists(), reason=f"OR-Library data not found at {ORLIB}")
+@pytest.mark.parametrize("name", ["cap43", "cap51", "cap63"])
+def test_the_lp_tree_proves_the_published_optimum_and_fixes_every_binary(name):
+    sc = load_cap(ORLIB / "cap" / f"{name}.txt")
+    built = build_model(sc)
+    assert "LP branch and bound: optimal" in built.notes["root_presolve"]
+    form = built.solver_form()
+    ints = form.integrality
+    assert (form.col_lower[ints] == form.col_upper[ints]).all()  # the solver only confirms the plan
+    assert float(form.c @ form.start + form.offset) == pytest.approx(OPT[name], abs=1e-3)
+    assert built.lower_bound == pytest.approx(OPT[name], abs=1e-3)
+
+
+@pytest.mark.skipif(not ORLIB.exists(), reason=f"OR-Library data not found at {ORLIB}")
+def test_a_tree_stopped_at_its_node_limit_leaves_the_proof_to_the_solver(monkeypatch):
+    from qzopt.models import facility
+
+    monkeypatch.setattr(facility, "TREE_NODES", 1)  # cap43 needs 7 nodes
+    sc = load_cap(ORLIB / "cap" / "cap43.txt")
+    built = build_model(sc)
+    assert "LP branch and bound: stopped" in built.notes["root_presolve"]
+    form = built.solver_form()
+    ints = form.integrality
+    assert (form.col_lower[ints] < form.col_upper[ints]).any()
+    assert built.lower_bound <= OPT["cap43"] + 1e-6
+    res = qzopt.solve(sc, isolate=False)
+    assert res.status == "optimal" and res.objective == pytest.approx(OPT["cap43"], abs=1e-3)
