@@ -503,17 +503,14 @@ def _swap_moves(d: FacilityData, e: _Entries, Q: np.ndarray, x: np.ndarray, open
 
 def local_search(d: FacilityData, e: _Entries, Q: np.ndarray, best: tuple[float, np.ndarray, np.ndarray, np.ndarray],
                  allowed: np.ndarray, forced: np.ndarray, lower: float, deadline: float,
-                 width: int = 8, costing: Callable[[np.ndarray], tuple | None] | None = None,
-                 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+                 width: int = 8) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Add, drop and swap moves on a costed plan (cost, shares, loads, open options), each move
     costed exactly by the transportation LP, the first cheaper one taken, in the order of the
     estimate of :func:`_swap_moves` (at most ``width`` options to open per option closed).
     Stops after a pass without improvement, within 1e-7 of ``lower`` (money/yr), or at
-    ``deadline`` (a ``time.perf_counter()`` value).  ``costing(open_opt)`` -> (cost, shares,
-    loads, (u, mu)) or None; default ``transport_plan(d, open_opt, duals=True)``."""
-    costing = costing or (lambda trial: transport_plan(d, trial, duals=True))
+    ``deadline`` (a ``time.perf_counter()`` value)."""
     open_opt = best[3]
-    again = costing(open_opt)
+    again = transport_plan(d, open_opt, duals=True)
     if again is None:
         return best
     cost, x, load, (u, mu) = again
@@ -528,7 +525,7 @@ def local_search(d: FacilityData, e: _Entries, Q: np.ndarray, best: tuple[float,
             trial[drop] = False
             if Q[trial].sum() < demand * (1 - 1e-12):
                 continue
-            found = costing(trial)
+            found = transport_plan(d, trial, duals=True)
             if found is not None and found[0] < cost - 1e-9 * max(1.0, abs(cost)):
                 taken = (found, trial)
                 break
