@@ -168,3 +168,39 @@ def test_price_greedy_plan_is_a_plan_and_keeps_forced_options():
     reach = np.zeros(d.n, bool)
     reach[d.pairs.i[site_open[d.pairs.j]]] = True
     assert reach[d.amount > 0].all()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_presolve_decides_by_counted_steps_so_a_slower_clock_gives_the_same_result(seed, monkeypatch):
+    """Two runs on clocks that run differently - in one the transportation LPs that cost a plan
+    take no time, in the other 5 s each, as on a busy or slower machine - make the same plans,
+    bound and fixings, as long as the time budget does not end them.  Before, plans were costed
+    only while costing had taken at most a quarter of the elapsed time (and greedy plans made at
+    quarters of the time), so the second run costed fewer plans and its steps took another path."""
+    import types
+
+    import numpy as np
+
+    d = facility_data(_tiny(seed))
+    feasible_plan = cflp_lagrange.feasible_plan
+    runs = []
+    for lp_seconds in (0.0, 5.0):
+        now = [0.0]
+
+        def perf_counter() -> float:
+            now[0] += 1e-3  # each reading: a thousandth of a second on
+            return now[0]
+
+        def slow_feasible_plan(*args, **kwargs):
+            now[0] += lp_seconds
+            return feasible_plan(*args, **kwargs)
+
+        monkeypatch.setattr(cflp_lagrange, "time", types.SimpleNamespace(perf_counter=perf_counter))
+        monkeypatch.setattr(cflp_lagrange, "feasible_plan", slow_feasible_plan)
+        runs.append(cflp_lagrange.presolve_cflp(d, seconds=1e9))
+    a, b = runs
+    assert not a.clock_stopped and not b.clock_stopped
+    assert a.iterations == b.iterations
+    assert a.upper == b.upper and a.lower == b.lower
+    assert np.array_equal(a.plan, b.plan) and np.array_equal(a.closed, b.closed) and np.array_equal(a.opened, b.opened)
+    assert np.array_equal(a.lam, b.lam)

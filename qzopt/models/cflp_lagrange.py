@@ -20,8 +20,9 @@ plans are dearer than that (a far-off target overshoots at every step; on the vi
 benchmark it left the bound at a third of the optimum).
 
 Plans: the subproblem's open options, completed until every point can be served (every 20 steps,
-while costing plans takes at most a quarter of the time), and a greedy plan at the multipliers of
-the moment (:func:`price_greedy`, at each quarter of the time and at the end).  Where distance
+at most one per 40 steps costed), and a greedy plan at the multipliers of the moment
+(:func:`price_greedy`, at steps 0, 500, 1000, 2000, 4000 and at the end).  Counted in steps, not
+seconds, so a run that the clock does not stop is repeatable (``CflpPresolve.clock_stopped``).  Where distance
 limits leave demand unserved, sites are opened or enlarged (:func:`feasible_plan`); each plan is
 costed by a transportation LP (HiGHS), the cheapest kept and improved by local search.  Fixing: forcing option k open raises the bound
 to L - min(0, w*_j) + w_k; forcing site j closed raises it to L - min(0, w*_j).  Whatever raises
@@ -50,6 +51,16 @@ MIN_PAIRS = 20_000
 PATIENCE = (20, 50)
 
 
+#: Plans from the subproblem: one every PLAN_EVERY steps, at most one costed per STEPS_PER_PLAN
+#: steps; greedy plans at these steps (and at the end).  Counts, not seconds, so that a run is
+#: repeatable.  (The clock-driven rules before - plans while costing took at most a quarter of the
+#: time, greedy plans at each quarter - costed 40 plans in 1,183 steps on capb-6000, 23 in 1,573
+#: on the village instance.)
+PLAN_EVERY = 20
+STEPS_PER_PLAN = 40
+GREEDY_AT = (0, 500, 1000, 2000, 4000)
+
+
 @dataclass(frozen=True)
 class CflpPresolve:
     """Outcome: the plan (options open, shares per pair, load per option), its cost and the best
@@ -64,7 +75,8 @@ class CflpPresolve:
     opened: np.ndarray
     seconds: float
     iterations: int
-
+    lam: np.ndarray | None = None  # best multipliers of "each point fully served", money/yr per point
+    clock_stopped: bool = False  # the time budget ended the ascent or the local search (a rerun may differ)
 
 def eligible(sc, data: FacilityData) -> bool:
     """True for the generic sector with split assignment, every demand served, capacities that
@@ -631,7 +643,7 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
     ascent = Ascent(lam.copy(), patience=PATIENCE[0] if one_size else PATIENCE[1])
     upper, plan = np.inf, None
     seen: set[bytes] = set()
-    costing = [0.0]  # seconds spent costing plans
+    costed = [0]  # plans costed so far
 
     def consider(candidate: np.ndarray) -> None:
         """Cost a set of open options (made feasible, then improved); keep it if cheapest."""
@@ -640,16 +652,16 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
         if key in seen:
             return
         seen.add(key)
-        started = time.perf_counter()
+        costed[0] += 1
         found = feasible_plan(d, candidate, allowed, forced_opt)
         if found is not None:
             found = improve(d, found[3], found[:3], allowed, forced_opt)
             if found[0] < upper:
                 upper, plan = found[0], (found[3], found[1], found[2])
-        costing[0] += time.perf_counter() - started
 
-    # the greedy plan at the current multipliers, now and at each quarter of the time
-    greedy_at = [t0 + q * ascent_s for q in (0.0, 0.25, 0.5, 0.75)]
+    # the greedy plan at the current multipliers, now and at the steps of GREEDY_AT
+    greedy_at = list(GREEDY_AT)
+    clock_stopped = False
     it = 0
     for it in range(iterations):
         V, take = _knapsacks(e, lam, Q, d.K)
@@ -680,15 +692,19 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
         np.add.at(served, e.point, take * y_opt[e.option])
         g = np.where(n_pos, 1.0 - served, 0.0)
         ascent.record(bound, lam)
-        # a plan from the subproblem every 20 steps (and at the first), while costing plans has
-        # taken at most a quarter of the time (on large instances a plan costs several LPs)
-        if it % 20 == 0 and (it == 0 or costing[0] <= 0.25 * (time.perf_counter() - t0)):
+        # a plan from the subproblem every PLAN_EVERY steps (and at the first), at most one
+        # costed per STEPS_PER_PLAN steps (a plan costs several LPs); counted, not timed, so the
+        # same data gives the same plans, bound and fixings on every run
+        if it % PLAN_EVERY == 0 and costed[0] * STEPS_PER_PLAN <= it:
             consider(_complete(d, open_opt, w, allowed))
-        if greedy_at and time.perf_counter() >= greedy_at[0]:
+        if greedy_at and it >= greedy_at[0]:
             greedy_at.pop(0)
             consider(price_greedy(d, e, Q, ascent.lam, allowed, forced_opt))
         gap_now = (upper - ascent.best) / max(1.0, abs(upper))
-        if gap_now < 1e-7 or ascent.pi < 1e-6 or time.perf_counter() - t0 > ascent_s:
+        if gap_now < 1e-7 or ascent.pi < 1e-6:
+            break
+        if time.perf_counter() - t0 > ascent_s:
+            clock_stopped = True
             break
         norm = float(g @ g)
         if norm < 1e-18:
@@ -715,6 +731,7 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
     deadline = max(time.perf_counter(), t0 + seconds)
     cost, x, load, open_opt = local_search(d, e, Q, (upper, plan[1], plan[2], plan[0]), allowed, forced_opt,
                                            ascent.best, deadline)
+    clock_stopped |= time.perf_counter() >= deadline
     if cost < upper:
         upper, plan = cost, (open_opt, x, load)
     # reduced-cost fixing at the best multipliers
@@ -758,4 +775,4 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
         closed = allowed & ~plan[0] & ~forced_opt & (L - v[d.option_site] + w > cutoff)
         opened = ~must_site & in_plan_site & (site_w < 0) & (L - v > cutoff)
     return CflpPresolve(plan[0], plan[1], plan[2], upper, max(ascent.best, L), closed, opened,
-                        time.perf_counter() - t0, it + 1)
+                        time.perf_counter() - t0, it + 1, best_lam, clock_stopped)

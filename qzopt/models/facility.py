@@ -152,7 +152,8 @@ def _cflp_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
     b.notes["lagrangian_presolve"] = (
         f"plan {pre.upper:,.6g}, bound {pre.lower:,.6g} ({(pre.upper - pre.lower) / max(1.0, abs(pre.upper)):.3%}) "
         f"after {pre.iterations} steps in {pre.seconds:.1f} s; {int(site_closed.sum())} of {b.data.m} sites fixed closed, "
-        f"{int(pre.opened.sum())} fixed open")
+        f"{int(pre.opened.sum())} fixed open"
+        + ("; stopped by its time budget (a rerun may find another plan)" if pre.clock_stopped else ""))
     return time.perf_counter() - t0, pre.lower
 
 
