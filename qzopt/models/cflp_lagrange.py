@@ -303,9 +303,8 @@ class TransportLP:
         order = np.argsort(j, kind="stable")
         self.cols_of_site = np.split(order, np.searchsorted(j[order], np.arange(1, d.m)))
 
-    def __call__(self, open_opt: np.ndarray, duals: bool = False) -> tuple | None:
-        """(cost, shares, loads) of ``open_opt``, with ``duals`` also (u, mu) as in
-        :func:`transport_plan`; ``None`` when it cannot serve everyone."""
+    def __call__(self, open_opt: np.ndarray) -> tuple | None:
+        """(cost, shares, loads) of ``open_opt``; ``None`` when it cannot serve everyone."""
         import highspy
 
         d, h = self.d, self.h
@@ -331,14 +330,7 @@ class TransportLP:
         option = want[self.site]
         on = option >= 0
         np.add.at(load, option[on], (self.amount * x[self.sel])[on])
-        cost = float(d.fixed[open_opt].sum() + h.getInfo().objective_function_value)
-        if not duals:
-            return cost, x, load
-        dual = np.asarray(h.getSolution().row_dual)
-        u, mu = np.zeros(d.n), np.zeros(d.K)
-        u[d.amount > 0] = dual[d.m:]
-        mu[want[want >= 0]] = dual[:d.m][want >= 0]
-        return cost, x, load, (u, mu)
+        return float(d.fixed[open_opt].sum() + h.getInfo().objective_function_value), x, load
 
 
 def shortfall(d: FacilityData, open_opt: np.ndarray) -> np.ndarray:
