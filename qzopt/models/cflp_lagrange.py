@@ -22,10 +22,10 @@ benchmark it left the bound at a third of the optimum).
 Plans: the subproblem's open options, completed until every point can be served (every 20 steps,
 at most one per 40 steps costed), and a greedy plan at the multipliers of the moment
 (:func:`price_greedy`, at steps 0, 500, 1000, 2000, 4000 and at the end).  Counted in steps, not
-seconds, so a run that the clock does not stop is repeatable (``CflpPresolve.clock_stopped``).  Where distance
-limits leave demand unserved, sites are opened or enlarged (:func:`feasible_plan`); each plan is
-costed by a transportation LP (HiGHS), the cheapest kept and improved by local search.  Fixing: forcing option k open raises the bound
-to L - min(0, w*_j) + w_k; forcing site j closed raises it to L - min(0, w*_j).  Whatever raises
+seconds, so a run that the clock does not stop is repeatable (``CflpPresolve.clock_stopped``).
+Where distance limits leave demand unserved, sites are opened or enlarged (:func:`feasible_plan`);
+each plan is costed by a transportation LP (HiGHS), the cheapest kept and improved by local
+search.  Fixing: forcing option k open raises the bound to L - min(0, w*_j) + w_k; forcing site j closed raises it to L - min(0, w*_j).  Whatever raises
 it above the plan's cost is fixed (options closed, sites opened), never against the plan, so the
 reduced model keeps an optimal solution and the plan is its MIP start.
 """
@@ -64,7 +64,8 @@ GREEDY_AT = (0, 500, 1000, 2000, 4000)
 @dataclass(frozen=True)
 class CflpPresolve:
     """Outcome: the plan (options open, shares per pair, load per option), its cost and the best
-    Lagrangian bound (money/yr), options fixed closed, sites fixed open, seconds, iterations."""
+    Lagrangian bound (money/yr), options fixed closed, sites fixed open, seconds, iterations,
+    the multipliers of the best bound, and whether the time budget cut the run short."""
 
     plan: np.ndarray
     assign: np.ndarray
@@ -77,6 +78,7 @@ class CflpPresolve:
     iterations: int
     lam: np.ndarray | None = None  # best multipliers of "each point fully served", money/yr per point
     clock_stopped: bool = False  # the time budget ended the ascent or the local search (a rerun may differ)
+
 
 def eligible(sc, data: FacilityData) -> bool:
     """True for the generic sector with split assignment, every demand served, capacities that
