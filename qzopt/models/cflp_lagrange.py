@@ -25,9 +25,10 @@ at most one per 40 steps costed), and a greedy plan at the multipliers of the mo
 seconds, so a run that the clock does not stop is repeatable (``CflpPresolve.clock_stopped``).
 Where distance limits leave demand unserved, sites are opened or enlarged (:func:`feasible_plan`);
 each plan is costed by a transportation LP (HiGHS), the cheapest kept and improved by local
-search.  Fixing: forcing option k open raises the bound to L - min(0, w*_j) + w_k; forcing site j closed raises it to L - min(0, w*_j).  Whatever raises
-it above the plan's cost is fixed (options closed, sites opened), never against the plan, so the
-reduced model keeps an optimal solution and the plan is its MIP start.
+search.  Fixing: forcing option k open raises the bound to L - min(0, w*_j) + w_k; forcing
+site j closed raises it to L - min(0, w*_j).  Whatever raises it above the plan's cost is fixed
+(options closed, sites opened), never against the plan, so the reduced model keeps an optimal
+solution and the plan is its MIP start.
 """
 
 from __future__ import annotations
@@ -637,16 +638,16 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
     ascent = Ascent(lam.copy(), patience=PATIENCE[0] if one_size else PATIENCE[1])
     upper, plan = np.inf, None
     seen: set[bytes] = set()
-    costed = [0]  # plans costed so far
+    costed = 0  # plans costed so far
 
     def consider(candidate: np.ndarray) -> None:
         """Cost a set of open options (made feasible, then improved); keep it if cheapest."""
-        nonlocal upper, plan
+        nonlocal upper, plan, costed
         key = candidate.tobytes()
         if key in seen:
             return
         seen.add(key)
-        costed[0] += 1
+        costed += 1
         found = feasible_plan(d, candidate, allowed, forced_opt)
         if found is not None:
             found = improve(d, found[3], found[:3], allowed, forced_opt)
@@ -689,7 +690,7 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
         # a plan from the subproblem every PLAN_EVERY steps (and at the first), at most one
         # costed per STEPS_PER_PLAN steps (a plan costs several LPs); counted, not timed, so the
         # same data gives the same plans, bound and fixings on every run
-        if it % PLAN_EVERY == 0 and costed[0] * STEPS_PER_PLAN <= it:
+        if it % PLAN_EVERY == 0 and costed * STEPS_PER_PLAN <= it:
             consider(_complete(d, open_opt, w, allowed))
         if greedy_at and it >= greedy_at[0]:
             greedy_at.pop(0)
