@@ -3,7 +3,7 @@
 Not part of the package and not run by the tests; a record of how the figures were made.
 
     python docs/experiments/village_bound.py tiny     # LP, per-site hull, root cuts, optimum (needs pyscipopt)
-    python docs/experiments/village_bound.py ascent   # the presolve's ascent, longer and aimed at the plan
+    python docs/experiments/village_bound.py ascent   # the presolve's ascent, a longer one, the volume algorithm
     python docs/experiments/village_bound.py lazy     # the village's strong LP, linking rows added as violated
 
 ``tiny`` uses SCIP (``pip install pyscipopt`` in a separate environment with this package) because it
