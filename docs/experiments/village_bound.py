@@ -5,6 +5,7 @@ Not part of the package and not run by the tests; a record of how the figures we
     python docs/experiments/village_bound.py tiny     # LP, per-site hull, root cuts, optimum (needs pyscipopt)
     python docs/experiments/village_bound.py ascent   # the presolve's ascent, a longer one, the volume algorithm
     python docs/experiments/village_bound.py lazy     # the village's strong LP, linking rows added as violated
+    python docs/experiments/village_bound.py cmir     # our own cMIR cuts on the small instances' hull LP
 
 ``tiny`` uses SCIP (``pip install pyscipopt`` in a separate environment with this package) because it
 reports which cut families its root applied; HiGHS does not.
@@ -12,6 +13,8 @@ reports which cut families its root applied; HiGHS does not.
 
 from __future__ import annotations
 
+import itertools
+import math
 import sys
 import tempfile
 import time
@@ -280,5 +283,88 @@ def run_lazy(limit_s: float = 900.0) -> None:
                   np.concatenate(idx).astype(np.int32), vals)
 
 
+def point_sets(d: FacilityData) -> list[np.ndarray]:
+    """Sets S of points for the cuts: what one site reaches, what two sites both reach and either
+    reaches, each point alone and with every point its sites reach."""
+    reach = [set(d.pairs.i[d.pairs.j == s].tolist()) for s in range(d.m)]
+    sets = list(reach)
+    for s, t in itertools.combinations(range(d.m), 2):
+        if reach[s] & reach[t]:
+            sets += [reach[s] & reach[t], reach[s] | reach[t]]
+    for j in range(d.n):
+        sets += [{j}, set().union(*[reach[s] for s in d.pairs.j[d.pairs.i == j]])]
+    return [np.array(sorted(S)) for S in {frozenset(S) for S in sets if S}]
+
+
+def run_cmir(rounds: int = 15, per_round: int = 300) -> None:
+    """Cuts of our own on the per-site hull LP: S's demand a(S) is served by options o, each at
+    most u_o = min(Q_o, a(S within o's reach)) when open, so for any set T of options
+    sum_{o in T} u_o y_o + sum_{o not in T} flow_o(S) >= a(S); its mixed-integer rounding with
+    divisor delta (capacities, a(S)/1..3, the u_o), T chosen at the LP point per cut."""
+    for seed in (1, 2, 3):
+        d = tiny(seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            Path(tmp, "hull.lp").write_text(lp_file(d, per_size=True))
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.readModel(str(Path(tmp, "hull.lp")))
+        h.setOptionValue("solve_relaxation", True)
+        col = {h.getColName(i)[1]: i for i in range(h.getNumCol())}
+        y_col = np.array([col[f"y{o}"] for o in range(d.K)])
+        ent = [(p, o) for p in range(d.pairs.i.size) for o in np.flatnonzero(d.option_site == d.pairs.j[p])]
+        e_opt = np.array([o for _, o in ent])
+        e_pt = d.pairs.i[np.array([p for p, _ in ent])]
+        e_col = np.array([col[f"x{p}k{o}"] for p, o in ent])
+        Q, a = np.minimum(d.capacity, d.max_load[d.option_site]), d.amount
+        sets = point_sets(d)
+        h.run()
+        hull = h.getInfo().objective_function_value
+        h2 = Path(tempfile.gettempdir(), f"village_bound_agg{seed}.lp")
+        h2.write_text(lp_file(d, per_size=False))
+        opt, _ = highs_optimum(str(h2))
+        for rnd in range(rounds):
+            sol = np.array(h.getSolution().col_value)
+            y, xv = sol[y_col], sol[e_col]
+            cuts = []
+            for S in sets:
+                in_s = np.zeros(d.n, bool)
+                in_s[S] = True
+                aS = float(a[S].sum())
+                mine = np.flatnonzero(in_s[e_pt])
+                flow = np.bincount(e_opt[mine], weights=a[e_pt[mine]] * xv[mine], minlength=d.K)
+                u = np.minimum(Q, np.bincount(e_opt[mine], weights=a[e_pt[mine]], minlength=d.K))
+                for delta in set(Q.tolist()) | {aS / t for t in (1, 2, 3)} | set(u[(u > 0) & (u < aS)].tolist()):
+                    beta = aS / delta
+                    f = beta - math.floor(beta)
+                    if aS <= 0 or f < 1e-3:
+                        continue
+                    g = np.floor(u / delta) + np.minimum(u / delta - np.floor(u / delta), f) / f
+                    use_y = g * y <= flow / (f * delta)
+                    lhs = float((g * y)[use_y].sum() + flow[~use_y].sum() / (f * delta))
+                    if lhs < math.ceil(beta) - 1e-3:
+                        ty, xe = np.flatnonzero(use_y & (g > 0)), mine[~use_y[e_opt[mine]]]
+                        cuts.append((math.ceil(beta) - lhs, np.r_[y_col[ty], e_col[xe]],
+                                     np.r_[g[ty], a[e_pt[xe]] / (f * delta)], math.ceil(beta)))
+            if not cuts:
+                break
+            for _, idx, val, rhs in sorted(cuts, key=lambda c: -c[0])[:per_round]:
+                h.addRow(rhs, highspy.kHighsInf, idx.size, idx.astype(np.int32), val)
+            h.run()
+            v = h.getInfo().objective_function_value
+            print(f"seed {seed} round {rnd}: {min(len(cuts), per_round)} cuts added, LP {v:.5e}, "
+                  f"{(v - hull) / (opt - hull):.0%} of the gap from the hull LP ({hull:.5e}) to the optimum "
+                  f"({opt:.5e}) closed", flush=True)
+
+
+def highs_optimum(path: str) -> tuple[float, str]:
+    """HiGHS's optimum of a small model and its status (the tiny instances take seconds)."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(path)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.run()
+    return h.getInfo().objective_function_value, h.modelStatusToString(h.getModelStatus())
+
+
 if __name__ == "__main__":
-    {"tiny": run_tiny, "ascent": run_ascent, "lazy": run_lazy}[sys.argv[1]]()
+    {"tiny": run_tiny, "ascent": run_ascent, "lazy": run_lazy, "cmir": run_cmir}[sys.argv[1]]()
