@@ -305,9 +305,11 @@ def run_cmir(rounds: int = 15, per_round: int = 300) -> None:
         d = tiny(seed)
         with tempfile.TemporaryDirectory() as tmp:
             Path(tmp, "hull.lp").write_text(lp_file(d, per_size=True))
+            Path(tmp, "agg.lp").write_text(lp_file(d, per_size=False))
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)
             h.readModel(str(Path(tmp, "hull.lp")))
+            opt = highs_optimum(str(Path(tmp, "agg.lp")))
         h.setOptionValue("solve_relaxation", True)
         col = {h.getColName(i)[1]: i for i in range(h.getNumCol())}
         y_col = np.array([col[f"y{o}"] for o in range(d.K)])
@@ -319,9 +321,6 @@ def run_cmir(rounds: int = 15, per_round: int = 300) -> None:
         sets = point_sets(d)
         h.run()
         hull = h.getInfo().objective_function_value
-        h2 = Path(tempfile.gettempdir(), f"village_bound_agg{seed}.lp")
-        h2.write_text(lp_file(d, per_size=False))
-        opt, _ = highs_optimum(str(h2))
         for rnd in range(rounds):
             sol = np.array(h.getSolution().col_value)
             y, xv = sol[y_col], sol[e_col]
@@ -330,13 +329,15 @@ def run_cmir(rounds: int = 15, per_round: int = 300) -> None:
                 in_s = np.zeros(d.n, bool)
                 in_s[S] = True
                 aS = float(a[S].sum())
+                if aS <= 0:
+                    continue
                 mine = np.flatnonzero(in_s[e_pt])
                 flow = np.bincount(e_opt[mine], weights=a[e_pt[mine]] * xv[mine], minlength=d.K)
                 u = np.minimum(Q, np.bincount(e_opt[mine], weights=a[e_pt[mine]], minlength=d.K))
                 for delta in set(Q.tolist()) | {aS / t for t in (1, 2, 3)} | set(u[(u > 0) & (u < aS)].tolist()):
                     beta = aS / delta
                     f = beta - math.floor(beta)
-                    if aS <= 0 or f < 1e-3:
+                    if f < 1e-3:
                         continue
                     g = np.floor(u / delta) + np.minimum(u / delta - np.floor(u / delta), f) / f
                     use_y = g * y <= flow / (f * delta)
@@ -356,14 +357,16 @@ def run_cmir(rounds: int = 15, per_round: int = 300) -> None:
                   f"({opt:.5e}) closed", flush=True)
 
 
-def highs_optimum(path: str) -> tuple[float, str]:
-    """HiGHS's optimum of a small model and its status (the tiny instances take seconds)."""
+def highs_optimum(path: str) -> float:
+    """HiGHS's proven optimum of a small model (the tiny instances take seconds)."""
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.readModel(path)
     h.setOptionValue("mip_rel_gap", 0.0)
     h.run()
-    return h.getInfo().objective_function_value, h.modelStatusToString(h.getModelStatus())
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"{path}: HiGHS ended {h.modelStatusToString(h.getModelStatus())}")
+    return h.getInfo().objective_function_value
 
 
 if __name__ == "__main__":
