@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from qzopt.bench.scale import ScaleSpec, SPECS, qianzhong_like
 from qzopt.models.cflp_lagrange import _entries, _knapsacks, presolve_cflp
 from qzopt.models.data import FacilityData, facility_data
+from qzopt.models.lagrange import Ascent
 
 #: Best village plan seen (region re-planning, item 20), money/yr: the Polyak target.
 VILLAGE_PLAN = 1.3221e9
@@ -174,24 +175,21 @@ CHECKPOINTS = (500, 1000, 2000, 4000, 6000)
 
 def ascent(dual: Dual, plan: float, target_rule: str, patience: int, steps: int) -> list[tuple[int, float]]:
     """The presolve's subgradient ascent, bound only; ``target_rule``: ``product`` = Polyak
-    target min(plan, 1.05 x best bound), ``plan`` = the plan's cost (money/yr).  Returns (step, best bound)
-    at the CHECKPOINTS and at the end."""
-    lam, best, pi, stall, seen = dual.start.copy(), -np.inf, 2.0, 0, []
+    target min(plan, 1.05 x best bound), ``plan`` = the plan's cost (money/yr); best bound and
+    step factor kept by the presolve's :class:`~qzopt.models.lagrange.Ascent`.  Returns (step,
+    best bound) at the CHECKPOINTS and at the end."""
+    lam, seen = dual.start.copy(), []
+    state = Ascent(lam.copy(), patience=patience)  # the presolve's own bookkeeping
     for it in range(steps):
         bound, g = dual(lam)
-        if bound > best + 1e-12 * abs(bound):
-            best, stall = bound, 0
-        else:
-            stall += 1
-            if stall >= patience:
-                pi, stall = pi / 2.0, 0
+        state.record(bound, lam)
         if it in CHECKPOINTS:
-            seen.append((it, best))
-        if pi < 1e-6 or float(g @ g) < 1e-18:
+            seen.append((it, state.best))
+        if state.pi < 1e-6 or float(g @ g) < 1e-18:
             break
-        target = plan if target_rule == "plan" else min(plan, 1.05 * best)
-        lam = lam + pi * (target - bound) / float(g @ g) * g
-    return seen + [(it, best)]
+        target = plan if target_rule == "plan" else min(plan, 1.05 * state.best)
+        lam = lam + state.pi * (target - bound) / float(g @ g) * g
+    return seen + [(it, state.best)]
 
 
 def volume(dual: Dual, plan: float, steps: int, alpha: float = 0.05, f: float = 0.1) -> list[tuple[int, float]]:
