@@ -83,7 +83,8 @@ class MatrixForm:
 
     def to_highspy(self, relax: bool = False):
         """A ``highspy.Highs`` object holding this model (log off), ready to ``run()``; with
-        ``relax`` the integrality is dropped (the LP relaxation)."""
+        ``relax`` the integrality is dropped (the LP relaxation), else the MIP start, if any, is
+        passed on (unknown values as 0)."""
         import highspy
 
         h = highspy.Highs()
@@ -108,4 +109,9 @@ class MatrixForm:
             kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
             lp.integrality_ = [kinds[f] for f in self.integrality.tolist()]
         h.passModel(lp)
+        if self.start is not None and self.is_mip and not relax:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(np.where(np.isnan(self.start), 0.0, self.start))
+            sol.value_valid = True
+            h.setSolution(sol)
         return h

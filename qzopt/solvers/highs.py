@@ -58,12 +58,6 @@ class HighsBackend:
         if proof:
             for key, value in PROOF_OPTIONS.items():
                 h.setOptionValue(key, value)
-        if model.start is not None and model.is_mip:
-            start = np.where(np.isnan(model.start), 0.0, model.start)
-            sol = highspy.HighsSolution()
-            sol.col_value = list(start)
-            sol.value_valid = True
-            h.setSolution(sol)
 
         h.run()
         seconds = time.perf_counter() - t0
