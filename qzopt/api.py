@@ -75,7 +75,8 @@ def solve(
 
         built, raw, attempts, fee_info = solve_with_fees(sc, run, on_event)
     else:
-        built = build_model(sc, presolve_seconds=presolve_budget(options.time_limit))
+        built = build_model(sc, presolve_seconds=presolve_budget(options.time_limit),
+                            kernel_seconds=kernel_budget(options.time_limit))
         if on_event:
             size = built.solver_form()
             on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
@@ -99,6 +100,13 @@ def presolve_budget(time_limit: float | None) -> float:
     """Seconds the Lagrangian presolve may take out of a solve's time limit: three quarters of
     it, at most 90 s (the solver gets the rest, and the presolve's plan as a start)."""
     return 90.0 if time_limit is None else min(90.0, 0.75 * float(time_limit))
+
+
+def kernel_budget(time_limit: float | None) -> float:
+    """Seconds the kernel search (:mod:`qzopt.models.kernel`, run when the Lagrangian presolve
+    leaves a gap above 1 %) may take beyond the presolve budget: half of what that budget leaves
+    to the solver; none without a time limit (it then has what the presolve leaves of its own)."""
+    return 0.0 if time_limit is None else 0.5 * max(0.0, float(time_limit) - presolve_budget(time_limit))
 
 
 def _with_presolve_bound(raw: RawSolution, lower: float | None) -> RawSolution:

@@ -611,11 +611,12 @@ def _complete(d: FacilityData, open_opt: np.ndarray, w: np.ndarray, allowed: np.
 
 
 def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000,
-                  target_gap: float | None = 0.05) -> CflpPresolve | None:
+                  target_gap: float | None = 0.05, search_seconds: float | None = None) -> CflpPresolve | None:
     """Bound, plan and fixings for the scenario data ``d`` (see the module docstring), in at most
     about ``seconds``: two thirds for the subgradient ascent (with its plans), the rest for the
-    local search on the best plan.  ``target_gap``: while the best plan costs more than the best
-    bound x (1 + target_gap), the steps aim at that instead (``None``: always at the plan)."""
+    local search on the best plan (at most ``search_seconds`` of it, when given).  ``target_gap``:
+    while the best plan costs more than the best bound x (1 + target_gap), the steps aim at that
+    instead (``None``: always at the plan)."""
     t0 = time.perf_counter()
     ascent_s = 2.0 * seconds / 3.0
     allowed = ~d.site_excluded[d.option_site]
@@ -723,7 +724,8 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
     # TransportLP over every pair returned other optimal duals, which ordered the moves worse:
     # capb-7000 ended 1.3 % above the optimum instead of at it, capa-10000 0.47 % above, and took
     # longer: capa-10000 5.4 -> 1.3 s, capb-6000 7.1 -> 3.2 s, capc-5750 6.9 -> 4.9 s.)
-    deadline = max(time.perf_counter(), t0 + seconds)
+    deadline = t0 + seconds if search_seconds is None else min(t0 + seconds, time.perf_counter() + search_seconds)
+    deadline = max(time.perf_counter(), deadline)
     cost, x, load, open_opt = local_search(d, e, Q, (upper, plan[1], plan[2], plan[0]), allowed, forced_opt,
                                            ascent.best, deadline)
     clock_stopped |= time.perf_counter() >= deadline

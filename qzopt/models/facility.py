@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt.geo.pairs import Pairs
-from qzopt.models import cflp_lagrange, cflp_root, lp_tree, radius
+from qzopt.models import cflp_lagrange, cflp_root, kernel, lp_tree, radius
 from qzopt.models.blocks import siting as blk
 from qzopt.models.blocks.echelon import Echelon, echelon_tables
 from qzopt.models.blocks.siting import Build
@@ -31,6 +31,14 @@ Block = Callable[[Build], None]
 #: cuts, takes over from the tree's plan and bound).
 TREE_SHARE = 1.0 / 3.0
 TREE_NODES = 2000
+
+#: Large capacitated models: when the Lagrangian presolve leaves a gap above KERNEL_GAP, the
+#: model restricted to its plan's sites is solved for what is left of the presolve budget and
+#: the kernel budget (:mod:`qzopt.models.kernel`); the presolve's local search takes at most
+#: SEARCH_SHARE of its budget (its ascent two thirds, as always).  capa/capb/capc end the
+#: presolve at 0-0.43 %, so they never run it.
+KERNEL_GAP = 0.01
+SEARCH_SHARE = 1.0 / 9.0
 
 
 def blocks_for(policy: Policy) -> list[Block]:
@@ -112,10 +120,11 @@ def _with_revenue(data: FacilityData, revenue: np.ndarray) -> FacilityData:
 
 
 def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None = None,
-          presolve: bool = True, presolve_seconds: float = 90.0) -> BuiltModel:
+          presolve: bool = True, presolve_seconds: float = 90.0, kernel_seconds: float = 0.0) -> BuiltModel:
     """Build the generic siting model for ``sc`` (only allowed pairs get variables); with
     ``presolve=False`` the CFLP Lagrangian presolve (solving work: bound, plan, fixings) is skipped,
-    else it takes at most about ``presolve_seconds``."""
+    else it takes at most about ``presolve_seconds``, and its kernel search (when it runs) what
+    that leaves plus ``kernel_seconds``."""
     t0 = time.perf_counter()
     model = LinearModel(sc.name)
     data = None
@@ -128,7 +137,7 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
     presolve_s, lower = 0.0, None
     if presolve and blocks is None and pairs is None and cflp_lagrange.eligible(sc, main.data):
         if main.data.P >= cflp_lagrange.MIN_PAIRS:
-            presolve_s, lower = _cflp_presolve(main, presolve_seconds)
+            presolve_s, lower = _cflp_presolve(main, presolve_seconds, kernel_seconds)
         else:
             blk.capacity_cover(main)
             presolve_s, lower = _root_presolve(main, presolve_seconds)
@@ -138,13 +147,14 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
                       main.notes, main=main, lower_bound=lower)
 
 
-def _cflp_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
+def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tuple[float, float | None]:
     """Capacitated, split assignment: fix what the Lagrangian bound rules out and start from the
-    heuristic plan (:mod:`qzopt.models.cflp_lagrange`); returns the seconds it took and the
-    bound (money/yr; None without a plan).  The fixings keep an optimal solution, so the bound
-    holds for the model as built too."""
+    heuristic plan (:mod:`qzopt.models.cflp_lagrange`), improved by the kernel search when the
+    gap stays above :data:`KERNEL_GAP` (in what is left of ``seconds``, plus ``kernel_seconds``);
+    returns the seconds it took and the bound (money/yr; None without a plan).  The fixings keep
+    an optimal solution, so the bound holds for the model as built too."""
     t0 = time.perf_counter()
-    pre = cflp_lagrange.presolve_cflp(b.data, seconds=seconds)
+    pre = cflp_lagrange.presolve_cflp(b.data, seconds=seconds, search_seconds=SEARCH_SHARE * seconds)
     if pre is None:
         b.notes["lagrangian_presolve"] = "no plan found by the heuristic: the model is solved as built"
         return time.perf_counter() - t0, None
@@ -154,7 +164,37 @@ def _cflp_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
         f"after {pre.iterations} steps in {pre.seconds:.1f} s; {int(site_closed.sum())} of {b.data.m} sites fixed closed, "
         f"{int(pre.opened.sum())} fixed open"
         + ("; stopped by its time budget (a rerun may find another plan)" if pre.clock_stopped else ""))
+    left = t0 + seconds + kernel_seconds - time.perf_counter()
+    if pre.upper - pre.lower > KERNEL_GAP * max(1.0, abs(pre.upper)) and left > 1.0:
+        _kernel_search(b, pre, left)
     return time.perf_counter() - t0, pre.lower
+
+
+def _kernel_search(b: Build, pre, seconds: float) -> None:
+    """Solve the model with every site outside the presolve's plan closed (at most ``seconds``)
+    and make its solution the MIP start when it is cheaper than the plan."""
+    d = b.data
+    outside = np.ones(d.m, bool)
+    outside[d.option_site[pre.plan]] = False
+    found = kernel.kernel_plan(b.model.to_matrix(), site_columns(b, outside), seconds)
+    text = (f"the model restricted to the plan's {d.m - int(outside.sum())} sites (RENS sub-MIP "
+            + ("none" if found.rens is None else f"{found.rens:,.6g}") + f"), {found.seconds:.1f} s") + (
+        ", stopped by its time budget (a rerun may find another plan)" if found.stopped else "")
+    if found.objective is not None and found.objective < pre.upper - 1e-9 * max(1.0, abs(pre.upper)):
+        b.model.set_start_vector(found.x)
+        b.notes["kernel_search"] = f"plan {pre.upper:,.6g} -> {found.objective:,.6g} on {text}"
+    else:
+        b.notes["kernel_search"] = f"no cheaper plan than {pre.upper:,.6g} on {text}"
+
+
+def site_columns(b: Build, sites: np.ndarray) -> np.ndarray:
+    """Indices of the model's columns that belong to the sites in the mask ``sites``: their
+    open and size variables, their loads and the assignments to them."""
+    d = b.data
+    return np.concatenate([b.var("open").start + np.flatnonzero(sites),
+                           b.var("size").start + np.flatnonzero(sites[d.option_site]),
+                           b.var("load").start + np.flatnonzero(sites[d.option_site]),
+                           b.var("assign").start + np.flatnonzero(sites[d.pairs.j])])
 
 
 def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
