@@ -35,6 +35,9 @@ def test_restricted_model_equals_the_scenario_without_those_sites(name):
     # every site: the published optimum
     whole = kernel.kernel_plan(b.model.to_matrix(), np.array([], np.int64), 60)
     assert whole.objective == pytest.approx(OPT[name], abs=1e-3) and not whole.stopped
+    # RENS alone: a solution of the whole model, never below its optimum
+    xr, rens_cost, _ = kernel.rens(b.model.to_matrix(), 60)
+    assert b.model.to_matrix().feasible(xr, integral=True) and rens_cost >= OPT[name] - 1e-3
     # every fifth site closed: the optimum of the scenario whose data excludes them
     outside = np.arange(m) % 5 == 0
     form = b.model.to_matrix()

@@ -170,7 +170,7 @@ def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tup
     return time.perf_counter() - t0, pre.lower
 
 
-def _kernel_search(b: Build, pre, seconds: float) -> None:
+def _kernel_search(b: Build, pre: cflp_lagrange.CflpPresolve, seconds: float) -> None:
     """Solve the model with every site outside the presolve's plan closed (at most ``seconds``)
     and make its solution the MIP start when it is cheaper than the plan."""
     d = b.data
