@@ -55,13 +55,15 @@ def rens(form: MatrixForm, seconds: float) -> tuple[np.ndarray | None, float | N
     ``form``, fix the integer columns that are integral there, and solve the MILP left (at most
     ``seconds`` in all).  Returns its solution and objective (None, None when it found none) and
     whether the time limit ended it."""
+    import highspy
+
     t0 = time.perf_counter()
     lp = form.to_highspy(relax=True)
     lp.setOptionValue("time_limit", max(0.1, float(seconds)))
     lp.run()
-    status = lp.modelStatusToString(lp.getModelStatus())
-    if status != "Optimal":
-        return None, None, status == "Time limit reached"
+    status = lp.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None, None, status == highspy.HighsModelStatus.kTimeLimit
     xr = np.asarray(lp.getSolution().col_value, dtype=float)
     ints = np.flatnonzero(form.integrality)
     fix = ints[np.abs(xr[ints] - np.round(xr[ints])) <= 1e-6]
@@ -75,13 +77,15 @@ def rens(form: MatrixForm, seconds: float) -> tuple[np.ndarray | None, float | N
 def _solve(form: MatrixForm, seconds: float) -> tuple[np.ndarray | None, float | None, float | None, bool]:
     """HiGHS on ``form`` for at most ``seconds`` (from ``form.start``): solution, objective,
     bound, and whether the time limit ended it."""
+    import highspy
+
     h = form.to_highspy()
     h.setOptionValue("time_limit", max(0.1, float(seconds)))
     h.setOptionValue("mip_rel_gap", KERNEL_MIP_GAP)
     h.setOptionValue("random_seed", 0)
     h.run()
     info = h.getInfo()
-    stopped = h.modelStatusToString(h.getModelStatus()) == "Time limit reached"
+    stopped = h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
     if info.primal_solution_status != 2:  # no feasible solution
         return None, None, None, stopped
     return (np.asarray(h.getSolution().col_value, dtype=float), float(info.objective_function_value),
@@ -106,6 +110,4 @@ def kernel_plan(form: MatrixForm, outside: np.ndarray, seconds: float) -> Kernel
         x, objective = xs, found
     if x is None:
         return KernelPlan(None, None, found, bound, time.perf_counter() - t0, stopped)
-    full = restricted.col_lower.astype(float)  # the fixed columns at their value
-    full[kept] = x
-    return KernelPlan(full, objective, found, bound, time.perf_counter() - t0, stopped)
+    return KernelPlan(restricted.expand(x, kept), objective, found, bound, time.perf_counter() - t0, stopped)

@@ -81,6 +81,13 @@ class MatrixForm:
                              self.integrality[kept], start, self.emphasis)
         return reduced, kept
 
+    def expand(self, xr: np.ndarray, kept: np.ndarray) -> np.ndarray:
+        """The column vector of this model for a solution ``xr`` of its :meth:`without_fixed`
+        reduction (``kept`` as that returned): the fixed columns at their value."""
+        x = self.col_lower.astype(float)
+        x[kept] = xr
+        return x
+
     def to_highspy(self, relax: bool = False):
         """A ``highspy.Highs`` object holding this model (log off), ready to ``run()``; with
         ``relax`` the integrality is dropped (the LP relaxation), else the MIP start, if any, is

@@ -67,9 +67,7 @@ class HighsBackend:
         has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
         x = np.asarray(h.getSolution().col_value, dtype=float) if has_primal else None
         if proof and x is not None and model is not full:  # back onto the full model's columns
-            x_full = full.col_lower.astype(float).copy()
-            x_full[kept] = x
-            x = x_full
+            x = full.expand(x, kept)
         objective = float(info.objective_function_value) if has_primal else None
         if model.is_mip:
             bound = float(info.mip_dual_bound)
