@@ -9,6 +9,7 @@ presolve's own plan.
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -53,8 +54,9 @@ def test_restricted_model_equals_the_scenario_without_those_sites(name):
     assert float(form.c @ found.x) + form.offset == pytest.approx(found.objective, rel=1e-9)
 
 
+@pytest.mark.parametrize("early", [False, True], ids=["after-ascent", "beside-ascent"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_kernel_start_is_a_plan_between_the_optimum_and_the_presolve_plan(seed, monkeypatch):
+def test_kernel_start_is_a_plan_between_the_optimum_and_the_presolve_plan(seed, early, monkeypatch):
     sc = _tiny(seed)
     opt = qzopt.solve(sc, isolate=False)  # below MIN_PAIRS: HiGHS alone proves it
     assert opt.status == "optimal" and opt.gap == 0
@@ -62,8 +64,13 @@ def test_kernel_start_is_a_plan_between_the_optimum_and_the_presolve_plan(seed, 
     pre = cflp_lagrange.presolve_cflp(d, seconds=6, search_seconds=6 / 9)
     assert (pre.upper - pre.lower) / pre.upper > facility.KERNEL_GAP  # so the kernel search runs
     monkeypatch.setattr(cflp_lagrange, "MIN_PAIRS", 0)
+    # one core: the search runs after the ascent; two: from step 10 on beside it (then also on
+    # the final plan when that has other sites and time is left)
+    monkeypatch.setattr(facility, "_cores", lambda: 2 if early else 1)
+    monkeypatch.setattr(facility, "EARLY_STEP", 10)
+    monkeypatch.setattr(facility, "EARLY_GAP", 0.0)
     built = facility.build(sc, presolve_seconds=9)
-    assert "kernel_search" in built.notes
+    assert ("beside the ascent" in built.notes["kernel_search"]) == early
     form = built.main.model.to_matrix()
     start = form.start
     assert form.feasible(start, integral=True)
@@ -79,6 +86,27 @@ def test_kernel_start_is_a_plan_between_the_optimum_and_the_presolve_plan(seed, 
     res = qzopt.solve(sc, isolate=False)
     monkeypatch.undo()
     assert res.status == "optimal" and res.objective == pytest.approx(opt.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_stop_ends_the_kernel_search(background):
+    """Without a stop HiGHS proves the seeded instance within the budget (stopped False); with
+    the stop set (before it starts, or by ``cancel`` just after) it is cut short."""
+    sc = _tiny(2)
+    b = facility.build(sc, presolve=False).main
+    form, none = b.model.to_matrix(), np.array([], np.int64)
+    whole = kernel.kernel_plan(form, none, 60)
+    assert not whole.stopped
+    if background:
+        search = kernel.Background(form, none, 60)
+        search.cancel()
+        found = search.result()
+    else:
+        stop = threading.Event()
+        stop.set()
+        found = kernel.kernel_plan(form, none, 60, stop)
+    assert found.stopped
+    assert found.objective is None or found.objective >= whole.objective - 1e-6 * abs(whole.objective)
 
 
 @pytest.mark.parametrize("limit_s", [10.0, 60.0, 120.0, 600.0, 3600.0])

@@ -611,12 +611,17 @@ def _complete(d: FacilityData, open_opt: np.ndarray, w: np.ndarray, allowed: np.
 
 
 def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000,
-                  target_gap: float | None = 0.05, search_seconds: float | None = None) -> CflpPresolve | None:
+                  target_gap: float | None = 0.05, search_seconds: float | None = None,
+                  on_plan_at: tuple[int, Callable[[np.ndarray, float, float], None]] | None = None,
+                  ) -> CflpPresolve | None:
     """Bound, plan and fixings for the scenario data ``d`` (see the module docstring), in at most
     about ``seconds``: two thirds for the subgradient ascent (with its plans), the rest for the
     local search on the best plan (at most ``search_seconds`` of it, when given).  ``target_gap``:
     while the best plan costs more than the best bound x (1 + target_gap), the steps aim at that
-    instead (``None``: always at the plan)."""
+    instead (``None``: always at the plan).  ``on_plan_at = (step, f)``: at that step of the
+    ascent (counted, so repeatable; not called when the ascent ends sooner) ``f(open options,
+    plan cost, best bound)`` is called with the best plan so far (money/yr), e.g. to start work
+    on it in another thread while the ascent goes on."""
     t0 = time.perf_counter()
     ascent_s = 2.0 * seconds / 3.0
     allowed = ~d.site_excluded[d.option_site]
@@ -696,6 +701,8 @@ def presolve_cflp(d: FacilityData, seconds: float = 90.0, iterations: int = 5000
         if greedy_at and it >= greedy_at[0]:
             greedy_at.pop(0)
             consider(price_greedy(d, e, Q, ascent.lam, allowed, forced_opt))
+        if on_plan_at is not None and it == on_plan_at[0] and plan is not None:
+            on_plan_at[1](plan[0].copy(), upper, ascent.best)
         gap_now = (upper - ascent.best) / max(1.0, abs(upper))
         if gap_now < 1e-7 or ascent.pi < 1e-6:
             break
