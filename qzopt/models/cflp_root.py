@@ -108,7 +108,7 @@ def root_presolve(d: FacilityData, form: MatrixForm, cols: dict[str, np.ndarray]
     if np.all((y <= EPS) | (y >= 1 - EPS)):  # the LP optimum is integral: it is the plan
         plan = y >= 1 - EPS
         x, load = np.clip(values[cols["assign"]], 0.0, 1.0), values[cols["load"]]
-        cost = float(form.c @ values + form.offset)
+        cost = form.objective(values)
     else:
         allowed = ~d.site_excluded[d.option_site]
         costing = TransportLP(d)

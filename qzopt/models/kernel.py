@@ -124,7 +124,7 @@ def kernel_plan(form: MatrixForm, outside: np.ndarray, seconds: float,
     restricted = restrict(form, outside)
     reduced, kept = restricted.without_fixed()
     xs, found, rens_stopped = rens(reduced, RENS_SHARE * seconds, stop)
-    start_cost = None if reduced.start is None else float(reduced.c @ np.nan_to_num(reduced.start)) + reduced.offset
+    start_cost = None if reduced.start is None else reduced.objective(np.nan_to_num(reduced.start))
     if xs is not None and (start_cost is None or found < start_cost):
         reduced = dataclasses.replace(reduced, start=xs)
     x, objective, bound, stopped = _solve(reduced, seconds - (time.perf_counter() - t0), stop)

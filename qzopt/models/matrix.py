@@ -81,6 +81,11 @@ class MatrixForm:
                              self.integrality[kept], start, self.emphasis)
         return reduced, kept
 
+    def objective(self, x: np.ndarray) -> float:
+        """The objective ``c @ x + offset`` of a full column vector ``x`` (the model's money
+        units per year)."""
+        return float(self.c @ x) + self.offset
+
     def expand(self, xr: np.ndarray, kept: np.ndarray) -> np.ndarray:
         """The column vector of this model for a solution ``xr`` of its :meth:`without_fixed`
         reduction (``kept`` as that returned): the fixed columns at their value."""

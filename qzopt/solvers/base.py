@@ -126,7 +126,7 @@ def start_if_better(model: MatrixForm, raw: RawSolution, tol: float = 1e-6) -> R
     x = np.where(np.isnan(model.start), 0.0, model.start)
     if not model.feasible(x, tol, integral=True):
         return raw
-    value = float(model.c @ x + model.offset)
+    value = model.objective(x)
     if raw.x is not None and raw.objective is not None and value >= raw.objective - 1e-9 * max(1.0, abs(value)):
         return raw
     status = raw.status if raw.status == "optimal" else "feasible"

@@ -131,7 +131,7 @@ class CbcBackend:
         # CBC prints column values with 8 significant digits but the objective with 8 decimals:
         # c.x from the printed values can be off by 1e-8 relative (0.0016 on cap41's 1,040,444.375),
         # so CBC's own objective is used when it is consistent with c.x
-        objective = float(model.c @ x) + model.offset
+        objective = model.objective(x)
         if reported is not None and np.isfinite(reported) and scale:
             own = float(reported) / scale + model.offset
             if abs(own - objective) <= 1e-6 * max(1.0, abs(objective)):

@@ -84,7 +84,7 @@ class _ModelBuilderBackend:
             idx = np.array([int(nm[1:]) for nm in names], dtype=np.int64)
             x[idx] = values
             x[model.integrality] = np.round(x[model.integrality])
-            objective = float(model.c @ x) + model.offset
+            objective = model.objective(x)
             bound = float(solver.best_objective_bound) / scale + model.offset if model.is_mip else objective
         status = {S.OPTIMAL: "optimal", S.FEASIBLE: "feasible", S.INFEASIBLE: "infeasible",
                   S.UNBOUNDED: "unbounded"}.get(st, "no_solution" if st == S.NOT_SOLVED else "error")

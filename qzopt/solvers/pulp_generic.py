@@ -73,7 +73,7 @@ class PulpBackend:
             for name, var in variables.items():
                 if name.startswith("C") and name[1:].isdigit() and var.varValue is not None:
                     x[int(name[1:])] = var.varValue
-            objective = float(model.c @ x) + model.offset
+            objective = model.objective(x)
         if sol == pulp.LpSolutionOptimal:
             kind = "optimal"
         elif sol == pulp.LpSolutionIntegerFeasible:
