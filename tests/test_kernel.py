@@ -118,3 +118,11 @@ def test_kernel_budget_leaves_the_solver_time(limit_s):
     spent = presolve_budget(limit_s) + kernel_budget(limit_s)
     assert kernel_budget(limit_s) > 0 and limit_s - spent >= 0.1 * limit_s
     assert kernel_budget(None) == 0.0
+
+
+@pytest.mark.parametrize("line, cpus", [("max 100000", None), ("100000 100000", 1.0), ("150000 100000", 1.5),
+                                         ("200000 100000\n", 2.0), ("", None), ("x 1", None)])
+def test_cpu_quota_of_a_cgroup(line, cpus):
+    """The kernel search runs beside the ascent only with a second whole core; a container's
+    CPU quota (cgroup v2 ``cpu.max``) counts as the cores it allows."""
+    assert facility.cpu_quota(line) == cpus

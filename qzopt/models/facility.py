@@ -201,16 +201,36 @@ def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tup
         if left > 1.0 and not any(np.array_equal(final, outside) for _, outside, _ in searches):
             searches.append(("on the final plan", final,
                              kernel.kernel_plan(b.model.to_matrix(), site_columns(b, final), left)))
-        _kernel_result(b, pre, searches)
+        if searches:
+            _kernel_result(b, pre, searches)
     return time.perf_counter() - t0, pre.lower
 
 
 def _cores() -> int:
-    """Cores this process may run on."""
+    """Whole cores this process may use: those it may run on, fewer when a cgroup (v2) CPU
+    quota caps it (a container started with ``--cpus=1`` sees every core of its host)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota = cpu_quota(f.read())
+    except OSError:
+        quota = None
+    return cores if quota is None else max(1, min(cores, int(quota)))
+
+
+def cpu_quota(cpu_max: str) -> float | None:
+    """CPUs allowed by a cgroup v2 ``cpu.max`` line (``"<quota> <period>"`` in microseconds, or
+    ``"max <period>"``: no quota, None)."""
+    parts = cpu_max.split()
+    if len(parts) != 2 or parts[0] == "max":
+        return None
+    try:
+        return float(parts[0]) / float(parts[1])
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 def _outside(b: Build, plan: np.ndarray) -> np.ndarray:
