@@ -88,6 +88,21 @@ def test_kernel_start_is_a_plan_between_the_optimum_and_the_presolve_plan(seed, 
     assert res.status == "optimal" and res.objective == pytest.approx(opt.objective, rel=1e-9)
 
 
+def test_kernel_rounds_follow_the_best_plan():
+    """Round 1 with every site allowed proves the optimum (the same as the normal solve); round 2
+    restricts the model to that plan's sites and finds it again, and as the best plan's sites
+    then repeat, the rounds stop there."""
+    sc = _tiny(1)
+    opt = qzopt.solve(sc, isolate=False)
+    assert opt.status == "optimal"
+    b = facility.build(sc, presolve=False).main
+    form = b.model.to_matrix()
+    found = facility._kernel_rounds(b, form, np.zeros(b.data.m, bool), 60)
+    assert found.rounds == 2 and not found.stopped
+    assert form.feasible(found.x, integral=True)
+    assert opt.objective - 1e-6 * opt.objective <= found.objective <= opt.objective * (1 + kernel.KERNEL_MIP_GAP)
+
+
 @pytest.mark.parametrize("background", [False, True])
 def test_a_stop_ends_the_kernel_search(background):
     """Without a stop HiGHS proves the seeded instance within the budget (stopped False); with
@@ -98,7 +113,7 @@ def test_a_stop_ends_the_kernel_search(background):
     whole = kernel.kernel_plan(form, none, 60)
     assert not whole.stopped
     if background:
-        search = kernel.Background(form, none, 60)
+        search = kernel.Background(lambda stop: kernel.kernel_plan(form, none, 60, stop))
         search.cancel()
         found = search.result()
     else:

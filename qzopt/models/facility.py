@@ -169,9 +169,9 @@ def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tup
 
     def start_early(plan: np.ndarray, upper: float, lower: float) -> None:
         if upper - lower > EARLY_GAP * max(1.0, abs(upper)) and end - time.perf_counter() > 1.0:
-            outside = _outside(b, plan)
-            early.append((outside, kernel.Background(b.model.to_matrix(), site_columns(b, outside),
-                                                     end - time.perf_counter())))
+            outside, form = _outside(b, plan), b.model.to_matrix()
+            early.append((outside, kernel.Background(
+                lambda stop: _kernel_rounds(b, form, outside, end - time.perf_counter(), stop))))
 
     on_plan_at = (EARLY_STEP, start_early) if _cores() >= 2 else None
     try:
@@ -199,8 +199,7 @@ def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tup
         final = _outside(b, pre.plan)
         left = end - time.perf_counter()
         if left > 1.0 and not any(np.array_equal(final, outside) for _, outside, _ in searches):
-            searches.append(("on the final plan", final,
-                             kernel.kernel_plan(b.model.to_matrix(), site_columns(b, final), left)))
+            searches.append(("on the final plan", final, _kernel_rounds(b, b.model.to_matrix(), final, left)))
         if searches:
             _kernel_result(b, pre, searches)
     return time.perf_counter() - t0, pre.lower
@@ -233,6 +232,14 @@ def cpu_quota(cpu_max: str) -> float | None:
         return None
 
 
+def _kernel_rounds(b: Build, form, outside: np.ndarray, seconds: float, stop=None) -> kernel.KernelPlan:
+    """The kernel search (:func:`kernel.kernel_rounds`) on the model ``form`` of ``b``, first
+    with the sites of the mask ``outside`` closed."""
+    size = b.var("size").cols
+    return kernel.kernel_rounds(form, outside, seconds, lambda mask: site_columns(b, mask),
+                                lambda x: _outside(b, x[size] > 0.5), stop)
+
+
 def _outside(b: Build, plan: np.ndarray) -> np.ndarray:
     """Mask of the sites with no option open in ``plan`` (a mask over the options)."""
     outside = np.ones(b.data.m, bool)
@@ -254,7 +261,7 @@ def _kernel_result(b: Build, pre: cflp_lagrange.CflpPresolve,
         texts.append(f"{where}, restricted to its {b.data.m - int(outside.sum())} sites: "
                      + ("nothing" if found.objective is None else f"{found.objective:,.6g}")
                      + " (RENS sub-MIP " + ("none" if found.rens is None else f"{found.rens:,.6g}")
-                     + f"), {found.seconds:.1f} s"
+                     + f"), {found.rounds} round{'s' if found.rounds > 1 else ''} in {found.seconds:.1f} s"
                      + (", stopped by its time budget (a rerun may find another plan)" if found.stopped else ""))
         if (found.objective is not None and (best is None or found.objective < best.objective)
                 and np.all(found.x >= form.col_lower - 1e-6) and np.all(found.x <= form.col_upper + 1e-6)):
