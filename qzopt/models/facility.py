@@ -9,6 +9,7 @@ compose the same blocks: :func:`add_stream` adds one facility set with its deman
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -23,6 +24,7 @@ from qzopt.models.blocks.echelon import Echelon, echelon_tables
 from qzopt.models.blocks.siting import Build
 from qzopt.models.core import LinearModel
 from qzopt.models.data import FacilityData, facility_data
+from qzopt.models.matrix import MatrixForm
 from qzopt.scenario.scenario import Policy, Scenario
 
 Block = Callable[[Build], None]
@@ -232,7 +234,8 @@ def cpu_quota(cpu_max: str) -> float | None:
         return None
 
 
-def _kernel_rounds(b: Build, form, outside: np.ndarray, seconds: float, stop=None) -> kernel.KernelPlan:
+def _kernel_rounds(b: Build, form: MatrixForm, outside: np.ndarray, seconds: float,
+                   stop: threading.Event | None = None) -> kernel.KernelPlan:
     """The kernel search (:func:`kernel.kernel_rounds`) on the model ``form`` of ``b``, first
     with the sites of the mask ``outside`` closed."""
     size = b.var("size").cols
