@@ -251,7 +251,7 @@ def _outside(b: Build, plan: np.ndarray) -> np.ndarray:
 
 
 def _kernel_result(b: Build, pre: cflp_lagrange.CflpPresolve,
-                   searches: list[tuple[str, np.ndarray, kernel.KernelPlan | None]]) -> None:
+                   searches: list[tuple[str, np.ndarray, kernel.KernelPlan]]) -> None:
     """Make the cheapest kernel-search solution the MIP start when it beats the presolve's plan
     and keeps to the model's column bounds as they now stand (the presolve's fixings came after
     an early search began; the rows are the same); the note ``kernel_search`` says what each
@@ -259,8 +259,6 @@ def _kernel_result(b: Build, pre: cflp_lagrange.CflpPresolve,
     form = b.model.to_matrix()
     best, texts = None, []
     for where, outside, found in searches:
-        if found is None:
-            continue
         texts.append(f"{where}, restricted to its {b.data.m - int(outside.sum())} sites: "
                      + ("nothing" if found.objective is None else f"{found.objective:,.6g}")
                      + " (RENS sub-MIP " + ("none" if found.rens is None else f"{found.rens:,.6g}")

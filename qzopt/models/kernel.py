@@ -182,7 +182,7 @@ def kernel_rounds(form: MatrixForm, outside: np.ndarray, seconds: float,
 
 
 class Background:
-    """:func:`kernel_plan` in a thread of its own, so that the caller's work (the Lagrangian
+    """A kernel search in a thread of its own, so that the caller's work (the Lagrangian
     ascent) goes on beside it on a second core: HiGHS releases Python's lock while it solves
     (village benchmark: the ascent's knapsack steps ran at the same rate with the kernel search
     beside them).  ``search(stop)`` is the search (e.g. :func:`kernel_rounds` with its
@@ -206,9 +206,11 @@ class Background:
         self._stop.set()
         self._thread.join()
 
-    def result(self) -> KernelPlan | None:
-        """Wait for the search to end (its own time budget ends it) and return its answer."""
+    def result(self) -> KernelPlan:
+        """Wait for the search to end (its own time budget ends it) and return its answer (the
+        search's exception, if it raised one)."""
         self._thread.join()
         if self._error is not None:
             raise self._error
+        assert self._found is not None  # set by _run unless it raised
         return self._found
