@@ -105,3 +105,35 @@ def test_targets_say_met_or_not_from_the_figures():
     assert t["model building <= 20% of total on the largest instances"] == "no"  # c1, c2: 50 %, 0.03 %
     assert t["1 M allowed pairs built in < 15 s and < 3 GB"] == "yes"
     assert t["Qianzhong village scale to a 1 % gap within 120 s"] == "not measured"
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--suite", "nope"], "--suite 'nope': unknown suite nope; known: orlib-pmed, orlib-cap"),
+    (["--suite", "orlib-cap", "--instances", "cap41,cap999"], "--instances 'cap41,cap999': cap999 not in suite orlib-cap"),
+    (["--suite", "orlib-cap", "--instances", "pmed1"], "pmed1 not in suite orlib-cap (its instances: cap41, cap42"),
+    (["--suite", "smoke", "--instances", " , "], "(none given)"),
+])
+def test_unknown_suite_or_instance_is_named_and_nothing_runs(argv, said, tmp_path, capsys):
+    code = main(argv + ["--shared", str(SHARED), "-o", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and said in " ".join(err.split())
+    assert not (tmp_path / "runs.csv").exists()
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--repeats", "0"], "argument --repeats: '0': must be above 0"),
+    (["--peer-repeats", "-1"], "argument --peer-repeats: '-1': must be above 0"),
+    (["--time-limit", "-5"], "argument --time-limit: '-5': must be above 0"),
+    (["--time-limit", "abc"], "argument --time-limit: 'abc' is not a number"),
+])
+def test_counts_and_time_limits_must_be_positive(argv, said, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--suite", "smoke"] + argv)
+    assert stop.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_missing_instance_file_names_the_path_looked_at(tmp_path, capsys):
+    code = main(["--suite", "orlib-pmed", "--instances", "pmed1", "--no-peers", "--shared", str(tmp_path)])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 2
+    assert f"{tmp_path}/benchmarks/orlib/pmed/pmed1.txt" in out and "--shared or $QZOPT_SHARED" in out

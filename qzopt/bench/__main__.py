@@ -20,7 +20,23 @@ from typing import Sequence
 
 from qzopt.bench.report import machine, markdown, print_summary, print_targets, summarise, targets, targets_markdown
 from qzopt.bench.runner import measure
-from qzopt.bench.suites import SUITES, shared_dir, suite
+from qzopt.bench.suites import SUITES, Instance, shared_dir, suite
+
+
+def _positive(kind: type):
+    """An argparse type: a number of ``kind`` above zero (argparse names the option when it fails)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be above 0")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse's message says "invalid int value" etc.
+    return parse
 
 
 def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -29,10 +45,10 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p.add_argument("--suite", default="smoke", help=f"{' | '.join(SUITES)} | all, or several comma-separated "
                                                     "(default: smoke)")
     p.add_argument("--instances", help="comma-separated instance names to keep (e.g. pmed1,capa-8000)")
-    p.add_argument("--repeats", type=int, default=1, help="runs per solver and instance; medians are reported")
-    p.add_argument("--peer-repeats", type=int, metavar="N",
+    p.add_argument("--repeats", type=_positive(int), default=1, help="runs per solver and instance; medians are reported")
+    p.add_argument("--peer-repeats", type=_positive(int), metavar="N",
                    help="runs per peer and instance (default: --repeats); peers are the slow part")
-    p.add_argument("--time-limit", type=float, default=300.0, metavar="S",
+    p.add_argument("--time-limit", type=_positive(float), default=300.0, metavar="S",
                    help="seconds per run (peers are killed past it; default 300)")
     p.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
                    help="also run the peers (spopt+CBC on pmed, plain PuLP+CBC on cap)")
@@ -54,14 +70,16 @@ def run(args: argparse.Namespace) -> int:
     if args.summarise:
         return _resummarise([Path(d) for d in args.summarise], Path(args.outdir) if args.outdir else None, console)
     shared = Path(args.shared) if args.shared else shared_dir()
-    instances = [inst for name in args.suite.split(",") for inst in suite(name.strip(), shared)]
-    if args.instances:
-        keep = {s.strip() for s in args.instances.split(",")}
-        instances = [i for i in instances if i.name in keep]
-    missing = [i.name for i in instances if i.path and not Path(i.path).exists()]
+    try:
+        instances = chosen(args.suite, args.instances, shared)
+    except ValueError as exc:
+        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        return 2
+    missing = [i for i in instances if i.path and not Path(i.path).exists()]
     if missing:
-        console.print(f"[yellow]skipping {len(missing)} instance(s) whose file is missing: {', '.join(missing)}")
-        instances = [i for i in instances if i.name not in missing]
+        console.print(f"[yellow]skipping {len(missing)} instance(s) whose file is missing: "
+                      f"{', '.join(i.path for i in missing)} (the benchmarks folder: --shared or $QZOPT_SHARED)")
+        instances = [i for i in instances if i not in missing]
     runs = []
     started = time.time()
     for inst in instances:
@@ -104,6 +122,27 @@ def run(args: argparse.Namespace) -> int:
     ours = summary[summary["solver"] == "qzopt"]
     ok = ours["match"].isin(["yes", "proved", "built"]) | ours["match"].str.startswith("gap<=")
     return 0 if ok.all() else 1
+
+
+def chosen(suites: str, names: str | None, shared: Path) -> list[Instance]:
+    """The instances of the comma-separated ``suites``, kept to the comma-separated ``names`` when
+    given; ``ValueError`` names an unknown suite or instance (with the names that exist)."""
+    wanted = [s.strip() for s in suites.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in SUITES + ("all",)]
+    if unknown or not wanted:
+        raise ValueError(f"--suite {suites!r}: unknown suite {', '.join(unknown) or '(none given)'}; "
+                         f"known: {', '.join(SUITES + ('all',))}")
+    instances = [inst for name in wanted for inst in suite(name, shared)]
+    if names is None:
+        return instances
+    keep = [n.strip() for n in names.split(",") if n.strip()]
+    known = {i.name for i in instances}
+    lost = [n for n in keep if n not in known]
+    if lost or not keep:
+        listed = ", ".join(i.name for i in instances[:8]) + (", ..." if len(instances) > 8 else "")
+        raise ValueError(f"--instances {names!r}: {', '.join(lost) or '(none given)'} not in suite "
+                         f"{', '.join(wanted)} (its instances: {listed})")
+    return [i for i in instances if i.name in keep]
 
 
 def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
