@@ -8,6 +8,7 @@ an answer.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -16,6 +17,32 @@ from rich.console import Console
 from rich.table import Table
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
+
+
+def positive(kind: type):
+    """An argparse type: a number of ``kind`` above zero (argparse names the option when it fails)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number above 0")
+        return value
+
+    return parse
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a relative gap, from 0 to below 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a relative gap from 0 to below 1 (0.01 = 1 %)")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,10 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("scenario", help="scenario YAML file")
     s.add_argument("-o", "--outdir", help="output directory (default: out/<scenario name>)")
     s.add_argument("--solver", help="highs | cbc | ortools | ortools-sat | pulp:<NAME> (default: the scenario's)")
-    s.add_argument("--time-limit", type=float, metavar="S", help="seconds per solver (default: the scenario's)")
-    s.add_argument("--gap", type=float, metavar="G", help="relative optimality gap, e.g. 0.01 (default 0: prove)")
+    s.add_argument("--time-limit", type=positive(float), metavar="S", help="seconds per solver (default: the scenario's)")
+    s.add_argument("--gap", type=fraction, metavar="G", help="relative optimality gap, e.g. 0.01 (default 0: prove)")
     s.add_argument("--fallback", help="comma-separated solvers to try next (default: the others)")
-    s.add_argument("--threads", type=int, help="solver threads")
+    s.add_argument("--threads", type=positive(int), help="solver threads")
     s.add_argument("-v", "--verbose", action="store_true", help="stream the solver log")
     s.add_argument("--no-isolate", action="store_true", help="run the solver in this process (faster start)")
     s.add_argument("--no-html", action="store_true", help="skip report.html (faster; report.md is still written)")
@@ -48,9 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     fr.add_argument("scenario")
     fr.add_argument("--caps", help="comma-separated fee caps (money per demand unit); default: from the "
                                    "smallest achievable fee to the fee of the cheapest plan")
-    fr.add_argument("--points", type=int, default=5, help="number of caps when --caps is not given")
+    fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given")
     fr.add_argument("--solver")
-    fr.add_argument("--time-limit", type=float, metavar="S")
+    fr.add_argument("--time-limit", type=positive(float), metavar="S")
     fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-frontier)")
 
     rp = sub.add_parser("report", help="(re)write report.html and report.md of a result directory")
@@ -70,10 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--method", default="all", help="shapley | nucleolus | scrb | proportional | all")
     sh.add_argument("--territory", default="own", choices=["own", "all"],
                     help="sites a coalition may use alone: its own territory (default) or all")
-    sh.add_argument("--workers", type=int, help="parallel worker processes (default: one per core)")
+    sh.add_argument("--workers", type=positive(int), help="parallel worker processes (default: one per core)")
     sh.add_argument("--cache", help="directory for cached coalition costs (default ~/.cache/qzopt)")
     sh.add_argument("--solver", default="auto")
-    sh.add_argument("--time-limit", type=float, metavar="S")
+    sh.add_argument("--time-limit", type=positive(float), metavar="S")
     sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-sharing)")
 
     from qzopt.bench.__main__ import parser as bench_parser, run as bench_run  # issue 6: benchmarks

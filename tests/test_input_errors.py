@@ -3,6 +3,7 @@ code 2, no traceback.  Each test breaks one thing in tests/data/tiny.yaml."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -166,6 +167,34 @@ def test_cli_bad_input_exits_2_without_traceback(tiny):
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr + proc.stdout
         assert "capcity" in proc.stderr and "tiny.yaml" in proc.stderr
+
+
+@pytest.mark.parametrize("args, said", [
+    (("solve", "{path}", "--time-limit", "-1"), "argument --time-limit: '-1': must be a finite number above 0"),
+    (("solve", "{path}", "--time-limit", "inf"), "argument --time-limit: 'inf': must be a finite number above 0"),
+    (("solve", "{path}", "--gap", "5"), "argument --gap: '5': a relative gap from 0 to below 1 (0.01 = 1 %)"),
+    (("solve", "{path}", "--threads", "0"), "argument --threads: '0': must be a finite number above 0"),
+    (("share", "{path}", "--workers", "0"), "argument --workers: '0': must be a finite number above 0"),
+    (("frontier", "{path}", "--points", "0"), "argument --points: '0': must be a finite number above 0"),
+])
+def test_cli_option_out_of_range_is_named_not_run(tiny, args, said):
+    path, _ = tiny
+    proc = run_cli(*(a.format(path=path) for a in args))
+    assert proc.returncode == 2 and said in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout and not proc.stdout
+
+
+@pytest.mark.parametrize("override, said", [
+    ({"time_limit": -1.0}, "time_limit -1.0: must be above 0 seconds"),
+    ({"time_limit": float("nan")}, "time_limit nan: must be above 0 seconds"),
+    ({"gap": 1.5}, "gap 1.5: must be a relative gap from 0"),
+    ({"gap": -0.1}, "gap -0.1: must be a relative gap from 0"),
+    ({"threads": 0}, "threads 0: must be 1 or more"),
+])
+def test_api_solve_refuses_an_override_out_of_range(tiny, override, said):
+    path, _ = tiny
+    with pytest.raises(qzopt.errors.QzoptError, match=re.escape(said)):
+        qzopt.solve(path, **override)
 
 
 def test_infeasible_scenario_explains_which_demand(tiny, tmp_path):

@@ -21,22 +21,7 @@ from typing import Sequence
 from qzopt.bench.report import machine, markdown, print_summary, print_targets, summarise, targets, targets_markdown
 from qzopt.bench.runner import measure
 from qzopt.bench.suites import SUITES, Instance, shared_dir, suite
-
-
-def _positive(kind: type):
-    """An argparse type: a number of ``kind`` above zero (argparse names the option when it fails)."""
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{text!r}: must be above 0")
-        return value
-
-    parse.__name__ = kind.__name__  # argparse's message says "invalid int value" etc.
-    return parse
+from qzopt.cli import positive
 
 
 def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -45,10 +30,10 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p.add_argument("--suite", default="smoke", help=f"{' | '.join(SUITES)} | all, or several comma-separated "
                                                     "(default: smoke)")
     p.add_argument("--instances", help="comma-separated instance names to keep (e.g. pmed1,capa-8000)")
-    p.add_argument("--repeats", type=_positive(int), default=1, help="runs per solver and instance; medians are reported")
-    p.add_argument("--peer-repeats", type=_positive(int), metavar="N",
+    p.add_argument("--repeats", type=positive(int), default=1, help="runs per solver and instance; medians are reported")
+    p.add_argument("--peer-repeats", type=positive(int), metavar="N",
                    help="runs per peer and instance (default: --repeats); peers are the slow part")
-    p.add_argument("--time-limit", type=_positive(float), default=300.0, metavar="S",
+    p.add_argument("--time-limit", type=positive(float), default=300.0, metavar="S",
                    help="seconds per run (peers are killed past it; default 300)")
     p.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
                    help="also run the peers (spopt+CBC on pmed, plain PuLP+CBC on cap)")

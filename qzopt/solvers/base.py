@@ -21,6 +21,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from qzopt.errors import QzoptError
 from qzopt.models.matrix import MatrixForm
 
 Status = Literal["optimal", "feasible", "infeasible", "unbounded", "no_solution", "error"]
@@ -44,6 +45,16 @@ class SolveOptions:
     threads: int | None = None
     verbose: bool = False
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse values that would silently change meaning (a negative limit, a gap of 5)."""
+        if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
+            raise QzoptError(f"time_limit {self.time_limit!r}: must be above 0 seconds (None = no limit)")
+        if not (0.0 <= self.gap < 1.0):
+            raise QzoptError(f"gap {self.gap!r}: must be a relative gap from 0 (prove optimal) to below 1, "
+                             f"e.g. 0.01 for 1 %")
+        if self.threads is not None and self.threads < 1:
+            raise QzoptError(f"threads {self.threads!r}: must be 1 or more (None = the solver decides)")
 
     @property
     def effective_gap(self) -> float:
