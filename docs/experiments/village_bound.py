@@ -6,6 +6,7 @@ Not part of the package and not run by the tests; a record of how the figures we
     python docs/experiments/village_bound.py ascent   # the presolve's ascent, a longer one, the volume algorithm
     python docs/experiments/village_bound.py lazy     # the village's strong LP, linking rows added as violated
     python docs/experiments/village_bound.py cmir     # our own cMIR cuts on the small instances' hull LP
+    python docs/experiments/village_bound.py ufl      # the other Lagrangian: capacities relaxed, a UFL per step
 
 ``tiny`` uses SCIP (``pip install pyscipopt`` in a separate environment with this package) because it
 reports which cut families its root applied; HiGHS does not.
@@ -367,5 +368,82 @@ def highs_optimum(path: str) -> float:
     return h.getInfo().objective_function_value
 
 
+class UflDual:
+    """The Lagrangian with the capacity rows relaxed instead of "each point fully served": at
+    multipliers mu_o >= 0 (money/yr per unit of load) the subproblem is an uncapacitated
+    facility location problem over the options (one per site), solved by HiGHS:
+
+        min sum_o (F_o - mu_o Q_o) y_o + sum_{p,o} (c_p + (v_o + mu_o) d_p) x_po
+        s.t. sum_{p,o at i} x_po = 1 (every point), x_po <= y_o, sum_{o at s} y_o <= 1, y binary.
+
+    Its value (HiGHS's dual bound, so valid whatever the gap) bounds the optimum from below."""
+
+    def __init__(self, d: FacilityData):
+        pi_, pj, a = d.pairs.i, d.pairs.j, d.amount
+        self.d, self.Q = d, np.minimum(d.capacity, d.max_load[d.option_site])
+        p_of, o_of = np.nonzero(pj[:, None] == d.option_site[None, :])  # (pair, option at its site)
+        X, K = p_of.size, d.K
+        self.o_of, self.X = o_of, X
+        self.load = a[pi_[p_of]]
+        self.base = d.pairs.cost[p_of] + d.load_cost[o_of] * self.load
+        r_dem = pi_[p_of]
+        r_lk = d.n + np.arange(X)
+        r_one = d.n + X + np.arange(d.m)
+        rows = np.concatenate([r_dem, r_lk, r_lk, r_one[d.option_site]])
+        cols = np.concatenate([np.arange(X), np.arange(X), X + o_of, X + np.arange(K)])
+        vals = np.concatenate([np.ones(X), np.ones(X), -np.ones(X), np.ones(K)])
+        A = sp.csc_matrix((vals, (rows, cols)), shape=(d.n + X + d.m, X + K))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = X + K, A.shape[0]
+        lp.col_cost_ = np.concatenate([self.base, d.fixed])
+        lp.col_lower_, lp.col_upper_ = np.zeros(X + K), np.ones(X + K)
+        lp.row_lower_ = np.concatenate([np.ones(d.n), np.full(X + d.m, -highspy.kHighsInf)])
+        lp.row_upper_ = np.concatenate([np.ones(d.n), np.zeros(X), np.ones(d.m)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+        lp.integrality_ = [highspy.HighsVarType.kContinuous] * X + [highspy.HighsVarType.kInteger] * K
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("mip_rel_gap", 1e-6)
+        self.h.passModel(lp)
+
+    def __call__(self, mu: np.ndarray) -> tuple[float, float, np.ndarray]:
+        """(bound, the subproblem plan's value, subgradient load_o - Q_o y_o)."""
+        cost = np.concatenate([self.base + mu[self.o_of] * self.load, self.d.fixed - mu * self.Q])
+        self.h.changeColsCost(cost.size, np.arange(cost.size, dtype=np.int32), cost)
+        self.h.run()
+        info, x = self.h.getInfo(), np.asarray(self.h.getSolution().col_value)
+        value = info.objective_function_value
+        bound = info.mip_dual_bound if np.isfinite(info.mip_dual_bound) else value * (1 - 1e-6)
+        used = np.zeros(self.d.K)
+        np.add.at(used, self.o_of, self.load * x[:self.X])
+        return bound, value, used - self.Q * x[self.X:]
+
+
+def run_ufl(steps: int = 300) -> None:
+    """The capacity-relaxed Lagrangian on the small instances, by a subgradient ascent aimed at the
+    proven optimum (the most favourable target), against the presolve's knapsack Lagrangian."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in (1, 2, 3):
+            d = tiny(seed)
+            path = Path(tmp, f"agg{seed}.lp")
+            path.write_text(lp_file(d, per_size=False))
+            opt = highs_optimum(str(path))
+            knap = presolve_cflp(d, seconds=30.0).lower
+            dual, mu, best, factor, idle, t0 = UflDual(d), np.zeros(d.K), -1e300, 1.0, 0, time.perf_counter()
+            for it in range(steps):
+                bound, value, g = dual(mu)
+                best, idle = (bound, 0) if bound > best else (best, idle + 1)
+                if idle >= 20:
+                    factor, idle = factor / 2, 0
+                if float(g @ g) < 1e-12 or factor < 1e-5:
+                    break
+                mu = np.maximum(0.0, mu + factor * (opt - value) / float(g @ g) * g)
+            print(f"seed {seed}: optimum {opt:.5e}; knapsack Lagrangian (presolve) {knap:.5e} "
+                  f"({(opt - knap) / opt:.2%} below); capacity-relaxed (UFL) Lagrangian {best:.5e} "
+                  f"({(opt - best) / opt:.2%} below) after {it + 1} steps, {time.perf_counter() - t0:.0f} s",
+                  flush=True)
+
+
 if __name__ == "__main__":
-    {"tiny": run_tiny, "ascent": run_ascent, "lazy": run_lazy, "cmir": run_cmir}[sys.argv[1]]()
+    {"tiny": run_tiny, "ascent": run_ascent, "lazy": run_lazy, "cmir": run_cmir, "ufl": run_ufl}[sys.argv[1]]()
