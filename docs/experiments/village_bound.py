@@ -7,6 +7,7 @@ Not part of the package and not run by the tests; a record of how the figures we
     python docs/experiments/village_bound.py lazy     # the village's strong LP, linking rows added as violated
     python docs/experiments/village_bound.py cmir     # our own cMIR cuts on the small instances' hull LP
     python docs/experiments/village_bound.py ufl      # the other Lagrangian: capacities relaxed, a UFL per step
+    python docs/experiments/village_bound.py windows 60 300 180,60 240,60   # squares of the village solved exactly
 
 ``tiny`` uses SCIP (``pip install pyscipopt`` in a separate environment with this package) because it
 reports which cut families its root applied; HiGHS does not.
@@ -445,5 +446,55 @@ def run_ufl(steps: int = 300) -> None:
                   flush=True)
 
 
+def village_window(x0: float, y0: float, width_km: float):
+    """The part of the village instance inside a square (km from the region's corner): its points
+    that one of its sites reaches, its sites, the same sizes, costs and distance limit."""
+    import pandas as pd
+
+    from qzopt.bench import scale
+    from qzopt.scenario.scenario import Policy, Scenario, SolverSettings, Units
+
+    spec = scale.SPECS["village"]
+    rng = np.random.default_rng(2017)  # qianzhong_like's seed and draws, in its order
+    xy, county, amount = scale._points(spec, rng)
+    at = scale._sites(spec, xy, rng)
+    inside = lambda k: ((xy[k, 0] >= x0) & (xy[k, 0] < x0 + width_km)  # noqa: E731
+                        & (xy[k, 1] >= y0) & (xy[k, 1] < y0 + width_km))
+    pts, st = np.flatnonzero(inside(np.arange(xy.shape[0]))), at[inside(at)]
+    dist = np.round(np.maximum(scale.DETOUR * np.linalg.norm(xy[pts][:, None] - xy[st][None], axis=2), 2.0), 1)
+    reached = (dist <= spec.max_km).any(axis=1)
+    pts, dist = pts[reached], dist[reached]
+    site_ids = [f"s{k:05d}" for k in st]
+    return Scenario.from_frames(
+        pd.DataFrame({"id": [f"p{k:05d}" for k in pts], "jurisdiction": [f"county{c:02d}" for c in county[pts]],
+                      "amount": amount[pts]}),
+        pd.DataFrame({"id": site_ids, "jurisdiction": [f"county{c:02d}" for c in county[st]]}),
+        pd.concat([scale.SIZES.assign(site=s) for s in site_ids], ignore_index=True), dist, name="window",
+        units=Units(demand="t/d", distance="km", money="yuan", per_year=365.0),
+        transport=scale.HAUL_YUAN_PER_T_KM, discount_rate=0.06, lifetime_years=20.0,
+        policy=Policy(max_distance=spec.max_km), solver=SolverSettings(time_limit=600.0))
+
+
+def run_windows(width_km: str, limit_s: str, *corners: str) -> None:
+    """How far the presolve's Lagrangian bound sits below the proven optimum on squares of the
+    village instance itself (same density, sizes and costs; HiGHS proves them through qzopt.solve)."""
+    import qzopt
+
+    for corner in corners:
+        x0, y0 = map(float, corner.split(","))
+        sc = village_window(x0, y0, float(width_km))
+        d = facility_data(sc)
+        lower = presolve_cflp(d, seconds=60.0).lower
+        t0 = time.perf_counter()
+        res = qzopt.solve(sc, time_limit=float(limit_s), isolate=False, explain=False)
+        print(f"square ({x0:.0f}, {y0:.0f}) km, {float(width_km):.0f} km wide: {d.n} points, {d.m} sites, "
+              f"{d.pairs.i.size} pairs, {d.amount.sum():.0f} t/d; Lagrangian {lower:.6e}; HiGHS {res.status} "
+              f"{res.objective:.6e} (gap {res.gap:.2%}, {time.perf_counter() - t0:.0f} s); the Lagrangian "
+              f"{(res.bound - lower) / res.bound:.2%} below HiGHS's bound", flush=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "windows":
+        run_windows(*sys.argv[2:])
+        sys.exit()
     {"tiny": run_tiny, "ascent": run_ascent, "lazy": run_lazy, "cmir": run_cmir, "ufl": run_ufl}[sys.argv[1]]()
