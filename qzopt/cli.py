@@ -45,6 +45,20 @@ def fraction(text: str) -> float:
     return value
 
 
+def positive_list(text: str) -> list[float]:
+    """An argparse type: comma-separated numbers, each above zero (e.g. fee caps)."""
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part.strip()!r} in {text!r} is not a number") from None
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"{part.strip()!r} in {text!r}: each must be a finite number above 0")
+        values.append(value)
+    return values
+
+
 def _parser() -> argparse.ArgumentParser:
     from qzopt import __version__
 
@@ -73,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
     fr = sub.add_parser("frontier", help="trade-off between an equalised fee and total cost")
     fr.add_argument("scenario")
-    fr.add_argument("--caps", help="comma-separated fee caps (money per demand unit); default: from the "
+    fr.add_argument("--caps", type=positive_list, help="comma-separated fee caps (money per demand unit); default: from the "
                                    "smallest achievable fee to the fee of the cheapest plan")
     fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given")
     fr.add_argument("--solver")
@@ -112,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="override a scenario field for this run, e.g. --set fees.mode=none --set policy.max_distance=80 "
+                   help="override a scenario field for this run, e.g. --set fees.mode=none --set constraints.max_distance=80 "
                         "(repeatable; the value is read as YAML)")
 
 
@@ -272,9 +286,8 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario)
-    caps = [float(c) for c in args.caps.split(",")] if args.caps else None
     with console.status("solving the fee frontier…") as status:
-        table = frontier(sc, caps=caps, points=args.points,
+        table = frontier(sc, caps=args.caps, points=args.points,
                          solve_kwargs={"solver": args.solver, "time_limit": args.time_limit},
                          on_event=lambda m: (status.update(m), console.log(m)))
     outdir = Path(args.outdir) if args.outdir else Path("out") / f"{Path(args.scenario).stem}-frontier"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import qzopt
@@ -176,12 +177,35 @@ def test_cli_bad_input_exits_2_without_traceback(tiny):
     (("solve", "{path}", "--threads", "0"), "argument --threads: '0': must be a finite number above 0"),
     (("share", "{path}", "--workers", "0"), "argument --workers: '0': must be a finite number above 0"),
     (("frontier", "{path}", "--points", "0"), "argument --points: '0': must be a finite number above 0"),
+    (("frontier", "{path}", "--caps", "300,abc"), "argument --caps: 'abc' in '300,abc' is not a number"),
+    (("frontier", "{path}", "--caps", "300,-5"), "argument --caps: '-5' in '300,-5': each must be a finite number"),
 ])
 def test_cli_option_out_of_range_is_named_not_run(tiny, args, said):
     path, _ = tiny
     proc = run_cli(*(a.format(path=path) for a in args))
     assert proc.returncode == 2 and said in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout and not proc.stdout
+
+
+def test_unknown_player_column_lists_the_text_columns_there_are(tiny):
+    from qzopt.sharing.coalitions import players_of
+
+    sc = qzopt.load_scenario(tiny[0])
+    text = [c for c in sc.jurisdictions.columns if not pd.api.types.is_numeric_dtype(sc.jurisdictions[c])]
+    with pytest.raises(ValueError) as info:
+        players_of(sc, "nope")
+    said = str(info.value)
+    assert "group" in text  # tiny.yaml's jurisdictions carry name and group (text) columns
+    assert said.startswith("no column 'nope' on the jurisdictions; use 'jurisdiction' or one of ")
+    assert all(repr(c) in said for c in text) and "[]" not in said
+
+
+def test_the_set_example_in_the_help_is_a_field_that_exists(tiny):
+    help_text = " ".join(run_cli("solve", "--help").stdout.split())
+    example = help_text.split("e.g. --set ")[1].split(" --set ")[1].split()[0]
+    assert example == "constraints.max_distance=80"
+    proc = run_cli("validate", str(tiny[0]), "--set", example)
+    assert proc.returncode == 0, proc.stderr
 
 
 @pytest.mark.parametrize("override, said", [

@@ -32,8 +32,9 @@ def players_of(sc: Scenario, by: str = "group") -> pd.Series:
     if by in ("jurisdiction", "id"):
         return pd.Series(sc.jurisdictions.index, index=sc.jurisdictions.index)
     if by not in sc.jurisdictions.columns:
-        raise ValueError(f"no column {by!r} on the jurisdictions; use 'jurisdiction' or one of "
-                         f"{[c for c in sc.jurisdictions.columns if sc.jurisdictions[c].dtype == object]}")
+        text = [c for c in sc.jurisdictions.columns if not pd.api.types.is_numeric_dtype(sc.jurisdictions[c])]
+        raise ValueError(f"no column {by!r} on the jurisdictions; use 'jurisdiction'"
+                         + (f" or one of {', '.join(repr(c) for c in text)}" if text else ""))
     return sc.jurisdictions[by].astype(str)
 
 
