@@ -19,14 +19,19 @@ from rich.table import Table
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
 
 
+def _number(text: str, kind: type = float):
+    """``text`` read as ``kind``, or the argparse error that names it."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
 def positive(kind: type):
-    """An argparse type: a number of ``kind`` above zero (argparse names the option when it fails)."""
+    """An argparse type: a finite number of ``kind`` above zero (argparse names the option when it fails)."""
 
     def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        value = _number(text, kind)
         if not (value > 0 and math.isfinite(value)):
             raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number above 0")
         return value
@@ -36,27 +41,15 @@ def positive(kind: type):
 
 def fraction(text: str) -> float:
     """An argparse type: a relative gap, from 0 to below 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(text)
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"{text!r}: a relative gap from 0 to below 1 (0.01 = 1 %)")
     return value
 
 
 def positive_list(text: str) -> list[float]:
-    """An argparse type: comma-separated numbers, each above zero (e.g. fee caps)."""
-    values = []
-    for part in text.split(","):
-        try:
-            value = float(part)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{part.strip()!r} in {text!r} is not a number") from None
-        if not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"{part.strip()!r} in {text!r}: each must be a finite number above 0")
-        values.append(value)
-    return values
+    """An argparse type: comma-separated numbers, each finite and above zero (e.g. fee caps)."""
+    return [positive(float)(part.strip()) for part in text.split(",")]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("scenario", help="scenario YAML file")
     s.add_argument("-o", "--outdir", help="output directory (default: out/<scenario name>)")
     s.add_argument("--solver", help="highs | cbc | ortools | ortools-sat | pulp:<NAME> (default: the scenario's)")
-    s.add_argument("--time-limit", type=positive(float), metavar="S", help="seconds per solver (default: the scenario's)")
+    s.add_argument("--time-limit", type=positive(float), metavar="S",
+                   help="seconds per solver (default: the scenario's)")
     s.add_argument("--gap", type=fraction, metavar="G", help="relative optimality gap, e.g. 0.01 (default 0: prove)")
     s.add_argument("--fallback", help="comma-separated solvers to try next (default: the others)")
     s.add_argument("--threads", type=positive(int), help="solver threads")
@@ -87,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
 
     fr = sub.add_parser("frontier", help="trade-off between an equalised fee and total cost")
     fr.add_argument("scenario")
-    fr.add_argument("--caps", type=positive_list, help="comma-separated fee caps (money per demand unit); default: from the "
-                                   "smallest achievable fee to the fee of the cheapest plan")
+    fr.add_argument("--caps", type=positive_list,
+                    help="comma-separated fee caps (money per demand unit); default: from the "
+                         "smallest achievable fee to the fee of the cheapest plan")
     fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given")
     fr.add_argument("--solver")
     fr.add_argument("--time-limit", type=positive(float), metavar="S")
@@ -126,8 +121,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                   help="override a scenario field for this run, e.g. --set fees.mode=none --set constraints.max_distance=80 "
-                        "(repeatable; the value is read as YAML)")
+                   help="override a scenario field for this run, e.g. --set fees.mode=none "
+                        "--set constraints.max_distance=80 (repeatable; the value is read as YAML)")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, str]:

@@ -109,7 +109,8 @@ def test_targets_say_met_or_not_from_the_figures():
 
 @pytest.mark.parametrize("argv, said", [
     (["--suite", "nope"], "--suite 'nope': unknown suite nope; known: orlib-pmed, orlib-cap"),
-    (["--suite", "orlib-cap", "--instances", "cap41,cap999"], "--instances 'cap41,cap999': cap999 not in suite orlib-cap"),
+    (["--suite", "orlib-cap", "--instances", "cap41,cap999"],
+     "--instances 'cap41,cap999': cap999 not in suite orlib-cap"),
     (["--suite", "orlib-cap", "--instances", "pmed1"], "pmed1 not in suite orlib-cap (its instances: cap41, cap42"),
     (["--suite", "smoke", "--instances", " , "], "(none given)"),
 ])

@@ -30,7 +30,8 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p.add_argument("--suite", default="smoke", help=f"{' | '.join(SUITES)} | all, or several comma-separated "
                                                     "(default: smoke)")
     p.add_argument("--instances", help="comma-separated instance names to keep (e.g. pmed1,capa-8000)")
-    p.add_argument("--repeats", type=positive(int), default=1, help="runs per solver and instance; medians are reported")
+    p.add_argument("--repeats", type=positive(int), default=1,
+                   help="runs per solver and instance; medians are reported")
     p.add_argument("--peer-repeats", type=positive(int), metavar="N",
                    help="runs per peer and instance (default: --repeats); peers are the slow part")
     p.add_argument("--time-limit", type=positive(float), default=300.0, metavar="S",
