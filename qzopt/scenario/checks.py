@@ -72,15 +72,30 @@ def capacity_shortfall(sc: Scenario) -> list[str]:
         n_existing = int(forced.sum())
         if n_existing > p:
             out.append(f"{n_existing} sites are existing or required (must be open) but at most {p} may be open.")
-    if sc.policy.facilities_at_least is not None and sc.policy.facilities_at_least > int(usable.sum()):
-        out.append(f"at least {sc.policy.facilities_at_least} sites must open but only {int(usable.sum())} "
-                   "are not excluded.")
+    out += too_few_sites(sc)
     if sc.policy.single_sourcing and not sc.policy.partial_service:
         mask = allowed_mask(sc)
         reach_best = np.where(mask, best[None, :], 0.0).max(axis=1) if mask.size else np.zeros(len(demand))
         for i in np.flatnonzero((demand > reach_best + 1e-9) & mask.any(axis=1)):
             out.append(f"demand point {sc.demands.index[i]!r} needs {_fmt(demand[i])} {u} from one site (single "
                        f"sourcing) but the largest site it may use holds {_fmt(reach_best[i])} {u}.")
+    return out
+
+
+def too_few_sites(sc: Scenario) -> list[str]:
+    """``facilities: {exactly: p}`` or ``{at_least: p}`` with fewer than p sites that may open
+    (each site holds one plant, so p cannot exceed the candidate sites that are not excluded)."""
+    out = []
+    n_sites = len(sc.sites)
+    n_excluded = int(sc.sites["excluded"].to_numpy(bool).sum())
+    usable = n_sites - n_excluded
+    for rule, p in (("exactly", sc.policy.facilities_exactly), ("at_least", sc.policy.facilities_at_least)):
+        if p is None or p <= usable:
+            continue
+        sites = f"only {n_sites} candidate site(s)" if not n_excluded else (
+            f"only {usable} of the {n_sites} candidate sites may open ({n_excluded} excluded)")
+        out.append(f"constraints.facilities.{rule} asks for {p} open sites but there are {sites}, one plant "
+                   "per site.")
     return out
 
 
