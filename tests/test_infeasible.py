@@ -1,0 +1,167 @@
+"""An infeasible scenario is explained by the requirement that cannot be met, with the figure
+that matters: the fee cap (and the lowest fee a plan needs), the minimum loads (and the loads a
+plan without them has), the facility count (and the number of sites).  Each test edits one
+thing in tests/data/tiny.yaml; the figures are computed here by solving without the rule."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import qzopt
+from qzopt.scenario.scenario import FeeRules
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A writable copy of the tiny scenario; returns (yaml path, edit function)."""
+    shutil.copy(DATA / "tiny.yaml", tmp_path / "tiny.yaml")
+    shutil.copy(DATA / "tiny_roads.csv", tmp_path / "tiny_roads.csv")
+    path = tmp_path / "tiny.yaml"
+
+    def edit(old: str, new: str) -> Path:
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+    return path, edit
+
+
+def numbers(text: str) -> list[float]:
+    return [float(s.replace(",", "")) for s in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+
+
+def line_with(explanation: list[str], *words: str) -> str:
+    hits = [e for e in explanation if all(w in e for w in words)]
+    assert hits, explanation
+    return hits[0]
+
+
+def solve(sc, **kw):
+    return qzopt.solve(sc, time_limit=10, **kw)
+
+
+def test_fee_cap_below_the_lowest_fee_is_named_with_that_fee(tiny):
+    path, edit = tiny
+    edit("solver: {name: auto", "fees: {mode: uniform, max_fee: 10}\nsolver: {name: auto")
+    sc = qzopt.load_scenario(path)
+    res = solve(sc)
+    assert res.status == "infeasible"
+    line = line_with(res.explanation, "fee cap", "10 yuan per t")
+    # the lowest fee any plan needs, solved here without the cap
+    free = solve(sc.replace(fees=FeeRules(mode="uniform", max_fee=1e7, objective="fee", compare=False)),
+                 explain=False)
+    assert free.ok
+    low = free.extra["fees"]["fee"]
+    assert low > 10
+    assert any(abs(v - low) <= 1e-3 * low for v in numbers(line)), (line, low)
+    # nothing is unserved here: no line may claim demand cannot be served
+    assert not any("cannot all be served" in e for e in res.explanation), res.explanation
+
+
+def test_fee_cap_in_the_cli_exits_3_and_names_the_cap(tiny, tmp_path):
+    path, _ = tiny
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "solve", str(path), "--set",
+                           "fees={mode: uniform, max_fee: 10}", "--time-limit", "10", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, env={"COLUMNS": "200", **_env()})
+    assert proc.returncode == 3, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "fee cap of 10 yuan per t cannot be met" in text, text
+    assert "0 demand point(s)" not in text
+
+
+def _env() -> dict:
+    import os
+
+    return dict(os.environ)
+
+
+def test_minimum_loads_no_plan_can_reach_are_named_with_the_loads(tiny):
+    path, edit = tiny
+    edit("capacity: 200, capex: 1.0e8,", "capacity: 200, min_load: 190, capex: 1.0e8,")
+    edit("capacity: 400, capex: 1.6e8,", "capacity: 400, min_load: 190, capex: 1.6e8,")
+    for old, new in (("amount: 100", "amount: 10"), ("amount: 120", "amount: 12"), ("amount: 80", "amount: 8")):
+        edit(old, new)
+    sc = qzopt.load_scenario(path)
+    res = solve(sc)
+    assert res.status == "infeasible"
+    line = line_with(res.explanation, "min_load", "190")
+    # the plan without minimum loads, solved here: each of its plants' loads is in the line
+    free = solve(sc.replace(policy={"min_load": False}), explain=False)
+    assert free.ok
+    loads = free.open_sites["load"].to_numpy()
+    assert all(any(abs(v - load) <= 1e-6 * max(1, load) for v in numbers(line)) for load in loads), (line, loads)
+    for site in free.open_sites["site"]:
+        assert repr(site) in line, line
+    # the distance limit and single sourcing are not to blame
+    assert not any("distance limit" in e and "cannot all be served" in e for e in res.explanation), res.explanation
+
+
+@pytest.mark.parametrize("rule", ["exactly", "at_least"])
+def test_more_sites_asked_for_than_there_are_is_a_presolve_finding(tiny, rule):
+    path, edit = tiny
+    edit("constraints: {single_sourcing: true,", f"constraints: {{facilities: {{{rule}: 5}}, single_sourcing: true,")
+    sc = qzopt.load_scenario(path)
+    res = solve(sc)
+    assert res.status == "infeasible" and res.solver == "none"  # proved before any solve
+    line = line_with(res.explanation, f"facilities.{rule}", "5")
+    assert "only 3" in line and "site" in line, line
+
+
+def test_exactly_with_an_excluded_site_counts_the_sites_that_may_open(tiny):
+    path, edit = tiny
+    edit("constraints: {single_sourcing: true,", "constraints: {facilities: {exactly: 3}, single_sourcing: true,")
+    edit("{id: sC, jurisdiction: C, sizes: small}", "{id: sC, jurisdiction: C, sizes: small, excluded: true}")
+    res = solve(qzopt.load_scenario(path))
+    assert res.status == "infeasible" and res.solver == "none"
+    line = line_with(res.explanation, "facilities.exactly", "3")
+    assert "only 2" in line and "excluded" in line, line
+
+
+def test_a_local_capacity_shortage_names_the_distance_limit_and_the_demand(tiny):
+    # every demand may only use its own town's site (0 km) and every site holds 100 t/d: dB
+    # (120 t/d) is 20 short at sB.  Total capacity (300) covers total demand (300) and demand
+    # may be split: no pre-solve check sees it.  Without the limit sC's spare 20 (25 km) serve it.
+    path, edit = tiny
+    edit("single_sourcing: true, max_distance: 60 km", "single_sourcing: false, max_distance: 10 km")
+    edit("{name: S200, capacity: 200,", "{name: S200, capacity: 100,")
+    edit("{name: S400, capacity: 400,", "{name: S400, capacity: 100,")
+    res = solve(qzopt.load_scenario(path))
+    assert res.status == "infeasible"
+    line = line_with(res.explanation, "10 km distance limit")
+    assert "25 km" in line, line
+    assert any("dB" in e and "20" in e and "120" in e for e in res.explanation), res.explanation
+
+
+def test_each_rule_whose_removal_alone_helps_is_named(tiny):
+    # three plants must open and each must run at least 190 t/d: 570 t/d, but the demand is 300
+    path, edit = tiny
+    edit("constraints: {single_sourcing: true,", "constraints: {facilities: {at_least: 3}, single_sourcing: true,")
+    edit("capacity: 200, capex: 1.0e8,", "capacity: 200, min_load: 190, capex: 1.0e8,")
+    edit("capacity: 400, capex: 1.6e8,", "capacity: 400, min_load: 190, capex: 1.6e8,")
+    res = solve(qzopt.load_scenario(path))
+    assert res.status == "infeasible"
+    line_with(res.explanation, "min_load", "190")
+    line_with(res.explanation, "constraints.facilities {at_least: 3}", "opens 1 site")
+
+
+def test_rules_that_only_conflict_together_are_said_to_have_been_tried(tiny):
+    # the local shortage above, twice over: dB may only use sB both under the 10 km limit and
+    # under cross_border: own, so dropping either alone changes nothing
+    path, edit = tiny
+    edit("single_sourcing: true, max_distance: 60 km", "single_sourcing: false, max_distance: 10 km, cross_border: own")
+    edit("{name: S200, capacity: 200,", "{name: S200, capacity: 100,")
+    edit("{name: S400, capacity: 400,", "{name: S400, capacity: 100,")
+    res = solve(qzopt.load_scenario(path))
+    assert res.status == "infeasible"
+    line = line_with(res.explanation, "no single rule")
+    assert "distance limit" in line and "cross-border" in line and "together makes it feasible" in line, line
+    assert any("dB" in e and "20 of 120" in e for e in res.explanation), res.explanation
