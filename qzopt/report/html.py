@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from markupsafe import Markup, escape
 
-from qzopt.report import markdown as md
+from qzopt.report import files, markdown as md
 from qzopt.report.charts import cost_breakdown_chart, data_uri, frontier_figure, png, sharing_chart, utilisation_chart
 from qzopt.report.fonts import CSS_STACK, css_font_face
+from qzopt.report.files import check_addons
 from qzopt.report.maps import can_map, frame, plan_map
 
 if TYPE_CHECKING:
@@ -86,73 +87,34 @@ def summary_line(res: "Result") -> str:
 
 
 def _fees_tables(res: "Result") -> tuple[Any, Any]:
-    fees = res.extra.get("fees")
-    if not fees:
+    facts, plants = md.fee_facts_view(res), md.fee_plants_view(res)
+    if facts is None:
         return None, None
-    mu = res.units.get("money", "")
-    unit = fees.get("fee_unit", mu)
-    rows = [("mode", fees.get("mode")), ("recovery", fees.get("recovery")), ("objective", fees.get("objective")),
-            ("method", fees.get("method")), (f"fee ({unit})", md.num(fees.get("fee"), 6)),
-            (f"fee cap ({unit})", md.num(fees.get("max_fee"), 6))]
-    if fees.get("band") is not None:
-        rows.append(("band (relative)", md.pct(fees.get("band"))))
-    if fees.get("price_of_equalization_per_yr") is not None:
-        rows += [(f"cost without the fee rule ({mu}/yr)", md.money(fees.get("unconstrained_cost_per_yr"))),
-                 (f"price of equalisation ({mu}/yr)", md.money(fees.get("price_of_equalization_per_yr"))),
-                 ("price of equalisation (%)", f"{fees.get('price_of_equalization_pct', 0):.2f} %")]
-    facts = html_table(pd.DataFrame(rows, columns=["", "value"]))
-    plants = frame(fees.get("plants"))
-    if not plants.empty:
-        plants = pd.DataFrame({"site": plants["site"],
-                               f"annual cost ({mu}/yr)": plants["annual_cost_per_yr"].map(md.money),
-                               f"volume ({res.units.get('demand', '')})": plants["volume"].map(md.num),
-                               f"break-even fee ({unit})": plants["break_even_fee"].map(lambda v: md.num(v, 5))})
-    return facts, html_table(plants) if not plants.empty else None
+    return html_table(facts), html_table(plants) if plants is not None else None
 
 
 def sharing_section(doc: dict, money_unit: str) -> dict[str, Any]:
-    """Context for the sharing section from a ``sharing.json`` document."""
-    alloc = pd.DataFrame(doc.get("allocations") or [])
-    if alloc.empty:
+    """Context for the sharing section from a ``sharing.json`` document (rows as in ``report.md``)."""
+    view = md.sharing_view(doc, money_unit)
+    if view is None:
         return {}
-    key = alloc.columns[0]
-    alloc = alloc.set_index(key)
-    tables = doc.get("tables") or {}
-    first = pd.DataFrame(next(iter(tables.values()))).set_index(key) if tables else pd.DataFrame()
-    alone = first["stand_alone_cost_per_yr"] if "stand_alone_cost_per_yr" in first else pd.Series(dtype=float)
-    view = pd.DataFrame({"player": alloc.index, f"alone ({money_unit}/yr)": alone.reindex(alloc.index).map(md.money)})
-    for m in alloc.columns:
-        view[f"{m} ({money_unit}/yr)"] = alloc[m].map(md.money).to_numpy()
-        t = pd.DataFrame(tables.get(m) or [])
-        if "saving_pct" in t:
-            view[f"{m} saving"] = t.set_index(key)["saving_pct"].reindex(alloc.index).map(
-                lambda v: f"{v:.1f} %").to_numpy()
-    core = []
-    for m, v in (doc.get("core_violations") or {}).items():
-        core.append(f"{m}: in the core" if not v else
-                    f"{m}: not in the core — {len(v)} coalition(s) would pay less alone, worst "
-                    f"{v[0].get('coalition')} by {md.money(v[0].get('excess'))} {money_unit}/yr")
-    eps = doc.get("least_core_epsilon")
-    summary = (f"Players: {doc.get('players_by')} ({len(alloc)}); {doc.get('coalition_count')} coalitions; "
-               f"cost of the grand coalition {md.money(doc.get('grand_coalition_cost_per_yr'))} {money_unit}/yr; "
-               f"least-core ε {md.money(eps)} {money_unit}/yr.")
-    chart = data_uri(png(sharing_chart(alloc, alone, money_unit))) if not alone.empty else None
-    return {"sharing_table": html_table(view), "sharing_core": core, "sharing_summary": summary,
+    summary, core, notes = md.sharing_text(doc, money_unit)
+    alloc, _, _ = md._sharing_frames(doc)
+    alone, _ = md.stand_alone(doc)
+    numbers = alloc.apply(lambda col: col.map(md._finite)).astype(float)
+    chart = data_uri(png(sharing_chart(numbers, alone, money_unit))) \
+        if numbers.notna().any().any() or alone.notna().any() else None
+    return {"sharing_table": html_table(view), "sharing_core": core + notes, "sharing_summary": summary,
             "sharing_uri": chart}
 
 
 def frontier_section(table: pd.DataFrame, res: "Result") -> dict[str, Any]:
-    """Context for the fee-frontier section from a ``frontier.csv`` table."""
+    """Context for the fee-frontier section from a ``frontier.csv`` table (rows as in ``report.md``)."""
     if table is None or table.empty:
         return {}
-    mu = res.units.get("money", "")
-    unit = (res.extra.get("fees") or {}).get("fee_unit") or f"{mu} per {str(res.units.get('demand', '')).split('/')[0]}"
-    view = pd.DataFrame({"point": table["point"], f"fee cap ({unit})": table["fee_cap"].map(lambda v: md.num(v, 5)),
-                         f"fee ({unit})": table["fee"].map(lambda v: md.num(v, 5)),
-                         f"total cost ({mu}/yr)": table["total_cost_per_yr"].map(md.money),
-                         f"price of equalisation ({mu}/yr)": table["price_of_equalization_per_yr"].map(md.money),
-                         "sites": table["sites"].fillna("")})
-    return {"frontier_uri": data_uri(png(frontier_figure(table, unit, mu))), "frontier_table": html_table(view)}
+    unit = md.frontier_fee_unit(res)
+    return {"frontier_uri": data_uri(png(frontier_figure(table, unit, res.units.get("money", "")))),
+            "frontier_table": html_table(md.frontier_view(table, res))}
 
 
 def map_uri(res: "Result", title: str | None = None) -> str | None:
@@ -161,7 +123,8 @@ def map_uri(res: "Result", title: str | None = None) -> str | None:
 
 def render_html(res: "Result", frontier: pd.DataFrame | None = None, sharing: dict | None = None) -> str:
     """The report page of ``res``; ``frontier`` (a ``frontier.csv`` table) and ``sharing`` (a
-    ``sharing.json`` document) add their sections when given."""
+    ``sharing.json`` document) add their sections when given; an add-on of another scenario is refused."""
+    check_addons(res, frontier, sharing)
     mu = res.units.get("money", "")
     ctx: dict[str, Any] = {"res": res, "title": f"{res.scenario}: siting report", "money": mu,
                            "summary": summary_line(res), "facts": md.solve_facts(res),
@@ -191,8 +154,10 @@ def echelon_tables(res: "Result") -> list[tuple[str, Any]]:
     for name, part in (res.extra.get("echelons") or {}).items():
         fac = frame(part.get("facilities"))
         if not fac.empty:
-            out.append((f"Second echelon: {name} sites", html_table(md._sites_table(fac[fac["open"].astype(bool)], res))))
-        out.append((f"Second echelon: {name} flows", html_table(md._flows_table(frame(part.get("flows")), res))))
+            out.append((f"Second echelon: {name} sites", html_table(md._sites_table(
+                fac[fac["open"].astype(bool)], res, md.echelon_unit_label(name, part, res)))))
+        out.append((f"Second echelon: {name} flows", html_table(md._flows_table(
+            frame(part.get("flows")), res, md.echelon_unit_label(name, part, res)))))
     for name, part in (res.extra.get("streams") or {}).items():
         fac = frame(part.get("facilities"))
         if not fac.empty:
@@ -201,10 +166,6 @@ def echelon_tables(res: "Result") -> list[tuple[str, Any]]:
 
 
 def read_extras(outdir: Path) -> tuple[pd.DataFrame | None, dict | None]:
-    """A ``frontier.csv`` and a ``sharing.json`` found in ``outdir`` (or None)."""
-    import json
-
-    frontier = pd.read_csv(outdir / "frontier.csv") if (outdir / "frontier.csv").exists() else None
-    sharing = json.loads((outdir / "sharing.json").read_text(encoding="utf-8")) \
-        if (outdir / "sharing.json").exists() else None
-    return frontier, sharing
+    """A ``frontier.csv`` and a ``sharing.json`` found in ``outdir`` (or None), with the scenario
+    they are of (see :mod:`qzopt.report.files`)."""
+    return files.read_extras(outdir)

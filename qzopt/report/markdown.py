@@ -104,7 +104,9 @@ def assignments_view(res: "Result") -> pd.DataFrame:
     })
 
 
-def render_markdown(res: "Result") -> str:
+def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing: dict | None = None) -> str:
+    """``report.md`` of ``res``; ``frontier`` (a ``frontier.csv`` table) and ``sharing`` (a ``sharing.json``
+    document) add their sections when given, as in ``report.html``."""
     lines = [f"# {res.scenario}: siting result", ""]
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in solve_facts(res)] + [""]
     if res.message:
@@ -123,18 +125,38 @@ def render_markdown(res: "Result") -> str:
                   f"{len(d)} demand points, {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} in total; "
                   f"{len(unserved)} not fully served.", ""]
         lines += ["## Jurisdictions", "", md_table(jurisdictions_view(res))]
-        for name, part in res.extra.get("echelons", {}).items():
+        for name, part in (res.extra.get("echelons") or {}).items():
             lines += [f"## Second echelon: {name}", ""]
+            if echelon_unit(name, part, res) is None:
+                lines += [f"Loads and amounts in the {name} output unit (the `unit` of that block of the scenario; "
+                          "result.json does not record it).", ""]
             fac = _frame(part.get("facilities"))
             if not fac.empty:
-                lines += ["Destination sites:", "", md_table(_sites_table(fac[fac["open"]], res)), ""]
-            lines += ["Flows:", "", md_table(_flows_table(_frame(part.get("flows")), res))]
-        for name, part in res.extra.get("streams", {}).items():
+                lines += ["Destination sites:", "",
+                          md_table(_sites_table(fac[fac["open"].astype(bool)], res, echelon_unit_label(name, part, res))), ""]
+            lines += ["Flows:", "", md_table(_flows_table(_frame(part.get("flows")), res,
+                                                          echelon_unit_label(name, part, res)))]
+        for name, part in (res.extra.get("streams") or {}).items():
             d = _frame(part.get("demands"))
             lines += [f"## Stream: {name}", "",
                       f"{num(d['served'].sum(), 6)} of {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} "
                       f"served ({pct(d['served'].sum() / d['amount'].sum())}).", "",
                       md_table(_sites_table(_frame(part.get("facilities")).query("open"), res))]
+        fees = fee_facts_view(res)
+        if fees is not None:
+            lines += ["## Equalised fees", "", md_table(fees)]
+            plants = fee_plants_view(res)
+            if plants is not None:
+                lines += ["### Plants: annual cost and break-even fee", "", md_table(plants)]
+    if frontier is not None and not frontier.empty:
+        lines += ["## Fee frontier", "", md_table(frontier_view(frontier, res))]
+    if sharing:
+        view = sharing_view(sharing, res.units.get("money", ""))
+        if view is not None:
+            summary, core, notes = sharing_text(sharing, res.units.get("money", ""))
+            lines += ["## Cost sharing", "", summary, "", md_table(view)]
+            lines += [f"- {c}" for c in core + notes] + ([""] if core or notes else [])
+    if res.ok:
         lines += ["## Assignments", "", md_table(assignments_view(res))]
     return "\n".join(lines)
 
@@ -143,20 +165,34 @@ def _frame(value) -> pd.DataFrame:
     return value if isinstance(value, pd.DataFrame) else pd.DataFrame(value or [])
 
 
-def _sites_table(f: pd.DataFrame, res: "Result") -> pd.DataFrame:
+def echelon_unit(name: str, part: dict, res: "Result") -> str | None:
+    """The unit of a second echelon's loads and flows: as recorded in the result, else the demand
+    unit for WtE transfer stations (their flows go on to the plants), else unknown (None)."""
+    if part.get("unit"):
+        return str(part["unit"])
+    return res.units.get("demand") if name == "transfer" else None
+
+
+def echelon_unit_label(name: str, part: dict, res: "Result") -> str:
+    return echelon_unit(name, part, res) or f"{name} output unit"
+
+
+def _sites_table(f: pd.DataFrame, res: "Result", unit: str | None = None) -> pd.DataFrame:
+    """Open sites of a stream or an echelon; loads in ``unit`` (default: the run's demand unit)."""
     if f.empty:
         return f
-    du, mu = res.units.get("demand", ""), res.units.get("money", "")
+    du, mu = unit or res.units.get("demand", ""), res.units.get("money", "")
     return pd.DataFrame({"site": f["site"], "jurisdiction": f["jurisdiction"], "size": f["size"],
-                         "load": f["load"].map(num), "utilisation": f["utilisation"].map(pct),
+                         f"load ({du})": f["load"].map(num), "utilisation": f["utilisation"].map(pct),
                          f"cost ({mu}/yr)": f["total_cost_per_yr"].map(money)})
 
 
-def _flows_table(flows: pd.DataFrame, res: "Result") -> pd.DataFrame:
+def _flows_table(flows: pd.DataFrame, res: "Result", unit: str | None = None) -> pd.DataFrame:
+    """Second-echelon flows; amounts in ``unit`` (default: the run's demand unit)."""
     if flows.empty:
         return flows
-    mu, dist = res.units.get("money", ""), res.distance_unit
-    return pd.DataFrame({"from": flows["source"], "to": flows["destination"], "amount": flows["amount"].map(num),
+    mu, dist, du = res.units.get("money", ""), res.distance_unit, unit or res.units.get("demand", "")
+    return pd.DataFrame({"from": flows["source"], "to": flows["destination"], f"amount ({du})": flows["amount"].map(num),
                          f"distance ({dist})": flows["distance"].map(num),
                          f"haul ({mu}/yr)": flows["transport_cost_per_yr"].map(money)})
 
@@ -173,7 +209,7 @@ def jurisdictions_view(res: "Result") -> pd.DataFrame:
         f"demand ({du})": j["demand"].map(num), f"unserved ({du})": j["unserved"].map(num),
         "served by": j["sites"].fillna("").astype(str).str.replace(";", "; "), f"mean distance ({dist})": j["mean_distance"].map(num),
         f"service cost ({mu}/yr)": j["service_cost_per_yr"].map(money),
-        f"cost per unit ({mu})": j["cost_per_unit"].map(lambda v: num(v, 4)),
+        f"cost per unit ({money_per_unit(res)})": j["cost_per_unit"].map(lambda v: num(v, 4)),
         "share of total cost": (j["service_cost_per_yr"] / total).map(pct) if total else "n/a",
     })
     if "fee" in j:
@@ -181,3 +217,168 @@ def jurisdictions_view(res: "Result") -> pd.DataFrame:
         view[f"fee ({fee_unit})"] = j["fee"].map(lambda v: num(v, 5))
         view[f"fee payment ({mu}/yr)"] = j["fee_payment_per_yr"].map(money)
     return view
+
+
+def money_per_unit(res: "Result") -> str:
+    """Money per demand unit, e.g. yuan/t for demand in t/d (costs per unit are per unit delivered)."""
+    mu, du = res.units.get("money", "") or "", str(res.units.get("demand", "") or "")
+    return f"{mu}/{du.split('/')[0]}" if du else mu
+
+
+def _finite(x) -> float | None:
+    from qzopt.report.files import finite
+
+    return finite(x)
+
+
+def _is_inf(x) -> bool:
+    try:
+        return float(x) == float("inf")
+    except (TypeError, ValueError):
+        return False
+
+
+def points(x, digits: int = 2) -> str:
+    """A percentage given in percent (12.3 -> "12.3 %"); "n/a" for None, NaN and infinities."""
+    v = _finite(x)
+    return "n/a" if v is None else f"{v + 0.0:.{digits}f} %"
+
+
+# ------------------------------------------------------------ fees, frontier, sharing
+# One source of the rows for report.md and report.html.
+def fee_facts_view(res: "Result") -> pd.DataFrame | None:
+    """The fee rule and what it costs, two columns ("" and value); None without fee rules."""
+    fees = res.extra.get("fees")
+    if not fees:
+        return None
+    mu = res.units.get("money", "")
+    unit = fees.get("fee_unit") or money_per_unit(res)
+    rows = [("mode", fees.get("mode")), ("recovery", fees.get("recovery")), ("objective", fees.get("objective")),
+            ("method", fees.get("method")), (f"fee ({unit})", num(_finite(fees.get("fee")), 6)),
+            (f"fee cap ({unit})", num(_finite(fees.get("max_fee")), 6))]
+    if fees.get("band") is not None:
+        rows.append(("band (relative)", pct(_finite(fees.get("band")))))
+    if fees.get("price_of_equalization_per_yr") is not None:
+        rows += [(f"cost without the fee rule ({mu}/yr)", money(_finite(fees.get("unconstrained_cost_per_yr")))),
+                 (f"price of equalisation ({mu}/yr)", money(_finite(fees.get("price_of_equalization_per_yr")))),
+                 ("price of equalisation (%)", points(fees.get("price_of_equalization_pct")))]
+    return pd.DataFrame([(k, "n/a" if v is None else str(v)) for k, v in rows], columns=["", "value"])
+
+
+def fee_plants_view(res: "Result") -> pd.DataFrame | None:
+    """Per plant of the fee rule: annual cost, volume and break-even fee; None when there are none."""
+    fees = res.extra.get("fees") or {}
+    plants = _frame(fees.get("plants"))
+    if plants.empty:
+        return None
+    mu = res.units.get("money", "")
+    unit = fees.get("fee_unit") or money_per_unit(res)
+    return pd.DataFrame({"site": plants["site"],
+                         f"annual cost ({mu}/yr)": plants["annual_cost_per_yr"].map(lambda v: money(_finite(v))),
+                         f"volume ({res.units.get('demand', '')})": plants["volume"].map(lambda v: num(_finite(v))),
+                         f"break-even fee ({unit})": plants["break_even_fee"].map(lambda v: num(_finite(v), 5))})
+
+
+def frontier_fee_unit(res: "Result") -> str:
+    return (res.extra.get("fees") or {}).get("fee_unit") or \
+        f"{res.units.get('money', '')} per {str(res.units.get('demand', '')).split('/')[0]}"
+
+
+def frontier_view(table: pd.DataFrame, res: "Result") -> pd.DataFrame:
+    """The rows of a ``frontier.csv`` with units in the column names."""
+    mu, unit = res.units.get("money", ""), frontier_fee_unit(res)
+    return pd.DataFrame({"point": table["point"],
+                         f"fee cap ({unit})": table["fee_cap"].map(lambda v: num(_finite(v), 5)),
+                         f"fee ({unit})": table["fee"].map(lambda v: num(_finite(v), 5)),
+                         f"total cost ({mu}/yr)": table["total_cost_per_yr"].map(lambda v: money(_finite(v))),
+                         f"price of equalisation ({mu}/yr)":
+                             table["price_of_equalization_per_yr"].map(lambda v: money(_finite(v))),
+                         "sites": table["sites"].fillna("") if "sites" in table else ""})
+
+
+def _sharing_frames(doc: dict) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(allocations by player, the first method's table by player, the player column)."""
+    alloc = pd.DataFrame(doc.get("allocations") or [])
+    if alloc.empty:
+        return alloc, pd.DataFrame(), ""
+    key = alloc.columns[0]
+    tables = doc.get("tables") or {}
+    first = pd.DataFrame(next(iter(tables.values())) or []) if tables else pd.DataFrame()
+    first = first.set_index(key) if key in first else pd.DataFrame()
+    return alloc.set_index(key), first, key
+
+
+def stand_alone(doc: dict) -> tuple[pd.Series, pd.Series]:
+    """Per player: the stand-alone cost (money/yr; NaN where there is none) and the text to show
+    for it: the cost, "infeasible alone" when the player cannot serve itself, else "n/a (why)"."""
+    alloc, first, _ = _sharing_frames(doc)
+    players = list(alloc.index)
+    raw = first["stand_alone_cost_per_yr"] if "stand_alone_cost_per_yr" in first else pd.Series(dtype=object)
+    status = {}
+    for c in doc.get("coalitions") or []:
+        members = c.get("players") if isinstance(c, dict) else None
+        if isinstance(members, list) and len(members) == 1:
+            status[str(members[0])] = c
+    values, texts = [], []
+    for p in players:
+        v = _finite(raw.get(p)) if p in raw.index else None
+        values.append(float("nan") if v is None else v)
+        if v is not None:
+            texts.append(money(v))
+            continue
+        c = status.get(str(p)) or {}
+        cost, state = c.get("cost"), c.get("status")
+        if state == "infeasible" or _is_inf(raw.get(p) if p in raw.index else None) or _is_inf(cost):
+            texts.append("infeasible alone")
+        elif state:
+            texts.append(f"n/a ({state})")
+        else:
+            texts.append("n/a (not solved)")
+    return pd.Series(values, index=players, dtype=float), pd.Series(texts, index=players, dtype=object)
+
+
+def sharing_view(doc: dict, money_unit: str) -> pd.DataFrame | None:
+    """Per player: stand-alone cost, the allocation of every method and the saving; None without allocations."""
+    alloc, _, key = _sharing_frames(doc)
+    if alloc.empty:
+        return None
+    _, alone_text = stand_alone(doc)
+    tables = doc.get("tables") or {}
+    view = pd.DataFrame({"player": alloc.index.astype(str), f"alone ({money_unit}/yr)": alone_text.to_numpy()})
+    for m in alloc.columns:
+        view[f"{m} ({money_unit}/yr)"] = alloc[m].map(lambda v: money(_finite(v))).to_numpy()
+        t = pd.DataFrame(tables.get(m) or [])
+        if "saving_pct" in t and key in t:
+            view[f"{m} saving"] = t.set_index(key)["saving_pct"].reindex(alloc.index).map(
+                lambda v: points(v, 1)).to_numpy()
+    return view
+
+
+def sharing_text(doc: dict, money_unit: str) -> tuple[str, list[str], list[str]]:
+    """(summary line, one core-test line per method, notes: why figures are missing)."""
+    alloc, _, _ = _sharing_frames(doc)
+    core = []
+    for m, v in (doc.get("core_violations") or {}).items():
+        if v is None:
+            core.append(f"{m}: core not tested")
+        elif not v:
+            core.append(f"{m}: in the core")
+        else:
+            worst = v[0] if isinstance(v[0], dict) else {}
+            core.append(f"{m}: not in the core — {len(v)} coalition(s) would pay less alone, worst "
+                        f"{worst.get('coalition')} by {money(_finite(worst.get('excess')))} {money_unit}/yr")
+    eps = _finite(doc.get("least_core_epsilon"))
+    count = doc.get("coalition_count")
+    summary = (f"Players: {doc.get('players_by') or 'n/a'} ({len(alloc)}); "
+               f"{count if count is not None else 'n/a'} coalitions; "
+               f"cost of the grand coalition {money(_finite(doc.get('grand_coalition_cost_per_yr')))} {money_unit}/yr; "
+               f"least-core ε {money(eps)}" + ("" if eps is None else f" {money_unit}/yr") + ".")
+    notes = []
+    _, alone_text = stand_alone(doc)
+    if (alone_text == "infeasible alone").any():
+        territory = doc.get("territory")
+        notes.append("infeasible alone: the player cannot serve its demand by itself"
+                     + (f" with the sites its territory ({territory}) allows" if territory else "")
+                     + ", so it has no stand-alone cost and no saving to show.")
+    notes += [str(n) for n in doc.get("notes") or []]
+    return summary, core, notes

@@ -1,0 +1,198 @@
+"""What ``qzopt report`` and ``qzopt compare`` read and where they write.
+
+- :func:`read_result`: a result directory (or its ``result.json``), refused with the file and the
+  missing fields when it is not a complete result.
+- :func:`read_frontier`, :func:`read_sharing`: the add-ons written by ``qzopt frontier -o DIR``
+  and ``qzopt share -o DIR``, with the scenario they belong to; :func:`check_addons` refuses an
+  add-on of another scenario (or sector).
+- :func:`output_pair`: the rule for ``-o``.  ``-o x.html`` writes x.html and x.md, ``-o x.md``
+  writes x.md and x.html, a directory (an existing one, one written with a trailing ``/`` or a
+  name without a suffix) gets ``<stem>.html`` and ``<stem>.md`` inside it.  The two files never
+  have the same name.
+- :func:`write_report`: what ``qzopt report`` does, as one call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pandas as pd
+
+from qzopt.errors import QzoptError
+
+if TYPE_CHECKING:
+    from qzopt.result import Result
+
+
+def required_fields() -> list[str]:
+    """Fields of ``result.json`` a :class:`~qzopt.result.Result` cannot be built without (the tables and
+    units have defaults when read)."""
+    from qzopt.result import Result
+
+    filled_by_read = {"facilities", "assignments", "demands", "units"}
+    return [f.name for f in dataclasses.fields(Result)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            and f.name not in filled_by_read]
+
+
+def read_result(path: str | Path) -> "Result":
+    """:meth:`Result.read`, but a ``result.json`` that lacks fields of a result is refused by name."""
+    from qzopt.result import Result
+
+    file = Path(path)
+    if file.is_dir():
+        file = file / "result.json"
+    if file.is_file():
+        try:
+            doc = json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            doc = None  # Result.read says what is wrong
+        if isinstance(doc, dict):
+            missing = [f for f in required_fields() if f not in doc]
+            if missing:
+                raise QzoptError(f"{file}: not a complete qzopt result.json: missing field(s) {', '.join(missing)} "
+                                 "(a result directory is what `qzopt solve SCENARIO -o DIR` writes)")
+    try:
+        return Result.read(path)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise QzoptError(f"{file}: not a qzopt result.json ({exc})") from None
+
+
+# ------------------------------------------------------------------------ add-ons
+def read_frontier(folder: str | Path) -> pd.DataFrame:
+    """``frontier.csv`` of ``qzopt frontier -o DIR``; ``attrs`` carry the scenario named in
+    ``frontier.md`` (its title) and the file read."""
+    folder = Path(folder)
+    table = pd.read_csv(folder / "frontier.csv")
+    table.attrs["source"] = str(folder / "frontier.csv")
+    md_file = folder / "frontier.md"
+    if md_file.is_file():
+        first = md_file.read_text(encoding="utf-8").splitlines()[:1]
+        if first and first[0].startswith("# Fee frontier:"):
+            table.attrs["scenario"] = first[0].split(":", 1)[1].strip()
+    return table
+
+
+def read_sharing(folder: str | Path) -> dict:
+    """``sharing.json`` of ``qzopt share -o DIR`` (NaN and Infinity allowed), with ``_source``."""
+    file = Path(folder) / "sharing.json"
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise QzoptError(f"{file}: not a qzopt sharing.json ({exc})") from None
+    if not isinstance(doc, dict):
+        raise QzoptError(f"{file}: not a qzopt sharing.json (not a JSON object)")
+    doc["_source"] = str(file)
+    return doc
+
+
+def _addon_facts(addon: Any) -> tuple[str | None, str | None, str]:
+    if isinstance(addon, pd.DataFrame):
+        return addon.attrs.get("scenario"), addon.attrs.get("sector"), addon.attrs.get("source", "the fee frontier")
+    return addon.get("scenario"), addon.get("sector"), addon.get("_source", "the cost sharing")
+
+
+def check_addons(res: "Result", frontier: pd.DataFrame | None = None, sharing: dict | None = None) -> None:
+    """Refuse a frontier or a sharing of another scenario or sector than ``res`` (an add-on that does
+    not say which scenario it is of is taken as it is)."""
+    for what, addon in (("fee frontier", frontier), ("cost sharing", sharing)):
+        if addon is None:
+            continue
+        scenario, sector, source = _addon_facts(addon)
+        if scenario is not None and scenario != res.scenario:
+            raise QzoptError(f"{source}: the {what} is of scenario {scenario!r}, the result of scenario "
+                             f"{res.scenario!r}: add the {what} of the same scenario (or leave it out)")
+        if sector is not None and sector != res.sector:
+            raise QzoptError(f"{source}: the {what} is of a {sector!r} scenario, the result of a {res.sector!r} "
+                             f"scenario ({res.scenario!r}): add the {what} of the same scenario (or leave it out)")
+
+
+def read_extras(outdir: str | Path) -> tuple[pd.DataFrame | None, dict | None]:
+    """A ``frontier.csv`` and a ``sharing.json`` found in ``outdir`` (or None)."""
+    outdir = Path(outdir)
+    frontier = read_frontier(outdir) if (outdir / "frontier.csv").is_file() else None
+    sharing = read_sharing(outdir) if (outdir / "sharing.json").is_file() else None
+    return frontier, sharing
+
+
+# ------------------------------------------------------------------------ output
+def output_pair(output: str | Path | None, default_dir: str | Path, stem: str) -> tuple[Path, Path]:
+    """(HTML path, Markdown path) for ``-o output``; see the module text for the rule."""
+    if output is None or str(output) == "":
+        folder = Path(default_dir)
+        return folder / f"{stem}.html", folder / f"{stem}.md"
+    text = str(output)
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if path.is_dir() or text.endswith(("/", os.sep)) or (not suffix and not path.exists()):
+        return path / f"{stem}.html", path / f"{stem}.md"
+    if path.exists() and not path.is_file():
+        raise QzoptError(f"-o {output}: exists and is neither a file nor a directory")
+    if suffix in (".html", ".htm"):
+        return path, path.with_suffix(".md")
+    if suffix == ".md":
+        return path.with_suffix(".html"), path
+    raise QzoptError(f"-o {output}: give an .html or .md file (the other one is written beside it) "
+                     f"or a directory (it gets {stem}.html and {stem}.md)")
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` (folders created); a path that cannot be written is a QzoptError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise QzoptError(f"{path}: cannot write it ({exc.strerror or exc})") from None
+    return path
+
+
+class Written(NamedTuple):
+    html: Path
+    md: Path
+    extras: list[str]  # "fee frontier", "cost sharing": what the report added
+
+
+def write_report(result: str | Path, frontier: str | Path | None = None, sharing: str | Path | None = None,
+                 output: str | Path | None = None) -> Written:
+    """``qzopt report RESULT [--frontier DIR] [--sharing DIR] [-o OUT]``: read the result (and a
+    ``frontier.csv`` / ``sharing.json`` in its directory or in the directories given), check that
+    they are of one scenario, and write ``report.html`` and ``report.md`` (see :func:`output_pair`)."""
+    from qzopt.report.html import render_html
+    from qzopt.report.markdown import render_markdown
+
+    res = read_result(result)
+    folder = Path(result) if Path(result).is_dir() else Path(result).parent
+    found_frontier, found_sharing = read_extras(folder)
+    for option, given in (("frontier", frontier), ("sharing", sharing)):
+        if given is None:
+            continue
+        name = "frontier.csv" if option == "frontier" else "sharing.json"
+        if not (Path(given) / name).is_file():
+            command = "frontier" if option == "frontier" else "share"
+            raise QzoptError(f"--{option} {given}: no {name} there (write it with `qzopt {command} SCENARIO -o {given}`)")
+        if option == "frontier":
+            found_frontier = read_frontier(given)
+        else:
+            found_sharing = read_sharing(given)
+    check_addons(res, found_frontier, found_sharing)
+    html_path, md_path = output_pair(output, folder, "report")
+    page = render_html(res, frontier=found_frontier, sharing=found_sharing)
+    text = render_markdown(res, frontier=found_frontier, sharing=found_sharing)
+    write_text(html_path, page)
+    write_text(md_path, text)
+    extras = [n for n, v in (("fee frontier", found_frontier), ("cost sharing", found_sharing)) if v is not None]
+    return Written(html_path, md_path, extras)
+
+
+def finite(x: Any) -> float | None:
+    """``x`` as a finite float, else None (None, NaN, ±inf, text)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
