@@ -16,6 +16,7 @@ import pandas as pd
 
 from qzopt.errors import QzoptError
 from qzopt.report import markdown as md
+from qzopt.report.files import output_pair, read_result, write_text
 from qzopt.report.maps import frame
 from qzopt.result import Result
 
@@ -39,7 +40,7 @@ def load_runs(paths: list[str | Path]) -> list[Run]:
     runs, seen = [], {}
     for p in paths:
         path = Path(p)
-        res = Result.read(path)
+        res = read_result(path)
         label = path.name if path.is_dir() else path.parent.name
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
@@ -163,7 +164,7 @@ def jurisdiction_changes(runs: list[Run]) -> pd.DataFrame:
     costs plus its own haul, money per demand unit), the change against the baseline and the
     verdict (gains = pays less); the equalised fee per run where a plan has one."""
     base = runs[0]
-    mu = base.result.units.get("money", "")
+    mu = md.money_per_unit(base.result)
     base_cost = per_unit(base.result, "cost_per_unit")
     fees = {r.label: per_unit(r.result, "fee") for r in runs}
     columns: dict[str, pd.Series] = {f"{base.label}: cost per unit ({mu})": base_cost}
@@ -220,11 +221,11 @@ def render_compare_html(runs: list[Run]) -> str:
                 maps=maps)
 
 
-def write_compare(runs: list[Run], html_path: str | Path) -> tuple[Path, Path]:
-    """Write ``compare.html`` at ``html_path`` and ``compare.md`` beside it."""
-    html_path = Path(html_path)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    md_path = html_path.with_suffix(".md")
-    html_path.write_text(render_compare_html(runs), encoding="utf-8")
-    md_path.write_text(render_compare_md(runs), encoding="utf-8")
+def write_compare(runs: list[Run], output: str | Path | None = "compare.html") -> tuple[Path, Path]:
+    """Write ``compare.html`` and ``compare.md``: ``output`` ``x.html`` -> x.html and x.md, ``x.md`` ->
+    x.md and x.html, a directory -> compare.html and compare.md inside it (see
+    :func:`qzopt.report.files.output_pair`).  Returns (HTML path, Markdown path)."""
+    html_path, md_path = output_pair(output, Path("."), "compare")
+    write_text(html_path, render_compare_html(runs))
+    write_text(md_path, render_compare_md(runs))
     return html_path, md_path
