@@ -17,11 +17,15 @@ import sys
 import pandas as pd
 import pytest
 from fontTools.ttLib import TTFont
+from markupsafe import escape
 
 import qzopt
 from qzopt.errors import QzoptError
 from qzopt.report.compare import jurisdiction_changes, key_figures, load_runs, site_changes
+from qzopt.report.files import read_result, write_report
 from qzopt.report.html import render_html
+from qzopt.report.markdown import render_markdown
+from qzopt.scenario.scenario import FeeRules
 
 from conftest import line_scenario
 
@@ -112,8 +116,8 @@ def test_compare_key_figures_sites_and_winners(two_runs):
     assert sites.loc["s2", "change (three-plants)"] == ""
     j = jurisdiction_changes(runs).set_index("jurisdiction")
     # one plant: A and C pay 50 of the plant + 100 haul for 10 t (15/t), B pays 50 (5/t); alone: 4/t
-    assert list(j["one-plant: cost per unit (yuan)"]) == ["15", "5", "15"]
-    assert list(j["change (three-plants, yuan)"]) == ["-11", "-1", "-11"]
+    assert list(j["one-plant: cost per unit (yuan/t)"]) == ["15", "5", "15"]
+    assert list(j["change (three-plants, yuan/t)"]) == ["-11", "-1", "-11"]
     assert set(j["verdict (three-plants)"]) == {"gains"}
     assert j.loc["B", "name"] == "Wudang 乌当区"
 
@@ -157,3 +161,189 @@ def test_report_of_an_infeasible_scenario_without_coordinates_says_why(tmp_path)
     page = (res.write(tmp_path) / "report.html").read_text(encoding="utf-8")
     assert "Why no plan exists" in page and "smaller than the demand that must be served, 30 t" in page
     assert "no coordinates, so there is no map" in page and 'id="map"' not in page
+
+
+# ----------------------------------------------------------------- review defects
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qzopt.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def md_tables(text: str) -> dict[str, pd.DataFrame]:
+    """Every Markdown table of ``text`` under the heading above it (cells as text)."""
+    out, heading, rows = {}, None, []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+            continue
+        if rows:
+            out.setdefault(heading, pd.DataFrame(rows[2:], columns=rows[0]))
+            rows = []
+        if line.startswith("#"):
+            heading = line.lstrip("#").strip()
+    return out
+
+
+def number(cell: str) -> float:
+    return float(cell.replace(",", "").replace(" %", ""))
+
+
+def sharing_doc(scenario: str, **changes) -> dict:
+    """A sharing.json as `qzopt share` writes it when every town alone is infeasible (stand-alone
+    costs null, savings null, no least core)."""
+    doc = {"scenario": scenario, "players_by": "jurisdiction", "territory": "own", "players": list("ABC"),
+           "grand_coalition_cost_per_yr": 350.0, "coalition_count": 7, "least_core_epsilon": None,
+           "core_empty": None, "money_unit": "yuan", "demand_unit": "t/d",
+           "allocations": [{"player": p, "proportional": 350 / 3} for p in "ABC"],
+           "tables": {"proportional": [{"player": p, "stand_alone_cost_per_yr": None, "allocated_cost_per_yr": 350 / 3,
+                                        "saving_per_yr": None, "saving_pct": None} for p in "ABC"]},
+           "core_violations": {"proportional": [], "shapley": None},
+           "coalitions": [{"players": [p], "cost": None, "status": "infeasible"} for p in "ABC"],
+           "notes": ["3 coalition(s) could not serve themselves"]}
+    doc.update(changes)
+    return doc
+
+
+def test_sharing_with_infeasible_stand_alone_costs_is_rendered_not_a_crash(two_runs, tmp_path):
+    res = qzopt.Result.read(two_runs[0])
+    for alone in (None, float("inf"), float("nan")):
+        doc = sharing_doc(res.scenario)
+        for row in doc["tables"]["proportional"]:
+            row["stand_alone_cost_per_yr"] = alone
+        page, text = render_html(res, sharing=doc), render_markdown(res, sharing=doc)
+        assert page.count("<td class=\"text\">infeasible alone</td>") == 3
+        table = md_tables(text)["Cost sharing"]
+        assert list(table["alone (yuan/yr)"]) == ["infeasible alone"] * 3
+        assert "proportional: in the core" in text and "shapley: core not tested" in text
+    # as qzopt share writes it: null costs in sharing.json, through the command
+    (tmp_path / "sharing.json").write_text(json.dumps(sharing_doc(res.scenario)), encoding="utf-8")
+    proc = cli("report", two_runs[0], "--sharing", tmp_path, "-o", tmp_path / "rep.html")
+    assert proc.returncode == 0, proc.stderr
+    assert "infeasible alone" in (tmp_path / "rep.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def fee_run(tmp_path_factory):
+    # cap 6 yuan/t: only the middle plant (150 yuan/yr for 30 t) breaks even, at 5 yuan/t
+    sc = towns(150.0)
+    res = qzopt.solve(sc.replace(fees=FeeRules(max_fee=6.0)), isolate=False)
+    return res.write(tmp_path_factory.mktemp("fee") / "fee-run")
+
+
+def test_report_md_has_the_fee_and_frontier_tables_of_the_html(fee_run):
+    doc = json.loads((fee_run / "result.json").read_text(encoding="utf-8"))
+    res = qzopt.Result.read(fee_run)
+    frontier = pd.DataFrame({"point": ["no fee rule", "capped"], "fee_cap": [None, 6.0], "fee": [5.0, 5.0],
+                             "total_cost_per_yr": [350.0, 350.0], "price_of_equalization_per_yr": [0.0, 0.0],
+                             "sites": ["s2", "s2"]})
+    text, page = render_markdown(res, frontier=frontier), render_html(res, frontier=frontier)
+    tables = md_tables(text)
+    fees = tables["Equalised fees"].set_index("")["value"]
+    unit = doc["fees"]["fee_unit"]
+    assert number(fees[f"fee ({unit})"]) == pytest.approx(doc["fees"]["fee"], rel=1e-5)
+    assert number(fees[f"fee cap ({unit})"]) == pytest.approx(doc["fees"]["max_fee"])
+    plants = tables["Plants: annual cost and break-even fee"].set_index("site")
+    for plant in doc["fees"]["plants"]:
+        assert number(plants.loc[plant["site"], f"break-even fee ({unit})"]) == pytest.approx(plant["break_even_fee"],
+                                                                                             rel=1e-4)
+    front = tables["Fee frontier"]
+    assert [number(v) for v in front[f"total cost (yuan/yr)"]] == list(frontier["total_cost_per_yr"])
+    # the HTML shows the same rows, cell by cell
+    cells = re.findall(r"<tr>(.*?)</tr>", page)
+    for name in ("Equalised fees", "Plants: annual cost and break-even fee", "Fee frontier"):
+        for row in tables[name].itertuples(index=False):
+            html_row = "".join(f"<td>{escape(v)}</td>" for v in row)
+            assert any(re.sub(r'<td class="[^"]*">', "<td>", c) == html_row for c in cells), (name, row)
+
+
+def test_report_refuses_add_ons_of_another_scenario(two_runs, tmp_path):
+    res = qzopt.Result.read(two_runs[0])
+    other = "Qianzhong waste-to-energy plants"
+    shared = tmp_path / "sharing"
+    shared.mkdir()
+    (shared / "sharing.json").write_text(json.dumps(sharing_doc(other)), encoding="utf-8")
+    front = tmp_path / "frontier"
+    front.mkdir()
+    pd.DataFrame({"point": ["capped"], "fee_cap": [6.0], "fee": [5.0], "total_cost_per_yr": [350.0],
+                  "price_of_equalization_per_yr": [0.0], "sites": ["s2"]}).to_csv(front / "frontier.csv", index=False)
+    (front / "frontier.md").write_text(f"# Fee frontier: {other}\n\nFees in yuan per t.\n", encoding="utf-8")
+    for option, folder in (("--sharing", shared), ("--frontier", front)):
+        proc = cli("report", two_runs[0], option, folder, "-o", tmp_path / "x.html")
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert other in proc.stderr and res.scenario in proc.stderr
+        with pytest.raises(QzoptError, match=re.escape(other)):
+            write_report(two_runs[0], **{option[2:]: folder}, output=tmp_path / "y")
+    assert not (tmp_path / "x.html").exists() and not (tmp_path / "y").exists()
+
+
+def test_compare_and_report_output_never_overwrite_one_file_with_the_other(two_runs, tmp_path):
+    for output, html, md in (("x.md", "x.html", "x.md"), ("y.html", "y.html", "y.md"), ("dir/", "dir/compare.html",
+                                                                                          "dir/compare.md")):
+        proc = cli("compare", *two_runs, "-o", tmp_path / output)
+        assert proc.returncode == 0, proc.stderr
+        assert (tmp_path / html).read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+        assert (tmp_path / md).read_text(encoding="utf-8").startswith("# Comparison of siting plans")
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    proc = cli("compare", *two_runs, "-o", existing)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in existing.iterdir()} == {"compare.html", "compare.md"}
+    report_dir = tmp_path / "report-here"
+    report_dir.mkdir()
+    written = write_report(two_runs[0], output=report_dir)
+    assert {p.name for p in report_dir.iterdir()} == {"report.html", "report.md"}
+    assert written.html.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    assert written.md.read_text(encoding="utf-8").startswith(f"# {qzopt.Result.read(two_runs[0]).scenario}")
+    written = write_report(two_runs[0], output=tmp_path / "r.md")
+    assert written == (tmp_path / "r.html", tmp_path / "r.md", [])
+    assert (tmp_path / "r.html").exists() and (tmp_path / "r.md").read_text(encoding="utf-8").startswith("# ")
+
+
+def test_a_result_json_that_is_not_a_full_result_is_refused_by_file_and_field(two_runs, tmp_path):
+    bad = tmp_path / "partial"
+    bad.mkdir()
+    (bad / "result.json").write_text(json.dumps({"status": "optimal", "facilities": []}), encoding="utf-8")
+    # fields every result.json that qzopt writes has, and this one lacks
+    full = json.loads((two_runs[0] / "result.json").read_text(encoding="utf-8"))
+    lacking = [f for f in ("scenario", "sector", "objective", "solver", "seconds") if f in full]
+    with pytest.raises(QzoptError) as caught:
+        read_result(bad)
+    assert str(bad / "result.json") in str(caught.value)
+    assert all(f in str(caught.value) for f in lacking)
+    proc = cli("compare", two_runs[0], bad)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert str(bad / "result.json") in proc.stderr and all(f in proc.stderr for f in lacking)
+    with pytest.raises(QzoptError, match="missing field"):
+        write_report(bad)
+
+
+QUANTITY = re.compile(r"^(load|amount|capacity|demand(?= )|unserved|cost|fee|volume|distance|haul|fixed|variable|"
+                      r"transport|service cost|mean distance|cost per unit|annual cost|break-even fee|fee cap)\b")
+
+
+def test_every_quantity_column_of_report_md_names_its_unit(two_runs, tmp_path):
+    doc = json.loads((two_runs[0] / "result.json").read_text(encoding="utf-8"))
+    site = {"site": "d1", "jurisdiction": "A", "open": True, "existing": False, "size": "std", "capacity": 5.0,
+            "load": 2.0, "utilisation": 0.4, "total_cost_per_yr": 10.0}
+    doc["echelons"] = {"sludge": {"facilities": [site], "flows": [
+        {"source": "s2", "destination": "d1", "amount": 2.0, "distance": 3.0, "transport_cost_per_yr": 6.0}]},
+        "transfer": {"flows": [{"source": "t1", "destination": "s2", "amount": 2.0, "distance": 3.0,
+                                "transport_cost_per_yr": 6.0}]}}
+    doc["streams"] = {"kitchen": {"facilities": [{**site, "site": "k1"}],
+                                  "demands": [{"id": "A:kitchen", "amount": 2.0, "served": 2.0}]}}
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "result.json").write_text(json.dumps(doc), encoding="utf-8")
+    text = render_markdown(qzopt.Result.read(run))
+    tables = md_tables(text)
+    checked = 0
+    for heading, table in tables.items():
+        for col in table.columns:
+            if QUANTITY.match(col):
+                checked += 1
+                assert re.search(r"\(.+\)$", col), (heading, col)
+    assert checked > 10
+    # service cost per unit is money per demand unit: yuan per t for t/d (the run's units)
+    assert f"cost per unit ({doc['money_unit']}/{doc['demand_unit'].split('/')[0]})" in tables["Jurisdictions"].columns
+    # the kitchen stream is in the run's demand unit, transfer flows go on to the plants in it
+    assert f"load ({doc['demand_unit']})" in md_tables(text.split("## Stream: kitchen")[1])[None].columns
+    assert f"amount ({doc['demand_unit']})" in md_tables(text.split("## Second echelon: transfer")[1])[None].columns
