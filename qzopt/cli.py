@@ -15,6 +15,7 @@ from typing import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
 
@@ -24,7 +25,11 @@ def _number(text: str, kind: type = float):
     try:
         return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        try:
+            float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def positive(kind: type):
@@ -50,6 +55,21 @@ def fraction(text: str) -> float:
 def positive_list(text: str) -> list[float]:
     """An argparse type: comma-separated numbers, each finite and above zero (e.g. fee caps)."""
     return [positive(float)(part.strip()) for part in text.split(",")]
+
+
+def output_dir(path: str | Path, option: str = "-o") -> Path:
+    """``path`` as a folder to write into, created if missing; checked before any long solve so a
+    bad ``-o`` is refused at once (QzoptError naming the option and the path), not after it."""
+    from qzopt.errors import QzoptError
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise QzoptError(f"{option} {out}: that is a file, not a folder; name a folder to write into")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QzoptError(f"{option} {out}: cannot create the folder ({exc.strerror})") from None
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -141,8 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qzopt.errors import QzoptError
 
     args = _parser().parse_args(argv)
-    console = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    # markup off: names, paths and messages are printed as they are ("demands[0]", "[A]" stay)
+    # piped to a file or a log, rich would assume 80 columns and cut figures to "191,438,0…"
+    console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+    err = Console(stderr=True, highlight=False, markup=False)
     try:
         if args.command == "solve":
             return _solve(args, console)
@@ -163,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_INPUT
     except QzoptError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        err.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -177,12 +199,12 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
     sc = load_scenario(args.scenario, _overrides(args))
     mask = allowed_mask(sc)
-    console.print(f"[green]ok[/]: {args.scenario}: scenario {sc.name!r} ({sc.sector}) with {len(sc.jurisdictions)} "
+    console.print(Text.assemble(("ok", "green"), f": {args.scenario}: scenario {sc.name!r} ({sc.sector}) with {len(sc.jurisdictions)} "
                   f"jurisdictions, {len(sc.demands)} demand points ({sc.demands['amount'].sum():,.6g} {sc.units.demand}), "
-                  f"{len(sc.sites)} sites, {len(sc.sizes)} size options, {int(mask.sum()):,} allowed pairs.")
+                  f"{len(sc.sites)} sites, {len(sc.sizes)} size options, {int(mask.sum()):,} allowed pairs."))
     findings = presolve_findings(sc)
     if findings:
-        console.print("[bold red]but it cannot be satisfied:[/]")
+        console.print(Text("but it cannot be satisfied:", style="bold red"))
         for f in findings:
             console.print(f"  - {f}")
         return EXIT_INFEASIBLE
@@ -211,7 +233,7 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
-    outdir = Path(args.outdir) if args.outdir else Path("out") / Path(args.scenario).stem
+    outdir = output_dir(args.outdir or Path("out") / Path(args.scenario).stem)
     fallback = [s.strip() for s in args.fallback.split(",") if s.strip()] if args.fallback else None
     with console.status(f"solving {sc.name}…", spinner="dots") as status:
         def event(msg: str) -> None:
@@ -277,31 +299,33 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 def _frontier(args: argparse.Namespace, console: Console) -> int:
     from qzopt.fees import frontier
     from qzopt.report.charts import frontier_chart
-    from qzopt.report.markdown import md_table, money
+    from qzopt.report.markdown import md_table, money, pct
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario)
+    outdir = output_dir(args.outdir or Path("out") / f"{Path(args.scenario).stem}-frontier")
     with console.status("solving the fee frontier…") as status:
         table = frontier(sc, caps=args.caps, points=args.points,
                          solve_kwargs={"solver": args.solver, "time_limit": args.time_limit},
                          on_event=lambda m: (status.update(m), console.log(m)))
-    outdir = Path(args.outdir) if args.outdir else Path("out") / f"{Path(args.scenario).stem}-frontier"
-    outdir.mkdir(parents=True, exist_ok=True)
     table.to_csv(outdir / "frontier.csv", index=False)
     (outdir / "frontier.json").write_text(table.to_json(orient="records", indent=2), encoding="utf-8")
     fee_unit = f"{sc.units.money} per {sc.units.demand.split('/')[0]}"
     view = table.assign(total_cost_per_yr=table["total_cost_per_yr"].map(money),
-                        price_of_equalization_per_yr=table["price_of_equalization_per_yr"].map(money))
+                        price_of_equalization_per_yr=table["price_of_equalization_per_yr"].map(money),
+                        gap=table["gap"].map(pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"))
     (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nFees in {fee_unit}; costs in "
                                         f"{sc.units.money}/yr.\n\n" + md_table(view), encoding="utf-8")
     frontier_chart(table, fee_unit, sc.units.money, outdir / "frontier.png")
     t = Table(title=f"{sc.name}: fee frontier ({fee_unit})", title_justify="left")
-    for c in ("fee cap", "fee", f"cost ({sc.units.money}/yr)", "price of equalisation", "opened"):
-        t.add_column(c, justify="right")
+    for c in ("fee cap", "fee", f"cost ({sc.units.money}/yr)", f"price of equalisation ({sc.units.money}/yr)",
+              "opened", "status", "gap", "solver", "time (s)"):
+        t.add_column(c, justify="right", overflow="fold")
     for r in table.itertuples():
         t.add_row("none" if r.fee_cap is None or r.fee_cap != r.fee_cap else f"{r.fee_cap:,.4g}",
                   "" if r.fee is None else f"{r.fee:,.4g}", money(r.total_cost_per_yr),
-                  money(r.price_of_equalization_per_yr), f"{len(str(r.sites).split(';')) if r.sites else 0} sites")
+                  money(r.price_of_equalization_per_yr), f"{len(str(r.sites).split(';')) if r.sites else 0} sites",
+                  r.status, pct(r.gap), r.solver, f"{r.seconds:.2f}")
     console.print(t)
     console.print(f"wrote {outdir}/frontier.csv, frontier.json, frontier.md, frontier.png")
     return EXIT_OK
@@ -319,6 +343,9 @@ def _share(args: argparse.Namespace, console: Console) -> int:
         from qzopt.errors import QzoptError
 
         raise QzoptError(f"unknown --method {', '.join(bad)}; choose from {', '.join(METHODS)} or all")
+    outdir = output_dir(args.outdir or Path("out") / f"{Path(args.scenario).stem}-sharing")
+    if args.cache:
+        output_dir(args.cache, "--cache")
     try:
         res = share(sc, by=args.players, methods=methods, territory=args.territory, solver=args.solver,
                     time_limit=args.time_limit, workers=args.workers, cache_dir=args.cache)
@@ -326,7 +353,6 @@ def _share(args: argparse.Namespace, console: Console) -> int:
         from qzopt.errors import QzoptError
 
         raise QzoptError(str(exc)) from None
-    outdir = Path(args.outdir) if args.outdir else Path("out") / f"{Path(args.scenario).stem}-sharing"
     res.write(outdir)
     mu = sc.units.money
     t = Table(title=f"{sc.name}: {len(res.coalitions)} coalitions in {res.seconds:.1f} s; cost of all "
@@ -358,7 +384,7 @@ def print_summary(res, console: Console) -> None:
     t.add_column(style="bold")
     t.add_column()
     for k, v in solve_facts(res):
-        t.add_row(k, f"[{colour}]{v}[/]" if k == "Status" else v)
+        t.add_row(k, Text(v, style=colour) if k == "Status" else v)
     console.print(t)
     if res.message:
         console.print(res.message)

@@ -369,17 +369,22 @@ def frontier(sc: Scenario, caps: list[float] | None = None, points: int = 5, sol
     f_hi, f_lo = at_free.extra["fees"]["fee"], low.extra["fees"]["fee"]
     if caps is None:
         caps = list(np.linspace(f_lo, f_hi, points)) if f_hi > f_lo * (1 + 1e-6) else [f_lo]
-    rows = [{"fee_cap": None, "total_cost_per_yr": free.objective, "fee": f_hi, "status": free.status,
-             "price_of_equalization_per_yr": 0.0, "sites": ";".join(sorted(free.open_sites["site"])),
-             "point": "no fee rule"}]
+    rows = [_frontier_row(free, None, free.objective, "no fee rule", fee=f_hi)]
     for cap in caps:
         say(f"fee cap {cap:,.6g}")
         r = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9))), **kw)
-        rows.append({"fee_cap": float(cap), "total_cost_per_yr": r.objective if r.ok else None,
-                     "fee": r.extra.get("fees", {}).get("fee") if r.ok else None, "status": r.status,
-                     "price_of_equalization_per_yr": (r.objective - free.objective) if r.ok else None,
-                     "sites": ";".join(sorted(r.open_sites["site"])) if r.ok else "", "point": "capped"})
+        rows.append(_frontier_row(r, float(cap), free.objective, "capped"))
     return pd.DataFrame(rows)
+
+
+def _frontier_row(r, cap: float | None, free_cost: float, point: str, fee: float | None = None) -> dict:
+    """One frontier point from its solve: cap and fee (money per demand unit), costs (money/yr),
+    and how it was solved (solver, status, relative gap, seconds)."""
+    return {"fee_cap": cap, "total_cost_per_yr": r.objective if r.ok else None,
+            "fee": fee if fee is not None else (r.extra.get("fees", {}).get("fee") if r.ok else None),
+            "price_of_equalization_per_yr": (r.objective - free_cost) if r.ok else None,
+            "sites": ";".join(sorted(r.open_sites["site"])) if r.ok else "", "point": point,
+            "status": r.status, "solver": r.solver, "gap": r.gap, "seconds": r.seconds}
 
 
 def FeeRulesDefault():

@@ -49,13 +49,23 @@ def parse_distance(value: float | int | str, unit: str) -> float:
     return number * gfac / tfac
 
 
+#: Periods a demand unit may be given per, and how many of them make a year.
+PERIODS_PER_YEAR = {"h": 8760.0, "hr": 8760.0, "hour": 8760.0, "d": 365.0, "day": 365.0, "wk": 52.0,
+                    "week": 52.0, "mo": 12.0, "month": 12.0, "yr": 1.0, "year": 1.0, "a": 1.0, "y": 1.0}
+
+
 def per_year_from_unit(demand_unit: str) -> float:
-    """How many demand periods make a year: 't/d' -> 365, 'm3/d' -> 365, 't/yr' -> 1, 't' -> 1."""
+    """How many demand periods make a year: 't/d' -> 365, 'm3/h' -> 8760, 't/yr' -> 1.
+
+    The period is the part after the last '/' (h, d, wk, month, yr and their spellings in
+    :data:`PERIODS_PER_YEAR`).  A unit without a known period (``'t'``, ``'tonnes'``,
+    ``'t per day'``) raises ``ValueError``: every cost in a result is money per year, so
+    guessing the period would silently scale them all.  Give ``units.per_year`` to use such a unit.
+    """
     u = demand_unit.replace(" ", "").lower()
-    if u.endswith(("/d", "/day")):
-        return 365.0
-    if u.endswith(("/wk", "/week")):
-        return 52.0
-    if u.endswith(("/month", "/mo")):
-        return 12.0
-    return 1.0
+    period = u.rsplit("/", 1)[1] if "/" in u else ""
+    if period not in PERIODS_PER_YEAR:
+        known = ", ".join(f"/{k}" for k in PERIODS_PER_YEAR)
+        raise ValueError(f"cannot tell how many periods of {demand_unit!r} make a year: write the demand "
+                         f"unit per period ({known}, e.g. 't/d') or give units.per_year")
+    return PERIODS_PER_YEAR[period]

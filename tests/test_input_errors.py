@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import qzopt
@@ -242,3 +243,133 @@ def test_infeasible_capacity_is_explained_by_an_elastic_solve(tiny):
     res = qzopt.solve(qzopt.load_scenario(path))
     assert res.status == "infeasible"
     assert any("'dB' needs 120" in e and "holds 100" in e for e in res.explanation), res.explanation
+
+
+# ----------------------------------------------------------------- found by a new user's review
+def test_a_demand_unit_per_hour_is_read_as_8760_periods_a_year(tiny):
+    path, edit = tiny
+    per_day = qzopt.load_scenario(path)
+    edit("demand: t/d", "demand: t/h")
+    per_hour = qzopt.load_scenario(path)
+    assert per_hour.units.per_year == 24 * 365
+    # the same amounts per hour cost 24 times as much a year to haul as per day
+    hour, day = per_hour.annual_assignment_cost(), per_day.annual_assignment_cost()
+    reachable = np.isfinite(day) & (day > 0)
+    assert reachable.sum() >= 3 and np.allclose(hour[reachable] / day[reachable], 24.0)
+
+
+@pytest.mark.parametrize("unit", ["tonnes", "t per day", "t/fortnight"])
+def test_a_demand_unit_without_a_known_period_is_refused_not_read_as_per_year(tiny, unit):
+    path, edit = tiny
+    edit("demand: t/d", f"demand: {unit}")
+    msg = error_of(path)
+    assert f"{path}, line 3, field `units.demand`" in msg and repr(unit) in msg and "units.per_year" in msg
+    edit(f"demand: {unit}", f"demand: {unit}, per_year: 300")
+    assert qzopt.load_scenario(path).units.per_year == 300
+
+
+def test_the_readme_what_if_runs_on_a_scenario_without_fees(tiny):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"--set (fees\.mode=none)", readme).group(1)
+    proc = run_cli("validate", str(tiny[0]), "--set", example)  # tiny.yaml has no fees block
+    assert proc.returncode == 0, proc.stderr
+    assert qzopt.load_scenario(tiny[0], {"fees.mode": "none"}).fees.active is False
+
+
+def test_a_fee_rule_without_its_cap_names_the_field(tiny):
+    msg = str(pytest.raises(ScenarioError, qzopt.load_scenario, tiny[0], {"fees.mode": "uniform"}).value)
+    assert "fees.max_fee is required with mode 'uniform'" in msg and "set by the override fees.mode" in msg
+
+
+def test_an_override_may_index_a_list_as_error_messages_print_it(tiny):
+    path, _ = tiny
+    assert qzopt.load_scenario(path, {"demands[1].amount": "50"}).demands["amount"].tolist() == [100, 50, 80]
+    msg = str(pytest.raises(ScenarioError, qzopt.load_scenario, path, {"demands[0].amount": "-5"}).value)
+    assert "field `demands[0].amount`" in msg and "greater than or equal to 0" in msg
+    assert "set by the override demands[0].amount=-5" in msg and "line" not in msg
+    msg = str(pytest.raises(ScenarioError, qzopt.load_scenario, path, {"demands[7].amount": "5"}).value)
+    assert "demands has 3 entries (indices 0-2)" in msg
+    msg = str(pytest.raises(ScenarioError, qzopt.load_scenario, path, {"units.demand[0]": "5"}).value)
+    assert "units.demand is not a list" in msg
+
+
+def test_an_override_of_a_csv_table_row_points_at_the_csv():
+    wte = Path(__file__).parents[1] / "scenarios" / "qianzhong-wte.yaml"
+    msg = str(pytest.raises(ScenarioError, qzopt.load_scenario, wte, {"jurisdictions[0].population": "5"}).value)
+    assert "jurisdictions is not a list written in the file (it is read from a CSV: edit that file)" in msg
+
+
+def test_a_bad_override_value_is_blamed_on_the_override_not_a_line(tiny):
+    msg = str(pytest.raises(ScenarioError, qzopt.load_scenario, tiny[0],
+                            {"constraints.max_distance": "abc"}).value)
+    assert "cannot read 'abc' as a distance" in msg and "set by the override constraints.max_distance=abc" in msg
+    assert "line" not in msg
+
+
+def test_brackets_in_a_message_reach_the_terminal(tiny):
+    proc = run_cli("validate", str(tiny[0]), "--set", "a..b[=1")  # rich markup used to eat "[index]"
+    assert proc.returncode == 2 and "list[index].field=value" in proc.stderr
+
+
+@pytest.mark.parametrize("limit, said", [("-10", "the distance limit must be above 0 km"),
+                                         ("0", "the distance limit must be above 0 km"),
+                                         (".nan", "Input should be a finite number")])
+def test_a_distance_limit_not_above_zero_is_bad_input(tiny, limit, said):
+    proc = run_cli("validate", str(tiny[0]), "--set", f"constraints.max_distance={limit}")
+    assert proc.returncode == 2 and f"field `constraints.max_distance`: {said}" in proc.stderr
+
+
+def test_an_infinite_amount_in_a_csv_names_the_csv_row(tiny):
+    path, edit = tiny
+    (path.parent / "demands.csv").write_text("id,jurisdiction,amount\ndA,A,100\ndB,B,inf\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("demands:\n"), text.index("sizes:")
+    path.write_text(text[:start] + "demands: {csv: demands.csv}\n" + text[end:], encoding="utf-8")
+    msg = error_of(path)
+    assert msg.startswith(f"{path.parent / 'demands.csv'}, line 3, field `amount`") and "finite number" in msg
+
+
+def test_empty_tables_are_named_not_a_keyerror(tiny, tmp_path):
+    path, edit = tiny
+    (tmp_path / "j.csv").write_text("id,name\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("jurisdictions:\n"), text.index("demands:")
+    path.write_text(text[:start] + "jurisdictions: {csv: j.csv}\n" + text[end:], encoding="utf-8")
+    msg = error_of(path)
+    assert msg.startswith(f"{tmp_path / 'j.csv'}, field `jurisdictions`: no jurisdictions: the file has no rows")
+    path.write_text(text[:start] + "jurisdictions: []\n" + text[end:], encoding="utf-8")
+    assert "field `jurisdictions`: no jurisdictions: the list has no rows" in error_of(path)
+
+
+def test_a_folder_given_as_the_scenario_lists_its_yaml_files():
+    proc = run_cli("validate", str(Path(__file__).parent / "data"))
+    assert proc.returncode == 2 and "is a folder, not a scenario file" in proc.stderr
+    assert "tiny.yaml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, said", [
+    (("solve", "{path}", "-o", "{path}"), "-o {path}: that is a file, not a folder"),
+    (("frontier", "{path}", "-o", "{path}"), "-o {path}: that is a file, not a folder"),
+    (("share", "{path}", "-o", "{path}"), "-o {path}: that is a file, not a folder"),
+    (("share", "{path}", "--cache", "{path}"), "--cache {path}: that is a file, not a folder"),
+    (("solve", "{path}", "-o", "{path}/out"), "-o {path}/out: cannot create the folder"),
+    (("solve", "{path}", "--threads", "1.5"), "argument --threads: '1.5' is not a whole number"),
+])
+def test_an_output_folder_that_cannot_be_one_is_refused_before_solving(tiny, args, said):
+    path, _ = tiny
+    proc = run_cli(*(a.format(path=path) for a in args))
+    assert proc.returncode == 2 and said.format(path=path) in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and "solving" not in proc.stdout
+
+
+def test_a_piped_frontier_table_keeps_every_figure_and_says_how_each_point_was_solved(tmp_path):
+    wte4 = Path(__file__).parents[1] / "scenarios" / "teaching" / "wte-4towns.yaml"
+    proc = run_cli("frontier", str(wte4), "--points", "2", "--time-limit", "20", "-o", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "frontier.csv")
+    assert {"status", "solver", "gap", "seconds"} <= set(table.columns)
+    assert (table["status"] == "optimal").all() and (table["gap"] <= 1e-6).all() and (table["seconds"] > 0).all()
+    for cost in table["total_cost_per_yr"]:  # piped, rich assumed 80 columns and cut these to "35,79…"
+        assert f"{cost:,.0f}" in proc.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import typing
 from pathlib import Path
 from typing import Any, Mapping
@@ -66,9 +67,26 @@ def _line_for(lines: dict[Loc, int], loc: Loc) -> int | None:
     return None
 
 
-def _clean_loc(loc: Loc) -> Loc:
-    """Drop pydantic's union-branch tags (e.g. 'list[Site]', 'CsvRef', 'str') from an error location."""
-    return tuple(p for p in loc if isinstance(p, int) or ("[" not in str(p) and str(p) not in _UNION_TAGS))
+def _clean_loc(loc: Loc, data: Any = None) -> Loc:
+    """Drop pydantic's union-branch tags (e.g. 'list[Site]', 'CsvRef', 'str') from an error location.
+
+    With the validated ``data`` at hand, a part that is a key (or index) there is the user's,
+    whatever it is called (a key ``str`` or ``a[0]``); only parts that are not are tested for
+    looking like a tag.
+    """
+    out: list = []
+    node = data
+    for p in loc:
+        if isinstance(node, dict) and p in node:
+            out.append(p)
+            node = node[p]
+        elif isinstance(node, list) and isinstance(p, int) and 0 <= p < len(node):
+            out.append(p)
+            node = node[p]
+        elif isinstance(p, int) or ("[" not in str(p) and str(p) not in _UNION_TAGS):
+            out.append(p)
+            node = None
+    return tuple(out)
 
 
 _UNION_TAGS = {"CsvRef", "str", "bool", "float", "int", "list[SizeOption]", "function-after[_min_below_capacity(), SizeOption]"}
@@ -76,11 +94,11 @@ _UNION_TAGS = {"CsvRef", "str", "bool", "float", "int", "list[SizeOption]", "fun
 
 def _pydantic_problems(err: ValidationError, model: type[BaseModel], file: str,
                        lines: dict[Loc, int] | None = None, loc_prefix: Loc = (),
-                       line_of_row: int | None = None) -> list[Problem]:
+                       line_of_row: int | None = None, data: Any = None) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple] = set()
     for e in err.errors():
-        loc = _clean_loc(loc_prefix + tuple(e["loc"]))
+        loc = loc_prefix + _clean_loc(tuple(e["loc"]), data)
         kind = e["type"]
         if kind == "extra_forbidden":
             key = loc[-1]
@@ -189,7 +207,7 @@ def _csv_rows(frame: pd.DataFrame, row_model: type[BaseModel], csv_file: str,
         try:
             out.append(row_model.model_validate(data))
         except ValidationError as err:
-            problems.extend(_pydantic_problems(err, row_model, csv_file, line_of_row=k + 2))
+            problems.extend(_pydantic_problems(err, row_model, csv_file, line_of_row=k + 2, data=data))
     return out
 
 
@@ -209,10 +227,17 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     if not path.exists():
         raise ScenarioError(Problem(f"scenario file not found: {path}", file=file,
                                     hint="Check the path; scenarios shipped with qzopt are in scenarios/."))
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.y*ml"))
+        raise ScenarioError(Problem(f"{path} is a folder, not a scenario file", file=file,
+                                    hint=f"Name one of its YAML files: {', '.join(found[:8])}." if found
+                                    else "Name a scenario YAML file."))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=file)) from None
+    except OSError as exc:
+        raise ScenarioError(Problem(f"cannot read the scenario file: {exc.strerror}", file=file)) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)
@@ -233,11 +258,17 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     try:
         spec = S.ScenarioSpec.model_validate(data)
     except ValidationError as err:
-        problems.extend(_from_overrides(_pydantic_problems(err, S.ScenarioSpec, file, lines), overrides or {}))
+        problems.extend(_from_overrides(_pydantic_problems(err, S.ScenarioSpec, file, lines, data=data),
+                                        overrides or {}))
         raise ScenarioError(problems) from None
     if problems:
         raise ScenarioError(problems)
-    return resolve(spec, base=path.parent, file=file, lines=lines)
+    try:
+        return resolve(spec, base=path.parent, file=file, lines=lines)
+    except ScenarioError as err:
+        if not overrides:
+            raise
+        raise ScenarioError(_from_overrides(err.problems, overrides)) from None
 
 
 def _from_overrides(problems: list[Problem], overrides: Mapping[str, Any]) -> list[Problem]:
@@ -253,26 +284,57 @@ def _from_overrides(problems: list[Problem], overrides: Mapping[str, Any]) -> li
     return out
 
 
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
+
+
+def _override_path(key: str, file: str) -> list[str | int]:
+    """``"demands[0].amount"`` -> ``["demands", 0, "amount"]`` (the form error messages print)."""
+    parts: list[str | int] = []
+    pos = 0
+    for m in _PATH_PART.finditer(key):
+        if key[pos:m.start()] not in ("", "."):
+            break
+        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if not parts or key[pos:].strip(".") != "" or isinstance(parts[0], int):
+        raise ScenarioError(Problem(f"override {key!r} is not a field path", file=file,
+                                    hint="Write it as field.sub=value or list[index].field=value, "
+                                         "e.g. constraints.max_distance=80 or demands[0].amount=120."))
+    return parts
+
+
 def apply_override(data: dict, key: str, value: Any, file: str = "<scenario>") -> None:
-    """Set ``data[a][b]... = value`` for ``key = "a.b..."`` (creating mappings on the way)."""
-    parts = [p for p in key.split(".") if p]
-    if not parts:
-        raise ScenarioError(Problem(f"override {key!r} names no field", file=file, hint="Write it as field.sub=value."))
+    """Set ``data[a][b]... = value`` for ``key = "a.b..."`` or ``"a[0].b"`` (creating mappings on
+    the way; a list index must exist)."""
+    parts = _override_path(key, file)
     if isinstance(value, str):
         try:
             value = yaml.safe_load(value)
         except yaml.YAMLError:
             pass
-    node = data
-    for depth, part in enumerate(parts[:-1]):
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise ScenarioError(Problem(f"cannot set {key!r}: {'.'.join(parts[:depth + 1])} is not a mapping",
-                                        file=file, field=key))
-        node = child
-    node[parts[-1]] = value
+    node: Any = data
+    for depth, (part, nxt) in enumerate(zip(parts, parts[1:] + [None])):
+        where = _dotted(tuple(parts[:depth]))
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                raise ScenarioError(Problem(f"cannot set {key!r}: {where} is not a list written in the file"
+                                            + (" (it is read from a CSV: edit that file)"
+                                               if isinstance(node, dict) and "csv" in node else ""),
+                                            file=file, field=key))
+            if not -len(node) <= part < len(node):
+                raise ScenarioError(Problem(f"cannot set {key!r}: {where} has {len(node)} entries "
+                                            f"(indices 0-{len(node) - 1})", file=file, field=key))
+        elif not isinstance(node, dict):
+            raise ScenarioError(Problem(f"cannot set {key!r}: {where} is not a mapping", file=file, field=key))
+        if nxt is None:
+            node[part] = value
+        else:
+            if isinstance(node, dict) and node.get(part) is None:
+                if isinstance(nxt, int):
+                    raise ScenarioError(Problem(f"cannot set {key!r}: the file has no list {part!r} to index"
+                                                + (f" in {where}" if where else ""), file=file, field=key))
+                node[part] = {}
+            node = node[part]
 
 
 def resolve(spec: S.ScenarioSpec, base: Path, file: str = "<scenario>",
@@ -291,8 +353,9 @@ class _Resolver:
 
     # ------------------------------------------------------------------ helpers
     def bad(self, msg: str, loc: Loc, hint: str | None = None, f: str | None = None, line: int | None = None) -> None:
-        self.problems.append(Problem(msg, file=f or self.file, field=_dotted(loc),
-                                     line=line if line is not None else _line_for(self.lines, loc), hint=hint))
+        in_yaml = f is None or f == self.file  # the line map is the YAML file's, not a CSV's
+        self.problems.append(Problem(msg, file=f or self.file, field=_dotted(loc), hint=hint,
+                                     line=line if line is not None or not in_yaml else _line_for(self.lines, loc)))
 
     def check(self) -> None:
         if self.problems:
@@ -318,6 +381,12 @@ class _Resolver:
             dem_rows, dem_file = self.table(spec.demands, S.Demand, "demands")
         else:
             dem_rows, dem_file = None, self.file
+        for rows, name, fname in ((jur_rows, "jurisdictions", jur_file), (site_rows, "sites", site_file),
+                                  (dem_rows, "demands", dem_file)):
+            if rows is not None and len(rows) == 0 and not any(p.file == fname and p.field and p.field.startswith(
+                    name) for p in self.problems):
+                self.bad(f"no {name}: the {'file' if fname != self.file else 'list'} has no rows", (name,),
+                         "Give at least one row.", f=fname)
         self.check()
         self.units = Units(spec.units.demand, spec.units.distance, spec.units.money,
                            spec.units.per_year or per_year_from_unit(spec.units.demand))
@@ -364,7 +433,7 @@ class _Resolver:
             lifetime_years=spec.costs.lifetime_years, policy=policy, solver=solver,
             adjacency=frozenset(adjacency), source=Path(self.file) if self.file != "<scenario>" else None,
             extras={"graph": self.graph} if self.graph is not None else {},
-            fees=None if spec.fees is None else FeeRules(**spec.fees.model_dump()),
+            fees=None if spec.fees is None else FeeRules(**spec.fees.model_dump(exclude_none=True)),
         )
         sc.validate()
         if spec.sector != "facility":
@@ -535,8 +604,12 @@ class _Resolver:
         if c.max_distance is not None:
             try:
                 max_distance = parse_distance(c.max_distance, self.units.distance)
+                if not max_distance > 0:
+                    raise ValueError(f"the distance limit must be above 0 {self.units.distance} "
+                                     f"(got {c.max_distance!r}); leave it out for no limit")
             except ValueError as exc:
                 self.bad(str(exc), ("constraints", "max_distance"))
+                max_distance = None
         fc = c.facilities or S.FacilityCount()
         return Policy(
             serve_share=c.demand.serve, unserved_penalty=c.demand.penalty, single_sourcing=c.single_sourcing,

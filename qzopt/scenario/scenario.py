@@ -259,7 +259,7 @@ class Scenario:
                     "Add them to `jurisdictions` or correct the spelling.")
         amount = self.demands["amount"].to_numpy(float)
         if np.any(~np.isfinite(amount)) or np.any(amount < 0):
-            rows = self.demands.index[~(amount >= 0)].tolist()
+            rows = self.demands.index[~(np.isfinite(amount) & (amount >= 0))].tolist()
             bad(f"demand amounts must be finite and >= 0 (rows {rows[:5]})", "demands.amount")
         sz = self.sizes
         unknown_sites = sorted(set(sz["site"]) - set(self.sites.index))

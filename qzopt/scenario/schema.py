@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from qzopt.units import per_year_from_unit
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # inf / nan are refused in every number field: an amount or cost of inf is never what a user means
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class CsvRef(Strict):
@@ -30,12 +33,20 @@ class CsvRef(Strict):
 
 
 class Units(Strict):
+    per_year: float | None = Field(
+        None, gt=0, description="demand periods per year (365 for t/d, 8760 for t/h, 1 for t/yr); inferred from "
+        "`demand`, needed when `demand` names no period"
+    )
     demand: str = Field("t/d", description="unit of demand amounts and capacities, e.g. t/d or m3/d")
     distance: Literal["km", "min"] = Field("km", description="unit of distances: km or min (travel time)")
     money: str = Field("yuan", description="currency of every cost")
-    per_year: float | None = Field(
-        None, gt=0, description="demand periods per year (365 for t/d, 1 for t/yr); inferred from `demand`"
-    )
+
+    @field_validator("demand")
+    @classmethod
+    def _period_known(cls, demand: str, info: ValidationInfo) -> str:
+        if info.data.get("per_year") is None:
+            per_year_from_unit(demand)  # its ValueError names the unit and the way out
+        return demand
 
 
 class Jurisdiction(Strict):
@@ -170,10 +181,17 @@ class Fees(Strict):
     band: float = Field(0.10, ge=0, lt=1, description="banded: largest relative deviation from the regional mean")
     recovery: Literal["per_plant", "pooled"] = Field(
         "per_plant", description="every plant covers its own cost, or all plants together")
-    max_fee: float = Field(gt=0, description="fee cap, money per demand unit")
+    max_fee: float | None = Field(None, gt=0, description="fee cap, money per demand unit (required unless mode is none)")
     subsidy_per_unit: float = Field(0.0, ge=0, description="paid by a higher government, money per unit treated")
     objective: Literal["cost", "fee"] = Field("cost", description="minimise total cost, or the fee itself")
     compare: bool = Field(True, description="also solve without fee rules: the price of equalisation")
+
+    @model_validator(mode="after")
+    def _cap_given(self) -> "Fees":
+        if self.mode != "none" and self.max_fee is None:
+            raise ValueError(f"fees.max_fee is required with mode {self.mode!r} (the fee cap, money per "
+                             "demand unit); mode none needs no cap")
+        return self
 
 
 class ScenarioSpec(Strict):
