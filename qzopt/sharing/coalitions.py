@@ -2,9 +2,12 @@
 
 The cost of coalition S is the optimal annual cost of serving only S's demand with only the
 sites S may use (``territory="own"``: sites in S's jurisdictions, the default; ``"all"``: any
-site).  Each is a MILP built by the same model builder and solved by :func:`qzopt.solve`;
-coalitions are solved in parallel worker processes and cached on disk, so an interrupted run
-resumes where it stopped.
+site), under the scenario's fee rule (one fee across S's plants, within the same cap).  Each is
+a MILP built by the same model builder and solved by :func:`qzopt.solve`; the grand coalition is
+the scenario itself, so its cost is ``qzopt solve``'s objective.  A coalition that cannot keep
+its fee within the cap alone has an infinite cost, with the reason and its cost without the fee
+rule recorded.  Coalitions are solved in parallel worker processes and cached on disk, so an
+interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -38,12 +41,21 @@ def players_of(sc: Scenario, by: str = "group") -> pd.Series:
     return sc.jurisdictions[by].astype(str)
 
 
-def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own") -> Scenario:
+def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own", fees: bool = True) -> Scenario:
     """The scenario of a coalition: its demand only, its sites only (``own`` territory).
 
-    Facility counts, the capex budget and fee rules are rules of the whole region and are
-    dropped: c(S) is the cheapest way for S to serve itself.
+    The fee rule applies to every coalition as to the region (``fees=False`` drops it): S charges
+    one fee across its own plants (or fees within the band), within the same cap, so c(S) is the
+    cheapest way for S to serve itself under the rules the region plans under.  The ``compare``
+    solve (the price of equalisation) is switched off: it does not change c(S).  Facility counts
+    and the capex budget are rules of the whole region: they are dropped for a proper coalition
+    and kept when ``jurisdictions`` is every jurisdiction, which is then the scenario itself.
     """
+    rules = sc.fees if fees and sc.fees is not None and sc.fees.active else None
+    if rules is not None:
+        rules = dataclasses.replace(rules, compare=False)
+    if set(sc.jurisdictions.index) <= set(jurisdictions):
+        return dataclasses.replace(sc, fees=rules)
     dem = sc.demands["jurisdiction"].isin(jurisdictions).to_numpy()
     site_ok = sc.sites["jurisdiction"].isin(jurisdictions).to_numpy() if territory == "own" else \
         np.ones(len(sc.sites), bool)
@@ -54,7 +66,7 @@ def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own"
     sub = dataclasses.replace(
         sc, name=f"{sc.name} [{len(jurisdictions)} jurisdictions]", demands=sc.demands[dem], sites=sites,
         sizes=sizes, distance=sc.distance[np.ix_(dem, site_ok)],
-        cost=None if sc.cost is None else sc.cost[np.ix_(dem, site_ok)], policy=policy, fees=None,
+        cost=None if sc.cost is None else sc.cost[np.ix_(dem, site_ok)], policy=policy, fees=rules,
         adjacency=frozenset(p for p in sc.adjacency if p <= jurisdictions) if territory == "own" else sc.adjacency)
     if sc.sector_data is not None:
         sub = dataclasses.replace(sub, sector_data=_restrict_sector(sc, sub, site_ok, jurisdictions, territory))
@@ -80,7 +92,7 @@ def _restrict_sector(sc: Scenario, sub: Scenario, site_ok: np.ndarray, jurisdict
         echelons[name] = dataclasses.replace(
             ed, sites=dsites, sizes=ed.sizes[ed.sizes["site"].isin(dsites.index)].reset_index(drop=True),
             distance=ed.distance[np.ix_(site_ok, dkeep)], source_sites=src)
-    streams = {k: restrict(v, jurisdictions, territory) for k, v in sd.streams.items()}
+    streams = {k: restrict(v, jurisdictions, territory, fees=False) for k, v in sd.streams.items()}
     attrs = None if sd.demand_attrs is None else sd.demand_attrs.reindex(sub.demands.index)
     role = None if sd.site_role is None else sd.site_role.reindex(sub.sites.index)
     return dataclasses.replace(sd, echelons=echelons, streams=streams, demand_attrs=attrs, site_role=role)
@@ -97,10 +109,17 @@ class CoalitionResult:
     solver: str
     seconds: float
     cached: bool = False
+    reason: str = ""  # why the cost is infinite or not proven (empty when optimal)
+    cost_without_fees: float | None = None  # when the fee rule alone makes the coalition infeasible
+
+
+# the rules a coalition plans under: bump when they change, so that no cached cost computed under
+# other rules is reused (v2: the fee rule applies to coalitions; the grand coalition keeps every rule)
+_RULES = "v2-fee-rule"
 
 
 def _key(digest: str, coalition: Iterable[str], territory: str, solver: str, gap: float) -> str:
-    text = json.dumps([digest, sorted(coalition), territory, solver, gap])
+    text = json.dumps([_RULES, digest, sorted(coalition), territory, solver, gap])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -116,7 +135,36 @@ def _solve_one(sc: Scenario, by: str, coalition: tuple[str, ...], territory: Ter
         return CoalitionResult(coalition, 0.0, "optimal", 0.0, "none", time.perf_counter() - t0)
     res = solve(sub, solver=solver, time_limit=time_limit, gap=gap, isolate=False, explain=False)
     cost = res.objective if res.status in ("optimal", "feasible") else float("inf")
-    return CoalitionResult(coalition, float(cost), res.status, res.gap, res.solver, time.perf_counter() - t0)
+    reason, free_cost = "", None
+    if res.status == "feasible":
+        reason = "not proven optimal within the time limit: the cost is an upper bound"
+    elif res.status == "infeasible" and sub.fees is not None and sub.fees.active:
+        # the fee rule or the territory? solve once more without the fee rule to say which
+        free = solve(dataclasses.replace(sub, fees=None), solver=solver, time_limit=time_limit, gap=gap,
+                     isolate=False, explain=False)
+        if free.status in ("optimal", "feasible"):
+            free_cost = float(free.objective)
+            reason = f"fee cap: cannot keep {fee_rule_text(sc.fees)} on its own"
+        elif free.status == "infeasible":
+            reason = "cannot serve its demand with the sites it may use, fee rule or not"
+        else:
+            reason = f"infeasible under the fee rule; without it: {free.status} ({free.message or 'no solution'})"
+    elif res.status == "infeasible":
+        reason = "cannot serve its demand with the sites it may use"
+    elif res.status != "optimal":
+        reason = f"{res.status}: {res.message or 'no solution'}; the cost is unknown and treated as infinite"
+    return CoalitionResult(coalition, float(cost), res.status, res.gap, res.solver, time.perf_counter() - t0,
+                           reason=reason, cost_without_fees=free_cost)
+
+
+def fee_rule_text(rules) -> str:
+    """The fee rule in words, e.g. "one uniform fee within max_fee 80 (per_plant recovery)"."""
+    if rules is None or not rules.active:
+        return "no fee rule"
+    what = "one uniform fee" if rules.mode == "uniform" else f"fees within +-{rules.band:.0%} of their mean"
+    cap = f"within max_fee {rules.max_fee:g}" if rules.max_fee < 1e6 else "with no cap"
+    extra = f", subsidy {rules.subsidy_per_unit:g} per unit" if rules.subsidy_per_unit else ""
+    return f"{what} {cap} ({rules.recovery} recovery{extra}; objective {rules.objective})"
 
 
 def coalition_costs(
