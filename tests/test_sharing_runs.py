@@ -12,7 +12,9 @@ import qzopt
 from qzopt.sharing.coalitions import coalition_costs, restrict
 from qzopt.sharing.share import share
 
-from conftest import SCENARIOS
+from qzopt.scenario.scenario import FeeRules, Policy
+
+from conftest import SCENARIOS, line_scenario
 
 TEACH = SCENARIOS / "teaching" / "wte-4towns.yaml"
 
@@ -26,6 +28,14 @@ def test_coalition_game_from_the_teaching_scenario(tmp_path):
     alone = own.coalitions.set_index("players")["cost"]
     assert alone[("D",)] == float("inf") and alone[("B",)] == float("inf") and alone[("A", "B")] < float("inf")
     assert any("nucleolus" in n for n in own.notes)
+    # the least core is undefined there, so whether the core is empty is not known: said, not claimed
+    assert own.least_core_epsilon != own.least_core_epsilon  # NaN
+    doc = own.to_dict()
+    assert doc["core_empty"] is None and doc["core_status"].startswith("unknown") and "undefined" in doc["core_status"]
+    text = own.to_markdown()
+    assert "core is not empty" not in text and "core is empty" not in text and "unknown" in text
+    # every report states solver, status, gap and time: per coalition and the solver once
+    assert "| players | cost | status | gap | seconds |" in text and "Solver: highs" in text
     # any site allowed: every coalition is finite
     res = share(sc, by="jurisdiction", territory="all", workers=2, cache_dir=tmp_path, progress=False)
     assert len(res.coalitions) == 15
@@ -81,3 +91,66 @@ def test_frontier_cli(tmp_path):
     assert costs == sorted(costs, reverse=True)
     assert all(r["fee"] <= r["fee_cap"] * (1 + 1e-6) for r in capped)
     assert all(r["total_cost_per_yr"] >= free["total_cost_per_yr"] * (1 - 1e-9) for r in capped)
+
+
+SEWAGE = SCENARIOS / "teaching" / "sewage-3towns.yaml"
+
+
+def test_every_coalition_plans_under_the_scenarios_fee_rule(tmp_path):
+    # three towns, uniform fee capped at 0.7 yuan/m3: the cap binds for the whole region (the
+    # no-fee plan needs a higher fee), so the shared plan costs more than without the rule
+    sc = qzopt.load_scenario(SEWAGE)
+    capped = sc.replace(fees=FeeRules(max_fee=0.7))
+    with_fee, without = qzopt.solve(capped), qzopt.solve(sc)
+    assert with_fee.status == "optimal" and with_fee.objective > without.objective * (1 + 1e-6)
+    res = share(capped, by="jurisdiction", methods=("proportional", "nucleolus"), territory="all", workers=1,
+                cache_dir=tmp_path, progress=False)
+    # the grand coalition is the scenario, fee rule included: `qzopt solve`'s objective
+    assert res.grand_cost == pytest.approx(with_fee.objective, rel=1e-9)
+    for method, x in res.allocations.items():
+        assert x.sum() == pytest.approx(with_fee.objective, rel=1e-7), method
+    # C alone (5,000 m3/d) must build the smallest plant, 10,000 m3/d: 0.5 M yuan/yr of capital
+    # over 1.825 M m3/yr plus 0.5 yuan/m3 to run = 0.774 yuan/m3 at least, above the 0.7 cap.
+    # It can serve itself without the fee rule, so its infinite cost is the cap's doing, and said
+    rows = res.coalitions.set_index("players")
+    assert rows["cost"][("C",)] == float("inf")
+    assert "fee" in rows["reason"][("C",)]
+    assert 0 < rows["cost_without_fees"][("C",)] < float("inf")
+    assert any("fee" in n and "C" in n for n in res.notes)
+    doc = res.to_dict()
+    assert doc["fee_rule"]["max_fee"] == 0.7 and doc["fee_rule"]["applied_to_coalitions"] is True
+    text = res.to_markdown()
+    assert "Fee rule" in text and "max_fee 0.7" in text
+
+
+def test_grand_coalition_keeps_the_regions_facility_count(tmp_path):
+    # three towns 10 km apart, 10 t each, a plant costs 50/yr, haulage 1 per t per km: alone each
+    # builds its own plant; the region's rule "exactly one plant" makes the plan 50 + 100 + 100.
+    # The grand coalition is that plan (the rule is dropped only for proper coalitions).
+    sc = line_scenario(Policy(facilities_exactly=1), fixed=50.0)
+    assert qzopt.solve(sc).objective == pytest.approx(250.0)
+    res = share(sc, by="jurisdiction", methods=("shapley",), workers=1, cache_dir=tmp_path, progress=False)
+    assert res.grand_cost == pytest.approx(250.0)
+    assert res.coalitions.set_index("players")["cost"][("A",)] == pytest.approx(50.0)
+    assert res.allocations["shapley"].sum() == pytest.approx(250.0)
+
+
+def test_console_table_never_cuts_a_figure(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from qzopt.report.markdown import money
+
+    sc = qzopt.load_scenario(TEACH)
+    res = share(sc, by="jurisdiction", territory="all", workers=1, cache_dir=tmp_path, progress=False)
+    for width in (40, 80):
+        out = io.StringIO()
+        res.print_console(Console(file=out, width=width, highlight=False, color_system=None))
+        text = out.getvalue()
+        assert "…" not in text
+        for p in res.players:
+            for m in res.allocations.columns:
+                assert money(res.allocations.loc[p, m]) in text, (width, p, m)
+            assert money(res.coalitions.set_index("players")["cost"][(p,)]) in text
+        assert money(res.grand_cost) in text

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt.scenario.scenario import Scenario
-from qzopt.sharing.coalitions import Territory, coalition_costs, players_of, sharing_game
+from qzopt.sharing.coalitions import Territory, coalition_costs, fee_rule_text, players_of, sharing_game
 from qzopt.sharing.game import Game
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
@@ -36,24 +36,76 @@ class SharingResult:
     units: dict[str, Any]
     seconds: float
     notes: list[str] = field(default_factory=list)
+    fee_rule: dict[str, Any] | None = None  # the scenario's fee rule, which every coalition plans under
+    least_core_note: str = ""  # why the least core is undefined (when epsilon is NaN)
 
     @property
     def grand_cost(self) -> float:
         row = self.coalitions[self.coalitions["players"].map(len) == len(self.players)]
         return float(row["cost"].iloc[0])
 
+    @property
+    def core_empty(self) -> bool | None:
+        """True / False when the least core was computed; None (unknown) when it is undefined."""
+        if not math.isfinite(self.least_core_epsilon):
+            return None
+        return bool(self.least_core_epsilon > 1e-6 * max(1.0, abs(self.grand_cost)))
+
+    @property
+    def core_status(self) -> str:
+        """Whether the core is empty, in words, with the reason when it is unknown."""
+        empty = self.core_empty
+        if empty is None:
+            why = self.least_core_note or "the least core was not computed"
+            return f"unknown, not tested: {why}"
+        text = ("empty: some coalition always pays more than alone" if empty
+                else "not empty: there are allocations no coalition would leave")
+        unproven = int((~self.coalitions["status"].isin(["optimal", "infeasible"])).sum())
+        if unproven:
+            text += (f" (on the costs found: {unproven} coalition cost(s) are not proven optimal, "
+                     "so this is not certain)")
+        return text
+
+    @property
+    def solvers(self) -> list[str]:
+        """The solvers that produced the coalition costs ("none": a coalition without demand)."""
+        return sorted(set(self.coalitions["solver"]) - {"none"}) or ["none"]
+
+    def stand_alone_text(self, player: str) -> str:
+        """A player's stand-alone cost as shown: the money figure, or why there is none."""
+        row = self.coalitions[self.coalitions["players"].map(lambda p: tuple(p) == (player,))]
+        if row.empty:
+            return "n/a (not solved)"
+        cost, reason = float(row["cost"].iloc[0]), str(row["reason"].iloc[0] if "reason" in row else "")
+        from qzopt.report.markdown import money
+
+        if math.isfinite(cost):
+            return money(cost)
+        return "none (fee cap)" if reason.startswith("fee cap") else f"none ({row['status'].iloc[0]})"
+
+    def gap_summary(self) -> str:
+        gaps = self.coalitions["gap"].dropna()
+        return "n/a" if gaps.empty else f"{100 * float(gaps.max()):.2f} %"
+
     def to_dict(self) -> dict[str, Any]:
         def rec(frame: pd.DataFrame) -> list[dict]:
             return json.loads(frame.reset_index().to_json(orient="records"))
 
+        def finite(c):
+            return c if c is not None and math.isfinite(c) else None
+
         coal = self.coalitions.assign(players=self.coalitions["players"].map(list),
-                                      cost=self.coalitions["cost"].map(lambda c: c if math.isfinite(c) else None))
+                                      cost=self.coalitions["cost"].map(finite))
+        if "cost_without_fees" in coal:
+            coal["cost_without_fees"] = coal["cost_without_fees"].map(lambda c: None if pd.isna(c) else finite(c))
         return {
             "scenario": self.scenario, "players_by": self.by, "territory": self.territory, "players": self.players,
-            "grand_coalition_cost_per_yr": self.grand_cost, "coalition_count": len(self.coalitions),
+            "grand_coalition_cost_per_yr": finite(self.grand_cost), "coalition_count": len(self.coalitions),
+            "fee_rule": self.fee_rule, "solver": ", ".join(self.solvers), "max_gap": finite(
+                float(self.coalitions["gap"].max())) if self.coalitions["gap"].notna().any() else None,
             "seconds": round(self.seconds, 2),
             "least_core_epsilon": self.least_core_epsilon if math.isfinite(self.least_core_epsilon) else None,
-            "core_empty": self.least_core_epsilon > 1e-6 * max(1.0, abs(self.grand_cost)),
+            "core_empty": self.core_empty, "core_status": self.core_status,
             "money_unit": self.units.get("money"), "demand_unit": self.units.get("demand"),
             "allocations": rec(self.allocations), "tables": {m: rec(t) for m, t in self.tables.items()},
             "core_violations": {m: rec(v) for m, v in self.core.items()},
@@ -68,17 +120,21 @@ class SharingResult:
                  f"Players: {self.by} ({len(self.players)}); sites usable by a coalition: {self.territory} territory; "
                  f"{len(self.coalitions)} coalitions solved in {self.seconds:.1f} s "
                  f"({int(self.coalitions['cached'].sum())} from cache).", "",
-                 f"Grand coalition cost: {money(self.grand_cost)} {mu}/yr.  Least-core epsilon: "
-                 f"{money(self.least_core_epsilon)} {mu}/yr ("
-                 + ("the core is empty: some coalition always pays more than alone" if self.least_core_epsilon > 1e-6
-                    * max(1.0, abs(self.grand_cost)) else "the core is not empty") + ").", ""]
+                 f"Solver: {', '.join(self.solvers)}; statuses: {self.status_counts()}; largest gap "
+                 f"{self.gap_summary()}; solve time {self.coalitions['seconds'].sum():.1f} s in all.", "",
+                 f"Fee rule: {self.fee_rule_line()}", "",
+                 f"Grand coalition cost: {money(self.grand_cost)} {mu}/yr.", "",
+                 f"Least-core epsilon: {money(self.least_core_epsilon)}"
+                 + (f" {mu}/yr" if math.isfinite(self.least_core_epsilon) else "")
+                 + f".  Core: {self.core_status}.", ""]
         lines += [f"## Allocations ({mu}/yr)", "", md_table(self.allocations.map(money).reset_index())]
         for m, t in self.tables.items():
             view = t.copy()
             for c in view.columns:
                 if c.endswith("_per_yr"):
                     view[c] = view[c].map(money)
-            view["saving_pct"] = view["saving_pct"].map(lambda v: f"{v:.1f} %")
+            view["saving_pct"] = view["saving_pct"].map(lambda v: f"{v:.1f} %" if math.isfinite(v) else "n/a")
+            view["stand_alone_cost_per_yr"] = [self.stand_alone_text(p) for p in view.index]
             if "fee_per_unit" in view:
                 view["fee_per_unit"] = view["fee_per_unit"].map(lambda v: f"{v:,.2f}")
             lines += [f"## {m}", "", md_table(view.reset_index())]
@@ -89,12 +145,80 @@ class SharingResult:
                 for c in ("allocated", "stand_alone", "excess"):
                     vv[c] = vv[c].map(money)
                 lines += [md_table(vv)]
-        lines += [f"## Coalition costs ({mu}/yr)", "",
-                  md_table(self.coalitions.assign(players=self.coalitions["players"].map(" + ".join),
-                                                  cost=self.coalitions["cost"].map(money))
-                           [["players", "cost", "status", "solver", "seconds"]])]
+        lines += [f"## Coalition costs ({mu}/yr)", "", f"Solver: {', '.join(self.solvers)}.", "",
+                  md_table(self.coalition_view())]
         lines += [f"- {n}" for n in self.notes]
         return "\n".join(lines)
+
+    def status_counts(self) -> str:
+        counts = self.coalitions["status"].value_counts()
+        return ", ".join(f"{int(v)} {k}" for k, v in counts.items())
+
+    def fee_rule_line(self) -> str:
+        if not self.fee_rule:
+            return "none in the scenario."
+        return (f"every coalition, alone as together, plans under the scenario's fee rule: {self.fee_rule['text']}; "
+                "the grand-coalition cost is `qzopt solve`'s objective.  A coalition that cannot keep its fee "
+                "within the cap on its own has no stand-alone cost (infinite): it constrains nothing in the core, "
+                "nucleolus and least core, and Shapley and SCRB cannot be computed with it.")
+
+    def coalition_view(self) -> pd.DataFrame:
+        """The coalition table as shown: players, cost, status, gap, seconds, why (and solver if several)."""
+        from qzopt.report.markdown import money
+
+        c = self.coalitions
+        view = pd.DataFrame({
+            "players": c["players"].map(" + ".join),
+            "cost": c["cost"].map(lambda v: money(v) if math.isfinite(v) else "inf"),
+            "status": c["status"],
+            "gap": c["gap"].map(lambda g: "n/a" if g is None or pd.isna(g) else f"{100 * g:.2f} %"),
+            "seconds": c["seconds"].map(lambda t: f"{t:.2f}") + np.where(c["cached"], " (cache)", ""),
+        })
+        if len(self.solvers) > 1:
+            view["solver"] = c["solver"]
+        if "reason" in c and (c["reason"].fillna("") != "").any():
+            free = c["cost_without_fees"] if "cost_without_fees" in c else pd.Series(np.nan, index=c.index)
+            view["why"] = [r + (f" (without the fee rule: {money(f)})" if f is not None and pd.notna(f) else "")
+                           for r, f in zip(c["reason"].fillna(""), free)]
+        return view
+
+    def print_console(self, console) -> None:
+        """The summary ``qzopt share`` prints: per player the stand-alone cost and every allocation
+        (money figures are never cut: the table is as wide as they need, whatever the console's
+        width), the fee rule, the solver facts, the core test and the notes."""
+        from rich.measure import Measurement
+        from rich.table import Table
+
+        from qzopt.report.markdown import money
+
+        mu = self.units.get("money", "")
+        t = Table(title=f"{self.scenario}: {len(self.coalitions)} coalitions in {self.seconds:.1f} s; grand "
+                        f"coalition (the shared plan) {money(self.grand_cost)} {mu}/yr", title_justify="left")
+        t.add_column("player", no_wrap=True)
+        t.add_column(f"alone ({mu}/yr)", justify="right", no_wrap=True)
+        for m in self.allocations.columns:
+            t.add_column(f"{m}", justify="right", no_wrap=True)
+        for p in self.players:
+            t.add_row(str(p), self.stand_alone_text(p), *[money(self.allocations.loc[p, m])
+                                                          for m in self.allocations.columns])
+        need = Measurement.get(console, console.options.update_width(10_000), t).maximum
+        if need > console.width:  # rich would shrink (and cut) the columns: render at the width they need
+            t.width = need
+            console.print(t, crop=False)
+        else:
+            console.print(t)
+        console.print(f"fee rule: {self.fee_rule_line()}", soft_wrap=True)
+        console.print(f"solver: {', '.join(self.solvers)}; coalitions: {self.status_counts()}; largest gap "
+                      f"{self.gap_summary()}; {self.coalitions['seconds'].sum():.1f} s of solves", soft_wrap=True)
+        for m, v in self.core.items():
+            console.print(f"{m}: " + ("in the core" if v.empty else f"NOT in the core ({len(v)} coalition(s) pay more "
+                                                                      f"than alone, worst by {money(v['excess'].iloc[0])})"),
+                          soft_wrap=True)
+        eps = self.least_core_epsilon
+        console.print(f"least-core epsilon: {money(eps)}" + (f" {mu}/yr" if math.isfinite(eps) else "")
+                      + f"; core: {self.core_status}", soft_wrap=True)
+        for n in self.notes:
+            console.print(f"note: {n}", soft_wrap=True)
 
     def write(self, outdir: str | Path) -> Path:
         out = Path(outdir)
@@ -122,10 +246,25 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     frame = frame[frame["players"].map(lambda p: set(p) <= set(players))].reset_index(drop=True)
     game = sharing_game(frame, players)
     notes = []
-    bad = frame[~frame["status"].isin(["optimal"])]
-    if len(bad):
-        notes.append(f"{len(bad)} coalition(s) could not serve themselves or were not proven optimal: "
-                     + ", ".join(" + ".join(p) for p in bad["players"].head(8)))
+    reason = frame["reason"].fillna("") if "reason" in frame else pd.Series("", index=frame.index)
+
+    def names(rows: pd.DataFrame) -> str:
+        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+        return ", ".join(" + ".join(p) for p in rows["players"].head(8)) + more
+
+    capped = frame[reason.str.startswith("fee cap")]
+    if len(capped):
+        notes.append(f"{len(capped)} coalition(s) cannot keep {fee_rule_text(sc.fees)} on their own, though they "
+                     f"could serve themselves without the fee rule: {names(capped)}; their stand-alone cost is "
+                     "infinite (no alternative within the rule), see 'why' in the coalition table")
+    alone = frame[(frame["status"] == "infeasible") & ~reason.str.startswith("fee cap")]
+    if len(alone):
+        notes.append(f"{len(alone)} coalition(s) cannot serve their demand with the sites they may use "
+                     f"({territory} territory), so their stand-alone cost is infinite: {names(alone)}")
+    unproven = frame[~frame["status"].isin(["optimal", "infeasible"])]
+    if len(unproven):
+        notes.append(f"{len(unproven)} coalition(s) were not proven optimal (status feasible: the cost is an upper "
+                     f"bound; otherwise unknown and treated as infinite): {names(unproven)}")
     allocations = {}
     for m in methods:
         try:
@@ -145,11 +284,18 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     per_year = sc.units.per_year
     tables = {m: game.table(alloc[m], volume, per_year) for m in alloc.columns}
     core = {m: game.core_violations(alloc[m]) for m in alloc.columns}
+    lc_note = ""
     try:
         eps = float(game.least_core().attrs["epsilon"])
     except ValueError as exc:
         eps = float("nan")
+        lc_note = str(exc)
         notes.append(f"least core: {exc}")
+    rules = sc.fees if sc.fees is not None and sc.fees.active else None
+    fee_rule = None if rules is None else {
+        "mode": rules.mode, "band": rules.band if rules.mode == "banded" else None, "recovery": rules.recovery,
+        "max_fee": rules.max_fee, "subsidy_per_unit": rules.subsidy_per_unit, "objective": rules.objective,
+        "applied_to_coalitions": True, "text": fee_rule_text(rules)}
     return SharingResult(sc.name, by, territory, players, frame, alloc, tables, core, eps, volume.reindex(players),
                          {"money": sc.units.money, "demand": sc.units.demand, "per_year": per_year},
-                         time.perf_counter() - t0, notes)
+                         time.perf_counter() - t0, notes, fee_rule, lc_note)
