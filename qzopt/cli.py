@@ -113,12 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("result", help="result directory written by `qzopt solve` (holds result.json)")
     rp.add_argument("--frontier", metavar="DIR", help="add the fee frontier written by `qzopt frontier -o DIR`")
     rp.add_argument("--sharing", metavar="DIR", help="add the cost sharing written by `qzopt share -o DIR`")
-    rp.add_argument("-o", "--output", help="HTML file to write (default: RESULT/report.html)")
+    rp.add_argument("-o", "--output", help="HTML or Markdown file (the other is written beside it: x.html/x.md) "
+                    "or a folder to write into (default: RESULT/report.html and report.md)")
 
     cp = sub.add_parser("compare", help="set two or more plans of one region side by side")
     cp.add_argument("runs", nargs="+", metavar="RUN", help="result directories; the first is the baseline")
     cp.add_argument("-o", "--output", default="compare.html",
-                    help="HTML file to write; compare.md goes beside it (default: compare.html)")
+                    help="HTML or Markdown file (the other is written beside it: x.html/x.md) or a folder to "
+                    "write into (default: compare.html and compare.md)")
 
     sh = sub.add_parser("share", help="split the cost of the shared plan among jurisdictions or groups")
     sh.add_argument("scenario")
@@ -253,29 +255,12 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
-    from qzopt.errors import QzoptError
-    from qzopt.report.html import read_extras, render_html
-    from qzopt.report.markdown import render_markdown
-    from qzopt.result import Result
+    from qzopt.report.files import write_report
 
-    res = Result.read(args.result)
-    folder = Path(args.result) if Path(args.result).is_dir() else Path(args.result).parent
-    frontier, sharing = read_extras(folder)
-    for option, found in (("frontier", args.frontier), ("sharing", args.sharing)):
-        if found is None:
-            continue
-        wanted = Path(found) / ("frontier.csv" if option == "frontier" else "sharing.json")
-        if not wanted.exists():
-            raise QzoptError(f"--{option} {found}: no {wanted.name} there (write it with `qzopt {option if option == 'frontier' else 'share'} SCENARIO -o {found}`)")
-        f, s = read_extras(Path(found))
-        frontier, sharing = (f, sharing) if option == "frontier" else (frontier, s)
-    out = Path(args.output) if args.output else folder / "report.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
     with console.status("drawing the report…"):
-        out.write_text(render_html(res, frontier=frontier, sharing=sharing), encoding="utf-8")
-        (out.parent / "report.md").write_text(render_markdown(res), encoding="utf-8")
-    extras = [n for n, v in (("fee frontier", frontier), ("cost sharing", sharing)) if v is not None]
-    console.print(f"wrote {out} and {out.parent / 'report.md'}" + (f" (with {', '.join(extras)})" if extras else ""))
+        written = write_report(args.result, frontier=args.frontier, sharing=args.sharing, output=args.output)
+    console.print(f"wrote {written.html} and {written.md}"
+                  + (f" (with {', '.join(written.extras)})" if written.extras else ""))
     return EXIT_OK
 
 
