@@ -1,8 +1,8 @@
 """Pre-solve proofs of infeasibility, with numbers a planner can act on.
 
 Each check is cheap (no MILP) and returns findings of the form "requirement X cannot be met
-because Y"; an empty list proves nothing.  :func:`explain_infeasibility` adds an elastic
-re-solve for cases the cheap checks cannot see.
+because Y"; an empty list proves nothing.  :func:`qzopt.infeasibility.explain_infeasibility`
+re-solves without one rule at a time (and elastically) for cases the cheap checks cannot see.
 """
 
 from __future__ import annotations
