@@ -135,6 +135,7 @@ class SharingResult:
                     view[c] = view[c].map(money)
             view["saving_pct"] = view["saving_pct"].map(lambda v: f"{v:.1f} %" if math.isfinite(v) else "n/a")
             view["stand_alone_cost_per_yr"] = [self.stand_alone_text(p) for p in view.index]
+            view.loc[~np.isfinite(t["stand_alone_cost_per_yr"].to_numpy(float)), "saving_per_yr"] = "n/a"
             if "fee_per_unit" in view:
                 view["fee_per_unit"] = view["fee_per_unit"].map(lambda v: f"{v:,.2f}")
             lines += [f"## {m}", "", md_table(view.reset_index())]
