@@ -77,8 +77,9 @@ class Game:
         bad = [s for s in coalitions if not math.isfinite(self.cost(s))]
         if bad:
             names = ["{" + ", ".join(sorted(map(str, c))) + "}" for c in bad[:5]]
-            raise ValueError(f"{method} needs finite costs, but coalition(s) {', '.join(names)} cannot serve "
-                             "themselves (infinite cost); use the nucleolus or the least core, which ignore them")
+            raise ValueError(f"{method} needs finite costs, but coalition(s) {', '.join(names)} have an infinite "
+                             "cost (they cannot serve themselves, or not within the fee rule); use the nucleolus "
+                             "or the least core, which ignore them")
 
     def coalitions(self, proper: bool = True) -> list[frozenset]:
         """All non-empty coalitions (without the grand coalition when ``proper``)."""
@@ -271,7 +272,8 @@ class Game:
         res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=[(None, None)] * (n + 1), method="highs")
         if res.status == 3:  # unbounded
             raise ValueError("the least core and nucleolus are undefined here: the coalitions with finite cost "
-                             "do not bound the allocation (too many coalitions cannot serve themselves); "
+                             "do not bound the allocation (too many coalitions cannot serve themselves, or not within "
+                             "the fee rule); "
                              "let coalitions use every site (territory all) or group the players")
         if res.status != 0:
             raise RuntimeError(f"least-core LP failed: {res.message}")
