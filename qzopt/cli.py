@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     fr.add_argument("--solver")
     fr.add_argument("--time-limit", type=positive(float), metavar="S")
     fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-frontier)")
+    _add_set(fr)
 
     rp = sub.add_parser("report", help="(re)write report.html and report.md of a result directory")
     rp.add_argument("result", help="result directory written by `qzopt solve` (holds result.json)")
@@ -133,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--solver", default="auto")
     sh.add_argument("--time-limit", type=positive(float), metavar="S")
     sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-sharing)")
+    _add_set(sh)
 
     from qzopt.bench.__main__ import parser as bench_parser, run as bench_run  # issue 6: benchmarks
 
@@ -287,7 +289,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     from qzopt.report.markdown import md_table, money, pct
     from qzopt.scenario.load import load_scenario
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, _overrides(args))
     outdir = output_dir(args.outdir or Path("out") / f"{Path(args.scenario).stem}-frontier")
     with console.status("solving the fee frontier…") as status:
         table = frontier(sc, caps=args.caps, points=args.points,
@@ -317,11 +319,10 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
 
 
 def _share(args: argparse.Namespace, console: Console) -> int:
-    from qzopt.report.markdown import money
     from qzopt.scenario.load import load_scenario
     from qzopt.sharing.share import METHODS, share
 
-    sc = load_scenario(args.scenario)
+    sc = load_scenario(args.scenario, _overrides(args))
     methods = METHODS if args.method == "all" else tuple(m.strip() for m in args.method.split(","))
     bad = [m for m in methods if m not in METHODS]
     if bad:
@@ -339,24 +340,7 @@ def _share(args: argparse.Namespace, console: Console) -> int:
 
         raise QzoptError(str(exc)) from None
     res.write(outdir)
-    mu = sc.units.money
-    t = Table(title=f"{sc.name}: {len(res.coalitions)} coalitions in {res.seconds:.1f} s; cost of all "
-                    f"{money(res.grand_cost)} {mu}/yr", title_justify="left")
-    t.add_column("player")
-    t.add_column(f"alone ({mu}/yr)", justify="right")
-    for m in res.allocations.columns:
-        t.add_column(f"{m}", justify="right")
-    first = next(iter(res.tables.values())) if res.tables else None
-    for p in res.players:
-        alone = first.loc[p, "stand_alone_cost_per_yr"] if first is not None else float("nan")
-        t.add_row(str(p), money(alone), *[money(res.allocations.loc[p, m]) for m in res.allocations.columns])
-    console.print(t)
-    for m, v in res.core.items():
-        console.print(f"{m}: " + ("in the core" if v.empty else f"NOT in the core ({len(v)} coalitions pay more "
-                                                                  f"than alone, worst by {money(v['excess'].iloc[0])})"))
-    console.print(f"least-core epsilon: {money(res.least_core_epsilon)} {mu}/yr")
-    for n in res.notes:
-        console.print(f"note: {n}")
+    res.print_console(console)
     console.print(f"wrote {outdir}/sharing.json, sharing.md, allocations.csv")
     return EXIT_OK
 

@@ -155,3 +155,20 @@ def test_console_table_never_cuts_a_figure(tmp_path):
                 assert money(res.allocations.loc[p, m]) in text, (width, p, m)
             assert money(res.coalitions.set_index("players")["cost"][(p,)]) in text
         assert money(res.grand_cost) in text
+
+
+def test_share_and_frontier_take_the_what_if_overrides_solve_takes(tmp_path):
+    from pathlib import Path
+
+    tiny = Path(__file__).parent / "data" / "tiny.yaml"
+    fee = "{mode: uniform, max_fee: 300}"  # tiny.yaml has no fee rule; south cannot keep 300 alone
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(tiny), "--set", f"fees={fee}",
+                           "--time-limit", "30", "-o", str(tmp_path / "s")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads((tmp_path / "s" / "sharing.json").read_text(encoding="utf-8"))
+    with_fee = qzopt.solve(qzopt.load_scenario(tiny, {"fees": fee}))
+    assert out["fee_rule"]["max_fee"] == 300
+    assert out["grand_coalition_cost_per_yr"] == pytest.approx(with_fee.objective, rel=1e-6)
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "frontier", str(tiny), "--set", "fees.mode=banded",
+                           "--set", "fees.max_fee=-1", "-o", str(tmp_path / "f")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "field `fees.max_fee`" in proc.stderr and "set by the override" in proc.stderr
