@@ -347,3 +347,27 @@ def test_every_quantity_column_of_report_md_names_its_unit(two_runs, tmp_path):
     # the kitchen stream is in the run's demand unit, transfer flows go on to the plants in it
     assert f"load ({doc['demand_unit']})" in md_tables(text.split("## Stream: kitchen")[1])[None].columns
     assert f"amount ({doc['demand_unit']})" in md_tables(text.split("## Second echelon: transfer")[1])[None].columns
+
+
+def test_every_csv_column_qzopt_writes_has_its_unit_in_the_docs(tmp_path):
+    """docs/reports.md lists every CSV column with its unit; a new column must be added there."""
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
+    section = doc.split("### The CSV files and their units")[1].split("\n\n", 3)[2]
+    documented = set(re.findall(r"`([a-z_]+)`", section))
+    teaching = Path(__file__).parents[1] / "scenarios" / "teaching"
+    runs = [("solve", str(teaching / f"{s}.yaml")) for s in ("sewage-3towns", "coldchain-3origins", "wte-4towns")]
+    runs += [("frontier", str(teaching / "wte-4towns.yaml"), "--points", "2"),
+             ("share", str(teaching / "sewage-3towns.yaml"), "--players", "jurisdiction")]
+    written = set()
+    for k, args in enumerate(runs):
+        out = tmp_path / str(k)
+        extra = ["--no-html"] if args[0] == "solve" else []
+        proc = subprocess.run([sys.executable, "-m", "qzopt.cli", *args, "-o", str(out), "--time-limit", "20",
+                               *extra], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        for csv in out.glob("*.csv"):
+            written |= set(pd.read_csv(csv, nrows=0).columns)
+    assert {"capacity", "distance", "fee_cap", "proportional"} <= written  # each kind of file was read
+    assert written - documented == set()
