@@ -6,6 +6,8 @@ are only ever added to, never renamed.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import math
 from dataclasses import dataclass, field
@@ -178,6 +180,15 @@ class Result:
         return out
 
     @classmethod
+    def required_fields(cls) -> list[str]:
+        """Fields of ``result.json`` a Result cannot be built without (the tables and units have
+        defaults when read)."""
+        filled_by_read = {"facilities", "assignments", "demands", "units"}
+        return [f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                and f.name not in filled_by_read]
+
+    @classmethod
     def read(cls, path: str | Path) -> "Result":
         """Load a result written by :meth:`write` (a directory or its result.json)."""
         from qzopt.errors import QzoptError
@@ -194,6 +205,10 @@ class Result:
             raise QzoptError(f"{path}: not a qzopt result.json ({exc})") from None
         if not isinstance(doc, dict) or "status" not in doc or "facilities" not in doc:
             raise QzoptError(f"{path}: not a qzopt result.json (no status or facilities field)")
+        missing = [f for f in cls.required_fields() if f not in doc]
+        if missing:
+            raise QzoptError(f"{path}: not a complete qzopt result.json: missing field(s) {', '.join(missing)} "
+                             "(a result directory is what `qzopt solve SCENARIO -o DIR` writes)")
         known = {"scenario", "sector", "status", "objective", "bound", "gap", "solver", "seconds", "build_seconds",
                  "fallbacks", "termination", "message", "explanation", "options", "model_size"}
         tables = {k: pd.DataFrame(doc.get(k, [])) for k in ("facilities", "assignments", "demands")}

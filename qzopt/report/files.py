@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -29,37 +28,15 @@ if TYPE_CHECKING:
     from qzopt.result import Result
 
 
-def required_fields() -> list[str]:
-    """Fields of ``result.json`` a :class:`~qzopt.result.Result` cannot be built without (the tables and
-    units have defaults when read)."""
-    from qzopt.result import Result
-
-    filled_by_read = {"facilities", "assignments", "demands", "units"}
-    return [f.name for f in dataclasses.fields(Result)
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            and f.name not in filled_by_read]
-
-
 def read_result(path: str | Path) -> "Result":
-    """:meth:`Result.read`, but a ``result.json`` that lacks fields of a result is refused by name."""
+    """:meth:`Result.read` (which refuses a ``result.json`` lacking fields of a result by name),
+    with any other malformed content refused as a QzoptError naming the file."""
     from qzopt.result import Result
 
-    file = Path(path)
-    if file.is_dir():
-        file = file / "result.json"
-    if file.is_file():
-        try:
-            doc = json.loads(file.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            doc = None  # Result.read says what is wrong
-        if isinstance(doc, dict):
-            missing = [f for f in required_fields() if f not in doc]
-            if missing:
-                raise QzoptError(f"{file}: not a complete qzopt result.json: missing field(s) {', '.join(missing)} "
-                                 "(a result directory is what `qzopt solve SCENARIO -o DIR` writes)")
     try:
         return Result.read(path)
     except (TypeError, ValueError, KeyError) as exc:
+        file = Path(path) / "result.json" if Path(path).is_dir() else Path(path)
         raise QzoptError(f"{file}: not a qzopt result.json ({exc})") from None
 
 
