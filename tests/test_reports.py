@@ -221,6 +221,16 @@ def test_sharing_with_infeasible_stand_alone_costs_is_rendered_not_a_crash(two_r
     assert "infeasible alone" in (tmp_path / "rep.html").read_text(encoding="utf-8")
 
 
+def test_a_player_only_the_fee_cap_keeps_from_standing_alone_is_told_apart(two_runs):
+    res = qzopt.Result.read(two_runs[0])
+    doc = sharing_doc(res.scenario)
+    doc["coalitions"][1].update(reason="fee cap: cannot keep one uniform fee within max_fee 80 on its own",
+                                cost_without_fees=120.0)  # B could serve itself, not within the cap
+    table = md_tables(render_markdown(res, sharing=doc))["Cost sharing"]
+    assert list(table["alone (yuan/yr)"]) == ["infeasible alone", "none within the fee cap", "infeasible alone"]
+    assert "none within the fee cap: the player could serve itself" in render_html(res, sharing=doc)
+
+
 @pytest.fixture(scope="module")
 def fee_run(tmp_path_factory):
     # cap 6 yuan/t: only the middle plant (150 yuan/yr for 30 t) breaks even, at 5 yuan/t

@@ -328,7 +328,9 @@ def stand_alone(doc: dict) -> tuple[pd.Series, pd.Series]:
             continue
         c = status.get(str(p)) or {}
         cost, state = c.get("cost"), c.get("status")
-        if state == "infeasible" or _is_inf(raw.get(p) if p in raw.index else None) or _is_inf(cost):
+        if str(c.get("reason") or "").startswith("fee cap"):
+            texts.append("none within the fee cap")
+        elif state == "infeasible" or _is_inf(raw.get(p) if p in raw.index else None) or _is_inf(cost):
             texts.append("infeasible alone")
         elif state:
             texts.append(f"n/a ({state})")
@@ -380,5 +382,9 @@ def sharing_text(doc: dict, money_unit: str) -> tuple[str, list[str], list[str]]
         notes.append("infeasible alone: the player cannot serve its demand by itself"
                      + (f" with the sites its territory ({territory}) allows" if territory else "")
                      + ", so it has no stand-alone cost and no saving to show.")
+    if (alone_text == "none within the fee cap").any():
+        notes.append("none within the fee cap: the player could serve itself, but not within the scenario's "
+                     "fee rule, which applies to every coalition; its cost without the rule is in the "
+                     "coalition table of sharing.md (cost_without_fees in sharing.json).")
     notes += [str(n) for n in doc.get("notes") or []]
     return summary, core, notes
