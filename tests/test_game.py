@@ -141,3 +141,11 @@ def test_table_reports_savings_and_fees():
     assert t.loc["A", "saving_per_yr"] == 25 and t.loc["B", "saving_pct"] == pytest.approx(25.0)
     assert t["individually_rational"].all()
     assert t.loc["A", "fee_per_unit"] == pytest.approx(75 / (2 * 365))
+
+
+def test_a_method_that_needs_finite_costs_names_each_infinite_coalition_once():
+    # two players: for scrb, {b} is both a singleton and N minus a
+    g = Game(["a", "b"], table_game(["a", "b"], [5.0, float("inf"), 8.0]))
+    with pytest.raises(ValueError) as info:
+        g.scrb()
+    assert "coalition(s) {b} have an infinite cost" in str(info.value)

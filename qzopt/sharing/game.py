@@ -74,7 +74,7 @@ class Game:
             raise MissingCoalition(method, missing)
 
     def _finite(self, method: str, coalitions: Iterable[frozenset]) -> None:
-        bad = [s for s in coalitions if not math.isfinite(self.cost(s))]
+        bad = list(dict.fromkeys(frozenset(s) for s in coalitions if not math.isfinite(self.cost(s))))  # once each
         if bad:
             names = ["{" + ", ".join(sorted(map(str, c))) + "}" for c in bad[:5]]
             raise ValueError(f"{method} needs finite costs, but coalition(s) {', '.join(names)} have an infinite "
