@@ -172,3 +172,24 @@ def test_share_and_frontier_take_the_what_if_overrides_solve_takes(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "frontier", str(tiny), "--set", "fees.mode=banded",
                            "--set", "fees.max_fee=-1", "-o", str(tmp_path / "f")], capture_output=True, text=True)
     assert proc.returncode == 2 and "field `fees.max_fee`" in proc.stderr and "set by the override" in proc.stderr
+
+
+def test_the_cache_reuses_proofs_only_not_a_cost_a_time_limit_cut_short(tmp_path):
+    sc = qzopt.load_scenario(TEACH)
+    first = coalition_costs(sc, by="jurisdiction", territory="all", workers=1, cache_dir=tmp_path, progress=False)
+    cost = first.set_index("players")["cost"]
+    files = sorted((tmp_path / "coalitions").glob("*.json"))
+    assert len(files) == len(first)
+    edited = {}
+    for f, status in zip(files[:2], ("feasible", "optimal")):  # as a short run would leave it / a proof
+        doc = json.loads(f.read_text())
+        doc.update(status=status, cost=1.0)
+        f.write_text(json.dumps(doc))
+        edited[tuple(doc["players"])] = status
+    again = coalition_costs(sc, by="jurisdiction", territory="all", workers=1, cache_dir=tmp_path,
+                            progress=False).set_index("players")
+    for players, status in edited.items():
+        if status == "feasible":  # solved again: the real optimum, not the cached bound
+            assert not again.at[players, "cached"] and again.at[players, "cost"] == pytest.approx(cost[players])
+        else:  # a proof is reused as it is (which is what shows the cache was read at all)
+            assert again.at[players, "cached"] and again.at[players, "cost"] == 1.0

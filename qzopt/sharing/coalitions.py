@@ -118,6 +118,10 @@ class CoalitionResult:
 _RULES = "v2-fee-rule"
 
 
+#: Statuses a cached coalition cost is reused with: proofs, which no time limit changes.
+FINAL = ("optimal", "infeasible")
+
+
 def _key(digest: str, coalition: Iterable[str], territory: str, solver: str, gap: float) -> str:
     text = json.dumps([_RULES, digest, sorted(coalition), territory, solver, gap])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
@@ -183,7 +187,8 @@ def coalition_costs(
     players, cost (money/yr), status, gap, solver, seconds, cached.
 
     Results are cached in ``cache_dir`` (default ``~/.cache/qzopt/coalitions``) keyed by the
-    scenario's content, the coalition, the territory rule and the solver settings.
+    scenario's content, the coalition, the territory rule and the solver settings; only proven
+    ones (:data:`FINAL`) are reused, so a cost a time limit cut short is solved again.
     """
     players = sorted(players_of(sc, by).unique())
     if coalitions is None:
@@ -199,10 +204,10 @@ def coalition_costs(
     todo = []
     for c in wanted:
         f = cache / f"{_key(digest, c, territory, solver, gap)}.json"
-        if f.exists():
-            doc = json.loads(f.read_text())
+        doc = json.loads(f.read_text()) if f.exists() else None
+        if doc is not None and doc.get("status") in FINAL:
             results[c] = CoalitionResult(**{**doc, "players": tuple(doc["players"]), "cached": True})
-        else:
+        else:  # not cached, or cached unproven (a time limit stopped it: a longer run may do better)
             todo.append(c)
 
     def store(r: CoalitionResult) -> None:
