@@ -24,7 +24,8 @@ CSS_STACK = f'"{FAMILY}", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft Y
 def _cmap() -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
-    return frozenset(TTFont(FONT_PATH, lazy=True).getBestCmap())
+    with TTFont(FONT_PATH, lazy=True) as font:  # closes the file (a lazy font keeps it open)
+        return frozenset(font.getBestCmap())
 
 
 def uncovered(text: str) -> str:
@@ -49,15 +50,15 @@ def css_font_face(text: str) -> str:
     from fontTools.ttLib import TTFont
 
     wanted = {ord(c) for c in text} | set(range(0x20, 0x7F))
-    font = TTFont(FONT_PATH)
     options = subset.Options()
     options.name_IDs = ["*"]
     options.notdef_outline = True
     sub = subset.Subsetter(options)
     sub.populate(unicodes=sorted(wanted & _cmap()))
-    sub.subset(font)
     buf = io.BytesIO()
-    font.save(buf)
+    with TTFont(FONT_PATH) as font:
+        sub.subset(font)
+        font.save(buf)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (f'@font-face {{ font-family: "{FAMILY}"; font-style: normal; font-weight: 400; '
             f'src: url(data:font/ttf;base64,{data}) format("truetype"); }}')
