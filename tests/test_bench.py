@@ -138,3 +138,35 @@ def test_missing_instance_file_names_the_path_looked_at(tmp_path, capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert code == 2
     assert f"{tmp_path}/benchmarks/orlib/pmed/pmed1.txt" in out and "--shared or $QZOPT_SHARED" in out
+
+
+def test_bad_output_and_summary_folders_are_refused_before_anything_runs(tmp_path, capsys):
+    afile = tmp_path / "a.txt"
+    afile.write_text("x")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "runs.csv").write_text("")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "runs.csv").write_text("a,b\n1,2\n")
+    for argv, said in (
+        (["--suite", "smoke", "-o", str(afile)], f"-o {afile}: that is a file, not a folder"),
+        (["--suite", "smoke", "--shared", str(tmp_path / "nope")], f"--shared {tmp_path / 'nope'}: no such folder"),
+        (["--summarise", str(tmp_path)], f"--summarise: no runs.csv in {tmp_path / 'runs.csv'}"),
+        (["--summarise", str(empty)], f"{empty / 'runs.csv'}: not a runs.csv of qzopt bench"),
+        (["--summarise", str(other)], f"{other / 'runs.csv'}: not a runs.csv of qzopt bench (no column(s) instance"),
+    ):
+        assert main(argv) == 2
+        captured = capsys.readouterr()
+        assert said in " ".join(captured.err.split()) and "pmed1" not in captured.out
+
+
+def test_a_summary_of_earlier_runs_goes_to_a_new_folder_with_a_runnable_command(tmp_path, capsys):
+    assert main(["--suite", "smoke", "--no-peers", "--shared", str(SHARED), "-o", str(tmp_path / "a")]) == 0
+    meta = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert meta["command"].startswith("qzopt bench ") and " bench bench " not in meta["command"]
+    capsys.readouterr()
+    assert main(["--summarise", str(tmp_path / "a"), "-o", str(tmp_path / "new" / "b")]) == 0
+    again = pd.read_csv(tmp_path / "new" / "b" / "summary.csv").set_index("instance")
+    assert again.loc["pmed1", "objective"] == pytest.approx(5819, abs=1e-6)  # published optimum
+    assert "medians of 1 run(s) per instance and solver" in capsys.readouterr().out

@@ -21,7 +21,8 @@ from typing import Sequence
 from qzopt.bench.report import machine, markdown, print_summary, print_targets, summarise, targets, targets_markdown
 from qzopt.bench.runner import measure
 from qzopt.bench.suites import SUITES, Instance, shared_dir, suite
-from qzopt.cli import positive
+from qzopt.cli import output_dir, positive
+from qzopt.errors import QzoptError
 
 
 def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -49,17 +50,25 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run the harness with parsed options; returns an exit code (0 unless a qzopt run missed)."""
     from rich.console import Console
+    from rich.text import Text
 
     from qzopt.bench.cases import peer_of
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    if args.summarise:
-        return _resummarise([Path(d) for d in args.summarise], Path(args.outdir) if args.outdir else None, console)
-    shared = Path(args.shared) if args.shared else shared_dir()
-    try:
+    try:  # every option is checked before the first instance runs
+        if args.outdir:
+            output_dir(args.outdir)
+        if args.summarise:
+            return _resummarise([Path(d) for d in args.summarise], Path(args.outdir) if args.outdir else None,
+                                console)
+        shared = Path(args.shared) if args.shared else shared_dir()
+        if args.shared and not shared.is_dir():
+            raise QzoptError(f"--shared {args.shared}: no such folder (it holds benchmarks/orlib and "
+                             "benchmarks/orlib-large)")
         instances = chosen(args.suite, args.instances, shared)
-    except ValueError as exc:
-        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+    except (ValueError, QzoptError) as exc:
+        Console(stderr=True, highlight=False).print(Text.assemble(("error:", "bold red"), f" {exc}"),
+                                                    soft_wrap=True)
         return 2
     missing = [i for i in instances if i.path and not Path(i.path).exists()]
     if missing:
@@ -100,11 +109,13 @@ def run(args: argparse.Namespace) -> int:
         _write_runs(runs, out)
         summary.to_csv(out / "summary.csv", index=False)
         (out / "summary.md").write_text(markdown(summary) + "\n" + targets_markdown(targets(summary)))
-        payload = {"machine": info, "command": " ".join(["python -m qzopt.bench"] + sys.argv[1:]),
+        given = sys.argv[2:] if sys.argv[1:2] == ["bench"] else sys.argv[1:]  # `qzopt bench` or `-m qzopt.bench`
+        payload = {"machine": info, "command": " ".join(["qzopt bench"] + given),
                    "options": {k: v for k, v in vars(args).items() if k != "func"},
                    "summary": json.loads(summary.to_json(orient="records"))}
         (out / "summary.json").write_text(json.dumps(payload, indent=2))
-        console.print(f"wrote {out / 'runs.csv'}, {out / 'summary.csv'}, {out / 'summary.json'}")
+        console.print(f"wrote {out / 'runs.csv'}, {out / 'summary.csv'}, {out / 'summary.json'}, "
+                      f"{out / 'summary.md'}")
     ours = summary[summary["solver"] == "qzopt"]
     ok = ours["match"].isin(["yes", "proved", "built"]) | ours["match"].str.startswith("gap<=")
     return 0 if ok.all() else 1
@@ -137,14 +148,24 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
 
     missing = [str(d / "runs.csv") for d in dirs if not (d / "runs.csv").exists()]
     if missing:
-        console.print(f"[red]no runs.csv in {', '.join(missing)}")
-        return 2
-    frame = pd.concat([pd.read_csv(d / "runs.csv") for d in dirs], ignore_index=True)
+        raise QzoptError(f"--summarise: no runs.csv in {', '.join(missing)} (a folder `qzopt bench -o DIR` wrote)")
+    frames = []
+    for d in dirs:
+        try:
+            frame = pd.read_csv(d / "runs.csv")
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise QzoptError(f"{d / 'runs.csv'}: not a runs.csv of qzopt bench ({exc})") from None
+        lacking = [c for c in ("instance", "solver", "kind", "status") if c not in frame.columns]
+        if lacking or frame.empty:
+            raise QzoptError(f"{d / 'runs.csv'}: not a runs.csv of qzopt bench ("
+                             + (f"no column(s) {', '.join(lacking)}" if lacking else "no runs") + ")")
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
     runs = frame.astype(object).where(frame.notna(), None).to_dict("records")
     summary = summarise(runs)
     print_summary(summary, console)
     print_targets(targets(summary), console)
-    out = out or dirs[0]
+    out = output_dir(out) if out else dirs[0]
     if len(dirs) > 1:
         _write_runs(runs, out)
     summary.to_csv(out / "summary.csv", index=False)

@@ -99,8 +99,9 @@ def print_summary(s: pd.DataFrame, console, args=None) -> None:
     solve s, total s, peak memory, and the ratio qzopt/peer (total time, same run)."""
     from rich.table import Table
 
-    reps = getattr(args, "repeats", None)
-    t = Table(title=f"benchmark (medians of {reps} run(s) per solver)" if reps else "benchmark")
+    counts = sorted({int(n) for n in s["runs"]}) if len(s) else []
+    reps = "" if not counts else str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    t = Table(title=f"benchmark (medians of {reps} run(s) per instance and solver)" if reps else "benchmark")
     cols = ["instance", "size", "solver", "status", "objective", "published", "match", "build s", "solve s",
             "total s", "tables s", "peak MB", "qzopt/peer"]
     for c in cols:
