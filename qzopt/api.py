@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from qzopt.errors import QzoptError
 from qzopt.geo.places import places
 from qzopt.models import build_model
 from qzopt.models.facility import cost_breakdown
@@ -46,7 +47,11 @@ def solve(
     relative (0 = prove optimality), ``fallback`` the back ends to try next.  With ``isolate``
     (default) each back end runs in a child process so that a solver crash cannot end yours.
     """
+    if not isinstance(scenario, (Scenario, str, os.PathLike)):
+        raise QzoptError(f"solve() takes a Scenario or the path of a scenario file, not {type(scenario).__name__}")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(os.fspath(scenario))
+    if isinstance(fallback, str):  # "cbc" or "cbc,ortools", as on the command line (a str is not a list of letters)
+        fallback = [f.strip() for f in fallback.split(",") if f.strip()]
     settings = sc.solver
     name = solver or settings.name
     options = SolveOptions(
@@ -184,7 +189,8 @@ def _tables(sc: Scenario, built, x: np.ndarray | None) -> tuple[pd.DataFrame, pd
         if echelons:
             extra["echelons"] = echelons
     else:
-        tables = _empty_tables(sc)
+        tables = _empty_tables(sc, built)
+        extra["jurisdictions"] = tables["jurisdictions"]
     extra["places"] = places(sc)
     return tables["facilities"], tables["assignments"], tables["demands"], extra
 
@@ -194,23 +200,25 @@ def _units(sc: Scenario) -> dict:
     return {"demand": u.demand, "distance": u.distance, "money": u.money, "per_year": u.per_year}
 
 
-def _empty_tables(sc: Scenario) -> dict[str, pd.DataFrame]:
-    demands = pd.DataFrame({"id": sc.demands.index, "jurisdiction": sc.demands["jurisdiction"].to_numpy(),
-                            "amount": sc.demands["amount"].to_numpy(float)})
+def _empty_tables(sc: Scenario, built=None) -> dict[str, pd.DataFrame]:
+    """The tables of a result without a plan, with the same columns a solved result of this
+    scenario has (read off the model at an all-zero solution): no facilities, no assignments,
+    every demand unserved, no jurisdiction rows.  A sweep can concatenate results either way."""
+    if built is None:
+        built = build_model(sc, presolve=False)
+    zero = built.all_tables(np.zeros(built.model.num_cols))["main"]
+    demands = zero["demands"].copy()
     demands["served"] = 0.0
     demands["unserved"] = demands["amount"]
-    fac_cols = ["site", "jurisdiction", "open", "existing", "size", "capacity", "load", "utilisation", "capex",
-                "fixed_cost_per_yr", "variable_cost_per_yr", "transport_cost_per_yr", "total_cost_per_yr"]
-    asg_cols = ["demand", "site", "share", "amount", "distance", "transport_cost_per_yr"]
-    return {"facilities": pd.DataFrame(columns=fac_cols), "assignments": pd.DataFrame(columns=asg_cols),
-            "demands": demands}
+    return {"facilities": zero["facilities"].iloc[:0], "assignments": zero["assignments"].iloc[:0],
+            "demands": demands, "jurisdictions": zero["jurisdictions"].iloc[:0]}
 
 
 def _infeasible_result(sc: Scenario, findings: list[str], opts: dict, checked: str) -> Result:
-    tables = _empty_tables(sc)
     return Result(
         scenario=sc.name, sector=sc.sector, status="infeasible", objective=None, bound=None, gap=None,
         solver="none", seconds=0.0, build_seconds=0.0, fallbacks=[], units=_units(sc),
         termination="proved by " + checked, message="the scenario cannot be satisfied: " + findings[0],
-        explanation=findings, options=opts, extra={"places": places(sc)}, **tables,
+        explanation=findings, options=opts, facilities=None, assignments=None, demands=None,
+        extra={"places": places(sc)}, tables=lambda: _tables(sc, None, None),
     )

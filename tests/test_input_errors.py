@@ -373,3 +373,104 @@ def test_a_piped_frontier_table_keeps_every_figure_and_says_how_each_point_was_s
     assert (table["status"] == "optimal").all() and (table["gap"] <= 1e-6).all() and (table["seconds"] > 0).all()
     for cost in table["total_cost_per_yr"]:  # piped, rich assumed 80 columns and cut these to "35,79…"
         assert f"{cost:,.0f}" in proc.stdout
+
+
+# ----------------------------------------------------------------- the notebook path (pandas)
+def _frames(**changes):
+    """The three-town example of docs/model.md (objective 350: one plant at B), with changes."""
+    import pandas as pd
+
+    towns = ["A", "B", "C"]
+    args = dict(demands=pd.DataFrame({"id": towns, "jurisdiction": towns, "amount": [10.0, 10.0, 10.0]}),
+                sites=pd.DataFrame({"id": ["s1", "s2", "s3"], "jurisdiction": towns}),
+                sizes=pd.DataFrame({"site": ["s1", "s2", "s3"], "size": "std", "capacity": 30.0,
+                                    "fixed_cost": 150.0}),
+                distance=np.abs(np.subtract.outer([0.0, 10.0, 20.0], [0.0, 10.0, 20.0])),
+                transport=1.0, units=qzopt.Units("t", "km", "yuan", per_year=1.0))
+    args.update(changes)
+    return qzopt.Scenario.from_frames(**args)
+
+
+def test_the_frames_example_solves_to_its_hand_value():
+    assert qzopt.solve(_frames()).objective == pytest.approx(350.0)
+
+
+def test_units_derive_periods_a_year_from_the_demand_unit_in_the_api_too():
+    assert qzopt.Units("t/yr", "km", "yuan").per_year == 1 and qzopt.Units("m3/d").per_year == 365
+    assert qzopt.solve(_frames(units=qzopt.Units("t/yr", "km", "yuan"))).objective == pytest.approx(350.0)
+    with pytest.raises(ScenarioError, match=r"field `units.demand`: cannot tell how many periods of 't'"):
+        qzopt.Units("t", "km", "yuan")
+
+
+@pytest.mark.parametrize("changes, said", [
+    ({"transport": float("nan")}, "field `transport`: nan: must be a finite number >= 0"),
+    ({"transport": -1}, "field `transport`: -1: must be a finite number >= 0"),
+    ({"transport": "1"}, "field `transport`: '1': must be a finite number >= 0"),
+    ({"lifetime_years": 0}, "field `lifetime_years`: 0: must be a number of years above 0"),
+    ({"units": {"demand": "t"}}, "field `units`: must be a Units (got dict)"),
+    ({"transprot": 1.0}, "field `transprot`: unknown argument 'transprot'. Did you mean 'transport'?"),
+    ({"demands": {"A": 10}}, "field `demands`: demands must be a pandas DataFrame (got dict)"),
+    ({"distance": "far"}, "field `distance`: distance must be a demand x site array of numbers"),
+])
+def test_bad_arguments_to_from_frames_are_named(changes, said):
+    with pytest.raises(ScenarioError, match=re.escape(said)):
+        _frames(**changes)
+
+
+def test_a_misspelt_column_is_refused_not_read_as_zero():
+    import pandas as pd
+
+    sizes = pd.DataFrame({"site": ["s1", "s2", "s3"], "size": "std", "capacity": 30.0, "fixed_costs": 150.0})
+    with pytest.raises(ScenarioError, match=re.escape("field `sizes.fixed_costs`: column 'fixed_costs' is not one "
+                                                      "qzopt reads. Did you mean 'fixed_cost'?")):
+        _frames(sizes=sizes)
+    kept = sizes.rename(columns={"fixed_costs": "fixed_cost"}).assign(note="from the 2017 plan")
+    assert qzopt.solve(_frames(sizes=kept)).objective == pytest.approx(350.0)  # other extra columns are kept
+    with pytest.raises(ScenarioError, match="capacity must be a number >= 0.*inf = unlimited, not NaN"):
+        _frames(sizes=kept.assign(capacity=[np.nan, 30.0, 30.0]))
+    demands = pd.DataFrame({"id": ["A", "B", "C"], "jurisdiction": ["A", "B", "C"], "amount": [10, "x", 10]})
+    with pytest.raises(ScenarioError, match=re.escape("field `demands.amount`: not a number in rows ['B']: ['x']")):
+        _frames(demands=demands)
+
+
+@pytest.mark.parametrize("policy, said", [
+    ({"serve_share": 1.5}, "field `policy.serve_share`: 1.5: must be a share from 0 to 1"),
+    ({"cross_border": "onw"}, "field `policy.cross_border`: 'onw': must be one of 'any', 'adjacent', 'own'"),
+    ({"budget": float("nan")}, "field `policy.budget`: nan: must be None or a finite number >= 0"),
+    ({"facilities_exactly": -1}, "field `policy.facilities_exactly`: -1: must be None or a whole number >= 0"),
+    ({"max_distance": 0}, "field `policy.max_distance`: 0: must be None or a number above 0"),
+    ({"max_distance": "15 km"}, "field `policy.max_distance`: '15 km': must be None or a number above 0"),
+    ({"unserved_penalty": -100}, "field `policy.unserved_penalty`: -100: must be None or a finite number >= 0"),
+    ({"max_distanc": 5}, "field `policy.max_distanc`: policy has no field 'max_distanc'. Did you mean 'max_distance'?"),
+])
+def test_replace_refuses_a_policy_the_yaml_would_refuse(policy, said):
+    with pytest.raises(ScenarioError, match=re.escape(said)):
+        _frames().replace(policy=policy)
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda sc: qzopt.solve(sc, time_limit="20"), "time_limit '20': must be a number, not str"),
+    (lambda sc: qzopt.solve(sc, threads="2"), "threads '2': must be a whole number, not str"),
+    (lambda sc: qzopt.solve(None), "solve() takes a Scenario or the path of a scenario file, not NoneType"),
+    (lambda sc: qzopt.load_scenario(DATA / "tiny.yaml", overrides=["a=1"]), "overrides must be a mapping"),
+])
+def test_bad_solve_arguments_are_named(call, said):
+    with pytest.raises(qzopt.errors.QzoptError, match=re.escape(said)):
+        call(_frames())
+
+
+def test_a_fallback_given_as_one_string_is_one_solver_not_its_letters():
+    res = qzopt.solve(_frames(), solver="nope", fallback="highs")
+    assert res.solver == "highs" and [a["solver"] for a in res.fallbacks] == ["nope"]
+
+
+def test_a_result_without_a_plan_has_the_columns_of_one_with_a_plan(tiny):
+    path, _ = tiny
+    solved = qzopt.solve(path)
+    for overrides in ({"demands[1].amount": 500},  # refused by the pre-solve checks
+                      {"constraints.facilities": {"exactly": 1}, "constraints.max_distance": 10}):  # by the solver
+        none = qzopt.solve(qzopt.load_scenario(path, overrides), time_limit=20, explain=False)
+        assert none.status == "infeasible"
+        for table in ("facilities", "assignments", "demands", "jurisdictions"):
+            assert list(getattr(none, table).columns) == list(getattr(solved, table).columns), table
+        assert (none.demands["unserved"] == none.demands["amount"]).all() and none.facilities.empty

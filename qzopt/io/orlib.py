@@ -32,6 +32,8 @@ UNITLESS = Units(demand="unit", distance="cost", money="cost", per_year=1.0)
 def _tokens(path: Path) -> list[str]:
     if not path.exists():
         raise ScenarioError(Problem(f"instance file not found: {path}", file=str(path)))
+    if path.is_dir():
+        raise ScenarioError(Problem(f"{path} is a folder; name one instance file in it", file=str(path)))
     return path.read_text().split()
 
 
@@ -91,6 +93,10 @@ def load_cap(path: str | Path, capacity: float | None = None) -> Scenario:
         raise ScenarioError(Problem("not a capacitated warehouse file: expected 'm n', m lines 'capacity cost', "
                                     "then per customer 'demand c_1 … c_m'", file=str(path))) from None
     if capacity is not None:
+        if isinstance(capacity, bool) or not isinstance(capacity, (int, float, np.integer, np.floating)) \
+                or not capacity > 0:
+            raise ScenarioError(Problem(f"capacity {capacity!r}: must be a number above 0 (every warehouse's "
+                                        "capacity; inf = unlimited)", file=str(path)))
         caps = np.full(m, float(capacity))
     else:
         try:

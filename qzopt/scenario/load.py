@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 import typing
 from pathlib import Path
@@ -222,6 +223,11 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     Raises :class:`~qzopt.errors.ScenarioError` (never a bare exception) listing every
     problem with file, field, line and a hint.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ScenarioError(Problem(f"the scenario must be the path of a YAML file, not {type(path).__name__}"))
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ScenarioError(Problem(f"overrides must be a mapping such as {{'fees.mode': 'none'}}, not "
+                                    f"{type(overrides).__name__}", file=str(path)))
     path = Path(path)
     file = str(path)
     if not path.exists():

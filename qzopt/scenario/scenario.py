@@ -9,9 +9,10 @@ variants.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,19 +21,70 @@ from qzopt.errors import Problem, ScenarioError
 from qzopt.units import per_year_from_unit
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _finite_ge0(v: Any) -> bool:
+    return _number(v) and math.isfinite(v) and v >= 0
+
+
+def _optional(ok: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: v is None or ok(v)
+
+
+def _one_of(*allowed: Any) -> Callable[[Any], bool]:
+    return lambda v: v in allowed
+
+
+def _flag(v: Any) -> bool:
+    return isinstance(v, (bool, np.bool_))
+
+
+def _count(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 0
+
+
+def refuse_bad_fields(obj: Any, prefix: str, rules: dict[str, tuple[Callable[[Any], bool], str]]) -> None:
+    """Raise :class:`ScenarioError` naming every field of ``obj`` whose value breaks its rule
+    (``{field: (test, what it must be)}``); the API's counterpart of the YAML schema's ranges."""
+    problems = [Problem(f"{getattr(obj, name)!r}: must be {want}", field=f"{prefix}.{name}")
+                for name, (ok, want) in rules.items() if not ok(getattr(obj, name))]
+    if problems:
+        raise ScenarioError(problems)
+
+
 @dataclass(frozen=True)
 class Units:
-    """Units of the scenario's numbers (all costs are in ``money``; results in money per year)."""
+    """Units of the scenario's numbers (all costs are in ``money``; results in money per year).
+
+    ``per_year`` (demand periods per year) is derived from ``demand`` when not given: 365 for
+    ``t/d``, 8760 for ``t/h``, 1 for ``t/yr`` (:func:`qzopt.units.per_year_from_unit`); a demand
+    unit that names no period needs it.
+    """
 
     demand: str = "t/d"
     distance: str = "km"
     money: str = "yuan"
-    per_year: float = 365.0  # demand periods per year
+    per_year: float | None = None  # demand periods per year; None: from ``demand``
+
+    def __post_init__(self) -> None:
+        if self.per_year is None:
+            try:
+                object.__setattr__(self, "per_year", per_year_from_unit(str(self.demand)))
+            except ValueError as exc:
+                raise ScenarioError(Problem(str(exc), field="units.demand")) from None
+        refuse_bad_fields(self, "units", {
+            "demand": (lambda v: isinstance(v, str) and v.strip() != "", "a unit such as 't/d'"),
+            "distance": (lambda v: isinstance(v, str) and v.strip() != "", "a unit such as 'km'"),
+            "money": (lambda v: isinstance(v, str) and v.strip() != "", "a currency such as 'yuan'"),
+            "per_year": (lambda v: _number(v) and math.isfinite(v) and v > 0, "a number of periods above 0"),
+        })
 
     @classmethod
     def for_demand(cls, demand: str, distance: str = "km", money: str = "yuan",
                    per_year: float | None = None) -> "Units":
-        return cls(demand, distance, money, per_year if per_year is not None else per_year_from_unit(demand))
+        return cls(demand, distance, money, per_year)
 
 
 @dataclass(frozen=True)
@@ -51,6 +103,21 @@ class Policy:
     min_load: bool = True
     strong_linking: bool = True
 
+    def __post_init__(self) -> None:
+        refuse_bad_fields(self, "policy", {
+            "serve_share": (lambda v: _number(v) and 0 <= v <= 1, "a share from 0 to 1"),
+            "unserved_penalty": (_optional(_finite_ge0), "None or a finite number >= 0 (money per demand unit)"),
+            "single_sourcing": (_flag, "True or False"),
+            "max_distance": (_optional(lambda v: _number(v) and v > 0), "None or a number above 0 (units.distance)"),
+            "facilities_exactly": (_optional(_count), "None or a whole number >= 0"),
+            "facilities_at_most": (_optional(_count), "None or a whole number >= 0"),
+            "facilities_at_least": (_optional(_count), "None or a whole number >= 0"),
+            "budget": (_optional(_finite_ge0), "None or a finite number >= 0 (money)"),
+            "cross_border": (_one_of("any", "adjacent", "own"), "one of 'any', 'adjacent', 'own'"),
+            "min_load": (_flag, "True or False"),
+            "strong_linking": (_flag, "True or False"),
+        })
+
     @property
     def partial_service(self) -> bool:
         return self.unserved_penalty is not None
@@ -67,6 +134,17 @@ class FeeRules:
     subsidy_per_unit: float = 0.0
     objective: Literal["cost", "fee"] = "cost"
     compare: bool = True
+
+    def __post_init__(self) -> None:
+        refuse_bad_fields(self, "fees", {
+            "mode": (_one_of("none", "uniform", "banded"), "one of 'none', 'uniform', 'banded'"),
+            "band": (lambda v: _number(v) and 0 <= v < 1, "a relative band from 0 to below 1"),
+            "recovery": (_one_of("per_plant", "pooled"), "one of 'per_plant', 'pooled'"),
+            "max_fee": (lambda v: _number(v) and v >= 0, "a fee cap >= 0 (money per demand unit; 0: no fee)"),
+            "subsidy_per_unit": (_finite_ge0, "a finite number >= 0 (money per demand unit)"),
+            "objective": (_one_of("cost", "fee"), "one of 'cost', 'fee'"),
+            "compare": (_flag, "True or False"),
+        })
 
     @property
     def active(self) -> bool:
@@ -164,13 +242,25 @@ class Scenario:
         return h.hexdigest()[:16]
 
     def replace(self, **changes: Any) -> "Scenario":
-        """A copy with some fields changed (``policy=…``, ``solver=…``); validated again."""
-        if "policy" in changes and isinstance(changes["policy"], dict):
-            changes["policy"] = dataclasses.replace(self.policy, **changes["policy"])
-        if "solver" in changes and isinstance(changes["solver"], dict):
-            changes["solver"] = dataclasses.replace(self.solver, **changes["solver"])
-        if "fees" in changes and isinstance(changes["fees"], dict):
-            changes["fees"] = dataclasses.replace(self.fees or FeeRules(), **changes["fees"])
+        """A copy with some fields changed; ``policy``, ``solver``, ``fees`` and ``units`` may be
+        given as dicts of the fields to change (``replace(policy={"max_distance": 80})``).
+        Validated again; an unknown field is refused by name."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ScenarioError([Problem(f"a scenario has no field {k!r}", field=k,
+                                         hint=_did_you_mean(k, [f.name for f in dataclasses.fields(self)]))
+                                 for k in unknown])
+        for key, base in (("policy", self.policy), ("solver", self.solver), ("fees", self.fees or FeeRules()),
+                          ("units", self.units)):
+            if isinstance(changes.get(key), dict):
+                names = [f.name for f in dataclasses.fields(base)]
+                wrong = [k for k in changes[key] if k not in names]
+                if wrong:
+                    raise ScenarioError([Problem(f"{key} has no field {k!r}", field=f"{key}.{k}",
+                                                 hint=_did_you_mean(k, names)) for k in wrong])
+                if key == "units" and "demand" in changes[key] and "per_year" not in changes[key]:
+                    changes[key] = {**changes[key], "per_year": None}  # derived again from the new unit
+                changes[key] = dataclasses.replace(base, **changes[key])
         new = dataclasses.replace(self, **changes)
         new.validate()
         return new
@@ -187,15 +277,36 @@ class Scenario:
         name: str = "scenario",
         **kwargs: Any,
     ) -> "Scenario":
-        """Build a scenario from pandas tables (notebook path; same checks as YAML).
+        """Build a scenario from pandas tables (notebook path; the ranges of the YAML schema).
 
         ``demands`` needs ``id`` (index or column), ``jurisdiction`` and ``amount``; ``sites``
         needs ``id`` and ``jurisdiction``; ``sizes`` needs ``site``, ``size`` and ``capacity``
         (other cost columns default to 0).  ``distance`` is a demand x site array, or a
         DataFrame indexed by demand ids with site ids as columns (reordered to match).
+        Columns qzopt reads are in :data:`COLUMNS`; an extra column close to one of them that is
+        absent (``fixed_costs``) is refused as a misspelling, other extra columns are kept.
+        Keyword arguments are :class:`Scenario` fields (``transport``, ``units``, ``policy``, ...).
+        Raises :class:`ScenarioError` naming every field that is wrong.
         """
+        for what, frame in (("demands", demands), ("sites", sites), ("sizes", sizes), ("jurisdictions", jurisdictions)):
+            if not isinstance(frame, pd.DataFrame) and not (what == "jurisdictions" and frame is None):
+                raise ScenarioError(Problem(f"{what} must be a pandas DataFrame (got {type(frame).__name__})",
+                                            field=what, hint="e.g. pd.DataFrame(rows) or pd.read_csv(path)."))
+        unknown = sorted(set(kwargs) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            known = [f.name for f in dataclasses.fields(cls) if f.name not in
+                     ("demands", "sites", "sizes", "distance", "jurisdictions", "name")]
+            raise ScenarioError([Problem(f"unknown argument {k!r}", field=k, hint=_did_you_mean(k, known))
+                                 for k in unknown])
+        for what, frame in (("demands", demands), ("sites", sites), ("sizes", sizes), ("jurisdictions", jurisdictions)):
+            if frame is not None:
+                _near_misses(frame, what)
         demands = _indexed(demands, "demands")
         sites = _indexed(sites, "sites")
+        missing = [c for c in ("site", "size", "capacity") if c not in sizes.columns]
+        if missing:
+            raise ScenarioError(Problem(f"sizes table needs the column(s) {missing} (capacity: inf = unlimited)",
+                                        field="sizes"))
         if isinstance(distance, pd.DataFrame):
             missing = [d for d in demands.index if d not in distance.index]
             missing += [s for s in sites.index if s not in distance.columns]
@@ -226,14 +337,21 @@ class Scenario:
         for col, default in (("capex", 0.0), ("fixed_cost", 0.0), ("unit_cost", 0.0), ("min_load", 0.0)):
             if col not in sizes:
                 sizes[col] = default
-        sizes["capacity"] = sizes["capacity"].astype(float).fillna(np.inf)
+        demands["amount"] = _numeric(demands["amount"], "demands.amount")
+        for col in ("capacity", "capex", "fixed_cost", "unit_cost", "min_load"):
+            sizes[col] = _numeric(sizes[col], f"sizes.{col}")
+        try:
+            distance = np.asarray(distance, dtype=float)
+        except (TypeError, ValueError):
+            raise ScenarioError(Problem(f"distance must be a demand x site array of numbers or a DataFrame "
+                                        f"(got {type(distance).__name__})", field="distance")) from None
         sc = cls(
             name=name,
             jurisdictions=jurisdictions,
             demands=demands,
             sites=sites,
             sizes=sizes,
-            distance=np.asarray(distance, dtype=float),
+            distance=distance,
             **kwargs,
         )
         sc.validate()
@@ -247,6 +365,22 @@ class Scenario:
         def bad(msg: str, fld: str, hint: str | None = None) -> None:
             problems.append(Problem(msg, file=file, field=fld, hint=hint))
 
+        for fld, kind in (("units", Units), ("policy", Policy), ("solver", SolverSettings)):
+            if not isinstance(getattr(self, fld), kind):
+                bad(f"must be a {kind.__name__} (got {type(getattr(self, fld)).__name__})", fld,
+                    f"e.g. qzopt.{kind.__name__}(...) or scenario.replace({fld}={{...}}).")
+        if self.fees is not None and not isinstance(self.fees, FeeRules):
+            bad(f"must be FeeRules or None (got {type(self.fees).__name__})", "fees")
+        for fld, ok, want in (("transport", _finite_ge0, "a finite number >= 0 (money per demand unit per "
+                                                          "distance unit)"),
+                              ("discount_rate", lambda v: _number(v) and math.isfinite(v) and v > -1,
+                               "a finite rate above -1 (0.06 = 6 %)"),
+                              ("lifetime_years", lambda v: _number(v) and math.isfinite(v) and v > 0,
+                               "a number of years above 0")):
+            if not ok(getattr(self, fld)):
+                bad(f"{getattr(self, fld)!r}: must be {want}", fld)
+        if problems:  # the checks below compute with these
+            raise ScenarioError(problems)
         for tname, frame in (("jurisdictions", self.jurisdictions), ("demands", self.demands), ("sites", self.sites)):
             dup = frame.index[frame.index.duplicated()].unique().tolist()
             if dup:
@@ -274,7 +408,8 @@ class Scenario:
         for col in ("capacity", "capex", "fixed_cost", "unit_cost", "min_load"):
             v = sz[col].to_numpy(float)
             if np.any(np.isnan(v)) or np.any(v < 0):
-                bad(f"size option {col} must be >= 0 (sites {sz.loc[~(v >= 0), 'site'].tolist()[:5]})", f"sizes.{col}")
+                bad(f"size option {col} must be a number >= 0 (sites {sz.loc[~(v >= 0), 'site'].tolist()[:5]})"
+                    + (" (capacity: inf = unlimited, not NaN)" if col == "capacity" else ""), f"sizes.{col}")
         if np.any(sz["min_load"].to_numpy(float) > sz["capacity"].to_numpy(float)):
             bad("a size option's min_load exceeds its capacity", "sizes.min_load")
         for site, ex in self.sites["existing"].items():
@@ -305,6 +440,51 @@ class Scenario:
             bad(f"adjacency names unknown jurisdictions {adj_unknown[:5]}", "constraints.adjacency")
         if problems:
             raise ScenarioError(problems)
+
+
+#: Columns qzopt reads from each table of :meth:`Scenario.from_frames` (others are kept, unread).
+COLUMNS = {
+    "demands": ("id", "jurisdiction", "amount", "lat", "lon", "node", "name", "max_distance"),
+    "sites": ("id", "jurisdiction", "existing", "excluded", "required", "lat", "lon", "node", "name"),
+    "sizes": ("site", "size", "capacity", "capex", "fixed_cost", "unit_cost", "min_load"),
+    "jurisdictions": ("id", "name", "group", "lat", "lon", "node", "population", "urban_share", "elevation_m"),
+}
+
+
+def _did_you_mean(name: str, known: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"Did you mean {close[0]!r}?" if close else f"Known: {', '.join(known)}."
+
+
+def _near_misses(frame: pd.DataFrame, what: str) -> None:
+    """A column that is not read but is close to one that is read and absent is a misspelling
+    (``fixed_costs`` would leave every fixed cost at 0): refused.  Other extra columns are kept."""
+    import difflib
+
+    cols = [str(c) for c in frame.columns] + ([str(frame.index.name)] if frame.index.name else [])
+    absent = [c for c in COLUMNS[what] if c not in cols]
+    problems = []
+    for c in cols:
+        if c in COLUMNS[what]:
+            continue
+        close = difflib.get_close_matches(c, absent, n=1, cutoff=0.8)
+        if close:
+            problems.append(Problem(f"column {c!r} is not one qzopt reads", field=f"{what}.{c}",
+                                    hint=f"Did you mean {close[0]!r}? (read: {', '.join(COLUMNS[what])})"))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _numeric(column: pd.Series, fld: str) -> pd.Series:
+    """``column`` as floats, or a ScenarioError naming the rows that are not numbers."""
+    values = pd.to_numeric(column, errors="coerce")
+    wrong = column[values.isna() & column.notna()]
+    if len(wrong):
+        raise ScenarioError(Problem(f"not a number in rows {list(wrong.index[:5])}: {list(wrong.iloc[:5])}",
+                                    field=fld))
+    return values.astype(float)
 
 
 def _indexed(frame: pd.DataFrame, what: str) -> pd.DataFrame:

@@ -181,7 +181,8 @@ class Fees(Strict):
     band: float = Field(0.10, ge=0, lt=1, description="banded: largest relative deviation from the regional mean")
     recovery: Literal["per_plant", "pooled"] = Field(
         "per_plant", description="every plant covers its own cost, or all plants together")
-    max_fee: float | None = Field(None, gt=0, description="fee cap, money per demand unit (required unless mode is none)")
+    max_fee: float | None = Field(None, ge=0, description="fee cap, money per demand unit (required unless mode is none; "
+                                  "0: plants must break even without fees)")
     subsidy_per_unit: float = Field(0.0, ge=0, description="paid by a higher government, money per unit treated")
     objective: Literal["cost", "fee"] = Field("cost", description="minimise total cost, or the fee itself")
     compare: bool = Field(True, description="also solve without fee rules: the price of equalisation")

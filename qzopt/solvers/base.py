@@ -48,6 +48,14 @@ class SolveOptions:
 
     def __post_init__(self) -> None:
         """Refuse values that would silently change meaning (a negative limit, a gap of 5)."""
+        for name, whole in (("time_limit", False), ("gap", False), ("threads", True)):
+            v = getattr(self, name)
+            if v is None and name != "gap":
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer) if whole else (int, float, np.integer,
+                                                                                        np.floating)):
+                raise QzoptError(f"{name} {v!r}: must be a {'whole number' if whole else 'number'}, "
+                                 f"not {type(v).__name__}")
         if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
             raise QzoptError(f"time_limit {self.time_limit!r}: must be above 0 seconds (None = no limit)")
         if not (0.0 <= self.gap < 1.0):
