@@ -18,6 +18,28 @@ ORLIB = SHARED / "benchmarks" / "orlib"
 SCENARIOS = ROOT / "scenarios"
 
 
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """A writable copy of the tiny scenario (tests/data/tiny.yaml); returns (yaml path, edit
+    function replacing the first occurrence of a text in it)."""
+    import shutil
+
+    shutil.copy(DATA / "tiny.yaml", tmp_path / "tiny.yaml")
+    shutil.copy(DATA / "tiny_roads.csv", tmp_path / "tiny_roads.csv")
+    path = tmp_path / "tiny.yaml"
+
+    def edit(old: str, new: str) -> Path:
+        text = path.read_text(encoding="utf-8")
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+    return path, edit
+
+
 def line_scenario(policy: Policy | None = None, capacity: float = 30.0, fixed: float = 150.0,
                   capex=(0.0, 0.0, 0.0), existing=("", "", ""), excluded=(False, False, False),
                   min_load: float = 0.0, amounts=(10.0, 10.0, 10.0), adjacency=(),

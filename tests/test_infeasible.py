@@ -6,33 +6,14 @@ thing in tests/data/tiny.yaml; the figures are computed here by solving without 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import qzopt
 from qzopt.scenario.scenario import FeeRules
 
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    """A writable copy of the tiny scenario; returns (yaml path, edit function)."""
-    shutil.copy(DATA / "tiny.yaml", tmp_path / "tiny.yaml")
-    shutil.copy(DATA / "tiny_roads.csv", tmp_path / "tiny_roads.csv")
-    path = tmp_path / "tiny.yaml"
-
-    def edit(old: str, new: str) -> Path:
-        text = path.read_text(encoding="utf-8")
-        assert old in text, old
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-        return path
-
-    return path, edit
 
 
 def numbers(text: str) -> list[float]:

@@ -4,7 +4,6 @@ code 2, no traceback.  Each test breaks one thing in tests/data/tiny.yaml."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,23 +14,7 @@ import pytest
 import qzopt
 from qzopt.errors import ScenarioError
 
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def tiny(tmp_path):
-    """A writable copy of the tiny scenario; returns (yaml path, edit function)."""
-    shutil.copy(DATA / "tiny.yaml", tmp_path / "tiny.yaml")
-    shutil.copy(DATA / "tiny_roads.csv", tmp_path / "tiny_roads.csv")
-    path = tmp_path / "tiny.yaml"
-
-    def edit(old: str, new: str) -> Path:
-        text = path.read_text(encoding="utf-8")
-        assert old in text, old
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-        return path
-
-    return path, edit
+from conftest import DATA
 
 
 def error_of(path: Path) -> str:
