@@ -121,7 +121,7 @@ def test_every_coalition_plans_under_the_scenarios_fee_rule(tmp_path):
     assert doc["fee_rule"]["max_fee"] == 0.7 and doc["fee_rule"]["applied_to_coalitions"] is True
     text = res.to_markdown()
     assert "Fee rule" in text and "max_fee 0.7" in text
-    assert "| C | none (fee cap) |" in text and "| inf |" not in text.split("## Coalition costs")[0]
+    assert "| C | none within the fee cap |" in text and "| inf |" not in text.split("## Coalition costs")[0]
 
 
 def test_grand_coalition_keeps_the_regions_facility_count(tmp_path):

@@ -327,16 +327,20 @@ def stand_alone(doc: dict) -> tuple[pd.Series, pd.Series]:
             texts.append(money(v))
             continue
         c = status.get(str(p)) or {}
-        cost, state = c.get("cost"), c.get("status")
-        if str(c.get("reason") or "").startswith("fee cap"):
-            texts.append("none within the fee cap")
-        elif state == "infeasible" or _is_inf(raw.get(p) if p in raw.index else None) or _is_inf(cost):
-            texts.append("infeasible alone")
-        elif state:
-            texts.append(f"n/a ({state})")
-        else:
-            texts.append("n/a (not solved)")
+        infinite = _is_inf(raw.get(p) if p in raw.index else None) or _is_inf(c.get("cost"))
+        texts.append(no_stand_alone(c.get("status"), c.get("reason"), infinite))
     return pd.Series(values, index=players, dtype=float), pd.Series(texts, index=players, dtype=object)
+
+
+def no_stand_alone(status: str | None, reason: str | None, infinite: bool = False) -> str:
+    """What a player without a (finite) stand-alone cost reads, in report and share output alike:
+    "none within the fee cap" (it could serve itself, not within the fee rule), "infeasible alone"
+    (it cannot serve itself), else "n/a (status)"."""
+    if str(reason or "").startswith("fee cap"):
+        return "none within the fee cap"
+    if status == "infeasible" or infinite:
+        return "infeasible alone"
+    return f"n/a ({status})" if status else "n/a (not solved)"
 
 
 def sharing_view(doc: dict, money_unit: str) -> pd.DataFrame | None:

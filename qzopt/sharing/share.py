@@ -77,11 +77,11 @@ class SharingResult:
         if row.empty:
             return "n/a (not solved)"
         cost, reason = float(row["cost"].iloc[0]), str(row["reason"].iloc[0] if "reason" in row else "")
-        from qzopt.report.markdown import money
+        from qzopt.report.markdown import money, no_stand_alone
 
         if math.isfinite(cost):
             return money(cost)
-        return "none (fee cap)" if reason.startswith("fee cap") else f"none ({row['status'].iloc[0]})"
+        return no_stand_alone(str(row["status"].iloc[0]), reason, infinite=True)
 
     def gap_summary(self) -> str:
         gaps = self.coalitions["gap"].dropna()
