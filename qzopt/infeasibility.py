@@ -248,19 +248,10 @@ def _elastic(sc: Scenario, options: SolveOptions, order: list[str], isolate: boo
     elastic = sc.replace(policy={"serve_share": 0.0, "unserved_penalty": ELASTIC_PENALTY_FACTOR * scale})
     built = build_model(elastic)
     raw, _ = solve_with_fallback(built.model.to_matrix(), options, order, isolate=isolate)
+    active = [r.name(sc) for r in RULES if r.active(sc)]
     if raw.status == "infeasible":
-        rules = []
-        p = sc.policy
-        if (sc.sites["existing"] != "").any():
-            rules.append("existing plants that must stay open at their size")
-        if p.min_load and (sc.sizes["min_load"] > 0).any():
-            rules.append("minimum loads of the size options")
-        if p.facilities_exactly is not None or p.facilities_at_least is not None:
-            rules.append("the required number of sites")
-        if p.budget is not None:
-            rules.append("the capex budget")
         return ["even with every demand allowed to go unserved the rules on sites conflict: "
-                + (", ".join(rules) if rules else "check the site constraints") + "."]
+                + (_and(active) if active else "check the site constraints") + "."]
     if raw.x is None:
         return [] if found else ["the solver could not diagnose the infeasibility within the time limit."]
     tables = built.tables(raw.x)
@@ -272,24 +263,7 @@ def _elastic(sc: Scenario, options: SolveOptions, order: list[str], isolate: boo
         head = (f"with every rule kept, the closest plan leaves {short['unserved'].sum():,.6g} {u} unserved at "
                 f"{len(short)} demand point(s):")
     else:
-        p = sc.policy
-        limits = []
-        if p.max_distance is not None:
-            limits.append(f"the {p.max_distance:g} {sc.units.distance} distance limit")
-        limits.append("site capacities")
-        if p.single_sourcing:
-            limits.append("single sourcing")
-        if p.facilities_exactly is not None or p.facilities_at_most is not None or p.facilities_at_least is not None:
-            limits.append("the facility count")
-        if p.budget is not None:
-            limits.append("the capex budget")
-        if p.cross_border != "any":
-            limits.append(f"the cross-border rule ({p.cross_border})")
-        if p.min_load and (sc.sizes["min_load"] > 0).any():
-            limits.append("minimum loads")
-        if (sc.sites["existing"] != "").any() or sc.sites["required"].astype(bool).any():
-            limits.append("existing and required plants")
-        head = (f"{len(short)} demand point(s) cannot all be served under " + ", ".join(limits) + "; "
+        head = (f"{len(short)} demand point(s) cannot all be served under " + _and(["site capacities"] + active) + "; "
                 f"the closest plan leaves {short['unserved'].sum():,.6g} {u} unserved:")
     lines = [head]
     for row in short.itertuples():
