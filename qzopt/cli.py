@@ -198,13 +198,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
     from qzopt.geo.pairs import allowed_mask
+    from qzopt.report.markdown import num
     from qzopt.scenario.checks import presolve_findings
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
     mask = allowed_mask(sc)
     console.print(Text.assemble(("ok", "green"), f": {args.scenario}: scenario {sc.name!r} ({sc.sector}) with {len(sc.jurisdictions)} "
-                  f"jurisdictions, {len(sc.demands)} demand points ({sc.demands['amount'].sum():,.6g} {sc.units.demand}), "
+                  f"jurisdictions, {len(sc.demands)} demand points ({num(sc.demands['amount'].sum())} {sc.units.demand}), "
                   f"{len(sc.sites)} sites, {len(sc.sizes)} size options, {int(mask.sum()):,} allowed pairs."))
     findings = presolve_findings(sc)
     if findings:
@@ -300,7 +301,9 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     fee_unit = f"{sc.units.money} per {sc.units.demand.split('/')[0]}"
     view = table.assign(total_cost_per_yr=table["total_cost_per_yr"].map(money),
                         price_of_equalization_per_yr=table["price_of_equalization_per_yr"].map(money),
-                        gap=table["gap"].map(pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"))
+                        gap=table["gap"].map(pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"),
+                        fee_cap=table["fee_cap"].map(lambda v: "none" if v is None or v != v else f"{v:,.2f}"),
+                        fee=table["fee"].map(lambda v: "" if v is None or v != v else f"{v:,.2f}"))
     (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nFees in {fee_unit}; costs in "
                                         f"{sc.units.money}/yr.\n\n" + md_table(view), encoding="utf-8")
     frontier_chart(table, fee_unit, sc.units.money, outdir / "frontier.png")

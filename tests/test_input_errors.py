@@ -356,6 +356,16 @@ def test_a_piped_frontier_table_keeps_every_figure_and_says_how_each_point_was_s
     assert (table["status"] == "optimal").all() and (table["gap"] <= 1e-6).all() and (table["seconds"] > 0).all()
     for cost in table["total_cost_per_yr"]:  # piped, rich assumed 80 columns and cut these to "35,79…"
         assert f"{cost:,.0f}" in proc.stdout
+    md = (tmp_path / "frontier.md").read_text(encoding="utf-8")
+    assert not re.search(r"\d\.\d{5,}", md), md  # fees were printed as 46.57815185321246
+
+
+def test_validate_prints_the_total_demand_in_full_not_in_e_notation():
+    sewage = Path(__file__).parents[1] / "scenarios" / "qianzhong-sewage.yaml"
+    total = qzopt.load_scenario(sewage).demands["amount"].sum()
+    assert total > 1e6  # "1.95803e+06 m3/d" before
+    proc = run_cli("validate", str(sewage))
+    assert proc.returncode == 0 and f"({total:,.0f} m3/d)" in proc.stdout
 
 
 # ----------------------------------------------------------------- the notebook path (pandas)
