@@ -221,3 +221,62 @@ def test_fee_rules_hold(solved):
     assert fees["price_of_equalization_per_yr"] >= -1e-6 * res.objective
     assert fees["unconstrained_cost_per_yr"] <= res.objective * (1 + 1e-9)
     assert "fee" in res.jurisdictions.columns
+
+
+# ------------------------------------------------------------ result tables add up
+def _facility_identity(res):
+    """Sum over the facility rows of every stream of total_cost_per_yr + downstream_cost_per_yr,
+    plus unserved-demand penalties (docs/model.md, "Result tables")."""
+    total = 0.0
+    parts = [{"facilities": res.facilities, "demands": res.demands}] + list(res.extra.get("streams", {}).values())
+    for part in parts:
+        f, d = part["facilities"], part["demands"]
+        total += float((f["total_cost_per_yr"] + f["downstream_cost_per_yr"]).sum())
+        if "unserved_cost_per_yr" in d:
+            total += float(d["unserved_cost_per_yr"].sum())
+    return total
+
+
+WTE_TRANSFER = """
+  transfer:     # a compaction station in D: 100 t/d at 0.2 instead of 1 yuan/t/km over the 60 km to B
+    compacted_transport: 0.2
+    sites:
+      - {id: ts_D, jurisdiction: D, sizes: [{name: T200, capacity: 200, capex: 1.0e6, unit_cost: 10}]}
+"""
+
+
+@pytest.fixture(scope="module")
+def wte_with_station(tmp_path_factory):
+    import shutil
+
+    tmp = tmp_path_factory.mktemp("wte_transfer")
+    shutil.copy(TEACH / "four_towns_roads.csv", tmp / "four_towns_roads.csv")
+    text = (TEACH / "wte-4towns.yaml").read_text(encoding="utf-8")
+    anchor = "  fly_ash:\n"
+    assert anchor in text
+    (tmp / "wte.yaml").write_text(text.replace(anchor, WTE_TRANSFER.lstrip("\n") + anchor, 1), encoding="utf-8")
+    return solve(tmp / "wte.yaml")
+
+
+def test_facility_costs_add_up_to_the_objective_with_a_transfer_station(wte_with_station):
+    res = wte_with_station
+    assert res.status == "optimal"
+    # the station beats the direct haul: 40,000 capital + 100 x 365 x (10 + 60 x 0.2) = 843,000
+    # against 100 x 60 x 365 = 2,190,000 yuan/yr, so the objective drops by 1,347,000
+    assert res.objective == pytest.approx(35_798_706.0 - 1_347_000.0, abs=1.0)
+    f = res.facilities.set_index("site")
+    assert f.loc["ts_D", "open"] and f.loc["ts_D", "load"] == pytest.approx(100.0)
+    # the station's downstream cost is its compacted haul only: wte_B's costs are on wte_B's row
+    assert f.loc["ts_D", "downstream_cost_per_yr"] == pytest.approx(100 * 60 * 0.2 * 365)
+    assert _facility_identity(res) == pytest.approx(res.objective, rel=1e-9)
+    # the attribution to jurisdictions still carries wte_B's costs through the station
+    service = res.jurisdictions["service_cost_per_yr"].sum()
+    service += res.extra["streams"]["kitchen"]["jurisdictions"]["service_cost_per_yr"].sum()
+    assert service == pytest.approx(res.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["sewage-3towns.yaml", "wte-4towns.yaml", "coldchain-3origins.yaml"])
+def test_facility_costs_add_up_to_the_objective_without_stations(name):
+    res = solve(TEACH / name)
+    assert _facility_identity(res) == pytest.approx(res.objective, rel=1e-9)
+

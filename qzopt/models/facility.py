@@ -483,28 +483,34 @@ def stream_tables(b: Build, sc: Scenario, x: np.ndarray, tol: float) -> dict[str
     return {"facilities": facilities, "assignments": assignments, "demands": demands}
 
 
-def _average_cost(f: pd.DataFrame) -> np.ndarray:
-    """Money per year per unit of load of each site: own costs net of revenue plus downstream."""
+def _average_cost(f: pd.DataFrame, passed_on: pd.Series | None = None) -> np.ndarray:
+    """Money per year per unit of load of each site: own costs net of revenue plus downstream,
+    plus ``passed_on`` (per site: costs of other rows of the same table that what it sends on
+    causes, e.g. a transfer station's share of the plants' costs; only for attribution)."""
     own = f["fixed_cost_per_yr"] + f["variable_cost_per_yr"] + f.get("downstream_cost_per_yr", 0.0)
+    if passed_on is not None:
+        own = own + f["site"].map(passed_on).fillna(0.0).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(f["load"] > 0, own / f["load"], 0.0)
 
 
-def _attach_downstream(src: pd.DataFrame, flows: pd.DataFrame, dest_avg: pd.Series) -> None:
-    """Add to each source site the cost of what it sends on: haul plus the destination's
-    average cost per unit (money per year)."""
-    if flows.empty:
-        return
-    cost = flows["transport_cost_per_yr"] + flows["amount"] * flows["destination"].map(dest_avg).fillna(0.0)
-    per_src = cost.groupby(flows["source"]).sum()
+def _per_source(flows: pd.DataFrame, cost: pd.Series) -> pd.Series:
+    """``cost`` (one value per flow, money per year) summed per source site."""
+    return cost.groupby(flows["source"]).sum()
+
+
+def _add_downstream(src: pd.DataFrame, per_src: pd.Series) -> None:
+    """Add ``per_src`` (money per year per source site) to the sites' downstream_cost_per_yr."""
     src["downstream_cost_per_yr"] = src.get("downstream_cost_per_yr", 0.0) + src["site"].map(per_src).fillna(0.0)
 
 
-def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame:
+def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario,
+                       passed_on: pd.Series | None = None) -> pd.DataFrame:
     """Per jurisdiction: demand, where it goes, mean distance, and what its service costs.
 
     Service cost = own transport + its share (by load) of each plant's costs net of revenue,
-    including what the plant's output costs downstream + penalties for unserved demand.
+    including what the plant's output costs downstream (and, through ``passed_on``, what a
+    transfer station's forwarded load costs at the plants) + penalties for unserved demand.
     """
     f, a, dem = t["facilities"], t["assignments"], t["demands"]
     codes, juris = pd.factorize(dem["jurisdiction"], sort=True)
@@ -534,7 +540,7 @@ def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame
     out["transport_cost_per_yr"] = per(a["transport_cost_per_yr"]) + (
         per(a["connection_cost_per_yr"]) if "connection_cost_per_yr" in a else 0.0)
     site_pos = pd.Index(f["site"]).get_indexer(a["site"])
-    avg = np.append(_average_cost(f), 0.0)[site_pos]  # -1 (a site not in the table) -> 0
+    avg = np.append(_average_cost(f, passed_on), 0.0)[site_pos]  # -1 (a site not in the table) -> 0
     out["facility_cost_per_yr"] = per(amount * avg)
     out["service_cost_per_yr"] = out["transport_cost_per_yr"] + out["facility_cost_per_yr"] + out["unserved_cost_per_yr"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -545,6 +551,13 @@ def jurisdiction_table(t: dict[str, pd.DataFrame], sc: Scenario) -> pd.DataFrame
 
 
 def read_solution(bm: BuiltModel, x: np.ndarray, tol: float = 1e-7) -> dict[str, dict[str, pd.DataFrame]]:
+    """Tables of every part.  ``downstream_cost_per_yr`` of a site is what its echelon flows cost
+    beyond the rows of its own table, counted once: their haul, and for a destination set of
+    its own (sludge, fly ash, outlets) the site's share of that set's costs (the destination's
+    average cost per unit times what the site sends).  Flows into the same stream (WtE transfer
+    stations to plants) add only their haul: the plants' costs are on the plants' rows.  So
+    over every stream, sum of total_cost_per_yr + downstream_cost_per_yr + unserved penalties =
+    the objective (docs/model.md, "Result tables")."""
     main = bm.main
     parts: dict[str, dict[str, pd.DataFrame]] = {"main": stream_tables(main, bm.scenario, x, tol)}
     for name, (ssc, sb) in bm.streams.items():
@@ -557,19 +570,29 @@ def read_solution(bm: BuiltModel, x: np.ndarray, tol: float = 1e-7) -> dict[str,
             dest = site_table(e.dest, e.dest_sites, x, tol)
             part["facilities"] = dest
             # a destination's inbound haul is on the flows and is charged to the sources
-            _attach_downstream(parts[_stream_of(bm, e.source)]["facilities"], flows,
-                               pd.Series(_average_cost(dest), index=dest["site"]))
+            if not flows.empty:
+                dest_avg = pd.Series(_average_cost(dest), index=dest["site"])
+                _add_downstream(parts[_stream_of(bm, e.source)]["facilities"], _per_source(
+                    flows, flows["transport_cost_per_yr"] + flows["amount"] * flows["destination"].map(dest_avg).fillna(0.0)))
         parts[f"echelon:{name}"] = part
-    # ... then flows into another stream (transfer stations pay the plants' average cost)
+    # ... then flows into another site of the same stream (transfer stations): the haul is the
+    # station's downstream cost; its share of the plants' costs, already on the plants' rows, is
+    # only passed on to the jurisdictions it serves
+    passed_on: dict[str, pd.Series] = {}
     for name, e in bm.echelons.items():
-        if e.into_stream:
-            f = parts["main"]["facilities"]
-            _attach_downstream(f, parts[f"echelon:{name}"]["flows"], pd.Series(_average_cost(f), index=f["site"]))
+        flows = parts[f"echelon:{name}"]["flows"]
+        if e.into_stream and not flows.empty:
+            key = _stream_of(bm, e.source)
+            f = parts[key]["facilities"]
+            dest_avg = pd.Series(_average_cost(f, passed_on.get(key)), index=f["site"])
+            share = _per_source(flows, flows["amount"] * flows["destination"].map(dest_avg).fillna(0.0))
+            passed_on[key] = share if key not in passed_on else passed_on[key].add(share, fill_value=0.0)
+            _add_downstream(f, _per_source(flows, flows["transport_cost_per_yr"]))
     for key, part in parts.items():
         if "demands" in part:
             part["facilities"]["downstream_cost_per_yr"] = part["facilities"].get("downstream_cost_per_yr", 0.0)
             ssc = bm.scenario if key == "main" else bm.streams[key][0]
-            part["jurisdictions"] = jurisdiction_table(part, ssc)
+            part["jurisdictions"] = jurisdiction_table(part, ssc, passed_on.get(key))
     return parts
 
 
