@@ -280,3 +280,27 @@ def test_facility_costs_add_up_to_the_objective_without_stations(name):
     res = solve(TEACH / name)
     assert _facility_identity(res) == pytest.approx(res.objective, rel=1e-9)
 
+
+# ------------------------------------------------------------ cold-chain utilisation
+def _hub_ratios(f):
+    o = f[f["open"]]
+    return np.maximum(o["peak_throughput_used"] / o["peak_throughput_capacity"],
+                      o["cold_storage_used"] / o["cold_storage_capacity"]), o
+
+
+def test_coldchain_utilisation_is_the_binding_resource_teaching():
+    res = solve(TEACH / "coldchain-3origins.yaml")
+    ratio, o = _hub_ratios(res.facilities)
+    assert o["utilisation"].to_numpy() == pytest.approx(ratio.to_numpy(), abs=1e-9)
+    # hub_H (L): peak 265 of 400 t/d, store 400 of 900 t (docs/sectors/coldchain.md)
+    assert o.set_index("site").loc["hub_H", "utilisation"] == pytest.approx(265 / 400, abs=1e-9)
+
+
+def test_coldchain_utilisation_is_the_binding_resource_qianzhong():
+    res = solve(SCENARIOS / "qianzhong-coldchain.yaml", time_limit=30)
+    ratio, o = _hub_ratios(res.facilities)
+    assert o["utilisation"].to_numpy() == pytest.approx(ratio.to_numpy(), abs=1e-9)
+    peak_bound = o[o["peak_throughput_used"] >= o["peak_throughput_capacity"] * (1 - 1e-9)]
+    assert len(peak_bound) >= 1
+    assert peak_bound["utilisation"].to_numpy() == pytest.approx(1.0, abs=1e-6)
+

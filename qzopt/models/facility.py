@@ -360,7 +360,10 @@ def _build_radius(sc: Scenario, data: FacilityData, model: LinearModel, t0: floa
 
 # ------------------------------------------------------------------- reading back
 def site_table(b: Build, sites: pd.DataFrame, x: np.ndarray, tol: float) -> pd.DataFrame:
-    """One row per site: open, size, capacity, load, utilisation and the cost split (money/yr)."""
+    """One row per site: open, size, capacity, load, utilisation and the cost split (money/yr);
+    with resources (:mod:`qzopt.models.blocks.resources`) also ``<name>_used`` and
+    ``<name>_capacity`` each, and utilisation is then the largest of load / capacity and every
+    resource's used / capacity (the binding one)."""
     d = b.data
     y = b.model.values(b.prefix + "size", x).to_numpy()
     z = b.model.values(b.prefix + "load", x).to_numpy()
@@ -411,8 +414,13 @@ def site_table(b: Build, sites: pd.DataFrame, x: np.ndarray, tol: float) -> pd.D
     for name, (per_demand, per_option) in b.resources.items():
         a = b.model.values(b.prefix + "assign", x).to_numpy()
         used = np.bincount(pairs.j, weights=per_demand[pairs.i] * d.amount[pairs.i] * a, minlength=d.m)
+        res_cap = per_site(per_option * chosen)
         t[f"{name}_used"] = used
-        t[f"{name}_capacity"] = per_site(per_option * chosen)
+        t[f"{name}_capacity"] = res_cap
+        # utilisation is the binding resource's ratio (a cold-chain hub at its peak reads 100 %)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(site_open & (res_cap > 0) & np.isfinite(res_cap), used / res_cap, np.nan)
+        t["utilisation"] = np.fmax(t["utilisation"].to_numpy(float), ratio)
     return t
 
 
