@@ -304,3 +304,20 @@ def test_coldchain_utilisation_is_the_binding_resource_qianzhong():
     assert len(peak_bound) >= 1
     assert peak_bound["utilisation"].to_numpy() == pytest.approx(1.0, abs=1e-6)
 
+
+# ------------------------------------------------------------ second-echelon units
+def test_echelon_unit_recorded_in_result_json(tmp_path):
+    import json
+
+    import yaml
+
+    declared = yaml.safe_load((TEACH / "sewage-3towns.yaml").read_text(encoding="utf-8"))["sewage"]["sludge"]["unit"]
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "solve", str(TEACH / "sewage-3towns.yaml"),
+                           "-o", str(tmp_path), "--time-limit", "30"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
+    assert doc["echelons"]["sludge"]["unit"] == declared == "t/d"
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "sludge output unit" not in report
+    res = qzopt.Result.read(tmp_path)
+    assert res.extra["echelons"]["sludge"]["unit"] == declared

@@ -105,7 +105,8 @@ class BuiltModel:
 
     def all_tables(self, x: np.ndarray, tol: float = 1e-7) -> dict[str, dict[str, pd.DataFrame]]:
         """Tables of every part: ``main``, each extra stream, and each echelon (its destination
-        ``facilities`` and its ``flows``), with costs attributed down to jurisdictions."""
+        ``facilities``, its ``flows`` and, not a table, its ``unit`` string), with costs
+        attributed down to jurisdictions."""
         return read_solution(self, x, tol)
 
 
@@ -565,7 +566,8 @@ def read_solution(bm: BuiltModel, x: np.ndarray, tol: float = 1e-7) -> dict[str,
     average cost per unit times what the site sends).  Flows into the same stream (WtE transfer
     stations to plants) add only their haul: the plants' costs are on the plants' rows.  So
     over every stream, sum of total_cost_per_yr + downstream_cost_per_yr + unserved penalties =
-    the objective (docs/model.md, "Result tables")."""
+    the objective (docs/model.md, "Result tables").  Each echelon part also holds ``unit``: the
+    unit of its loads and flows (the ``unit`` of that block of the scenario)."""
     main = bm.main
     parts: dict[str, dict[str, pd.DataFrame]] = {"main": stream_tables(main, bm.scenario, x, tol)}
     for name, (ssc, sb) in bm.streams.items():
@@ -573,7 +575,7 @@ def read_solution(bm: BuiltModel, x: np.ndarray, tol: float = 1e-7) -> dict[str,
     # separate destination sets first (their average cost feeds their sources) ...
     for name, e in bm.echelons.items():
         flows = echelon_tables(e, x, tol)
-        part = {"flows": flows}
+        part = {"flows": flows, "unit": e.unit}  # the echelon's unit (its block's `unit`), kept in result.json
         if not e.into_stream:
             dest = site_table(e.dest, e.dest_sites, x, tol)
             part["facilities"] = dest
