@@ -34,7 +34,7 @@ def environment():
                               lstrip_blocks=True)
 
 
-NUMBER = re.compile(r"^[-+]?[\d,.]+(e[-+]?\d+)?( %)?$|^n/a$|^$")
+NUMBER = re.compile(r"^[-+]?[\d,.]+(e[-+]?\d+)?( %)?$|^n/a$|^$|^[\d,.]+ / [\d,.]+$")
 
 
 def html_table(view: pd.DataFrame, table_id: str | None = None) -> Markup:
@@ -136,6 +136,9 @@ def render_html(res: "Result", frontier: pd.DataFrame | None = None, sharing: di
         ctx.update(cost_uri=data_uri(png(cost_breakdown_chart(res))), cost_table=html_table(breakdown),
                    sites_table=html_table(md.facilities_view(res), "sites-table"),
                    jurisdictions_table=html_table(md.jurisdictions_view(res), "jurisdictions-table"),
+                   jurisdictions_note=md.jurisdictions_note(res), fee_scope_note=md.fee_scope_note(res),
+                   connections_table=html_table(md.connections_view(res), "connections-table")
+                   if md.connections_view(res) is not None else None,
                    assignments_table=html_table(md.assignments_view(res), "assignments-table"),
                    n_assignments=len(res.assignments))
         if not res.open_sites.empty and res.open_sites["utilisation"].notna().any():

@@ -65,7 +65,7 @@ def solve_facts(res: "Result") -> list[tuple[str, str]]:
         if fees.get("price_of_equalization_per_yr") is not None:
             facts.append((f"Price of equalisation ({money_unit})",
                           f"{money(fees['price_of_equalization_per_yr'])} "
-                          f"({fees.get('price_of_equalization_pct', 0) + 0.0:.2f} % over {money(fees.get('unconstrained_cost_per_yr'))})"))
+                          f"({points(fees.get('price_of_equalization_pct', 0))} over {money(fees.get('unconstrained_cost_per_yr'))})"))
     return facts
 
 
@@ -76,7 +76,7 @@ def facilities_view(res: "Result") -> pd.DataFrame:
         return f
     du = res.units.get("demand", "")
     mu = res.units.get("money", "")
-    return pd.DataFrame({
+    view = pd.DataFrame({
         "site": f["site"],
         "jurisdiction": f["jurisdiction"],
         "existing": f["existing"].map({True: "yes", False: "no"}),
@@ -84,10 +84,37 @@ def facilities_view(res: "Result") -> pd.DataFrame:
         f"capacity ({du})": f["capacity"].map(num),
         f"load ({du})": f["load"].map(num),
         "utilisation": f["utilisation"].map(pct),
-        f"fixed ({mu}/yr)": f["fixed_cost_per_yr"].map(money),
-        f"variable ({mu}/yr)": f["variable_cost_per_yr"].map(money),
-        f"transport ({mu}/yr)": f["transport_cost_per_yr"].map(money),
     })
+    # cold chain: the other resources a hub's size buys (used / capacity and their ratio)
+    for used, cap, label, unit in (("peak_throughput_used", "peak_throughput_capacity", "peak throughput", du),
+                                   ("cold_storage_used", "cold_storage_capacity", "cold storage", "t")):
+        if used in f and cap in f and f[cap].notna().any():
+            view[f"{label} used / capacity ({unit})"] = [f"{num(u)} / {num(c)}" for u, c in zip(f[used], f[cap])]
+            view[label] = [pct(u / c) if c and not pd.isna(c) and not pd.isna(u) else "n/a"
+                           for u, c in zip(f[used], f[cap])]
+    view[f"fixed ({mu}/yr)"] = f["fixed_cost_per_yr"].map(money)
+    view[f"variable ({mu}/yr)"] = f["variable_cost_per_yr"].map(money)
+    view[f"transport ({mu}/yr)"] = f["transport_cost_per_yr"].map(money)
+    # sewage trunk sewers: without this column a row would not add up to the site's cost
+    if "connection_cost_per_yr" in f and (f["connection_cost_per_yr"].fillna(0).abs() >= 0.5).any():
+        view[f"trunk sewer / connection ({mu}/yr)"] = f["connection_cost_per_yr"].map(money)
+    if "total_cost_per_yr" in f:
+        view[f"total ({mu}/yr)"] = f["total_cost_per_yr"].map(money)
+    return view
+
+
+def connections_view(res: "Result") -> pd.DataFrame | None:
+    """The connections built (sewage trunk sewers): assignments with a connection cost; None when there are none."""
+    a = res.assignments
+    if a.empty or "connection_cost_per_yr" not in a:
+        return None
+    built = a[a["connection_cost_per_yr"].fillna(0) >= 0.5]
+    if built.empty:
+        return None
+    mu, dist = res.units.get("money", ""), res.distance_unit
+    return pd.DataFrame({"from": built["demand"], "to": built["site"],
+                         f"distance ({dist})": built["distance"].map(num),
+                         f"cost ({mu}/yr)": built["connection_cost_per_yr"].map(money)})
 
 
 def assignments_view(res: "Result") -> pd.DataFrame:
@@ -119,12 +146,18 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
         lines += ["## Cost breakdown", "", "| part | " + f"{mu}/yr |", "|---|---:|"]
         lines += [f"| {k} | {money(v)} |" for k, v in breakdown.items()] + [""]
         lines += ["## Open sites", "", md_table(facilities_view(res))]
+        pipes = connections_view(res)
+        if pipes is not None:
+            lines += ["### Trunk sewers and connections built", "", md_table(pipes)]
         d = res.demands
         unserved = d[d["unserved"] > 1e-9]
         lines += ["## Demand", "",
                   f"{len(d)} demand points, {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} in total; "
                   f"{len(unserved)} not fully served.", ""]
         lines += ["## Jurisdictions", "", md_table(jurisdictions_view(res))]
+        note = jurisdictions_note(res)
+        if note:
+            lines += [note, ""]
         for name, part in (res.extra.get("echelons") or {}).items():
             lines += [f"## Second echelon: {name}", ""]
             if echelon_unit(name, part, res) is None:
@@ -144,7 +177,7 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
                       md_table(_sites_table(_frame(part.get("facilities")).query("open"), res))]
         fees = fee_facts_view(res)
         if fees is not None:
-            lines += ["## Equalised fees", "", md_table(fees)]
+            lines += ["## Equalised fees", "", md_table(fees), fee_scope_note(res), ""]
             plants = fee_plants_view(res)
             if plants is not None:
                 lines += ["### Plants: annual cost and break-even fee", "", md_table(plants)]
@@ -203,20 +236,106 @@ def jurisdictions_view(res: "Result") -> pd.DataFrame:
     if j.empty:
         return j
     du, mu, dist = res.units.get("demand", ""), res.units.get("money", ""), res.distance_unit
-    total = float(j["service_cost_per_yr"].sum())
     view = pd.DataFrame({
         "jurisdiction": j["jurisdiction"], "name": j["name"], "group": j["group"],
         f"demand ({du})": j["demand"].map(num), f"unserved ({du})": j["unserved"].map(num),
         "served by": j["sites"].fillna("").astype(str).str.replace(";", "; "), f"mean distance ({dist})": j["mean_distance"].map(num),
         f"service cost ({mu}/yr)": j["service_cost_per_yr"].map(money),
         f"cost per unit ({money_per_unit(res)})": j["cost_per_unit"].map(lambda v: num(v, 4)),
-        "share of total cost": (j["service_cost_per_yr"] / total).map(pct) if total else "n/a",
     })
+    attributed = j.set_index("jurisdiction")["service_cost_per_yr"].astype(float)
+    for name, costs in stream_service_costs(res).items():  # e.g. WtE's kitchen-waste stream, per jurisdiction
+        mine = costs.reindex(j["jurisdiction"]).to_numpy()
+        view[f"{name} stream service cost ({mu}/yr)"] = [money(v) for v in mine]
+        attributed = attributed.add(costs, fill_value=0.0)
+    total = total_cost(res)
+    share = attributed.reindex(j["jurisdiction"]) / total if total else None
+    view["share of total cost"] = share.map(pct).to_numpy() if share is not None else "n/a"
     if "fee" in j:
         fee_unit = (res.extra.get("fees") or {}).get("fee_unit", mu)
         view[f"fee ({fee_unit})"] = j["fee"].map(lambda v: num(v, 5))
         view[f"fee payment ({mu}/yr)"] = j["fee_payment_per_yr"].map(money)
     return view
+
+
+def total_cost(res: "Result") -> float | None:
+    """The plan's total cost per year: the sum of its cost breakdown (the objective when it is a cost)."""
+    parts = [v for v in res.cost_breakdown().values() if _finite(v) is not None]
+    if parts:
+        return float(sum(parts))
+    return _finite(res.objective)
+
+
+def stream_service_costs(res: "Result") -> dict[str, pd.Series]:
+    """Per further demand stream (WtE kitchen waste) its jurisdictions' service cost per year, by jurisdiction."""
+    out = {}
+    for name, part in (res.extra.get("streams") or {}).items():
+        j = _frame(part.get("jurisdictions")) if isinstance(part, dict) else pd.DataFrame()
+        if not j.empty and "service_cost_per_yr" in j:
+            out[name] = j.groupby("jurisdiction")["service_cost_per_yr"].sum().astype(float)
+    return out
+
+
+def jurisdictions_note(res: "Result") -> str | None:
+    """The line under the jurisdictions table: what the service costs add up to against the total
+    cost, and what is in none of them (None without a jurisdictions table)."""
+    j = _frame(res.extra.get("jurisdictions"))
+    if j.empty:
+        return None
+    mu = f"{res.units.get('money', '')}/yr"
+    main = float(j["service_cost_per_yr"].sum())
+    parts = [f"main stream {money(main)}"]
+    attributed = main
+    for name, costs in stream_service_costs(res).items():
+        parts.append(f"{name} stream {money(float(costs.sum()))}")
+        attributed += float(costs.sum())
+    total = total_cost(res)
+    text = (f"Service cost = own transport (and connections) + share by load of each site's costs net of revenue, "
+            f"including what the site sends on + penalties for unserved demand; cost per unit is the main stream's, "
+            f"per unit of its demand. Service costs add up to {' + '.join(parts)}"
+            + (f" = {money(attributed)}" if len(parts) > 1 else "") + f" {mu}")
+    if total is None:
+        return text + "."
+    rest = total - attributed
+    text += f" of the total cost {money(total)} {mu}; share of total cost is of that total"
+    if abs(rest) >= 0.5 and abs(rest) > 1e-9 * abs(total):
+        text += f"; not attributed to any jurisdiction: {money(rest)} {mu} ({pct(rest / total)})"
+    return text + "."
+
+
+def echelon_costs(res: "Result") -> dict[str, tuple[float, float]]:
+    """Per second echelon: (its destination sites' cost, its hauls' cost), money per year."""
+    out = {}
+    for name, part in (res.extra.get("echelons") or {}).items():
+        fac, flows = _frame(part.get("facilities")), _frame(part.get("flows"))
+        sites = float(fac.loc[fac["open"].astype(bool), "total_cost_per_yr"].sum()) \
+            if not fac.empty and "total_cost_per_yr" in fac else 0.0
+        hauls = float(flows["transport_cost_per_yr"].sum()) if not flows.empty and "transport_cost_per_yr" in flows \
+            else 0.0
+        out[name] = (sites, hauls)
+    return out
+
+
+def fee_scope_note(res: "Result") -> str | None:
+    """What the fee recovers, and the second-echelon costs it leaves out (None without fee rules)."""
+    fees = res.extra.get("fees")
+    if not fees:
+        return None
+    mu = f"{res.units.get('money', '')}/yr"
+    costs = {k: v for k, v in echelon_costs(res).items() if abs(sum(v)) >= 0.5}
+    listed = "; ".join(f"{k}: sites {money(v[0])} + hauls {money(v[1])}" for k, v in costs.items())
+    if fees.get("recovery") == "pooled":
+        return ("Recovery pooled: the fee recovers the costs of all main sites (transfer stations included) and of "
+                "everything they send on (second-echelon hauls and destination sites) together"
+                + (f": second-echelon costs {money(sum(map(sum, costs.values())))} {mu} ({listed}) are inside it."
+                   if costs else "."))
+    text = ("Recovery per plant: the fee covers each plant's own costs (capital and operating, net of revenue and "
+            "subsidy), not transport to the plants, transfer stations' costs or second-echelon costs")
+    if costs:
+        text += (f"; second-echelon costs of {money(sum(map(sum, costs.values())))} {mu} ({listed}) are "
+                 "outside the fee")
+    return text + (". With `recovery: pooled` the fee recovers the costs of all main sites and of everything the "
+                   "plants send on (second-echelon hauls and destination sites) together.")
 
 
 def money_per_unit(res: "Result") -> str:
@@ -241,7 +360,12 @@ def _is_inf(x) -> bool:
 def points(x, digits: int = 2) -> str:
     """A percentage given in percent (12.3 -> "12.3 %"); "n/a" for None, NaN and infinities."""
     v = _finite(x)
-    return "n/a" if v is None else f"{v + 0.0:.{digits}f} %"
+    return "n/a" if v is None else f"{no_negative_zero(f'{v:.{digits}f}')} %"
+
+
+def no_negative_zero(text: str) -> str:
+    """A formatted number without the sign of a rounding residue ("-0.00" -> "0.00")."""
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
 
 
 # ------------------------------------------------------------ fees, frontier, sharing
