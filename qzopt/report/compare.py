@@ -1,8 +1,8 @@
 """``qzopt compare``: two or more siting plans of one region side by side.
 
 The first run is the baseline; every other run is compared with it: key figures, sites opened
-and closed, and per jurisdiction what serving it costs (its load's share of the plant costs plus its own
-haul, per unit) — who wins, who loses — and the equalised fee where a plan has one.  Writes ``compare.html`` (self-contained,
+and closed, and per jurisdiction what serving its main stream costs (see :data:`COST_PER_UNIT_NOTE`,
+per unit) — who wins, who loses — and the equalised fee where a plan has one.  Writes ``compare.html`` (self-contained,
 maps next to each other) and ``compare.md`` (for pasting into documents).
 """
 
@@ -63,16 +63,16 @@ def check_comparable(runs: list[Run]) -> None:
     for run in runs[1:]:
         a, b = base.result, run.result
         if a.sector != b.sector:
-            raise QzoptError(f"{run.path} is a {b.sector!r} plan and {base.path} a {a.sector!r} plan: plans of "
+            raise QzoptError(f"{base.path} is a {a.sector!r} plan and {run.path} a {b.sector!r} plan: plans of "
                              "different sectors cannot be compared side by side (compare runs of one sector)")
         if a.units.get("demand") != b.units.get("demand") or a.units.get("money") != b.units.get("money"):
-            raise QzoptError(f"{run.path} measures demand in {b.units.get('demand')} and money in "
-                             f"{b.units.get('money')}, {base.path} in {a.units.get('demand')} and "
-                             f"{a.units.get('money')}: convert one scenario's units first")
+            raise QzoptError(f"{base.path} measures demand in {a.units.get('demand')} and money in "
+                             f"{a.units.get('money')}, {run.path} in {b.units.get('demand')} and "
+                             f"{b.units.get('money')}: convert one scenario's units first")
         ja, jb = _jurisdiction_ids(a), _jurisdiction_ids(b)
         common = len(ja & jb)
         if common < SAME_REGION_OVERLAP * max(len(ja), len(jb), 1):
-            raise QzoptError(f"{run.path} and {base.path} cover different regions: {len(jb)} and {len(ja)} "
+            raise QzoptError(f"{base.path} and {run.path} cover different regions: {len(ja)} and {len(jb)} "
                              f"jurisdictions, {common} in common (at least {SAME_REGION_OVERLAP:.0%} must be shared)")
 
 
@@ -105,11 +105,13 @@ def key_figures(runs: list[Run]) -> pd.DataFrame:
     if any(fees):
         unit = next(f.get("fee_unit") for f in fees if f)
         put(f"equalised fee ({unit})", [md.num(f.get("fee"), 5) if f else "no fee rule" for f in fees])
-    put("sites opened", [str(len(r.result.open_sites)) for r in runs])
+    put("sites opened", [str(len(r.result.open_sites)) if r.result.ok else "n/a" for r in runs])
     put("of which existing", [str(int(r.result.open_sites["existing"].astype(bool).sum())) if r.result.ok else "n/a"
                               for r in runs])
-    put(f"max distance ({dist})", [md.num(_max_distance(r.result)) for r in runs])
-    put(f"mean distance, demand-weighted ({dist})", [md.num(_mean_distance(r.result)) for r in runs])
+    # demand point -> first site only: transfer-station hauls and second-echelon flows are not in these
+    put(f"max distance, demand point to first site ({dist})", [md.num(_max_distance(r.result)) for r in runs])
+    put(f"mean distance, demand point to first site, demand-weighted ({dist})",
+        [md.num(_mean_distance(r.result)) for r in runs])
     put(f"unserved demand ({du})", [md.num(float(r.result.demands["unserved"].sum()) if "unserved" in r.result.demands
                                            else float("nan")) for r in runs])
     return pd.DataFrame(rows, index=[r.label for r in runs]).T.rename_axis("figure").reset_index()
@@ -131,10 +133,18 @@ def _delta(value: float | None, base: float | None, pct: bool = False) -> str:
     if value is None or base is None or pd.isna(value) or pd.isna(base):
         return "n/a"
     d = value - base
-    text = f"{'+' if d > 0 else ''}{md.money(d)}"
+    text = signed(md.money(abs(d)), d)
     if pct and base:
-        text += f" ({'+' if d > 0 else ''}{100 * d / base:.2f} %)"
+        text += f" ({signed(f'{abs(100 * d / base):.2f}', d)} %)"
     return text
+
+
+def signed(text: str, value: float) -> str:
+    """``text`` (the formatted magnitude of ``value``) with its sign; none when it reads as zero
+    (no "-0.00" or "+0" for a rounding residue)."""
+    if not any(c in "123456789" for c in text):
+        return text
+    return ("+" if value > 0 else "-") + text
 
 
 def site_changes(runs: list[Run]) -> pd.DataFrame:
@@ -142,16 +152,28 @@ def site_changes(runs: list[Run]) -> pd.DataFrame:
     against the baseline."""
     sizes = {}
     for r in runs:
+        if not r.result.ok:
+            continue  # no plan: no sizes, and no changes (below)
         f = r.result.open_sites
         sizes[r.label] = pd.Series(f["size"].astype(str).to_numpy(), index=f["site"].astype(str)) if not f.empty \
             else pd.Series(dtype=str)
     table = pd.DataFrame(sizes).sort_index()
     juris = pd.concat([r.result.facilities.set_index("site")["jurisdiction"] for r in runs if not r.result.facilities.empty])
     juris = juris[~juris.index.duplicated()]
+    for r in runs:
+        if r.label not in table:
+            table[r.label] = pd.Series(dtype=object)
+    table = table[[r.label for r in runs]]
     out = table.fillna("").rename_axis("site").reset_index()
     out.insert(1, "jurisdiction", out["site"].map(juris).fillna(""))
+    for r in runs:
+        if not r.result.ok:
+            out[r.label] = "n/a"
     base = runs[0].label
     for r in runs[1:]:
+        if not (r.result.ok and runs[0].result.ok):
+            out[f"change ({r.label})"] = "n/a (no plan)"
+            continue
         was, now = table[base].notna(), table[r.label].notna()
         change = np.select([was & ~now, ~was & now, was & now & (table[base] != table[r.label])],
                            [f"closed in {r.label}", f"opened in {r.label}", f"resized in {r.label}"], "")
@@ -196,16 +218,38 @@ def jurisdiction_changes(runs: list[Run]) -> pd.DataFrame:
     return table
 
 
+#: What the key figures' distances measure.
+DISTANCE_NOTE = ("Distances are from each demand point to the first site it is assigned to; transfer-station "
+                 "hauls and second-echelon flows are not in them.")
+
+#: What the "who gains, who loses" cost per unit includes.
+COST_PER_UNIT_NOTE = ("Service cost per unit of each jurisdiction's main-stream demand: its own haul (and trunk "
+                      "sewer or connection), plus its load's share of each site's costs net of revenue, including "
+                      "what the site sends on (second-echelon hauls and sites: sludge, fly ash, outlets), plus "
+                      "penalties for its unserved demand.  Further streams (WtE kitchen waste) are not in it.  A "
+                      "negative change means serving it costs less than in the baseline.  Equalised fees are shown "
+                      "where a plan has them.")
+
+
+def no_plan_note(runs: list[Run]) -> str | None:
+    """Which runs have no plan (and so no sites, no site changes and no costs); None when all have one."""
+    none = [f"{r.label} ({r.result.status})" for r in runs if not r.result.ok]
+    if not none:
+        return None
+    return (f"No plan in {', '.join(none)}: its figures read n/a, it has no sites and no site changes "
+            "(its unserved demand is shown).")
+
+
 def render_compare_md(runs: list[Run]) -> str:
     labels = ", ".join(f"{r.label} ({r.path})" for r in runs)
-    lines = [f"# Comparison of siting plans", "", f"Runs: {labels}. Baseline: {runs[0].label}.", "",
-             "## Key figures", "", md.md_table(key_figures(runs)),
-             "## Sites", "", md.md_table(site_changes(runs)),
-             "## Jurisdictions: who gains, who loses", "",
-             "Service cost per unit of each jurisdiction (its load's share of the plant costs plus its own haul); "
-             "a negative change means serving it costs less than in the baseline.  Equalised fees are shown "
-             "where a plan has them.", "",
-             md.md_table(jurisdiction_changes(runs))]
+    note = no_plan_note(runs)
+    lines = [f"# Comparison of siting plans", "", f"Runs: {labels}. Baseline: {runs[0].label}.", ""]
+    if note:
+        lines += [f"> {note}", ""]
+    lines += ["## Key figures", "", md.md_table(key_figures(runs)), DISTANCE_NOTE, "",
+              "## Sites", "", md.md_table(site_changes(runs)),
+              "## Jurisdictions: who gains, who loses", "", COST_PER_UNIT_NOTE, "",
+              md.md_table(jurisdiction_changes(runs))]
     return "\n".join(lines)
 
 
@@ -218,7 +262,8 @@ def render_compare_html(runs: list[Run]) -> str:
                 key_table=html_table(key_figures(runs), "key-figures"),
                 sites_table=html_table(site_changes(runs), "site-changes"),
                 jurisdictions_table=html_table(jurisdiction_changes(runs), "jurisdiction-changes"),
-                maps=maps)
+                maps=maps, no_plan_note=no_plan_note(runs), distance_note=DISTANCE_NOTE,
+                cost_per_unit_note=COST_PER_UNIT_NOTE)
 
 
 def write_compare(runs: list[Run], output: str | Path | None = "compare.html") -> tuple[Path, Path]:
