@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -110,7 +111,7 @@ def test_compare_key_figures_sites_and_winners(two_runs):
     assert list(kf.loc["total cost (yuan/yr)"]) == ["350", "120"]
     assert kf.loc["change against one-plant (yuan/yr)", "three-plants"] == "-230 (-65.71 %)"
     assert list(kf.loc["sites opened"]) == ["1", "3"]
-    assert list(kf.loc["max distance (km)"]) == ["10", "0"]
+    assert list(kf.loc["max distance, demand point to first site (km)"]) == ["10", "0"]
     sites = site_changes(runs).set_index("site")
     assert sites.loc["s1", "change (three-plants)"] == "opened in three-plants"
     assert sites.loc["s2", "change (three-plants)"] == ""
@@ -381,3 +382,148 @@ def test_every_csv_column_qzopt_writes_has_its_unit_in_the_docs(tmp_path):
             written |= set(pd.read_csv(csv, nrows=0).columns)
     assert {"capacity", "distance", "fee_cap", "proportional"} <= written  # each kind of file was read
     assert written - documented == set()
+
+
+# ------------------------------------------------------- second review: reports and compare
+TEACHING = Path(__file__).parents[1] / "scenarios" / "teaching"
+
+
+@pytest.fixture(scope="module")
+def teaching_runs(tmp_path_factory):
+    """Small runs of the three sectors: sewage with a per-plant fee (trunk sewer, sludge), cold chain
+    (peak throughput, cold storage), WtE (kitchen stream, fly ash)."""
+    root = tmp_path_factory.mktemp("teaching")
+    runs = {"sewage": ("sewage-3towns", "--set", "fees.mode=uniform", "--set", "fees.max_fee=10"),
+            "coldchain": ("coldchain-3origins",), "wte": ("wte-4towns",)}
+    out = {}
+    for key, (name, *extra) in runs.items():
+        proc = cli("solve", TEACHING / f"{name}.yaml", *extra, "-o", root / key, "--time-limit", "30", "--no-html")
+        assert proc.returncode == 0, proc.stderr
+        out[key] = root / key
+    return out
+
+
+def report_of(run) -> tuple[dict, str, str]:
+    res = qzopt.Result.read(run)
+    return json.loads((run / "result.json").read_text(encoding="utf-8")), render_markdown(res), render_html(res)
+
+
+def test_open_sites_rows_add_up_and_trunk_sewers_are_listed(teaching_runs):
+    doc, text, page = report_of(teaching_runs["sewage"])
+    tables = md_tables(text)
+    sites = tables["Open sites"].set_index("site")
+    parts = [c for c in sites.columns if re.match(r"(fixed|variable|transport|trunk sewer / connection) \(", c)]
+    for f in doc["facilities"]:
+        if f["open"]:
+            assert sum(number(sites.loc[f["site"], c]) for c in parts) == pytest.approx(f["total_cost_per_yr"], abs=3)
+    pipes = [a for a in doc["assignments"] if (a.get("connection_cost_per_yr") or 0) > 0]
+    assert pipes  # the teaching scenario builds one
+    built = tables["Trunk sewers and connections built"]
+    assert [(r["from"], r["to"], number(r["cost (yuan/yr)"])) for _, r in built.iterrows()] == \
+        [(a["demand"], a["site"], pytest.approx(a["connection_cost_per_yr"], abs=0.5)) for a in pipes]
+    assert 'id="connections-table"' in page and "trunk sewer / connection (yuan/yr)" in page
+
+
+def test_cold_chain_hubs_show_peak_throughput_and_cold_storage(teaching_runs):
+    doc, text, page = report_of(teaching_runs["coldchain"])
+    facilities = pd.read_csv(teaching_runs["coldchain"] / "facilities.csv").set_index("site")
+    sites = md_tables(text)["Open sites"].set_index("site")
+    for site in sites.index:
+        f = facilities.loc[site]
+        assert number(sites.loc[site, "peak throughput"]) == pytest.approx(
+            100 * f["peak_throughput_used"] / f["peak_throughput_capacity"], abs=0.05)
+        assert number(sites.loc[site, "cold storage"]) == pytest.approx(
+            100 * f["cold_storage_used"] / f["cold_storage_capacity"], abs=0.05)
+        used, cap = sites.loc[site, "cold storage used / capacity (t)"].split(" / ")
+        assert number(cap) == pytest.approx(f["cold_storage_capacity"], rel=1e-3)
+    assert "peak throughput used / capacity" in page and "cold storage used / capacity (t)" in page
+
+
+def test_jurisdiction_shares_are_of_the_total_cost_with_the_kitchen_stream(teaching_runs):
+    doc, text, page = report_of(teaching_runs["wte"])
+    j = md_tables(text)["Jurisdictions"].set_index("jurisdiction")
+    kitchen = {r["jurisdiction"]: r["service_cost_per_yr"] for r in doc["streams"]["kitchen"]["jurisdictions"]}
+    total = sum(doc["cost_breakdown"].values())
+    for r in doc["jurisdictions"]:
+        share = (r["service_cost_per_yr"] + kitchen.get(r["jurisdiction"], 0.0)) / total
+        assert number(j.loc[r["jurisdiction"], "share of total cost"]) == pytest.approx(100 * share, abs=0.05)
+        assert number(j.loc[r["jurisdiction"], "kitchen stream service cost (yuan/yr)"]) == \
+            pytest.approx(kitchen.get(r["jurisdiction"], 0.0), abs=0.5)
+    kitchen_total = sum(kitchen.values())
+    assert f"kitchen stream {kitchen_total:,.0f}" in text and f"total cost {total:,.0f} yuan/yr" in text
+    assert 'id="jurisdictions-note"' in page
+
+
+def test_the_fee_section_names_the_second_echelon_costs_outside_a_per_plant_fee(teaching_runs):
+    doc, text, page = report_of(teaching_runs["sewage"])
+    assert doc["fees"]["recovery"] == "per_plant"
+    sludge = doc["echelons"]["sludge"]
+    cost = sum(f["total_cost_per_yr"] for f in sludge["facilities"] if f["open"]) + \
+        sum(f["transport_cost_per_yr"] for f in sludge["flows"])
+    section = text.split("## Equalised fees")[1].split("###")[0]
+    assert f"second-echelon costs of {cost:,.0f} yuan/yr" in section and "outside the fee" in section
+    assert "`recovery: pooled`" in section
+    assert 'id="fee-scope-note"' in page
+
+
+@pytest.fixture(scope="module")
+def no_plan_run(two_runs, tmp_path_factory):
+    """two_runs[0] as an infeasible run writes it: no plan, nothing open, every demand unserved."""
+    doc = json.loads((two_runs[0] / "result.json").read_text(encoding="utf-8"))
+    doc.update(status="infeasible", objective=None, bound=None, gap=None, cost_breakdown={}, assignments=[],
+               facilities=[{**f, "open": False, "load": 0.0} for f in doc["facilities"]],
+               demands=[{**d, "served": 0.0, "unserved": d["amount"]} for d in doc["demands"]])
+    run = tmp_path_factory.mktemp("noplan") / "no-plan"
+    run.mkdir()
+    (run / "result.json").write_text(json.dumps(doc), encoding="utf-8")
+    return run
+
+
+def test_compare_with_a_run_without_a_plan_has_no_site_changes(two_runs, no_plan_run):
+    runs = load_runs([two_runs[0], no_plan_run])
+    kf = key_figures(runs).set_index("figure")
+    assert kf.loc["sites opened", "no-plan"] == "n/a"
+    sites = site_changes(runs).set_index("site")
+    assert not sites["change (no-plan)"].str.startswith("closed").any()
+    assert set(sites["change (no-plan)"]) == {"n/a (no plan)"}
+    from qzopt.report.compare import render_compare_md
+
+    assert "No plan in no-plan (infeasible)" in render_compare_md(runs)
+
+
+def test_compare_distances_and_costs_say_what_they_include(two_runs):
+    runs = load_runs(list(two_runs))
+    figures = list(key_figures(runs)["figure"])
+    assert "max distance, demand point to first site (km)" in figures
+    from qzopt.report.compare import render_compare_md
+
+    text = render_compare_md(runs)
+    assert "transfer-station hauls and second-echelon flows are not in them" in text
+    assert "including what the site sends on" in text and "Further streams (WtE kitchen waste) are not in it" in text
+
+
+def test_an_unchanged_cost_has_no_negative_zero(two_runs):
+    runs = load_runs([two_runs[0], two_runs[0]])
+    kf = key_figures(runs).set_index("figure")
+    assert kf.loc["change against one-plant (yuan/yr)"].iloc[1] == "0 (0.00 %)"
+    from qzopt.report.compare import _delta
+    from qzopt.report.markdown import points
+
+    assert _delta(350 - 1e-9, 350, pct=True) == "0 (0.00 %)"
+    assert _delta(349.0, 350, pct=True) == "-1 (-0.29 %)"
+    assert points(-1e-13) == "0.00 %" and points(-0.5) == "-0.50 %"
+
+
+def test_the_different_sector_error_names_the_runs_in_command_line_order(two_runs, tmp_path):
+    doc = json.loads((two_runs[0] / "result.json").read_text(encoding="utf-8"))
+    other = tmp_path / "wte"
+    other.mkdir()
+    (other / "result.json").write_text(json.dumps({**doc, "sector": "wte"}), encoding="utf-8")
+    with pytest.raises(QzoptError) as caught:
+        load_runs([two_runs[0], other])
+    first = f"{two_runs[0]} is a {doc['sector']!r} plan and {other} a 'wte' plan"
+    assert str(caught.value).startswith(first)
+    # and docs/reports.md shows it that way
+    text = (Path(__file__).parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
+    assert re.search(r"qzopt compare out/sewage out/wte\S*\n", text)
+    assert "error: out/sewage is a 'sewage' plan and out/wte" in text
