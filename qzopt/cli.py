@@ -365,13 +365,20 @@ def print_summary(res, console: Console) -> None:
     if res.ok:
         f = res.open_sites
         du, mu = res.units.get("demand", ""), res.units.get("money", "")
+        # cold-chain hubs: the resources behind utilisation (the binding one's ratio)
+        resources = [(f"peak ({du})", "peak_throughput"), ("cold storage (t)", "cold_storage")]
+        resources = [(label, k) for label, k in resources if f"{k}_capacity" in f and f[f"{k}_capacity"].notna().any()]
         st = Table(title=f"{len(f)} sites open (* = existing)", title_justify="left")
-        for col, right in (("site", False), ("size", False), (f"load ({du})", True), ("utilisation", True),
-                           (f"cost ({mu}/yr)", True)):
+        cols = [("site", False), ("size", False), (f"load ({du})", True), ("utilisation", True)]
+        cols += [(label, True) for label, _ in resources] + [(f"cost ({mu}/yr)", True)]
+        for col, right in cols:
             st.add_column(col, justify="right" if right else "left")
-        for row in f.itertuples(index=False):
-            st.add_row(f"{row.site}{'*' if row.existing else ''}", str(row.size), num(row.load),
-                       pct(row.utilisation), money(row.total_cost_per_yr))
+        for row in f.to_dict("records"):
+            used = [f"{num(row[f'{k}_used'])} / {num(row[f'{k}_capacity'])} "
+                    f"({pct(row[f'{k}_used'] / row[f'{k}_capacity'] if row[f'{k}_capacity'] else None)})"
+                    for _, k in resources]
+            st.add_row(f"{row['site']}{'*' if row['existing'] else ''}", str(row["size"]), num(row["load"]),
+                       pct(row["utilisation"]), *used, money(row["total_cost_per_yr"]))
         console.print(st)
 
 if __name__ == "__main__":

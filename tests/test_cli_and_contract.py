@@ -106,3 +106,19 @@ def test_notebook_api_from_frames():
     res = qzopt.solve(line_scenario(), solver="highs")
     assert isinstance(res.facilities, pd.DataFrame) and isinstance(res.assignments, pd.DataFrame)
     assert res.objective == pytest.approx(350.0) and res.gap == 0.0 and res.seconds > 0
+
+
+def test_the_cold_chain_summary_shows_the_resources_behind_utilisation(tmp_path):
+    scenario = ROOT / "scenarios" / "teaching" / "coldchain-3origins.yaml"
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "solve", str(scenario), "-o", str(tmp_path),
+                           "--no-html"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    f = pd.read_csv(tmp_path / "facilities.csv")
+    f = f[f["open"]]
+    assert len(f) >= 1
+    for row in f.itertuples():
+        peak = row.peak_throughput_used / row.peak_throughput_capacity
+        store = row.cold_storage_used / row.cold_storage_capacity
+        assert row.utilisation == pytest.approx(max(peak, store))  # the binding resource
+        assert f"({100 * peak:.1f} %)" in proc.stdout and f"({100 * store:.1f} %)" in proc.stdout
+    assert "peak (t/d)" in proc.stdout and "cold storage (t)" in proc.stdout
