@@ -74,7 +74,7 @@ def utilisation_chart(res: "Result") -> "Figure":
             color=["#444444" if e else "#1f77b4" for e in f["existing"].astype(bool)])
     ax.axvline(100, color="#c0392b", lw=1, ls="--")
     ax.invert_yaxis()
-    ax.set_xlabel("utilisation (% of capacity; dark = existing site)")
+    ax.set_xlabel("utilisation (% of capacity, of the binding resource for hubs; dark = existing site)")
     ax.set_title("Utilisation of open sites", fontsize=10)
     ax.tick_params(axis="y", labelsize=7)
     fig.tight_layout()
