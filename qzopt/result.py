@@ -152,6 +152,8 @@ class Result:
             "demands": _records(self.demands),
             "facilities": _records(self.facilities),
             "assignments": _records(self.assignments),
+            # the tables' columns, so that an empty table (a result without a plan) reads back with them
+            "columns": {k: [str(c) for c in getattr(self, k).columns] for k in ("demands", "facilities", "assignments")},
         }
         for key, value in self.extra.items():
             doc.setdefault(key, _plain(value))
@@ -211,10 +213,12 @@ class Result:
                              "(a result directory is what `qzopt solve SCENARIO -o DIR` writes)")
         known = {"scenario", "sector", "status", "objective", "bound", "gap", "solver", "seconds", "build_seconds",
                  "fallbacks", "termination", "message", "explanation", "options", "model_size"}
-        tables = {k: pd.DataFrame(doc.get(k, [])) for k in ("facilities", "assignments", "demands")}
+        columns = doc.get("columns") if isinstance(doc.get("columns"), dict) else {}
+        tables = {k: pd.DataFrame(doc.get(k, []), columns=columns.get(k)) for k in ("facilities", "assignments",
+                                                                                 "demands")}
         units = {"distance": doc.get("distance_unit"), "demand": doc.get("demand_unit"), "money": doc.get("money_unit")}
         skip = known | set(tables) | {"schema_version", "distance_unit", "demand_unit", "money_unit",
-                                      "objective_unit"}
+                                      "objective_unit", "columns"}
         extra = {k: v for k, v in doc.items() if k not in skip}
         return cls(**{k: doc.get(k) for k in known if k in doc}, units=units, extra=extra, **tables)
 

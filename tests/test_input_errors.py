@@ -457,7 +457,7 @@ def test_a_fallback_given_as_one_string_is_one_solver_not_its_letters():
     assert res.solver == "highs" and [a["solver"] for a in res.fallbacks] == ["nope"]
 
 
-def test_a_result_without_a_plan_has_the_columns_of_one_with_a_plan(tiny):
+def test_a_result_without_a_plan_has_the_columns_of_one_with_a_plan(tiny, tmp_path):
     path, _ = tiny
     solved = qzopt.solve(path)
     for overrides in ({"demands[1].amount": 500},  # refused by the pre-solve checks
@@ -467,3 +467,7 @@ def test_a_result_without_a_plan_has_the_columns_of_one_with_a_plan(tiny):
         for table in ("facilities", "assignments", "demands", "jurisdictions"):
             assert list(getattr(none, table).columns) == list(getattr(solved, table).columns), table
         assert (none.demands["unserved"] == none.demands["amount"]).all() and none.facilities.empty
+        none.write(tmp_path / "none")  # and so when read back from result.json
+        back = qzopt.Result.read(tmp_path / "none")
+        for table in ("facilities", "assignments", "demands"):
+            assert list(getattr(back, table).columns) == list(getattr(solved, table).columns), table
