@@ -129,3 +129,10 @@ def test_a_time_limited_answer_worse_than_the_start_gives_way_to_the_start():
     assert start_if_better(_knapsack_with_start([1, 1, 1]), worse) is worse
     assert start_if_better(_knapsack_with_start([0.5, 0, 0]), worse) is worse
     assert start_if_better(_knapsack_with_start(None), none) is none
+
+
+def test_solver_names_are_read_without_regard_to_case_and_a_typo_is_told_its_closest_name():
+    res = qzopt.solve(line_scenario(), solver="HiGHS")
+    assert res.solver == "highs" and res.fallbacks == [] and res.objective == pytest.approx(350.0)
+    res = qzopt.solve(line_scenario(), solver="hihgs", fallback=["cbc"])
+    assert res.solver == "cbc" and "unknown solver 'hihgs' (did you mean 'highs'?)" in res.fallbacks[0]["reason"]

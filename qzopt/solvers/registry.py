@@ -47,7 +47,11 @@ def get_backend(name: str) -> Backend:
 
         return PulpBackend(name.split(":", 1)[1])
     if name not in BACKENDS:
-        raise KeyError(f"unknown solver {name!r}; known: {', '.join(list(BACKENDS) + ['pulp:<SOLVER>'])}")
+        import difflib
+
+        close = difflib.get_close_matches(name, list(BACKENDS), n=1)
+        raise KeyError(f"unknown solver {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                       + f"; known: {', '.join(list(BACKENDS) + ['pulp:<SOLVER>'])}")
     module, cls = BACKENDS[name].split(":")
     return getattr(importlib.import_module(module), cls)()
 
@@ -71,9 +75,18 @@ def available_backends() -> dict[str, str | None]:
 def solver_order(primary: str = "auto", fallback: tuple[str, ...] | list[str] | None = None) -> list[str]:
     """The back ends to try, in order: ``primary`` then ``fallback`` (default: the others of
     :data:`DEFAULT_ORDER`), without repeats."""
-    first = [] if primary == "auto" else [primary]
-    rest = list(DEFAULT_ORDER) if fallback is None else list(fallback)
+    first = [] if normal_name(primary) == "auto" else [normal_name(primary)]
+    rest = list(DEFAULT_ORDER) if fallback is None else [normal_name(f) for f in fallback]
     return list(dict.fromkeys(first + rest))
+
+
+def normal_name(name: str) -> str:
+    """Back-end names are read without regard to case ("HiGHS" is highs); a PuLP solver name
+    after ``pulp:`` keeps its case (PuLP's own names are upper case)."""
+    name = str(name).strip()
+    if name.lower().startswith("pulp:"):
+        return "pulp:" + name.split(":", 1)[1]
+    return name.lower()
 
 
 def run_isolated(name: str, model: MatrixForm, options: SolveOptions,
