@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--time-limit", type=positive(float), metavar="S",
                    help="seconds per solver (default: the scenario's)")
     s.add_argument("--gap", type=fraction, metavar="G", help="relative optimality gap, e.g. 0.01 (default 0: prove)")
-    s.add_argument("--fallback", help="comma-separated solvers to try next (default: the others)")
+    s.add_argument("--fallback", help="comma-separated solvers to try next (default: the others; \"\" for none)")
     s.add_argument("--threads", type=positive(int), help="solver threads")
     s.add_argument("-v", "--verbose", action="store_true", help="stream the solver log")
     s.add_argument("--no-isolate", action="store_true", help="run the solver in this process (faster start)")
@@ -239,7 +239,8 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
 
     sc = load_scenario(args.scenario, _overrides(args))
     outdir = output_dir(args.outdir or Path("out") / Path(args.scenario).stem)
-    fallback = [s.strip() for s in args.fallback.split(",") if s.strip()] if args.fallback else None
+    # --fallback "" is no fallback at all; not given, the scenario's (or the default chain)
+    fallback = [s.strip() for s in args.fallback.split(",") if s.strip()] if args.fallback is not None else None
     with console.status(f"solving {sc.name}…", spinner="dots") as status:
         def event(msg: str) -> None:
             status.update(f"{sc.name}: {msg}")

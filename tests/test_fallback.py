@@ -136,3 +136,44 @@ def test_solver_names_are_read_without_regard_to_case_and_a_typo_is_told_its_clo
     assert res.solver == "highs" and res.fallbacks == [] and res.objective == pytest.approx(350.0)
     res = qzopt.solve(line_scenario(), solver="hihgs", fallback=["cbc"])
     assert res.solver == "cbc" and "unknown solver 'hihgs' (did you mean 'highs'?)" in res.fallbacks[0]["reason"]
+
+
+def test_when_no_back_end_answers_a_start_is_reported_as_the_start_not_as_a_solver(monkeypatch):
+    import numpy as np
+
+    model = _knapsack_with_start([1, 0, 1])  # -8, feasible (the hand optimum is -9: items 1 and 2)
+    _crash_first(monkeypatch, "highs", CRASH)
+    raw, attempts = registry.solve_with_fallback(model, SolveOptions(time_limit=10), ["highs"])
+    assert raw.solver == registry.START_SOLVER and raw.status == "feasible" and raw.objective == -8.0
+    assert "no back end answered" in raw.message and attempts[0].solver == "highs"
+    raw, _ = registry.solve_with_fallback(_knapsack_with_start(None), SolveOptions(time_limit=10), ["highs"])
+    assert raw.status == "error" and raw.x is None  # without a start: no answer at all
+    solved, _ = registry.solve_with_fallback(model, SolveOptions(time_limit=10), ["cbc"])
+    assert solved.solver == "cbc" and solved.objective == pytest.approx(-9.0) and np.allclose(solved.x, [1, 1, 0])
+
+
+def test_a_pulp_run_stopped_at_a_gap_does_not_claim_a_zero_gap():
+    import pulp
+
+    if "PULP_CBC_CMD" not in pulp.listSolvers(onlyAvailable=True):
+        pytest.skip("PuLP's CBC is not available")
+    res = qzopt.solve(line_scenario(), solver="pulp:PULP_CBC_CMD", gap=0.05)
+    assert res.objective == pytest.approx(350.0)  # the hand optimum, reached within the gap
+    assert res.bound == pytest.approx(350.0 * (1 - 0.05)) and res.gap == pytest.approx(0.05)
+    assert "PuLP reports no bound" in res.message
+    exact = qzopt.solve(line_scenario(), solver="pulp:PULP_CBC_CMD")
+    assert exact.gap == pytest.approx(0.0, abs=1e-8)
+
+
+def test_an_empty_fallback_on_the_command_line_is_no_fallback(tmp_path):
+    import subprocess
+
+    from conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "solve", str(ROOT / "tests" / "data" / "tiny.yaml"),
+                           "--solver", "nosuch", "--fallback", "", "-o", str(tmp_path), "--no-html"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 4, proc.stdout  # the one solver named is unknown, and nothing else is tried
+    import json
+
+    assert [f["solver"] for f in json.loads((tmp_path / "result.json").read_text())["fallbacks"]] == ["nosuch"]

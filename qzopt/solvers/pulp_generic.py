@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qzopt.models.matrix import MatrixForm
-from qzopt.solvers.base import RawSolution, SolveOptions, objective_scale
+from qzopt.solvers.base import EXACT_GAP, RawSolution, SolveOptions, objective_scale
 from qzopt.solvers.mps import split_ranges, write_mps
 
 
@@ -86,6 +86,13 @@ class PulpBackend:
             kind = "no_solution"
         else:
             kind = "error"
-        return RawSolution(self.name, kind, x=x, objective=objective, bound=objective if kind == "optimal" else None,
-                           seconds=seconds, termination=f"{pulp.LpStatus[status]} / solution {sol}",
-                           message="" if kind != "error" else f"PuLP status {pulp.LpStatus[status]}")
+        bound, note = None, "" if kind != "error" else f"PuLP status {pulp.LpStatus[status]}"
+        if kind == "optimal":
+            # PuLP does not report the solver's bound; "optimal" means within the gap it was given,
+            # so the bound is only known to be at least objective - gap x |objective|
+            bound = objective - options.effective_gap * abs(objective)
+            if options.effective_gap > EXACT_GAP:
+                note = (f"stopped within the relative gap asked ({options.effective_gap:g}); PuLP reports no "
+                        "bound, so the bound shown is the least that gap guarantees")
+        return RawSolution(self.name, kind, x=x, objective=objective, bound=bound, seconds=seconds,
+                           termination=f"{pulp.LpStatus[status]} / solution {sol}", message=note)

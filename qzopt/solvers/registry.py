@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -34,6 +34,9 @@ BACKENDS: dict[str, str] = {
 #: Default order: the fastest open solver first, CBC (always installed with PuLP) next,
 #: OR-Tools' SCIP as the fallback of last resort.
 DEFAULT_ORDER: tuple[str, ...] = ("highs", "cbc", "ortools")
+
+#: The ``solver`` of a result whose plan is the model's MIP start because no back end answered.
+START_SOLVER = "none (MIP start)"
 
 #: Seconds a worker may run past its time limit (start-up, model transfer, final output)
 #: before it is killed.
@@ -190,5 +193,12 @@ def solve_with_fallback(
         if on_event:
             on_event(f"{name}: {why}; trying the next solver")
     if last is None:
-        last = RawSolution(solver="none", status="error", message="no solver is available")
-    return (start_if_better(model, last) if last.solver != "none" else last), attempts
+        return RawSolution(solver="none", status="error", message="no solver is available"), attempts
+    if model.start is not None and last.status not in ("infeasible", "unbounded"):
+        raw = start_if_better(model, RawSolution(solver=START_SOLVER, status="error", bound=last.bound,
+                                                 seconds=last.seconds))
+        if raw.x is not None:  # no back end answered, but the plan the model was built with holds
+            return replace(raw, message="no back end answered (see fallbacks); the plan reported is the MIP "
+                                        "start qzopt's presolve built, checked feasible, not solved by any back end",
+                           termination="no back end answered"), attempts
+    return last, attempts
