@@ -159,3 +159,53 @@ def test_a_tree_stopped_at_its_node_limit_leaves_the_proof_to_the_solver(monkeyp
     assert built.lower_bound <= OPT["cap43"] + 1e-6
     res = qzopt.solve(sc, isolate=False)
     assert res.status == "optimal" and res.objective == pytest.approx(OPT["cap43"], abs=1e-3)
+
+
+# ------------------------------------------------------------ the LP root's time limit
+# No timed assertions: HiGHS's own status says its time limit stopped it, and the build's
+# answer to an unfinished root is checked, not how long anything took.
+
+def _township():
+    from qzopt.bench.scale import qianzhong_like
+
+    return qianzhong_like("township")  # 990 x 160: its LP root takes seconds, far above 1 ms
+
+
+def test_the_lp_root_gets_the_time_limit_and_an_unfinished_root_is_reported():
+    form = build_model(_township(), presolve=False).solver_form()
+    root = cflp_root.solve_root(form, seconds=1e-3)
+    assert isinstance(root, cflp_root.LpStopped)
+    assert root.status == "Time limit reached" and root.timed_out  # HiGHS's status: it had the limit
+    assert root.time_limit == 1e-3 and root.iterations >= 0
+    assert cflp_root.lp_relaxation(form, seconds=1e-3) is None  # what callers without a bound see
+    spent = cflp_root.solve_root(form, seconds=0.0)  # budget already spent: HiGHS is not started
+    assert isinstance(spent, cflp_root.LpStopped) and spent.timed_out
+    assert spent.status == "no time left" and spent.iterations == 0
+
+
+def test_an_unfinished_lp_root_leaves_the_model_as_built_and_says_so():
+    sc = _township()
+    built = build_model(sc, presolve_seconds=1e-3)
+    note = built.notes["root_presolve"]
+    assert note.startswith("LP relaxation stopped by its time limit") and "solved as built" in note
+    assert built.lower_bound is None  # no LP bound: as when the LP is not solved
+    form = built.solver_form()
+    plain = build_model(sc, presolve=False).solver_form()
+    assert form.emphasis == plain.emphasis and form.start is None  # no plan, no proof emphasis
+    assert np.array_equal(form.col_lower, plain.col_lower) and np.array_equal(form.col_upper, plain.col_upper)
+    assert built.presolve_seconds > 0.0  # the presolve's time is reported beside the build time
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_a_solved_lp_root_counts_in_the_presolve_time_and_lifts_its_time_limit(seed):
+    sc = _tiny(seed)
+    built = build_model(sc, presolve=False)
+    b, form = built.main, built.solver_form()
+    root = cflp_root.solve_root(form, seconds=60.0)
+    assert isinstance(root, cflp_root.LpRoot) and root.seconds > 0.0
+    assert root.lp.getOptionValue("time_limit")[1] == float("inf")  # the LP tree re-solves on it
+    cols = {name: b.var(name).cols for name in ("size", "open", "assign", "load")}
+    pre = cflp_root.root_presolve(built.data, form, cols, root)
+    assert pre is not None and pre.seconds >= root.seconds  # the LP root's time is in the presolve's
+    note = build_model(sc, presolve_seconds=60.0).notes["root_presolve"]
+    assert "(LP relaxation " in note and "of its 60 s budget, not in the build time" in note

@@ -7,6 +7,8 @@ cap41-cap134: 0-0.4 %), so what a MIP solver spends its time on is finding the p
 that last gap with cuts and heuristics.  Here:
 
 1. **LP bound.**  Solve the LP relaxation once (HiGHS): bound z_LP, values and reduced costs r_c.
+   HiGHS gets what is left of the presolve budget as its time limit; when that stops it there
+   is no bound, and the model is solved as built (as when the LP is not solved).
 2. **Plan.**  Open, at every site whose options have LP value > 0, its option of largest LP value;
    repair where distance limits leave demand unserved and improve (the helpers of
    :mod:`qzopt.models.cflp_lagrange`); then close, one at a time, options that the LP only half
@@ -43,28 +45,66 @@ EPS = 1e-6
 
 @dataclass(frozen=True)
 class LpRoot:
-    """The LP relaxation at the root: value z_LP (money/yr), column values, reduced costs, and
-    the ``highspy.Highs`` object that solved it (its basis starts :mod:`qzopt.models.lp_tree`)."""
+    """The LP relaxation at the root: value z_LP (money/yr), column values, reduced costs, the
+    ``highspy.Highs`` object that solved it (its basis starts :mod:`qzopt.models.lp_tree`; its
+    time limit is lifted again), and the seconds the solve took (the LP handed to HiGHS
+    included)."""
 
     value: float
     x: np.ndarray
     reduced_cost: np.ndarray
     lp: object
+    seconds: float = 0.0
 
 
-def lp_relaxation(form: MatrixForm) -> LpRoot | None:
-    """The LP relaxation of ``form`` solved by HiGHS, or ``None`` when HiGHS does not solve it to
-    optimality (infeasible models are left to the MIP solver)."""
+@dataclass(frozen=True)
+class LpStopped:
+    """The LP root not solved to optimality: HiGHS's model status (``"Time limit reached"`` when
+    the time limit stopped it; ``"no time left"`` when the budget was spent before it started),
+    the simplex iterations it ran, the seconds it took and the time limit it was given (seconds;
+    None: none)."""
+
+    status: str
+    iterations: int
+    seconds: float
+    time_limit: float | None
+
+    @property
+    def timed_out(self) -> bool:
+        return self.status in ("Time limit reached", "no time left")
+
+
+def solve_root(form: MatrixForm, seconds: float | None = None) -> LpRoot | LpStopped:
+    """The LP relaxation of ``form`` solved by HiGHS within ``seconds`` (HiGHS's ``time_limit``;
+    None: no limit): an :class:`LpRoot` when solved to optimality, else an :class:`LpStopped`
+    saying why (time limit, infeasible ...).  With no time left HiGHS is not started."""
     import highspy
 
+    t0 = time.perf_counter()
+    if seconds is not None and seconds <= 0.0:
+        return LpStopped("no time left", 0, 0.0, float(seconds))
     h = form.to_highspy(relax=True)
     h.setOptionValue("presolve", "off")  # small models: cap84 12.6 -> 8.1 ms, cap124 28 -> 16 ms
+    if seconds is not None:
+        h.setOptionValue("time_limit", float(seconds))
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
+    status = h.getModelStatus()
+    if seconds is not None:
+        h.setOptionValue("time_limit", float("inf"))  # the LP tree re-solves on this object
+    if status != highspy.HighsModelStatus.kOptimal:
+        return LpStopped(h.modelStatusToString(status), int(h.getInfo().simplex_iteration_count),
+                         time.perf_counter() - t0, None if seconds is None else float(seconds))
     sol = h.getSolution()
     return LpRoot(float(h.getInfo().objective_function_value), np.asarray(sol.col_value),
-                  np.asarray(sol.col_dual), h)
+                  np.asarray(sol.col_dual), h, time.perf_counter() - t0)
+
+
+def lp_relaxation(form: MatrixForm, seconds: float | None = None) -> LpRoot | None:
+    """The LP relaxation of ``form`` solved by HiGHS within ``seconds`` (None: no limit), or
+    ``None`` when HiGHS does not solve it to optimality (infeasible models are left to the MIP
+    solver; so is the model when the time limit stops the LP) - :func:`solve_root` says why."""
+    root = solve_root(form, seconds)
+    return root if isinstance(root, LpRoot) else None
 
 
 def rounded_plan(d: FacilityData, y: np.ndarray) -> np.ndarray:
@@ -97,11 +137,12 @@ def root_presolve(d: FacilityData, form: MatrixForm, cols: dict[str, np.ndarray]
     """Bound, plan and fixings (see the module docstring) for the scenario data ``d`` and its
     model ``form``; ``cols`` holds the model columns of the blocks ``size``, ``open``, ``assign``
     and ``load``; ``root`` the LP relaxation of ``form`` when already solved.  ``None`` when the
-    LP is not solved or no plan is found (the model is then solved as built)."""
-    t0 = time.perf_counter()
+    LP is not solved or no plan is found (the model is then solved as built).  The outcome's
+    ``seconds`` include the LP root's, whether solved here or before (``root.seconds``)."""
     root = root if root is not None else lp_relaxation(form)
     if root is None:
         return None
+    t0 = time.perf_counter() - root.seconds  # the LP root's seconds count, solved here or before
     lower, values, rc = root.value, root.x, root.reduced_cost
     y = values[cols["size"]]
     forced = d.existing_option

@@ -85,6 +85,9 @@ class BuiltModel:
     lift: Callable[[np.ndarray], np.ndarray] | None = None
     #: A lower bound on the objective found while building (the CFLP Lagrangian presolve), or None.
     lower_bound: float | None = None
+    #: Seconds of solving work done while building (the Lagrangian, LP root or p-median presolve);
+    #: not in ``build_seconds``, which is model building only.  0 when none ran.
+    presolve_seconds: float = 0.0
 
     def solver_form(self):
         """What the solver receives: the reformulation if there is one, else the model."""
@@ -155,7 +158,7 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
     model.to_matrix()
     # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
     return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0 - presolve_s,
-                      main.notes, main=main, lower_bound=lower)
+                      main.notes, main=main, lower_bound=lower, presolve_seconds=presolve_s)
 
 
 def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tuple[float, float | None]:
@@ -289,22 +292,33 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
     """Small capacitated models, split assignment: the LP root presolve
     (:mod:`qzopt.models.cflp_root`) - plan as MIP start, reduced-cost fixings - and, when the
     plan is within ``cflp_root.PROOF_GAP`` of the LP bound, the LP branch and bound of
-    :mod:`qzopt.models.lp_tree` (at most ``seconds`` x :data:`TREE_SHARE`) and the model marked
-    for a proof-oriented solve.  A proved plan fixes every binary, so the solver only confirms
-    it.  Returns the seconds it took and the bound (money/yr; None when it found no plan)."""
+    :mod:`qzopt.models.lp_tree` (at most ``seconds`` x :data:`TREE_SHARE`, and no more than the
+    budget leaves) and the model marked for a proof-oriented solve.  A proved plan fixes every
+    binary, so the solver only confirms it.  The LP root gets what is left of ``seconds`` as
+    HiGHS's time limit; stopped by it, there is no bound and the model is solved as built.
+    Returns the seconds it took and the bound (money/yr; None when it found no plan); the note
+    says both, the LP root's share among them."""
     t0 = time.perf_counter()
     form = b.model.to_matrix()
-    root = cflp_root.lp_relaxation(form)
-    pre = None if root is None else cflp_root.root_presolve(
+    root = cflp_root.solve_root(form, seconds - (time.perf_counter() - t0))
+    if isinstance(root, cflp_root.LpStopped):
+        why = (f"stopped by its time limit ({root.time_limit:.3g} s of the {seconds:.3g} s presolve budget)"
+               if root.timed_out else f"not solved ({root.status})")
+        b.notes["root_presolve"] = (f"LP relaxation {why} after {root.iterations:,} iterations in "
+                                    f"{root.seconds:.3f} s: no LP bound, the model is solved as built")
+        return time.perf_counter() - t0, None
+    pre = cflp_root.root_presolve(
         b.data, form, {name: b.var(name).cols for name in ("size", "open", "assign", "load")}, root)
     if pre is None:
-        b.notes["root_presolve"] = "no plan rounded from the LP relaxation: the model is solved as built"
+        b.notes["root_presolve"] = (f"no plan rounded from the LP relaxation (LP bound in {root.seconds:.3f} s): "
+                                    "the model is solved as built")
         return time.perf_counter() - t0, None
     site_closed = _apply_presolve(b, pre)
     lower, tree = pre.lower, ""
     if pre.upper - pre.lower <= cflp_root.PROOF_GAP * max(1.0, abs(pre.upper)):
         b.model.emphasis = "proof"
-        found = lp_tree.branch_and_bound(b.model.to_matrix(), pre.upper, seconds=TREE_SHARE * seconds,
+        left = max(0.0, seconds - (time.perf_counter() - t0))
+        found = lp_tree.branch_and_bound(b.model.to_matrix(), pre.upper, seconds=min(TREE_SHARE * seconds, left),
                                          max_nodes=TREE_NODES, lp=root.lp)
         lower = max(lower, found.lower)
         if found.x is not None:
@@ -315,10 +329,12 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
         tree = (f"; LP branch and bound: {'optimal' if found.proved else 'stopped'} at {found.upper:,.6g} "
                 f"after {found.nodes} nodes in {found.seconds:.3f} s"
                 + ("" if found.proved else f", bound {found.lower:,.6g}"))
+    spent = time.perf_counter() - t0
     b.notes["root_presolve"] = (
         f"plan {pre.upper:,.6g}, LP bound {pre.lower:,.6g} ({(pre.upper - pre.lower) / max(1.0, abs(pre.upper)):.3%}) "
-        f"in {pre.seconds:.3f} s; {int(site_closed.sum())} of {b.data.m} sites fixed closed, "
-        f"{int(pre.opened.sum())} fixed open" + tree)
+        f"in {pre.seconds:.3f} s (LP relaxation {root.seconds:.3f} s); {int(site_closed.sum())} of {b.data.m} sites "
+        f"fixed closed, {int(pre.opened.sum())} fixed open" + tree
+        + f"; presolve {spent:.3f} s of its {seconds:.3g} s budget, not in the build time")
     return time.perf_counter() - t0, lower
 
 
@@ -356,7 +372,8 @@ def _build_radius(sc: Scenario, data: FacilityData, model: LinearModel, t0: floa
     seconds = time.perf_counter() - t0 - presolve_s
     return BuiltModel(sc, data, model, ["radius_variables", "radius", "facility_count"], seconds,
                       {**b.notes, **notes}, main=b, solve_model=solve_model,
-                      lift=lambda x: radius.lift(data, solve_model, model, x), lower_bound=lower)
+                      lift=lambda x: radius.lift(data, solve_model, model, x), lower_bound=lower,
+                      presolve_seconds=presolve_s)
 
 
 # ------------------------------------------------------------------- reading back
