@@ -90,8 +90,12 @@ def solve(
         fee_info = None
     seconds = time.perf_counter() - t0
     result = _result(sc, built, raw, attempts, seconds, opts)
-    if fee_info is not None and result.ok:
-        _attach_fees(result, sc, built, raw.x, fee_info, solver, time_limit, gap, fallback, threads, isolate)
+    if fee_info is not None:
+        # every stage's fallbacks, each with its stage; the comparison solve's are added to them
+        result.fallbacks = list(fee_info["fallbacks"])
+        if result.ok:
+            _attach_fees(result, sc, built, raw.x, fee_info, solver, time_limit, gap, fallback, threads, isolate)
+        result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
     if result.status == "infeasible" and explain:
         from qzopt.infeasibility import explain_infeasibility
 
@@ -123,13 +127,21 @@ def _with_presolve_bound(raw: RawSolution, lower: float | None) -> RawSolution:
 def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
     """Fee section of the result, and the price of equalisation against the same scenario
     solved without fee rules."""
-    from qzopt.fees import fee_report, unconstrained
+    from qzopt.fees import COMPARE, fee_report, unconstrained
 
     report = fee_report(sc, built, x, info)
+    report["stages"] = info.get("stages", [])
     if sc.fees.compare:
         solver, time_limit, gap, fallback, threads, isolate = args
         free = solve(unconstrained(sc), solver=solver, time_limit=time_limit, gap=gap, fallback=fallback,
                      threads=threads, isolate=isolate, explain=False)
+        # the comparison solve is not part of the answer: its own status, back end and seconds
+        # (counted in result.seconds); its fallbacks join the result's, named by their stage
+        fallbacks = [dict(f, stage=COMPARE) for f in free.fallbacks]
+        report["compare"] = {"stage": COMPARE, "status": free.status, "solver": free.solver,
+                             "termination": free.termination, "seconds": free.seconds, "gap": free.gap,
+                             "fallbacks": fallbacks}
+        result.fallbacks += fallbacks
         if free.ok:
             report["unconstrained_cost_per_yr"] = free.objective
             report["price_of_equalization_per_yr"] = result.objective - free.objective

@@ -17,6 +17,7 @@ Exactness (docs/fees.md):
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Callable
 
 import numpy as np
@@ -192,43 +193,123 @@ def _min_fee(sc: Scenario, how: str, run: Run, info: dict, say, start: tuple[Bui
     return F, built, raw
 
 
+STAGE_CAP = "stage 1: cheapest plan within the cap"
+STAGE_FEE_AT_COST = "stage 2: smallest fee for that plan at no extra cost"
+STAGE_MIN_FEE = "stage 2: smallest fee"
+STAGE_COST_AT_FEE = "stage 3: cheapest plan at that fee"
+COMPARE = "compare: without fee rules"
+
+
+class _Stages:
+    """Runs the solver chain for the named stages and records each run: its stage, back end,
+    status, termination and wall seconds, and every fallback with the stage it happened in."""
+
+    def __init__(self, run: Run):
+        self._run = run
+        self.stage = ""
+        self.runs: list[dict] = []
+        self.attempts: list = []
+        self.fallbacks: list[dict] = []
+
+    def __call__(self, form) -> tuple[RawSolution, list]:
+        t0 = time.perf_counter()
+        raw, attempts = self._run(form)
+        self.runs.append({"stage": self.stage, "status": raw.status, "solver": raw.solver,
+                          "termination": raw.termination or raw.message or raw.status,
+                          "seconds": time.perf_counter() - t0})
+        self.attempts += attempts
+        self.fallbacks += [{"solver": a.solver, "reason": a.reason, "stage": self.stage} for a in attempts]
+        return raw, attempts
+
+    def summary(self) -> list[dict]:
+        """One entry per stage: solves run, the first status short of optimal (else optimal),
+        its termination, the back end of its last run, and the stage's wall seconds."""
+        out: dict[str, dict] = {}
+        for r in self.runs:
+            e = out.setdefault(r["stage"], {"stage": r["stage"], "solves": 0, "status": "optimal",
+                                            "termination": "", "solver": "", "seconds": 0.0})
+            e["solves"] += 1
+            e["seconds"] += r["seconds"]
+            e["solver"] = r["solver"]
+            if e["status"] == "optimal":
+                e["status"], e["termination"] = r["status"], r["termination"]
+        return list(out.values())
+
+    def finish(self, raw: RawSolution, solver: str) -> RawSolution:
+        """The final answer ``raw`` (produced by back end ``solver``) with one status for all the
+        stages: optimal only when every stage proved its optimum, else feasible (an answer) or
+        the final stage's failure; the termination names the stage it comes from."""
+        stages = self.summary()
+        if raw.x is not None and raw.status in ("optimal", "feasible"):
+            short = next((e for e in stages if e["status"] != "optimal"), None)
+            if short is None:
+                terms = {e["termination"] for e in stages}
+                last = stages[-1]
+                text = (f"{last['termination']} (every stage)" if len(terms) == 1
+                        else f"{last['stage']}: {last['termination']} (every stage optimal)")
+                return dataclasses.replace(raw, status="optimal", solver=solver, termination=text)
+            return dataclasses.replace(raw, status="feasible", solver=solver,
+                                       termination=f"{short['stage']}: {short['termination']}")
+        last = stages[-1]
+        return dataclasses.replace(raw, solver=solver, termination=f"{last['stage']}: {last['termination']}")
+
+
 def solve_with_fees(sc: Scenario, run: Run, on_event: Callable[[str], None] | None = None):
     """Solve ``sc`` under its fee rules; returns (built, raw, attempts, info).
 
     objective cost: (1) the cheapest plan with the fee within the cap, (2) with its plants and
-    sizes kept, the routing that costs no more and needs the smallest fee.  objective fee: (1) the smallest fee, (2) the
-    cheapest plan at that fee.  The reported bound is stage (1)'s for cost, stage (2)'s for fee.
+    sizes kept, the routing that costs no more and needs the smallest fee.  objective fee: (1) a
+    plan within the cap (the search's start), (2) the smallest fee, (3) the cheapest plan at that
+    fee.  The reported bound is stage (1)'s for cost, the last stage's for fee.
+
+    ``raw`` is the final answer: ``solver`` the back end that produced it, ``status`` optimal
+    only when every stage proved its optimum (else feasible), ``termination`` prefixed with the
+    stage it describes.  ``attempts`` are every stage's fallbacks; ``info["fallbacks"]`` has them
+    as dicts with the stage named and ``info["stages"]`` one entry per stage (status, solver,
+    termination, solves, seconds).
     """
     rules = sc.fees
     how = strategy(sc, build_model(sc))
     say = on_event or (lambda _m: None)
     info: dict = {"method": how, "iterations": []}
+    stages = _Stages(run)
+
+    def done(built, raw, solver):
+        raw = stages.finish(raw, solver)
+        info["stages"] = stages.summary()
+        info["fallbacks"] = stages.fallbacks
+        return built, raw, stages.attempts, info
+
     cap_fixed = rules.max_fee if how == "parametric" else None
     built, _ = _build(sc, how, fixed_fee=cap_fixed)
-    raw, attempts = run(built.model.to_matrix())
+    stages.stage = STAGE_CAP
+    raw, _a = stages(built.model.to_matrix())
     if raw.x is None or raw.status not in ("optimal", "feasible"):
-        return built, raw, attempts, info
+        return done(built, raw, raw.solver)
     if rules.objective == "cost":
         # stage 2 keeps the plan's plants and sizes and re-routes demand, at no extra cost, to
         # lower the fee: an LP (split) or a small MILP (single sourcing), not a second siting run
         say(f"cheapest plan {raw.objective:,.0f}; now the smallest fee for its plants at that cost")
         sizes = built.model.values("size", raw.x).to_numpy()
-        fee, b2, r2 = _min_fee(sc, how, run, info, say, (built, raw.x), cost_cap=_tol(raw.objective), sizes=sizes)
+        stages.stage = STAGE_FEE_AT_COST
+        fee, b2, r2 = _min_fee(sc, how, stages, info, say, (built, raw.x), cost_cap=_tol(raw.objective), sizes=sizes)
         if r2 is not None and r2.x is not None:
-            form = b2.model.to_matrix()
             c0 = _objective_vector(sc, how)
             cost = float(c0[0] @ r2.x[: c0[0].size] + c0[1])
-            raw = dataclasses.replace(r2, objective=cost, bound=raw.bound, status=raw.status, solver=raw.solver)
-            built = b2
-        return built, raw, attempts, info
-    fee, b1, r1 = _min_fee(sc, how, run, info, say, (built, raw.x))
+            # the plan is stage 2's (its back end answered); the cost bound is stage 1's
+            final = dataclasses.replace(r2, objective=cost, bound=raw.bound)
+            return done(b2, final, r2.solver)
+        return done(built, raw, raw.solver)
+    stages.stage = STAGE_MIN_FEE
+    fee, b1, r1 = _min_fee(sc, how, stages, info, say, (built, raw.x))
     say(f"smallest fee {fee:,.6g}; now the cheapest plan at that fee")
     if how == "linearised":
         built, _ = _build(sc, how, fee_limit=_tol(fee))
     else:
         built, _ = _build(sc, how, fixed_fee=_tol(fee))
-    raw, attempts = run(built.model.to_matrix())
-    return built, raw, attempts, info
+    stages.stage = STAGE_COST_AT_FEE
+    raw, _a = stages(built.model.to_matrix())
+    return done(built, raw, raw.solver)
 
 
 def _objective_vector(sc: Scenario, how: str) -> tuple[np.ndarray, float]:

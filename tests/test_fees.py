@@ -146,3 +146,115 @@ def test_fee_formulations_agree_with_brute_force(seed, recovery):
     low = run(sc.replace(fees={"objective": "fee"}))
     assert low.extra["fees"]["fee"] == pytest.approx(min(fees), rel=1e-7)
     assert low.objective == pytest.approx(min(c for c, f in plans if f <= min(fees) * (1 + 1e-9)), rel=1e-7)
+
+
+# ------------------------------------------------- stages: one status, every fallback, all the time
+def _patch_backend(monkeypatch, change):
+    """Run the real back end, but let ``change(call, name, raw)`` alter (or raise on) call
+    number ``call`` (1, 2, ...) of the solve: monkeypatched as tests/test_fallback.py does."""
+    from qzopt.solvers import registry
+
+    real = registry.get_backend
+    calls = []
+
+    class Wrapped:
+        def __init__(self, name):
+            self.name = name
+
+        def available(self):
+            return real(self.name).available()
+
+        def solve(self, model, options):
+            calls.append(self.name)
+            return change(len(calls), self.name, real(self.name).solve(model, options))
+
+    monkeypatch.setattr(registry, "get_backend", lambda name: Wrapped(name))
+    return calls
+
+
+def test_status_and_termination_describe_the_same_stage(monkeypatch):
+    # stage 1 (cheapest plan within the cap) stops at its time limit with a plan; stage 2
+    # (smallest fee for that plan) proves its optimum.  The answer is feasible, and its
+    # termination is stage 1's, named as such (it said "feasible (Optimal)": stage 2's text).
+    import dataclasses
+
+    def stage1_time_limit(call, name, raw):
+        return dataclasses.replace(raw, status="feasible", termination="Time limit reached") if call == 1 else raw
+
+    _patch_backend(monkeypatch, stage1_time_limit)
+    res = qzopt.solve(three_towns(10, single=True), solver="highs", fallback=[], isolate=False)
+    assert res.status == "feasible" and "Time limit reached" in res.termination
+    assert res.termination == f"{F.STAGE_CAP}: Time limit reached"
+    stages = {s["stage"]: s for s in res.extra["fees"]["stages"]}
+    assert stages[F.STAGE_CAP]["status"] == "feasible"
+    assert stages[F.STAGE_FEE_AT_COST]["status"] == "optimal"
+    # without the time limit every stage is optimal and the termination says so
+    monkeypatch.undo()
+    res = qzopt.solve(three_towns(10, single=True), solver="highs", fallback=[], isolate=False)
+    assert res.status == "optimal" and "every stage" in res.termination and "Optimal" in res.termination
+
+
+def test_a_fallback_in_stage_2_is_kept_and_its_back_end_named(monkeypatch):
+    # highs answers stage 1, crashes in stage 2, cbc answers stage 2: the plan is cbc's
+    from qzopt.solvers import registry
+
+    if registry.unavailable_reason("cbc"):
+        pytest.skip(registry.unavailable_reason("cbc"))
+
+    def crash_in_stage_2(call, name, raw):
+        if call == 2 and name == "highs":
+            raise RuntimeError("simulated crash")
+        return raw
+
+    calls = _patch_backend(monkeypatch, crash_in_stage_2)
+    res = qzopt.solve(three_towns(10, single=True, compare=False), solver="highs", fallback=["cbc"], isolate=False)
+    assert calls == ["highs", "highs", "cbc"]
+    assert res.status == "optimal" and res.objective == pytest.approx(300)
+    assert res.solver == "cbc"
+    assert res.fallbacks == [{"solver": "highs", "reason": "RuntimeError: simulated crash",
+                              "stage": F.STAGE_FEE_AT_COST}]
+    stages = {s["stage"]: s for s in res.extra["fees"]["stages"]}
+    assert stages[F.STAGE_CAP]["solver"] == "highs" and stages[F.STAGE_FEE_AT_COST]["solver"] == "cbc"
+
+
+def test_a_fallback_in_the_comparison_solve_is_kept_in_its_own_record(monkeypatch):
+    from qzopt.solvers import registry
+
+    if registry.unavailable_reason("cbc"):
+        pytest.skip(registry.unavailable_reason("cbc"))
+
+    def crash_in_compare(call, name, raw):
+        if call == 3 and name == "highs":  # stage 1, stage 2, then the solve without fee rules
+            raise RuntimeError("simulated crash")
+        return raw
+
+    _patch_backend(monkeypatch, crash_in_compare)
+    res = qzopt.solve(three_towns(10, single=True), solver="highs", fallback=["cbc"], isolate=False)
+    assert res.solver == "highs" and res.status == "optimal"
+    assert [f["solver"] for f in res.fallbacks] == ["highs"] and "simulated crash" in res.fallbacks[0]["reason"]
+    compare = res.extra["fees"]["compare"]
+    assert compare["solver"] == "cbc" and compare["status"] == "optimal"
+    assert compare["fallbacks"] == [{"solver": "highs", "reason": "RuntimeError: simulated crash", "stage": F.COMPARE}]
+    assert res.fallbacks == compare["fallbacks"]
+
+
+@pytest.mark.parametrize("objective", ["cost", "fee"])
+def test_seconds_count_every_stage_and_the_comparison_solve(monkeypatch, objective):
+    # each back-end run takes 0.2 s longer: the result's seconds must cover all of them,
+    # the comparison solve without fee rules included
+    import time
+
+    def slow(call, name, raw):
+        time.sleep(0.2)
+        return raw
+
+    calls = _patch_backend(monkeypatch, slow)
+    res = qzopt.solve(three_towns(10, single=True, objective=objective), solver="highs", fallback=[], isolate=False)
+    assert res.seconds >= 0.2 * len(calls)
+    fees = res.extra["fees"]
+    stages = fees["stages"]
+    assert [s["stage"] for s in stages] == (
+        [F.STAGE_CAP, F.STAGE_FEE_AT_COST] if objective == "cost" else [F.STAGE_CAP, F.STAGE_MIN_FEE, F.STAGE_COST_AT_FEE])
+    assert sum(s["solves"] for s in stages) == len(calls) - 1  # the last call is the comparison solve
+    assert fees["compare"]["seconds"] >= 0.2
+    assert res.seconds >= sum(s["seconds"] for s in stages) + fees["compare"]["seconds"]
