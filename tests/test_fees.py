@@ -215,6 +215,9 @@ def test_a_fallback_in_stage_2_is_kept_and_its_back_end_named(monkeypatch):
                               "stage": F.STAGE_FEE_AT_COST}]
     stages = {s["stage"]: s for s in res.extra["fees"]["stages"]}
     assert stages[F.STAGE_CAP]["solver"] == "highs" and stages[F.STAGE_FEE_AT_COST]["solver"] == "cbc"
+    from qzopt.report.markdown import solve_facts
+
+    assert ("Fallback", f"highs ({F.STAGE_FEE_AT_COST}): RuntimeError: simulated crash") in solve_facts(res)
 
 
 def test_a_fallback_in_the_comparison_solve_is_kept_in_its_own_record(monkeypatch):

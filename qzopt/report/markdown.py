@@ -55,7 +55,8 @@ def solve_facts(res: "Result") -> list[tuple[str, str]]:
         facts.append(("Model size", f"{ms.get('variables', 0):,} variables ({ms.get('integer_variables', 0):,} "
                                     f"integer), {ms.get('constraints', 0):,} constraints"))
     for fb in res.fallbacks:
-        facts.append(("Fallback", f"{fb['solver']}: {fb['reason']}"))
+        facts.append(("Fallback", f"{fb['solver']}" + (f" ({fb['stage']})" if fb.get("stage") else "")
+                      + f": {fb['reason']}"))
     fees = res.extra.get("fees")
     if fees:
         what = "mean fee" if fees.get("mode") == "banded" else "uniform fee"
