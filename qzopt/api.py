@@ -80,8 +80,10 @@ def solve(
                             kernel_seconds=kernel_budget(options.time_limit))
         if on_event:
             size = built.solver_form()
+            presolved = (f"; presolve {built.presolve_seconds:.2f} s" if getattr(built, "presolve_seconds", 0.0)
+                         else "")
             on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
-                     f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros")
+                     f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros{presolved}")
         spent = time.perf_counter() - t0  # a presolve while building counts against the time limit
         if options.time_limit is not None and spent > built.build_seconds + 1.0:
             options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))

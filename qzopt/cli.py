@@ -204,10 +204,11 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
     sc = load_scenario(args.scenario, _overrides(args))
     mask = allowed_mask(sc)
-    console.print(Text.assemble(("ok", "green"), f": {args.scenario}: scenario {sc.name!r} ({sc.sector}) with {len(sc.jurisdictions)} "
+    findings = presolve_findings(sc)
+    console.print(Text.assemble(("checked" if findings else "ok", "yellow" if findings else "green"),
+                                f": {args.scenario}: scenario {sc.name!r} ({sc.sector}) with {len(sc.jurisdictions)} "
                   f"jurisdictions, {len(sc.demands)} demand points ({num(sc.demands['amount'].sum())} {sc.units.demand}), "
                   f"{len(sc.sites)} sites, {len(sc.sizes)} size options, {int(mask.sum()):,} allowed pairs."))
-    findings = presolve_findings(sc)
     if findings:
         console.print(Text("but it cannot be satisfied:", style="bold red"))
         for f in findings:

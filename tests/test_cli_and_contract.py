@@ -122,3 +122,23 @@ def test_the_cold_chain_summary_shows_the_resources_behind_utilisation(tmp_path)
         assert row.utilisation == pytest.approx(max(peak, store))  # the binding resource
         assert f"({100 * peak:.1f} %)" in proc.stdout and f"({100 * store:.1f} %)" in proc.stdout
     assert "peak (t/d)" in proc.stdout and "cold storage (t)" in proc.stdout
+
+
+def test_validate_does_not_say_ok_for_a_scenario_it_proves_infeasible():
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "validate", str(TINY), "--set", "demands[1].amount=500"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 3 and proc.stdout.startswith("checked: ") and "ok:" not in proc.stdout
+    assert "but it cannot be satisfied" in proc.stdout and "'dB' needs 500 t/d" in proc.stdout
+
+
+def test_the_build_event_reports_the_presolve_time_beside_the_build_time():
+    from conftest import ORLIB
+    from qzopt.io.orlib import load_cap
+
+    if not (ORLIB / "cap" / "cap41.txt").exists():
+        pytest.skip("OR-Library data not found")
+    events: list[str] = []
+    res = qzopt.solve(load_cap(ORLIB / "cap" / "cap41.txt"), on_event=events.append)
+    assert res.objective == pytest.approx(1040444.375, abs=1e-3)  # published optimum
+    built = [e for e in events if e.startswith("model built in")]
+    assert len(built) == 1 and "; presolve " in built[0]
