@@ -156,9 +156,8 @@ def write_report(result: str | Path, frontier: str | Path | None = None, sharing
             found_frontier = read_frontier(given)
         else:
             found_sharing = read_sharing(given)
-    check_addons(res, found_frontier, found_sharing)
     html_path, md_path = output_pair(output, folder, "report")
-    page = render_html(res, frontier=found_frontier, sharing=found_sharing)
+    page = render_html(res, frontier=found_frontier, sharing=found_sharing)  # refuses a foreign add-on (check_addons)
     text = render_markdown(res, frontier=found_frontier, sharing=found_sharing)
     write_text(html_path, page)
     write_text(md_path, text)

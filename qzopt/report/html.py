@@ -133,12 +133,12 @@ def render_html(res: "Result", frontier: pd.DataFrame | None = None, sharing: di
     if res.ok:
         breakdown = pd.DataFrame({"part": list(res.cost_breakdown()),
                                   f"{mu}/yr": [md.money(v) for v in res.cost_breakdown().values()]})
+        pipes = md.connections_view(res)
         ctx.update(cost_uri=data_uri(png(cost_breakdown_chart(res))), cost_table=html_table(breakdown),
                    sites_table=html_table(md.facilities_view(res), "sites-table"),
                    jurisdictions_table=html_table(md.jurisdictions_view(res), "jurisdictions-table"),
                    jurisdictions_note=md.jurisdictions_note(res), fee_scope_note=md.fee_scope_note(res),
-                   connections_table=html_table(md.connections_view(res), "connections-table")
-                   if md.connections_view(res) is not None else None,
+                   connections_table=None if pipes is None else html_table(pipes, "connections-table"),
                    assignments_table=html_table(md.assignments_view(res), "assignments-table"),
                    n_assignments=len(res.assignments))
         if not res.open_sites.empty and res.open_sites["utilisation"].notna().any():

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from qzopt.report.files import finite as _finite
+
 if TYPE_CHECKING:
     from qzopt.result import Result
 
@@ -325,15 +327,16 @@ def fee_scope_note(res: "Result") -> str | None:
     mu = f"{res.units.get('money', '')}/yr"
     costs = {k: v for k, v in echelon_costs(res).items() if abs(sum(v)) >= 0.5}
     listed = "; ".join(f"{k}: sites {money(v[0])} + hauls {money(v[1])}" for k, v in costs.items())
+    outside = money(sum(map(sum, costs.values())))
     if fees.get("recovery") == "pooled":
         return ("Recovery pooled: the fee recovers the costs of all main sites (transfer stations included) and of "
                 "everything they send on (second-echelon hauls and destination sites) together"
-                + (f": second-echelon costs {money(sum(map(sum, costs.values())))} {mu} ({listed}) are inside it."
+                + (f": second-echelon costs {outside} {mu} ({listed}) are inside it."
                    if costs else "."))
     text = ("Recovery per plant: the fee covers each plant's own costs (capital and operating, net of revenue and "
             "subsidy), not transport to the plants, transfer stations' costs or second-echelon costs")
     if costs:
-        text += (f"; second-echelon costs of {money(sum(map(sum, costs.values())))} {mu} ({listed}) are "
+        text += (f"; second-echelon costs of {outside} {mu} ({listed}) are "
                  "outside the fee")
     return text + (". With `recovery: pooled` the fee recovers the costs of all main sites and of everything the "
                    "plants send on (second-echelon hauls and destination sites) together.")
@@ -343,12 +346,6 @@ def money_per_unit(res: "Result") -> str:
     """Money per demand unit, e.g. yuan/t for demand in t/d (costs per unit are per unit delivered)."""
     mu, du = res.units.get("money", "") or "", str(res.units.get("demand", "") or "")
     return f"{mu}/{du.split('/')[0]}" if du else mu
-
-
-def _finite(x) -> float | None:
-    from qzopt.report.files import finite
-
-    return finite(x)
 
 
 def _is_inf(x) -> bool:
