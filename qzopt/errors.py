@@ -7,8 +7,28 @@ the line where YAML gives it) and what to do.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+
+def closest(name: object, known: Iterable[object], cutoff: float = 0.6) -> str | None:
+    """The name in ``known`` closest to ``name`` (difflib's ratio at least ``cutoff``), if any."""
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def suggest(name: object, known: Iterable[object], *, what: str = "Known", otherwise: str | None = None,
+            code: bool = False) -> str:
+    """The hint for a name that is not one of ``known``: "Did you mean 'x'?" when one is close,
+    else ``otherwise`` if given, else "<what>: a, b, c." ("<what>: none." when ``known`` is
+    empty).  ``code`` quotes the name as `x` (YAML fields) instead of 'x' (values)."""
+    names = [str(k) for k in known]
+    near = closest(name, names)
+    if near is not None:
+        return f"Did you mean {f'`{near}`' if code else repr(near)}?"
+    return otherwise if otherwise is not None else f"{what}: {', '.join(names) or 'none'}."
 
 
 class QzoptError(Exception):

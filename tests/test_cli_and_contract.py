@@ -25,6 +25,12 @@ def test_version():
     assert proc.returncode == 0 and proc.stdout.startswith("qzopt ")
 
 
+def test_python_dash_m_qzopt_is_the_qzopt_command():
+    proc = subprocess.run([sys.executable, "-m", "qzopt", "validate", str(TINY)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "3 demand points" in proc.stdout
+    assert subprocess.run([sys.executable, "-m", "qzopt", "nope"], capture_output=True, text=True).returncode == 2
+
+
 def test_validate_ok():
     proc = cli("validate", str(TINY))
     assert proc.returncode == 0 and "3 demand points" in proc.stdout

@@ -471,3 +471,15 @@ def test_a_result_without_a_plan_has_the_columns_of_one_with_a_plan(tiny, tmp_pa
         back = qzopt.Result.read(tmp_path / "none")
         for table in ("facilities", "assignments", "demands"):
             assert list(getattr(back, table).columns) == list(getattr(solved, table).columns), table
+
+
+def test_an_unknown_csv_column_lists_the_columns_in_one_order(tiny):
+    # the list used to be built from a set: its order changed from run to run
+    path, edit = tiny
+    (path.parent / "demands.csv").write_text("id,jurisdiction,amount,zzz\ndA,A,100,1\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("demands:\n"), text.index("sizes:")
+    path.write_text(text[:start] + "demands: {csv: demands.csv}\n" + text[end:], encoding="utf-8")
+    msg = error_of(path)
+    assert ("unknown column `zzz`. Known columns: id, jurisdiction, amount, lat, lon, node, name, max_distance."
+            in msg)

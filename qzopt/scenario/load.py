@@ -8,7 +8,6 @@ file in one pass.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 import typing
@@ -20,7 +19,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from qzopt.errors import Problem, ScenarioError
+from qzopt.errors import Problem, ScenarioError, suggest
 from qzopt.geo.distances import graph_distances, great_circle_km, road_graph
 from qzopt.scenario import schema as S
 from qzopt.scenario.scenario import FeeRules, Policy, Scenario, SolverSettings, Units
@@ -104,9 +103,7 @@ def _pydantic_problems(err: ValidationError, model: type[BaseModel], file: str,
         if kind == "extra_forbidden":
             key = loc[-1]
             parent_fields = _fields_at(model, loc[len(loc_prefix):-1])
-            close = difflib.get_close_matches(str(key), parent_fields, n=1)
-            hint = f"Did you mean `{close[0]}`?" if close else (
-                f"Known fields here: {', '.join(parent_fields)}." if parent_fields else None)
+            hint = suggest(key, parent_fields, what="Known fields here", code=True) if parent_fields else None
             msg = f"unknown field `{key}`"
         elif kind == "missing":
             msg, hint = "required field is missing", "Add it."
@@ -194,13 +191,12 @@ def _csv_rows(frame: pd.DataFrame, row_model: type[BaseModel], csv_file: str,
               problems: list[Problem], list_fields: tuple[str, ...] = ()) -> list[Any]:
     """Validate each CSV row with the same pydantic model as inline rows."""
     out = []
-    known = set(row_model.model_fields)
+    known = list(row_model.model_fields)
     extra = [c for c in frame.columns if c not in known]
     if extra:
-        close = {c: difflib.get_close_matches(c, list(known), n=1) for c in extra}
         for c in extra:
-            hint = f"Did you mean `{close[c][0]}`?" if close[c] else f"Known columns: {', '.join(known)}."
-            problems.append(Problem(f"unknown column `{c}`", file=csv_file, field=c, line=1, hint=hint))
+            problems.append(Problem(f"unknown column `{c}`", file=csv_file, field=c, line=1,
+                                    hint=suggest(c, known, what="Known columns", code=True)))
         frame = frame[[c for c in frame.columns if c in known]]
     for k, row in enumerate(frame.to_dict("records")):
         data = {key: (None if val == "" else val) for key, val in row.items()}
@@ -476,10 +472,9 @@ class _Resolver:
         for k, r in enumerate(rows):
             loc = loc0 + (k,) if fname == self.file else loc0
             if r.jurisdiction not in jur.index:
-                close = difflib.get_close_matches(r.jurisdiction, list(jur.index), n=1)
                 self.bad(f"jurisdiction {r.jurisdiction!r} of {kind[:-1]} {r.id!r} does not exist",
                          loc + ("jurisdiction",),
-                         f"Did you mean {close[0]!r}?" if close else "Add it to `jurisdictions`.", f=fname,
+                         suggest(r.jurisdiction, jur.index, otherwise="Add it to `jurisdictions`."), f=fname,
                          line=None if fname == self.file else k + 2)
                 continue
             j = jur.loc[r.jurisdiction]
@@ -507,10 +502,9 @@ class _Resolver:
             csv_line = None if site_file == self.file else k + 2
             if isinstance(r.sizes, str):
                 if r.sizes not in size_sets:
-                    close = difflib.get_close_matches(r.sizes, list(size_sets), n=1)
                     self.bad(f"site {r.id!r} uses size set {r.sizes!r}, which is not defined under `sizes`",
-                             loc + ("sizes",), f"Did you mean {close[0]!r}?" if close else
-                             f"Defined sets: {', '.join(size_sets) or 'none'}.", f=site_file, line=csv_line)
+                             loc + ("sizes",), suggest(r.sizes, size_sets, what="Defined sets"),
+                             f=site_file, line=csv_line)
                     continue
                 options = size_sets[r.sizes]
             else:

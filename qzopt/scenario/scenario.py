@@ -17,7 +17,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 import pandas as pd
 
-from qzopt.errors import Problem, ScenarioError
+from qzopt.errors import Problem, ScenarioError, closest, suggest
 from qzopt.units import per_year_from_unit
 
 
@@ -248,7 +248,7 @@ class Scenario:
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
         if unknown:
             raise ScenarioError([Problem(f"a scenario has no field {k!r}", field=k,
-                                         hint=_did_you_mean(k, [f.name for f in dataclasses.fields(self)]))
+                                         hint=suggest(k, [f.name for f in dataclasses.fields(self)]))
                                  for k in unknown])
         for key, base in (("policy", self.policy), ("solver", self.solver), ("fees", self.fees or FeeRules()),
                           ("units", self.units)):
@@ -257,7 +257,7 @@ class Scenario:
                 wrong = [k for k in changes[key] if k not in names]
                 if wrong:
                     raise ScenarioError([Problem(f"{key} has no field {k!r}", field=f"{key}.{k}",
-                                                 hint=_did_you_mean(k, names)) for k in wrong])
+                                                 hint=suggest(k, names)) for k in wrong])
                 if key == "units" and "demand" in changes[key] and "per_year" not in changes[key]:
                     changes[key] = {**changes[key], "per_year": None}  # derived again from the new unit
                 changes[key] = dataclasses.replace(base, **changes[key])
@@ -296,7 +296,7 @@ class Scenario:
         if unknown:
             known = [f.name for f in dataclasses.fields(cls) if f.name not in
                      ("demands", "sites", "sizes", "distance", "jurisdictions", "name")]
-            raise ScenarioError([Problem(f"unknown argument {k!r}", field=k, hint=_did_you_mean(k, known))
+            raise ScenarioError([Problem(f"unknown argument {k!r}", field=k, hint=suggest(k, known))
                                  for k in unknown])
         for what, frame in (("demands", demands), ("sites", sites), ("sizes", sizes), ("jurisdictions", jurisdictions)):
             if frame is not None:
@@ -451,28 +451,18 @@ COLUMNS = {
 }
 
 
-def _did_you_mean(name: str, known: Any) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"Did you mean {close[0]!r}?" if close else f"Known: {', '.join(known)}."
-
-
 def _near_misses(frame: pd.DataFrame, what: str) -> None:
     """A column that is not read but is close to one that is read and absent is a misspelling
     (``fixed_costs`` would leave every fixed cost at 0): refused.  Other extra columns are kept."""
-    import difflib
-
     cols = [str(c) for c in frame.columns] + ([str(frame.index.name)] if frame.index.name else [])
     absent = [c for c in COLUMNS[what] if c not in cols]
     problems = []
     for c in cols:
         if c in COLUMNS[what]:
             continue
-        close = difflib.get_close_matches(c, absent, n=1, cutoff=0.8)
-        if close:
+        if closest(c, absent, cutoff=0.8) is not None:
             problems.append(Problem(f"column {c!r} is not one qzopt reads", field=f"{what}.{c}",
-                                    hint=f"Did you mean {close[0]!r}? (read: {', '.join(COLUMNS[what])})"))
+                                    hint=f"{suggest(c, absent)} (read: {', '.join(COLUMNS[what])})"))
     if problems:
         raise ScenarioError(problems)
 

@@ -50,10 +50,10 @@ def get_backend(name: str) -> Backend:
 
         return PulpBackend(name.split(":", 1)[1])
     if name not in BACKENDS:
-        import difflib
+        from qzopt.errors import closest
 
-        close = difflib.get_close_matches(name, list(BACKENDS), n=1)
-        raise KeyError(f"unknown solver {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        near = closest(name, BACKENDS)
+        raise KeyError(f"unknown solver {name!r}" + (f" (did you mean {near!r}?)" if near else "")
                        + f"; known: {', '.join(list(BACKENDS) + ['pulp:<SOLVER>'])}")
     module, cls = BACKENDS[name].split(":")
     return getattr(importlib.import_module(module), cls)()
