@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from qzopt.units import money_per_unit
+
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
 
 
@@ -300,7 +302,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
                          on_event=lambda m: (status.update(m), console.log(m)))
     table.to_csv(outdir / "frontier.csv", index=False)
     (outdir / "frontier.json").write_text(table.to_json(orient="records", indent=2), encoding="utf-8")
-    fee_unit = f"{sc.units.money} per {sc.units.demand.split('/')[0]}"
+    fee_unit = money_per_unit(sc.units.money, sc.units.demand)
     view = table.assign(total_cost_per_yr=table["total_cost_per_yr"].map(money),
                         price_of_equalization_per_yr=table["price_of_equalization_per_yr"].map(money),
                         gap=table["gap"].map(pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"),

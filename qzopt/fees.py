@@ -29,6 +29,7 @@ from qzopt.models import build_model
 from qzopt.models.blocks import fees as fb
 from qzopt.models.facility import BuiltModel
 from qzopt.scenario.scenario import Scenario
+from qzopt.units import money_per_unit
 from qzopt.solvers.base import RawSolution
 
 Run = Callable[..., tuple[RawSolution, list]]
@@ -379,7 +380,7 @@ def fee_report(sc: Scenario, built: BuiltModel, x: np.ndarray, info: dict) -> di
     payers["payment_per_yr"] = payers["fee"] * payers["volume"] * per_year
     return {
         "mode": rules.mode, "recovery": rules.recovery, "objective": rules.objective, "method": info.get("method"),
-        "fee": float(fees.mean()), "fee_unit": f"{sc.units.money} per {sc.units.demand.split('/')[0]}",
+        "fee": float(fees.mean()), "fee_unit": money_per_unit(sc.units.money, sc.units.demand),
         "max_fee": rules.max_fee, "band": rules.band if rules.mode == "banded" else None,
         "subsidy_per_unit": rules.subsidy_per_unit, "iterations": info.get("iterations", []),
         "plants": plants, "payers": payers.reset_index(),

@@ -69,3 +69,15 @@ def per_year_from_unit(demand_unit: str) -> float:
         raise ValueError(f"cannot tell how many periods of {demand_unit!r} make a year: write the demand "
                          f"unit per period ({known}, e.g. 't/d') or give units.per_year")
     return PERIODS_PER_YEAR[period]
+
+
+def money_per_unit(money: str, demand_unit: str) -> str:
+    """The unit of a fee or a cost per unit delivered: money per demand quantity, without the
+    demand's period ('yuan', 't/d' -> 'yuan/t'; 'yuan', 'm3/h' -> 'yuan/m3'; 'yuan', 'kg/person/d'
+    -> 'yuan/kg/person').  One spelling for reports, messages, the frontier and result.json."""
+    du = str(demand_unit or "").strip()
+    if not du:
+        return money
+    quantity = du.rsplit("/", 1)[0] if "/" in du and du.rsplit("/", 1)[1].replace(" ", "").lower() in \
+        PERIODS_PER_YEAR else du
+    return f"{money}/{quantity}"

@@ -52,7 +52,7 @@ def test_uniform_fee_cap_changes_the_plan_split():
     assert res.extra["fees"]["fee"] == pytest.approx(5.0)
     assert res.extra["fees"]["price_of_equalization_per_yr"] == pytest.approx(50.0)
     md = render_markdown(res)
-    assert "| Equalised uniform fee (yuan per t) | 5 (per_plant, cap 6, parametric) |" in md
+    assert "| Equalised uniform fee (yuan/t) | 5 (per_plant, cap 6, parametric) |" in md
     assert "| Price of equalisation (yuan/yr) | 50 (16.67 % over 300) |" in md
 
 

@@ -36,7 +36,7 @@ def test_fee_cap_below_the_lowest_fee_is_named_with_that_fee(tiny):
     sc = qzopt.load_scenario(path)
     res = solve(sc)
     assert res.status == "infeasible"
-    line = line_with(res.explanation, "fee cap", "10 yuan per t")
+    line = line_with(res.explanation, "fee cap", "10 yuan/t")
     # the lowest fee any plan needs, solved here without the cap
     free = solve(sc.replace(fees=FeeRules(mode="uniform", max_fee=1e7, objective="fee", compare=False)),
                  explain=False)
@@ -55,7 +55,7 @@ def test_fee_cap_in_the_cli_exits_3_and_names_the_cap(tiny, tmp_path):
                           capture_output=True, text=True, timeout=300, env={"COLUMNS": "200", **_env()})
     assert proc.returncode == 3, proc.stderr
     text = " ".join(proc.stdout.split())
-    assert "fee cap of 10 yuan per t cannot be met" in text, text
+    assert "fee cap of 10 yuan/t cannot be met" in text, text
     assert "0 demand point(s)" not in text
 
 

@@ -250,6 +250,8 @@ def test_report_md_has_the_fee_and_frontier_tables_of_the_html(fee_run):
     tables = md_tables(text)
     fees = tables["Equalised fees"].set_index("")["value"]
     unit = doc["fees"]["fee_unit"]
+    assert unit == "yuan/t"  # one spelling: the jurisdictions' cost per unit and every fee column
+    assert f"fee ({unit})" in tables["Jurisdictions"].columns and f"cost per unit ({unit})" in tables["Jurisdictions"].columns
     assert number(fees[f"fee ({unit})"]) == pytest.approx(doc["fees"]["fee"], rel=1e-5)
     assert number(fees[f"fee cap ({unit})"]) == pytest.approx(doc["fees"]["max_fee"])
     plants = tables["Plants: annual cost and break-even fee"].set_index("site")
@@ -358,6 +360,13 @@ def test_every_quantity_column_of_report_md_names_its_unit(two_runs, tmp_path):
     # the kitchen stream is in the run's demand unit, transfer flows go on to the plants in it
     assert f"load ({doc['demand_unit']})" in md_tables(text.split("## Stream: kitchen")[1])[None].columns
     assert f"amount ({doc['demand_unit']})" in md_tables(text.split("## Second echelon: transfer")[1])[None].columns
+
+
+@pytest.mark.parametrize("money, demand, said", [("yuan", "t/d", "yuan/t"), ("yuan", "m3/h", "yuan/m3"),
+                                                  ("yuan", "kg/person/d", "yuan/kg/person"),
+                                                  ("yuan", "tonnes", "yuan/tonnes"), ("EUR", "t/yr", "EUR/t")])
+def test_money_per_unit_drops_the_demand_period_only(money, demand, said):
+    assert qzopt.units.money_per_unit(money, demand) == said
 
 
 def test_every_csv_column_qzopt_writes_has_its_unit_in_the_docs(tmp_path):

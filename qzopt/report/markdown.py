@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from qzopt import units
 from qzopt.report.files import finite as _finite
 
 if TYPE_CHECKING:
@@ -255,7 +256,7 @@ def jurisdictions_view(res: "Result") -> pd.DataFrame:
     share = attributed.reindex(j["jurisdiction"]) / total if total else None
     view["share of total cost"] = share.map(pct).to_numpy() if share is not None else "n/a"
     if "fee" in j:
-        fee_unit = (res.extra.get("fees") or {}).get("fee_unit", mu)
+        fee_unit = (res.extra.get("fees") or {}).get("fee_unit") or money_per_unit(res)
         view[f"fee ({fee_unit})"] = j["fee"].map(lambda v: num(v, 5))
         view[f"fee payment ({mu}/yr)"] = j["fee_payment_per_yr"].map(money)
     return view
@@ -344,8 +345,7 @@ def fee_scope_note(res: "Result") -> str | None:
 
 def money_per_unit(res: "Result") -> str:
     """Money per demand unit, e.g. yuan/t for demand in t/d (costs per unit are per unit delivered)."""
-    mu, du = res.units.get("money", "") or "", str(res.units.get("demand", "") or "")
-    return f"{mu}/{du.split('/')[0]}" if du else mu
+    return units.money_per_unit(res.units.get("money", "") or "", str(res.units.get("demand", "") or ""))
 
 
 def _is_inf(x) -> bool:
@@ -402,8 +402,7 @@ def fee_plants_view(res: "Result") -> pd.DataFrame | None:
 
 
 def frontier_fee_unit(res: "Result") -> str:
-    return (res.extra.get("fees") or {}).get("fee_unit") or \
-        f"{res.units.get('money', '')} per {str(res.units.get('demand', '')).split('/')[0]}"
+    return (res.extra.get("fees") or {}).get("fee_unit") or money_per_unit(res)
 
 
 def frontier_view(table: pd.DataFrame, res: "Result") -> pd.DataFrame:
