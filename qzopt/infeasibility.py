@@ -112,13 +112,24 @@ def _border_figure(sc: Scenario, res: Result) -> str:
 def _existing_figure(sc: Scenario, res: Result) -> str:
     f = res.facilities.set_index("site")
     changed = []
-    for site, row in sc.sites.iterrows():
+    for site, row in sc.sites[sc.sites["existing"] != ""].iterrows():
         opened = bool(f.at[site, "open"]) if site in f.index else False
-        if row["existing"] and not (opened and f.at[site, "size"] == row["existing"]):
+        if not (opened and f.at[site, "size"] == row["existing"]):
             changed.append(f"{site!r} ({'at ' + str(f.at[site, 'size']) if opened else 'closed'}, "
                            f"existing {row['existing']})")
-        elif bool(row.get("required", False)) and not opened:
-            changed.append(f"{site!r} (closed, required)")
+    return _changes(changed)
+
+
+def _required_figure(sc: Scenario, res: Result) -> str:
+    f = res.facilities.set_index("site")
+    closed = [f"{site!r}" for site in sc.sites.index[sc.sites["required"].astype(bool)]
+              if not (site in f.index and bool(f.at[site, "open"]))]
+    return ("without them the cheapest plan leaves " + ", ".join(closed[:5])
+            + (f" and {len(closed) - 5} more" if len(closed) > 5 else "") + " closed") if closed else \
+        "without them a plan exists"
+
+
+def _changes(changed: list[str]) -> str:
     return ("without them the cheapest plan changes " + ", ".join(changed[:5])
             + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")) if changed else \
         "without them a plan exists"
@@ -143,9 +154,14 @@ def _facility_rule(sc: Scenario) -> str:
     return "the facility count (constraints.facilities {" + ", ".join(parts) + "})"
 
 
-def _without_plants(sc: Scenario) -> Scenario:
+def _without_existing(sc: Scenario) -> Scenario:
     sites = sc.sites.copy()
     sites["existing"] = ""
+    return sc.replace(sites=sites)
+
+
+def _without_required(sc: Scenario) -> Scenario:
+    sites = sc.sites.copy()
     sites["required"] = False
     return sc.replace(sites=sites)
 
@@ -168,9 +184,10 @@ RULES: tuple[_Rule, ...] = (
     _Rule(lambda sc: sc.policy.cross_border != "any",
           lambda sc: f"the cross-border rule (cross_border: {sc.policy.cross_border})",
           lambda sc: sc.replace(policy={"cross_border": "any"}), _border_figure),
-    _Rule(lambda sc: bool((sc.sites["existing"] != "").any() or sc.sites["required"].astype(bool).any()),
-          lambda sc: "the existing plants (kept open at their size) and required sites",
-          _without_plants, _existing_figure),
+    _Rule(lambda sc: bool((sc.sites["existing"] != "").any()),
+          lambda sc: "the existing plants (kept open at their size)", _without_existing, _existing_figure),
+    _Rule(lambda sc: bool(sc.sites["required"].astype(bool).any()),
+          lambda sc: "the required sites (kept open)", _without_required, _required_figure),
     _Rule(lambda sc: sc.policy.single_sourcing,
           lambda sc: "single sourcing (constraints.single_sourcing)",
           lambda sc: sc.replace(policy={"single_sourcing": False}), _split_figure),
@@ -250,6 +267,9 @@ def _elastic(sc: Scenario, options: SolveOptions, order: list[str], isolate: boo
     built = build_model(elastic)
     raw, _ = solve_with_fallback(built.model.to_matrix(), options, order, isolate=isolate)
     active = [r.name(sc) for r in RULES if r.active(sc)]
+    if raw.status == "infeasible" and found:  # the culprits are named above; the rest are not to blame
+        return ["this holds even with every demand allowed to go unserved: the rule(s) named above conflict "
+                "with the sites themselves, not with the demand."]
     if raw.status == "infeasible":
         return ["even with every demand allowed to go unserved the rules on sites conflict: "
                 + (_and(active) if active else "check the site constraints") + "."]

@@ -146,3 +146,18 @@ def test_rules_that_only_conflict_together_are_said_to_have_been_tried(tiny):
     line = line_with(res.explanation, "no single rule")
     assert "distance limit" in line and "cross-border" in line and "together makes it feasible" in line, line
     assert any("dB" in e and "20 of 120" in e for e in res.explanation), res.explanation
+
+
+def test_required_sites_and_existing_plants_are_told_apart(tiny):
+    # sA exists at S400 (it alone can serve all 300 t/d); sC is required, but its smallest size
+    # costs 1.0e8 of capex against a budget of 5e7: the required site and the budget are to blame,
+    # the existing plant is not (dropping it leaves sC's capex above the budget)
+    path, edit = tiny
+    edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: small, existing: S400}")
+    edit("{id: sC, jurisdiction: C, sizes: small}", "{id: sC, jurisdiction: C, sizes: small, required: true}")
+    edit("max_distance: 60 km}", "max_distance: 60 km, budget: 5.0e7}")
+    res = solve(qzopt.load_scenario(path))
+    assert res.status == "infeasible"
+    line_with(res.explanation, "required sites", "'sC'", "closed")
+    line_with(res.explanation, "capex budget")
+    assert not any("existing plants" in e for e in res.explanation), res.explanation
