@@ -321,3 +321,99 @@ def test_echelon_unit_recorded_in_result_json(tmp_path):
     assert "sludge output unit" not in report
     res = qzopt.Result.read(tmp_path)
     assert res.extra["echelons"]["sludge"]["unit"] == declared
+
+
+# ------------------------------------------------- presolve reductions keep the optimum
+HUB_LINE = """\
+name: two hubs on a line
+sector: coldchain
+units: {demand: t/d, distance: km, money: yuan}
+jurisdictions: [{id: P, name: P}, {id: Q, name: Q}, {id: H, name: H}, {id: G, name: G}]
+sizes:
+  hub:
+    - {name: S, capacity: 200, fixed_cost: 100000, unit_cost: 10}
+    - {name: L, capacity: 400, fixed_cost: 300000, unit_cost: 10}
+sites: [{id: hP, jurisdiction: P, sizes: hub}, {id: hH, jurisdiction: H, sizes: hub}]
+distances: {method: road_graph, edges: roads.csv, within_node: 5}
+costs: {transport: 1.0}
+coldchain:
+  speed_km_per_h: 50
+  storage: {S: 500, L: 2000}
+  commodities:
+    - {name: veg, origins: {P: 100, Q: 30}, max_hours: 1, peak_factor: 1.0, dwell_days: 10}
+  outlets:
+    ratio: 1.0
+    transport: 1.0
+    sites: [{id: G1, jurisdiction: G, existing: true, sizes: [{name: gate}]}]
+"""
+
+
+def test_a_hub_size_needed_for_its_cold_store_is_not_presolved_away(tmp_path):
+    # P -30- H -40- Q, gateway G 10 km from H; 1 h at 50 km/h: Q (30 t/d) reaches only H.  S holds
+    # the average flow (130 <= 200 t/d) but not the store (130 t/d x 10 d = 1,300 > 500 t): only L
+    # at H serves both.  Cost by hand, per year: L 300,000; haul (100 x 30 + 30 x 40) x 365 =
+    # 1,533,000; handling 10 x 130 x 365 = 474,500; to the gateway 130 x 10 x 365 = 474,500.
+    (tmp_path / "roads.csv").write_text("from,to,km\nP,H,30\nH,Q,40\nH,G,10\n", encoding="utf-8")
+    (tmp_path / "cc.yaml").write_text(HUB_LINE, encoding="utf-8")
+    res = solve(tmp_path / "cc.yaml", gap=0)
+    assert res.status == "optimal" and res.objective == pytest.approx(2_782_000, rel=1e-7)
+    # peak flows likewise: S at 150 t/d cannot take the 1.5 x 130 = 195 t/d peak that L at H can;
+    # two S hubs (P's 150 t/d peak at hP, Q's at hH) cost 400,000 + 182,500 + 438,000 + 474,500 +
+    # 1,460,000 + 109,500 = 3,064,500; L at H costs what it did (a store of 130 t is no cost)
+    text = HUB_LINE.replace("capacity: 200, fixed_cost: 100000", "capacity: 150, fixed_cost: 200000") \
+        .replace("peak_factor: 1.0, dwell_days: 10", "peak_factor: 1.5, dwell_days: 1")
+    (tmp_path / "cc2.yaml").write_text(text, encoding="utf-8")
+    res = solve(tmp_path / "cc2.yaml", gap=0)
+    assert res.status == "optimal" and res.objective == pytest.approx(2_782_000, rel=1e-7)
+
+
+TRANSFER_ONLY = """\
+name: a county that reaches the plant only through its transfer station
+sector: wte
+units: {demand: t/d, distance: km, money: yuan}
+jurisdictions:
+  - {id: A, name: A, population: 310000, urban_share: 1.0}
+  - {id: C, name: C, population: 100000, urban_share: 1.0}
+sizes:
+  fa: [{name: FA, unit_cost: 1000}]
+  kp: [{name: K, capacity: 100, fixed_cost: 10000, unit_cost: 150}]
+  tr: [{name: T, capacity: 500, fixed_cost: 10000, unit_cost: 10}]
+sites: [{id: wA, jurisdiction: A, sizes: lines}]
+distances: {method: road_graph, edges: roads.csv, within_node: 5}
+costs: {transport: 1.0, discount_rate: 0.0, lifetime_years: 10}
+constraints: {max_distance: 50}
+wte:
+  generation: {urban: 1.0, rural: 0.5, unit: kg}
+  lines: {line_size: 300, max_lines: 2, min_plant_size: 300, capex_a: 1.0e6, capex_b: 0.5, fixed_cost_share: 0,
+          unit_cost: 100, min_load_share: 0.5}
+  electricity: {kwh_per_unit: 400, tariff: 0.65, tariff_cap: 280, tariff_above: 0.35}
+  fly_ash: {ratio: 0.04, unit: t/d, transport: 2.0, sites: [{id: faA, jurisdiction: A, existing: true, sizes: fa}]}
+  kitchen:
+    generation: {urban: 0.1, rural: 0.0, unit: kg, urban_only: true}
+    min_central_share: 0.0
+    penalty: 100
+    sites: [{id: kA, jurisdiction: A, sizes: kp}]
+  transfer:
+    compacted_transport: 0.5
+    sites: [{id: tC, jurisdiction: C, sizes: tr}]
+"""
+
+
+def test_waste_that_reaches_a_plant_through_a_transfer_station_counts_in_its_reach(tmp_path):
+    # A (310 t/d) and C (100 t/d) are 100 km apart, direct hauls at most 50 km: C's waste reaches
+    # the plant at A only through the station tC (5 km, then compacted, no limit), so the plant
+    # takes 410 t/d on two 300 t/d lines.  Per year, by hand: capital 1e6 x 600^0.5 / 10 years =
+    # 2,449,490; hauls A->wA 310 x 5 x 365 = 565,750 and C->tC 100 x 5 x 365 = 182,500; station
+    # 10,000 + 10 x 100 x 365 = 365,000 more; compacted haul 0.5 x 100 km x 100 x 365 = 1,825,000;
+    # burning 100 x 410 x 365 less power (280 x 0.65 + 120 x 0.35) x 410 x 365 = -18,556,600;
+    # fly ash 16.4 t/d at 1,000 = 5,986,000 and its 5 km haul at 2 = 59,860; kitchen waste
+    # (41 t/d) left to the 100 yuan/t penalty, cheaper than kA's 150: 1,496,500.
+    (tmp_path / "roads.csv").write_text("from,to,km\nA,C,100\n", encoding="utf-8")
+    (tmp_path / "wte.yaml").write_text(TRANSFER_ONLY, encoding="utf-8")
+    res = solve(tmp_path / "wte.yaml", gap=0)
+    assert res.status == "optimal"
+    hand = (2_449_490 + 565_750 + 182_500 + 10_000 + 365_000 + 1_825_000 - 18_556_600 + 5_986_000 + 59_860
+            + 1_496_500)
+    assert res.objective == pytest.approx(hand, abs=1.0)
+    loads = res.facilities.set_index("site")["load"]
+    assert loads["wA"] == pytest.approx(410.0, rel=1e-6) and loads["tC"] == pytest.approx(100.0, rel=1e-6)

@@ -16,7 +16,8 @@ import numpy as np
 
 from qzopt.models.blocks.resources import resource_capacity
 from qzopt.models.core import LinearModel
-from qzopt.models.facility import BuiltModel, add_stream
+from qzopt.models.blocks import siting as blk
+from qzopt.models.facility import BuiltModel, add_stream, blocks_for
 from qzopt.models.sector_common import add_echelon
 from qzopt.scenario.scenario import Scenario
 
@@ -25,13 +26,15 @@ def build(sc: Scenario) -> BuiltModel:
     t0 = time.perf_counter()
     sd = sc.sector_data
     model = LinearModel(sc.name)
-    main = add_stream(model, sc, "")
+    # the hubs' resources come before the presolve of dominated sizes, which must see them
+    main = add_stream(model, sc, "", blocks=[b for b in blocks_for(sc.policy) if b is not blk.dominated_sizes])
     attrs = sd.demand_attrs.reindex(sc.demands.index)
     peak_cap = np.where(np.isfinite(main.data.capacity), main.data.capacity, main.data.max_load[main.data.option_site]
                         * attrs["peak_factor"].max())
     resource_capacity(main, "peak_throughput", attrs["peak_factor"].to_numpy(float), peak_cap)
     storage = sc.sizes["size"].map(sd.spec.storage).to_numpy(float)
     resource_capacity(main, "cold_storage", attrs["dwell_days"].to_numpy(float), np.nan_to_num(storage))
+    blk.dominated_sizes(main)
     echelons = {"outlets": add_echelon(sc, main, sd.echelons["outlets"])}
     model.to_matrix()
     return BuiltModel(sc, main.data, model, list(model.con_blocks), time.perf_counter() - t0, main.notes,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from qzopt.models.blocks.echelon import Echelon, echelon_delivery, echelon_flows, echelon_supply
 from qzopt.models.blocks.siting import Build
-from qzopt.models.data import site_data
+from qzopt.models.data import FacilityData, site_data
 from qzopt.models.facility import DESTINATION_BLOCKS
 from qzopt.scenario.scenario import Scenario
 from qzopt.scenario.sector_data import EchelonData
@@ -20,11 +22,11 @@ def site_capacity(b: Build) -> np.ndarray:
     return best
 
 
-def add_echelon(sc: Scenario, source: Build, ed: EchelonData) -> Echelon:
-    """Add the flows of ``ed`` leaving ``source``: to a facility set of their own (sited by the
-    same model) or, for ``ed.into_stream``, into the source stream's other sites."""
-    model = source.model
-    producing = np.arange(source.data.m) if ed.source_sites is None else np.asarray(ed.source_sites)
+def echelon_arcs(sc: Scenario, ed: EchelonData, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The producing sites of ``ed`` (of a source set of ``m`` sites), their distances to the
+    destination sites and which of those arcs are allowed (finite, within the echelon's limit, to
+    a plant other than itself when the flow goes back into the stream, not to an excluded site)."""
+    producing = np.arange(m) if ed.source_sites is None else np.asarray(ed.source_sites)
     dist = ed.distance[producing]
     ok = np.isfinite(dist)
     if ed.max_distance is not None:
@@ -34,6 +36,24 @@ def add_echelon(sc: Scenario, source: Build, ed: EchelonData) -> Echelon:
         ok &= (role == "plant")[None, :]
         ok &= producing[:, None] != np.arange(ed.sites.shape[0])[None, :]
     ok &= ~ed.sites["excluded"].to_numpy(bool)[None, :]
+    return producing, dist, ok
+
+
+def with_inflow_reach(sc: Scenario, data: FacilityData, ed: EchelonData) -> FacilityData:
+    """``data`` whose ``max_load`` also counts what ``ed`` (an echelon back into the same stream,
+    e.g. WtE transfer stations to plants) can bring to each site: ratio x the reach of every
+    producing site with an arc to it, capped at the total demand.  Without it the capacity rows'
+    coefficients and the presolve would hold a plant to the demand that reaches it directly."""
+    producing, _, ok = echelon_arcs(sc, ed, data.m)
+    inflow = ed.ratio * (ok.T.astype(float) @ data.max_load[producing])
+    return dataclasses.replace(data, max_load=np.minimum(data.max_load + inflow, float(data.amount.sum())))
+
+
+def add_echelon(sc: Scenario, source: Build, ed: EchelonData) -> Echelon:
+    """Add the flows of ``ed`` leaving ``source``: to a facility set of their own (sited by the
+    same model) or, for ``ed.into_stream``, into the source stream's other sites."""
+    model = source.model
+    producing, dist, ok = echelon_arcs(sc, ed, source.data.m)
     r, c = np.nonzero(ok)
     src, dst = producing[r], c
     distance = dist[r, c]

@@ -18,7 +18,8 @@ import numpy as np
 
 from qzopt.models.core import LinearModel
 from qzopt.models.facility import BuiltModel, add_stream
-from qzopt.models.sector_common import add_echelon
+from qzopt.models.data import facility_data
+from qzopt.models.sector_common import add_echelon, with_inflow_reach
 from qzopt.scenario.scenario import Scenario
 
 
@@ -28,7 +29,10 @@ def build(sc: Scenario) -> BuiltModel:
     model = LinearModel(sc.name)
     is_plant = sd.site_role.reindex(sc.sizes["site"]).to_numpy() == "plant"
     revenue = np.where(is_plant, sd.revenue_per_unit * sc.units.per_year, 0.0)
-    main = add_stream(model, sc, "", revenue=revenue)
+    data = facility_data(sc)
+    if "transfer" in sd.echelons:  # what stations bring counts in a plant's reach
+        data = with_inflow_reach(sc, data, sd.echelons["transfer"])
+    main = add_stream(model, sc, "", revenue=revenue, data=data)
     echelons = {}
     for name in ("transfer", "fly_ash"):
         if name in sd.echelons:

@@ -214,16 +214,23 @@ def dominated_sizes(b: Build) -> None:
 
     (a) its minimum load L_k exceeds everything that may reach the site (R_j);
     (b) a smaller option k' of the same site already holds R_j and costs no more (F, v) with
-        no higher minimum load, so k' does everything k does, for less.
+        no higher minimum load, so k' does everything k does, for less.  "Holds" counts every
+        capacity the site has: its load and each resource of :func:`resource_capacity` (peak
+        throughput, cold-store tonnage), whose demand's use is summed over the points in reach;
+        so a block adding resources must come before this one.
     Existing sizes are never removed.  Both reductions keep every optimal solution's cost.
     """
     d, m = b.data, b.model
     reach = d.max_load[d.option_site]
     dead = (d.min_load > reach + 1e-9) & ~d.existing_option
     cost = d.load_cost
+    holds_all = d.capacity >= reach - 1e-9
+    for per_demand, per_option in b.resources.values():  # each resource must hold its reach too
+        use = np.bincount(d.pairs.j, weights=per_demand[d.pairs.i] * d.amount[d.pairs.i], minlength=d.m)
+        holds_all &= per_option >= use[d.option_site] - 1e-9
     for j in np.unique(d.option_site):
         ks = np.flatnonzero(d.option_site == j)
-        holds = ks[d.capacity[ks] >= reach[ks] - 1e-9]
+        holds = ks[holds_all[ks]]
         for k in ks:
             if d.existing_option[k]:
                 continue
