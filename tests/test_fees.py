@@ -64,6 +64,21 @@ def test_uniform_fee_with_single_sourcing_is_linearised():
     assert res10.objective == pytest.approx(300) and res10.extra["fees"]["fee"] == pytest.approx(10.0)
 
 
+def test_a_uniform_fee_over_plants_of_unequal_cost_collects_a_surplus_and_says_so():
+    # cap 10, single sourcing: s1 takes A and B (20 t, 100/yr: 5 per t), s3 takes C (10 t: 10 per t);
+    # one fee of 10 collects 10 x 30 = 300 for 200 of plant costs: 100 over them
+    res = run(three_towns(10, single=True))
+    fees = res.extra["fees"]
+    assert fees["collected_per_yr"] == pytest.approx(300)
+    assert fees["recovered_cost_per_yr"] == pytest.approx(200) and fees["surplus_per_yr"] == pytest.approx(100)
+    table = {row.split("|")[1].strip(): row.split("|")[2].strip()
+             for row in render_markdown(res).splitlines() if row.startswith("| ")}
+    assert table["fees collected (yuan/yr)"] == "300" and table["surplus over those costs (yuan/yr)"] == "100"
+    # pooled at 200/30 per t recovers the 200 exactly: no surplus
+    pooled = run(three_towns(7, single=True, recovery="pooled")).extra["fees"]
+    assert pooled["collected_per_yr"] == pytest.approx(200) and pooled["surplus_per_yr"] == pytest.approx(0, abs=1e-6)
+
+
 def test_pooled_recovery_differs_from_per_plant():
     # cap 7, single sourcing: per plant s3 (10 t) needs 10 > 7 -> 350; pooled 200 / 30 t = 6.67 <= 7 -> 300
     per_plant = run(three_towns(7, single=True))

@@ -380,6 +380,11 @@ def fee_facts_view(res: "Result") -> pd.DataFrame | None:
             (f"fee cap ({unit})", num(_finite(fees.get("max_fee")), 6))]
     if fees.get("band") is not None:
         rows.append(("band (relative)", pct(_finite(fees.get("band")))))
+    if fees.get("collected_per_yr") is not None:
+        what = "all main sites and what they send on" if fees.get("recovery") == "pooled" else "each plant's own"
+        rows += [(f"fees collected ({mu}/yr)", money(_finite(fees.get("collected_per_yr")))),
+                 (f"costs to recover: {what} ({mu}/yr)", money(_finite(fees.get("recovered_cost_per_yr")))),
+                 (f"surplus over those costs ({mu}/yr)", money(_finite(fees.get("surplus_per_yr"))))]
     if fees.get("price_of_equalization_per_yr") is not None:
         rows += [(f"cost without the fee rule ({mu}/yr)", money(_finite(fees.get("unconstrained_cost_per_yr")))),
                  (f"price of equalisation ({mu}/yr)", money(_finite(fees.get("price_of_equalization_per_yr")))),
