@@ -138,3 +138,30 @@ def test_strong_linking_is_a_valid_inequality():
         sc = line_scenario(**kw)
         weak = sc.replace(policy={"strong_linking": False})
         assert run(sc).objective == pytest.approx(run(weak).objective)
+
+
+TWO_COUNTIES = """\
+name: two counties
+units: {demand: t/d, distance: km, money: yuan}
+jurisdictions: [{id: A, name: A}, {id: B, name: B}]
+demands: [{id: dA, jurisdiction: A, amount: 100}, {id: dB, jurisdiction: B, amount: 100}]
+sizes: {plant: [{name: P, capacity: 1000, fixed_cost: 300000}]}
+sites: [{id: sA, jurisdiction: A, sizes: plant}, {id: sB, jurisdiction: B, sizes: plant}]
+costs: {transport: 1.0}
+"""
+
+
+@pytest.mark.parametrize("legs, plants, cost", [
+    # the county's own haul only to its own seat's plant: sharing one (either) costs 300,000 +
+    # (15 + 10) x 100 x 365 = 1,212,500 against two plants' 600,000 + 15 x 200 x 365 = 1,695,000
+    ("within_node: 15", 1, 1_212_500),
+    # the haul across the county to its seat is on every route: sharing costs 300,000 +
+    # (15 + 25) x 100 x 365 = 1,760,000, so each county keeps its own plant
+    ("collection: 15", 2, 1_695_000),
+])
+def test_the_collection_leg_is_on_every_route(tmp_path, legs, plants, cost):
+    (tmp_path / "roads.csv").write_text("from,to,km\nA,B,10\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(TWO_COUNTIES + f"distances: {{method: road_graph, edges: roads.csv, {legs}}}\n",
+                                     encoding="utf-8")
+    res = qzopt.solve(qzopt.load_scenario(tmp_path / "s.yaml"), gap=0)
+    assert res.objective == pytest.approx(cost) and len(res.open_sites) == plants

@@ -413,7 +413,7 @@ class _Resolver:
         if len(sites) == 0:
             self.bad("no candidate sites", ("sites",), "Give at least one site.")
         self.check()
-        dist, adjacency = self.distances(demands, sites)
+        dist, adjacency = self.distances(demands, sites, from_demand=True)
         cost = None
         if spec.costs.matrix:
             cost = _matrix(self.base, spec.costs.matrix, "costs.matrix", self.file, demands.index, sites.index,
@@ -536,9 +536,16 @@ class _Resolver:
         sites["required"] = [m[2] for m in meta]
         return sites, sizes
 
-    def distances(self, a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, set[frozenset[str]]]:
+    def distances(self, a: pd.DataFrame, b: pd.DataFrame, from_demand: bool = False
+                  ) -> tuple[np.ndarray, set[frozenset[str]]]:
         """Distance matrix between two located tables (rows of ``a`` x rows of ``b``), and the
-        jurisdiction adjacency the road graph implies."""
+        jurisdiction adjacency the road graph implies.  ``from_demand``: ``a`` are demand points,
+        whose every distance starts with the ``distances.collection`` leg."""
+        dist, adjacency = self._node_distances(a, b)
+        leg = self.spec.distances.collection
+        return (dist + leg if from_demand and leg > 0 else dist), adjacency
+
+    def _node_distances(self, a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, set[frozenset[str]]]:
         d = self.spec.distances
         adjacency: set[frozenset[str]] = set()
         if d.method == "great_circle":

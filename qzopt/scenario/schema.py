@@ -112,6 +112,8 @@ class Distances(Strict):
     edges: str | None = Field(None, description="road_graph: CSV with columns from,to and km (or min)")
     matrix: str | None = Field(None, description="matrix: CSV, first column demand id, one column per site id")
     within_node: float = Field(0.0, ge=0, description="distance when demand and site share a node, units.distance")
+    collection: float = Field(0.0, ge=0, description="leg added to every demand-to-site distance (from where the "
+                              "demand arises to its node, e.g. across a county to its seat), units.distance")
 
 
 class Costs(Strict):

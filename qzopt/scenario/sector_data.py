@@ -127,7 +127,7 @@ def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
             r.bad(f"transfer station ids {clash[:5]} are also plant site ids", ("wte", "transfer", "sites"),
                   "Give transfer stations their own ids.")
             r.check()
-        t_dist, _ = r.distances(sc.demands, t_sites)
+        t_dist, _ = r.distances(sc.demands, t_sites, from_demand=True)
         sites = pd.concat([sc.sites, t_sites])
         sc = dataclasses.replace(sc, sites=sites, sizes=pd.concat([sc.sizes, t_sizes], ignore_index=True),
                                  distance=np.hstack([sc.distance, t_dist]))
@@ -159,7 +159,7 @@ def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
     demands = r.place(rows, "demands", r.file, ("wte", "kitchen"))
     sites, sizes = r.sites(kw.sites, r.file, {**r.spec.sizes, **kw.sizes}, ("wte", "kitchen", "sites"))
     r.check()
-    dist, _ = r.distances(demands, sites)
+    dist, _ = r.distances(demands, sites, from_demand=True)
     policy = dataclasses.replace(sc.policy, serve_share=kw.min_central_share, unserved_penalty=kw.penalty,
                                  max_distance=kw.max_distance, facilities_exactly=None, facilities_at_most=None,
                                  facilities_at_least=None, budget=None)
