@@ -331,8 +331,8 @@ class Scenario:
         if "required" not in sites:
             sites["required"] = False
         sites["existing"] = sites["existing"].fillna("").astype(str)
-        sites["excluded"] = sites["excluded"].fillna(False).astype(bool)
-        sites["required"] = sites["required"].fillna(False).astype(bool)
+        sites["excluded"] = _flags(sites["excluded"], "sites.excluded")
+        sites["required"] = _flags(sites["required"], "sites.required")
         sizes = sizes.reset_index(drop=True).copy()
         for col, default in (("capex", 0.0), ("fixed_cost", 0.0), ("unit_cost", 0.0), ("min_load", 0.0)):
             if col not in sizes:
@@ -475,6 +475,43 @@ def _numeric(column: pd.Series, fld: str) -> pd.Series:
         raise ScenarioError(Problem(f"not a number in rows {list(wrong.index[:5])}: {list(wrong.iloc[:5])}",
                                     field=fld))
     return values.astype(float)
+
+
+#: Words read as true / false in a flag column, case-insensitive (those the YAML/CSV reader takes).
+TRUE_WORDS = ("true", "yes", "1", "on", "t", "y")
+FALSE_WORDS = ("false", "no", "0", "off", "f", "n")
+
+
+def _missing(v: Any) -> bool:
+    """None, NaN or pd.NA (a cell left empty)."""
+    return v is None or (pd.api.types.is_scalar(v) and bool(pd.isna(v)))
+
+
+def _flags(column: pd.Series, fld: str) -> pd.Series:
+    """A flag column (``excluded``, ``required``) as bools: True/False, 1/0 and the words of
+    :data:`TRUE_WORDS` / :data:`FALSE_WORDS` (any case); an empty cell is False.  Anything else
+    (``"maybe"``, 2) is a ScenarioError naming the rows, never read as True (``"False"`` is a
+    non-empty string, so ``astype(bool)`` made it True)."""
+    if column.dtype == bool:
+        return column.copy()
+    out, wrong = [], []
+    for row, v in column.items():
+        if _missing(v):
+            out.append(False)
+        elif isinstance(v, (bool, np.bool_)):
+            out.append(bool(v))
+        elif _number(v) and v in (0, 1):
+            out.append(bool(v))
+        elif isinstance(v, str) and v.strip().lower() in TRUE_WORDS + FALSE_WORDS + ("",):
+            out.append(v.strip().lower() in TRUE_WORDS)
+        else:
+            out.append(False)
+            wrong.append((row, v))
+    if wrong:
+        raise ScenarioError(Problem(f"not true or false in rows {[r for r, _ in wrong[:5]]}: "
+                                    f"{[v for _, v in wrong[:5]]}", field=fld,
+                                    hint="Write True/False, or one of the words true/false, yes/no, 1/0."))
+    return pd.Series(out, index=column.index, dtype=bool)
 
 
 def _indexed(frame: pd.DataFrame, what: str) -> pd.DataFrame:

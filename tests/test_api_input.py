@@ -1,0 +1,60 @@
+"""The notebook API (Scenario.from_frames, Scenario.replace, Units, Policy, FeeRules) holds the
+ranges of the YAML schema: bad input is a ScenarioError naming the field, never a traceback
+and never a silent change of meaning."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import qzopt
+from qzopt.errors import ScenarioError
+
+TOWNS = ["A", "B", "C"]
+
+
+def frames(demands=None, sites=None, sizes=None, **kwargs):
+    """The three-town example of docs/model.md (objective 350: one plant at B), with the given
+    columns changed (``sites={"excluded": [...]}``) and Scenario fields as keywords."""
+    d = {"id": TOWNS, "jurisdiction": TOWNS, "amount": [10.0, 10.0, 10.0]}
+    s = {"id": ["s1", "s2", "s3"], "jurisdiction": TOWNS}
+    z = {"site": ["s1", "s2", "s3"], "size": ["std"] * 3, "capacity": [30.0] * 3, "fixed_cost": [150.0] * 3}
+    d.update(demands or {})
+    s.update(sites or {})
+    z.update(sizes or {})
+    args = dict(distance=np.abs(np.subtract.outer([0.0, 10.0, 20.0], [0.0, 10.0, 20.0])), transport=1.0,
+                units=qzopt.Units("t", "km", "yuan", per_year=1.0))
+    args.update(kwargs)
+    return qzopt.Scenario.from_frames(pd.DataFrame(d), pd.DataFrame(s), pd.DataFrame(z), **args)
+
+
+def refused(said: str, make) -> str:
+    with pytest.raises(ScenarioError, match=re.escape(said)) as err:
+        make()
+    return str(err.value)
+
+
+# ---------------------------------------------------------------- 1: flag columns
+@pytest.mark.parametrize("col", ["excluded", "required"])
+def test_flag_words_are_read_as_the_yaml_reads_them(col):
+    sc = frames(sites={col: ["False", "no", "0"]})
+    assert sc.sites[col].tolist() == [False, False, False]  # astype(bool) made all three True
+    sc = frames(sites={col: ["TRUE", "Yes", "n"]})
+    assert sc.sites[col].tolist() == [True, True, False]
+    sc = frames(sites={col: [1, 0, None]})
+    assert sc.sites[col].tolist() == [True, False, False]
+
+
+def test_excluded_written_as_words_leaves_every_site_open_to_choose():
+    assert qzopt.solve(frames(sites={"excluded": ["False", "no", "0"]}), isolate=False).objective \
+        == pytest.approx(350.0)
+
+
+@pytest.mark.parametrize("col", ["excluded", "required"])
+def test_a_flag_that_is_not_true_or_false_is_refused_by_column_and_row(col):
+    refused(f"field `sites.{col}`: not true or false in rows ['s2']: ['maybe']",
+            lambda: frames(sites={col: ["no", "maybe", "no"]}))
+    refused(f"field `sites.{col}`: not true or false in rows ['s3']: [2]", lambda: frames(sites={col: [0, 1, 2]}))
