@@ -177,3 +177,57 @@ def test_an_empty_fallback_on_the_command_line_is_no_fallback(tmp_path):
     import json
 
     assert [f["solver"] for f in json.loads((tmp_path / "result.json").read_text())["fallbacks"]] == ["nosuch"]
+
+
+def test_a_plan_that_breaks_the_model_is_never_reported(monkeypatch):
+    # a back end that hands back the knapsack's LP relaxation (a = 1, b = 2/3, c = 1: -10.67,
+    # below the integer optimum -9) as "feasible": refused, and the next back end answers
+    import numpy as np
+    from qzopt.solvers.base import RawSolution
+
+    class Relaxed:
+        def solve(self, model, options):
+            return RawSolution("highs", "feasible", x=np.array([1.0, 2 / 3, 1.0]), objective=-32 / 3)
+
+    real = registry.get_backend
+    monkeypatch.setattr(registry, "get_backend", lambda name: Relaxed() if name == "highs" else real(name))
+    raw, attempts = registry.solve_with_fallback(_knapsack_with_start(None), SolveOptions(time_limit=10),
+                                                 ["highs", "cbc"], isolate=False)
+    assert raw.solver == "cbc" and raw.objective == pytest.approx(-9.0)
+    assert attempts[0].solver == "highs" and "breaks the model's rows or integrality" in attempts[0].reason
+    # with no other back end there is no answer, and no back end is named as the one that gave it
+    raw, attempts = registry.solve_with_fallback(_knapsack_with_start(None), SolveOptions(time_limit=10),
+                                                 ["highs"], isolate=False)
+    assert raw.status == "error" and raw.x is None and raw.solver == "none" and attempts[0].solver == "highs"
+
+
+def test_cbc_stopped_before_an_integer_plan_hands_back_no_plan():
+    # CBC's words when its clock stops it with only the LP relaxation (its solution file still
+    # holds that vector), and its "infeasible" from preprocessing cut short by the clock
+    import numpy as np
+    from qzopt.solvers.cbc import CbcBackend
+
+    model = _knapsack_with_start(None)
+    lp = np.array([1.0, 2 / 3, 1.0])
+    raw = CbcBackend()._result(model, "stopped on time (no integer solution - continuous used) - objective value "
+                                      "-10.66666667", lp, {}, 0.01, "", 1.0)
+    assert raw.status == "no_solution" and raw.x is None
+    raw = CbcBackend()._result(model, "stopped on time", lp, {}, 0.01, "", 1.0)
+    assert raw.status == "no_solution" and raw.x is None  # the vector is not integral: not a plan
+    raw = CbcBackend()._result(model, "stopped on time", np.array([1.0, 1.0, 0.0]), {}, 0.01, "", 1.0)
+    assert raw.status == "feasible" and raw.objective == pytest.approx(-9.0)
+
+
+def test_cbc_at_a_one_millisecond_limit_claims_no_proof_and_no_plan_below_the_optimum():
+    # tests/data/tiny.yaml: optimum 26,028,275 yuan/yr (sB at S400).  At 1 ms CBC is cut short in
+    # preprocessing ("Pre-processing says infeasible") or with only its LP relaxation (252.46 x 1e5)
+    from qzopt.solvers.cbc import CbcBackend
+
+    from conftest import ROOT
+
+    model = build_model(qzopt.load_scenario(ROOT / "tests" / "data" / "tiny.yaml")).model.to_matrix()
+    for _ in range(3):
+        raw = CbcBackend().solve(model, SolveOptions(time_limit=0.001))
+        assert raw.status in ("no_solution", "feasible", "optimal"), (raw.status, raw.termination)
+        if raw.x is not None:
+            assert model.feasible(raw.x, 1e-6, integral=True) and raw.objective >= 26_028_274.9

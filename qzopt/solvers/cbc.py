@@ -123,7 +123,14 @@ class CbcBackend:
                                    log=log, message="CBC wrote no solution: " + " | ".join(log.strip().splitlines()[-3:]))
             words, reported, x = parse_solution(sol.read_text(), model.num_cols)
         summary = parse_log(log)
-        return self._result(model, words, x, summary, seconds, log, scale, reported)
+        raw = self._result(model, words, x, summary, seconds, log, scale, reported)
+        if raw.status == "infeasible" and options.time_limit is not None and seconds >= options.time_limit:
+            # CBC stopped by its clock inside preprocessing says "Pre-processing says infeasible"
+            # (seen at a 1 ms limit on a feasible model): not a proof once the limit has passed
+            raw = dataclasses.replace(raw, status="no_solution",
+                                      message=f"CBC said {words!r} after its {options.time_limit:g} s limit had "
+                                              "passed; not taken as a proof")
+        return raw
 
     def _result(self, model: MatrixForm, words: str, x: np.ndarray, summary: dict,
                 seconds: float, log: str, scale: float, reported: float | None = None) -> RawSolution:
@@ -149,11 +156,12 @@ class CbcBackend:
             status = "infeasible"
         elif "unbounded" in words:
             status = "unbounded"
-        elif words.startswith("stopped") and ("no integer solution" in result or "no feasible" in words
-                                              or "no solution" in words):
-            status = "no_solution"
+        elif words.startswith("stopped") and any(w in text for text in (words, result)
+                                                 for w in ("no integer solution", "no feasible", "no solution")):
+            status = "no_solution"  # e.g. "stopped on time (no integer solution - continuous used)"
         elif words.startswith("stopped"):
-            status = "feasible" if model.feasible(x) else "no_solution"  # CBC writes a vector even without a solution
+            # CBC writes a vector even without a solution (its LP relaxation): a plan only if integral
+            status = "feasible" if model.feasible(x, integral=True) else "no_solution"
         else:
             status = "error"
         keep_x = status in ("optimal", "feasible")

@@ -149,6 +149,11 @@ class Attempt:
     seconds: float
 
 
+#: Tolerance of the check every back end's plan passes (rows relative to 1 + |A x|, bounds and
+#: integrality absolute): looser than the solvers' own 1e-6 so that their rounding never fails it.
+PLAN_TOLERANCE = 1e-5
+
+
 def solve_with_fallback(
     model: MatrixForm,
     options: SolveOptions,
@@ -181,6 +186,13 @@ def solve_with_fallback(
             except Exception as exc:
                 raw = RawSolution(solver=name, status="error", termination="exception",
                                   message=f"{exc.__class__.__name__}: {exc}")
+        if raw.status in ("optimal", "feasible") and raw.x is not None and not model.feasible(
+                raw.x, PLAN_TOLERANCE, integral=True):
+            # never report a vector that breaks the model (e.g. an LP relaxation handed back
+            # as a plan): it is a failure of that back end, and the next one is tried
+            raw = replace(raw, status="error", x=None, objective=None,
+                          message=f"returned a {raw.status} answer that breaks the model's rows or integrality "
+                                  f"(termination: {raw.termination or 'none'}); not used")
         last = raw
         if raw.status in ("optimal", "feasible", "infeasible", "unbounded") and (
             raw.status not in ("optimal", "feasible") or raw.x is not None
@@ -201,4 +213,4 @@ def solve_with_fallback(
             return replace(raw, message="no back end answered (see fallbacks); the plan reported is the MIP "
                                         "start qzopt's presolve built, checked feasible, not solved by any back end",
                            termination="no back end answered"), attempts
-    return last, attempts
+    return replace(last, solver="none"), attempts  # every back end failed: none gave this answer
