@@ -377,6 +377,7 @@ class _Resolver:
     # -------------------------------------------------------------------- steps
     def scenario(self) -> Scenario:
         spec = self.spec
+        self.distance_fields()
         jur_rows, jur_file = self.table(spec.jurisdictions, S.Jurisdiction, "jurisdictions")
         site_rows, site_file = self.table(spec.sites, S.Site, "sites")
         if spec.demands is not None:
@@ -443,6 +444,20 @@ class _Resolver:
 
             sc = resolve_sector(self, sc)
         return sc
+
+    def distance_fields(self) -> None:
+        """A field of ``distances`` that the chosen method does not read is an error: it would
+        be silently ignored (``edges`` under great_circle never opens the file, not even a missing one)."""
+        d = self.spec.distances
+        readers = {"edges": "road_graph", "matrix": "matrix", "circuity": "great_circle"}
+        given = {"edges": d.edges is not None, "matrix": d.matrix is not None,
+                 "circuity": "circuity" in d.model_fields_set}
+        for name, method in readers.items():
+            if given[name] and d.method != method:
+                self.bad(f"`{name}` is read only with `method: {method}` (this file uses method "
+                         f"{d.method}, which ignores it)", ("distances", name),
+                         f"Set `method: {method}`, or drop `{name}`.")
+        self.check()
 
     def jurisdictions(self, rows: list[Any], fname: str) -> pd.DataFrame:
         jur = pd.DataFrame([{"id": r.id, "name": r.name or r.id, "group": r.group or r.id, "lat": r.lat,
