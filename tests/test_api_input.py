@@ -58,3 +58,31 @@ def test_a_flag_that_is_not_true_or_false_is_refused_by_column_and_row(col):
     refused(f"field `sites.{col}`: not true or false in rows ['s2']: ['maybe']",
             lambda: frames(sites={col: ["no", "maybe", "no"]}))
     refused(f"field `sites.{col}`: not true or false in rows ['s3']: [2]", lambda: frames(sites={col: [0, 1, 2]}))
+
+
+# ---------------------------------------------------------------- 2: the existing column
+def test_existing_false_is_not_existing_and_true_is_the_single_size():
+    sc = frames(sites={"existing": [False, False, False]})  # was "existing at size 'False'" for every site
+    assert sc.sites["existing"].tolist() == ["", "", ""]
+    sc = frames(sites={"existing": [None, np.nan, ""]})
+    assert sc.sites["existing"].tolist() == ["", "", ""]
+    sc = frames(sites={"existing": [False, True, "false"]})
+    assert sc.sites["existing"].tolist() == ["", "std", ""]
+    sc = frames(sites={"existing": ["", "std", None]})
+    assert sc.sites["existing"].tolist() == ["", "std", ""]
+
+
+def test_an_existing_plant_given_as_true_stays_open():
+    # s1 must stay open: alone 150 + 10 t x 10 km + 10 t x 20 km = 450; with s3 (or s2) too,
+    # 300 + 10 t x 10 km = 400.  Not existing, s2 alone (350) would win.
+    res = qzopt.solve(frames(sites={"existing": [True, False, False]}), isolate=False)
+    assert res.objective == pytest.approx(400.0) and "s1" in res.open_sites["site"].tolist()
+
+
+def test_existing_true_at_a_site_with_several_sizes_is_refused():
+    sizes = {"site": ["s1", "s1", "s2", "s3"], "size": ["small", "big", "std", "std"], "capacity": [30.0] * 4,
+             "fixed_cost": [150.0] * 4}
+    refused("field `sites.existing`: site 's1' is existing (True) but has 2 sizes (small, big). Give the size it "
+            "has, e.g. 'small'.", lambda: frames(sites={"existing": [True, False, False]}, sizes=sizes))
+    refused("field `sites.existing`: site 's2': 3 is not a size name, True or False",
+            lambda: frames(sites={"existing": ["", 3, ""]}))

@@ -330,13 +330,13 @@ class Scenario:
             sites["excluded"] = False
         if "required" not in sites:
             sites["required"] = False
-        sites["existing"] = sites["existing"].fillna("").astype(str)
         sites["excluded"] = _flags(sites["excluded"], "sites.excluded")
         sites["required"] = _flags(sites["required"], "sites.required")
         sizes = sizes.reset_index(drop=True).copy()
         for col, default in (("capex", 0.0), ("fixed_cost", 0.0), ("unit_cost", 0.0), ("min_load", 0.0)):
             if col not in sizes:
                 sizes[col] = default
+        sites["existing"] = _existing(sites["existing"], sizes)
         demands["amount"] = _numeric(demands["amount"], "demands.amount")
         for col in ("capacity", "capex", "fixed_cost", "unit_cost", "min_load"):
             sizes[col] = _numeric(sizes[col], f"sizes.{col}")
@@ -512,6 +512,36 @@ def _flags(column: pd.Series, fld: str) -> pd.Series:
                                     f"{[v for _, v in wrong[:5]]}", field=fld,
                                     hint="Write True/False, or one of the words true/false, yes/no, 1/0."))
     return pd.Series(out, index=column.index, dtype=bool)
+
+
+def _existing(column: pd.Series, sizes: pd.DataFrame) -> pd.Series:
+    """The ``existing`` column as size names ("" = not existing), as the YAML reads it: False,
+    an empty cell or "false" is not existing; True or "true" is existing at the site's only
+    size (refused for a site with several sizes: which one?); any other text is a size name
+    (checked by :meth:`Scenario.validate`).  A number is refused (``str(False)`` was read as a
+    size named 'False')."""
+    out, problems = [], []
+    for site, v in column.items():
+        word = v.strip().lower() if isinstance(v, str) else None
+        if _missing(v) or (isinstance(v, (bool, np.bool_)) and not v) or word in ("", "false"):
+            out.append("")
+        elif isinstance(v, (bool, np.bool_)) or word == "true":
+            names = [str(n) for n in sizes.loc[sizes["site"].astype(str) == site, "size"]]
+            if len(names) > 1:
+                problems.append(Problem(f"site {site!r} is existing ({v!r}) but has {len(names)} sizes "
+                                        f"({', '.join(names)})", field="sites.existing",
+                                        hint=f"Give the size it has, e.g. {names[0]!r}."))
+            out.append(names[0] if len(names) == 1 else "")  # no size: validate names the site
+        elif isinstance(v, str):
+            out.append(v)
+        else:
+            problems.append(Problem(f"site {site!r}: {v!r} is not a size name, True or False",
+                                    field="sites.existing", hint="Write the size name the plant has, or True "
+                                                                 "for a site with one size; False or empty: not existing."))
+            out.append("")
+    if problems:
+        raise ScenarioError(problems)
+    return pd.Series(out, index=column.index, dtype=object)
 
 
 def _indexed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
