@@ -231,3 +231,11 @@ def test_cbc_at_a_one_millisecond_limit_claims_no_proof_and_no_plan_below_the_op
         assert raw.status in ("no_solution", "feasible", "optimal"), (raw.status, raw.termination)
         if raw.x is not None:
             assert model.feasible(raw.x, 1e-6, integral=True) and raw.objective >= 26_028_274.9
+
+
+def test_a_fallback_comes_after_auto_never_instead_of_it():
+    assert registry.solver_order("auto", ["nope"]) == ["highs", "nope"]
+    assert registry.solver_order("auto", None) == list(registry.DEFAULT_ORDER)
+    assert registry.solver_order("auto", []) == ["highs"]
+    res = qzopt.solve(line_scenario(), fallback=["nope"])  # solver auto, an unknown fallback
+    assert res.solver == "highs" and res.objective == pytest.approx(350.0)

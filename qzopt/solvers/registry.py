@@ -77,8 +77,10 @@ def available_backends() -> dict[str, str | None]:
 
 def solver_order(primary: str = "auto", fallback: tuple[str, ...] | list[str] | None = None) -> list[str]:
     """The back ends to try, in order: ``primary`` then ``fallback`` (default: the others of
-    :data:`DEFAULT_ORDER`), without repeats."""
-    first = [] if normal_name(primary) == "auto" else [normal_name(primary)]
+    :data:`DEFAULT_ORDER`), without repeats.  ``auto`` is the first of :data:`DEFAULT_ORDER`
+    (HiGHS): with the default fallback that is the whole default order, with a given one HiGHS
+    and then it (a fallback is what comes after the primary, never instead of it)."""
+    first = [DEFAULT_ORDER[0]] if normal_name(primary) == "auto" else [normal_name(primary)]
     rest = list(DEFAULT_ORDER) if fallback is None else [normal_name(f) for f in fallback]
     return list(dict.fromkeys(first + rest))
 
@@ -205,7 +207,9 @@ def solve_with_fallback(
         if on_event:
             on_event(f"{name}: {why}; trying the next solver")
     if last is None:
-        return RawSolution(solver="none", status="error", message="no solver is available"), attempts
+        return RawSolution(solver="none", status="error",
+                           message=f"no solver is available (tried {', '.join(order) or 'none'}; see fallbacks)"
+                           ), attempts
     if model.start is not None and last.status not in ("infeasible", "unbounded"):
         raw = start_if_better(model, RawSolution(solver=START_SOLVER, status="error", bound=last.bound,
                                                  seconds=last.seconds))
