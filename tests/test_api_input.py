@@ -86,3 +86,25 @@ def test_existing_true_at_a_site_with_several_sizes_is_refused():
             "has, e.g. 'small'.", lambda: frames(sites={"existing": [True, False, False]}, sizes=sizes))
     refused("field `sites.existing`: site 's2': 3 is not a size name, True or False",
             lambda: frames(sites={"existing": ["", 3, ""]}))
+
+
+# ---------------------------------------------------------------- 3: booleans are not numbers
+@pytest.mark.parametrize("make, said", [
+    (lambda: frames(demands={"amount": [100, True, 80]}), "field `demands.amount`: True is not a number (rows ['B'])"),
+    (lambda: frames(sizes={"capacity": [True, 30.0, 30.0]}), "field `sizes.capacity`: True is not a number (rows [0])"),
+    (lambda: frames(sizes={"capacity": [True, True, True]}), "field `sizes.capacity`: True is not a number (rows [0, 1, 2])"),
+    (lambda: frames(sizes={"fixed_cost": [150.0, False, 150.0]}), "field `sizes.fixed_cost`: False is not a number (rows [1])"),
+])
+def test_booleans_in_number_columns_are_refused(make, said):
+    refused(said, make)
+
+
+def test_booleans_given_to_replace_are_refused_too():
+    sc = frames()
+    demands = sc.demands.assign(amount=pd.Series([100, True, 80], index=sc.demands.index, dtype=object))
+    refused("field `demands.amount`: True is not a number (rows ['B'])", lambda: sc.replace(demands=demands))
+    sizes = sc.sizes.assign(capacity=True)
+    refused("field `sizes.capacity`: True is not a number (rows [0, 1, 2])", lambda: sc.replace(sizes=sizes))
+    sites = sc.sites.assign(excluded=["False", "no", "0"])  # read as the YAML reads it, as from_frames does
+    assert sc.replace(sites=sites).sites["excluded"].tolist() == [False, False, False]
+    refused("field `demands`: demands must be a pandas DataFrame (got dict)", lambda: sc.replace(demands={"A": 1}))

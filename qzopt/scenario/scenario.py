@@ -261,6 +261,17 @@ class Scenario:
                 if key == "units" and "demand" in changes[key] and "per_year" not in changes[key]:
                     changes[key] = {**changes[key], "per_year": None}  # derived again from the new unit
                 changes[key] = dataclasses.replace(base, **changes[key])
+        if "demands" in changes:
+            changes["demands"] = _tidy_demands(changes["demands"])
+        if "sizes" in changes:
+            changes["sizes"] = _tidy_sizes(changes["sizes"])
+        if "sites" in changes:
+            changes["sites"] = _tidy_sites(changes["sites"], changes.get("sizes", self.sizes))
+        if "jurisdictions" in changes:
+            changes["jurisdictions"] = _tidy_jurisdictions(changes["jurisdictions"])
+        if "distance" in changes:
+            changes["distance"] = _distance_matrix(changes["distance"], changes.get("demands", self.demands).index,
+                                                   changes.get("sites", self.sites).index)
         new = dataclasses.replace(self, **changes)
         new.validate()
         return new
@@ -301,50 +312,14 @@ class Scenario:
         for what, frame in (("demands", demands), ("sites", sites), ("sizes", sizes), ("jurisdictions", jurisdictions)):
             if frame is not None:
                 _near_misses(frame, what)
-        demands = _indexed(demands, "demands")
-        sites = _indexed(sites, "sites")
-        missing = [c for c in ("site", "size", "capacity") if c not in sizes.columns]
-        if missing:
-            raise ScenarioError(Problem(f"sizes table needs the column(s) {missing} (capacity: inf = unlimited)",
-                                        field="sizes"))
-        if isinstance(distance, pd.DataFrame):
-            missing = [d for d in demands.index if d not in distance.index]
-            missing += [s for s in sites.index if s not in distance.columns]
-            if missing:
-                raise ScenarioError(Problem(f"distance table lacks ids {missing[:5]}", field="distance"))
-            distance = distance.loc[demands.index, sites.index].to_numpy(float)
+        demands = _tidy_demands(demands)
+        sizes = _tidy_sizes(sizes)
+        sites = _tidy_sites(sites, sizes)
         if jurisdictions is None:
             ids = pd.Index(pd.unique(pd.concat([demands["jurisdiction"], sites["jurisdiction"]])), name="id")
             jurisdictions = pd.DataFrame({"name": ids, "group": ids, "lat": np.nan, "lon": np.nan}, index=ids)
-        jurisdictions = _indexed(jurisdictions, "jurisdictions")
-        for col, default in (("name", None), ("group", None), ("lat", np.nan), ("lon", np.nan)):
-            if col not in jurisdictions:
-                jurisdictions[col] = jurisdictions.index if default is None else default
-        for frame in (demands, sites):
-            for col in ("lat", "lon"):
-                if col not in frame:
-                    frame[col] = np.nan
-        if "existing" not in sites:
-            sites["existing"] = ""
-        if "excluded" not in sites:
-            sites["excluded"] = False
-        if "required" not in sites:
-            sites["required"] = False
-        sites["excluded"] = _flags(sites["excluded"], "sites.excluded")
-        sites["required"] = _flags(sites["required"], "sites.required")
-        sizes = sizes.reset_index(drop=True).copy()
-        for col, default in (("capex", 0.0), ("fixed_cost", 0.0), ("unit_cost", 0.0), ("min_load", 0.0)):
-            if col not in sizes:
-                sizes[col] = default
-        sites["existing"] = _existing(sites["existing"], sizes)
-        demands["amount"] = _numeric(demands["amount"], "demands.amount")
-        for col in ("capacity", "capex", "fixed_cost", "unit_cost", "min_load"):
-            sizes[col] = _numeric(sizes[col], f"sizes.{col}")
-        try:
-            distance = np.asarray(distance, dtype=float)
-        except (TypeError, ValueError):
-            raise ScenarioError(Problem(f"distance must be a demand x site array of numbers or a DataFrame "
-                                        f"(got {type(distance).__name__})", field="distance")) from None
+        jurisdictions = _tidy_jurisdictions(jurisdictions)
+        distance = _distance_matrix(distance, demands.index, sites.index)
         sc = cls(
             name=name,
             jurisdictions=jurisdictions,
@@ -469,6 +444,12 @@ def _near_misses(frame: pd.DataFrame, what: str) -> None:
 
 def _numeric(column: pd.Series, fld: str) -> pd.Series:
     """``column`` as floats, or a ScenarioError naming the rows that are not numbers."""
+    if column.dtype == bool or column.dtype == object:
+        flags = column[column.map(lambda v: isinstance(v, (bool, np.bool_)))]
+        if len(flags):  # pd.to_numeric reads True as 1
+            raise ScenarioError(Problem(f"{' / '.join(sorted({repr(bool(v)) for v in flags.iloc[:5]}, reverse=True))} is not a number "
+                                        f"(rows {list(flags.index[:5])})", field=fld,
+                                        hint="Give the number itself (True/False are flags, not 1/0)."))
     values = pd.to_numeric(column, errors="coerce")
     wrong = column[values.isna() & column.notna()]
     if len(wrong):
@@ -542,6 +523,77 @@ def _existing(column: pd.Series, sizes: pd.DataFrame) -> pd.Series:
     if problems:
         raise ScenarioError(problems)
     return pd.Series(out, index=column.index, dtype=object)
+
+
+def _frame(frame: Any, what: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ScenarioError(Problem(f"{what} must be a pandas DataFrame (got {type(frame).__name__})",
+                                    field=what, hint="e.g. pd.DataFrame(rows) or pd.read_csv(path)."))
+    return frame
+
+
+def _tidy_demands(frame: pd.DataFrame) -> pd.DataFrame:
+    """``demands`` indexed by id, lat/lon added, amount as floats (or a ScenarioError)."""
+    demands = _indexed(_frame(frame, "demands"), "demands")
+    for col in ("lat", "lon"):
+        if col not in demands:
+            demands[col] = np.nan
+    demands["amount"] = _numeric(demands["amount"], "demands.amount")
+    return demands
+
+
+def _tidy_sizes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``sizes`` numbered 0..n-1, cost columns defaulted to 0, numbers as floats."""
+    sizes = _frame(frame, "sizes")
+    missing = [c for c in ("site", "size", "capacity") if c not in sizes.columns]
+    if missing:
+        raise ScenarioError(Problem(f"sizes table needs the column(s) {missing} (capacity: inf = unlimited)",
+                                    field="sizes"))
+    sizes = sizes.reset_index(drop=True).copy()
+    for col, default in (("capex", 0.0), ("fixed_cost", 0.0), ("unit_cost", 0.0), ("min_load", 0.0)):
+        if col not in sizes:
+            sizes[col] = default
+    for col in ("capacity", "capex", "fixed_cost", "unit_cost", "min_load"):
+        sizes[col] = _numeric(sizes[col], f"sizes.{col}")
+    return sizes
+
+
+def _tidy_sites(frame: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
+    """``sites`` indexed by id, lat/lon added, flags as bools and ``existing`` as size names."""
+    sites = _indexed(_frame(frame, "sites"), "sites")
+    for col in ("lat", "lon"):
+        if col not in sites:
+            sites[col] = np.nan
+    for col, default in (("existing", ""), ("excluded", False), ("required", False)):
+        if col not in sites:
+            sites[col] = default
+    sites["excluded"] = _flags(sites["excluded"], "sites.excluded")
+    sites["required"] = _flags(sites["required"], "sites.required")
+    sites["existing"] = _existing(sites["existing"], sizes)
+    return sites
+
+
+def _tidy_jurisdictions(frame: pd.DataFrame) -> pd.DataFrame:
+    jurisdictions = _indexed(_frame(frame, "jurisdictions"), "jurisdictions")
+    for col, default in (("name", None), ("group", None), ("lat", np.nan), ("lon", np.nan)):
+        if col not in jurisdictions:
+            jurisdictions[col] = jurisdictions.index if default is None else default
+    return jurisdictions
+
+
+def _distance_matrix(distance: Any, demand_ids: pd.Index, site_ids: pd.Index) -> np.ndarray:
+    """The demand x site distances as a float array (a DataFrame is reordered to the ids)."""
+    if isinstance(distance, pd.DataFrame):
+        missing = [d for d in demand_ids if d not in distance.index]
+        missing += [s for s in site_ids if s not in distance.columns]
+        if missing:
+            raise ScenarioError(Problem(f"distance table lacks ids {missing[:5]}", field="distance"))
+        distance = distance.loc[demand_ids, site_ids].to_numpy(float)
+    try:
+        return np.asarray(distance, dtype=float)
+    except (TypeError, ValueError):
+        raise ScenarioError(Problem(f"distance must be a demand x site array of numbers or a DataFrame "
+                                    f"(got {type(distance).__name__})", field="distance")) from None
 
 
 def _indexed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
