@@ -67,11 +67,19 @@ def solve(
     if findings:
         return _infeasible_result(sc, findings, opts, checked="pre-solve checks")
 
-    def run(form):
-        return solve_with_fallback(form, options, order, isolate=isolate, on_event=on_event)
-
     t0 = time.perf_counter()
-    if sc.fees is not None and sc.fees.active:
+    staged = sc.fees is not None and sc.fees.active
+
+    def run(form):
+        # the stages of a fee solve (and its comparison solve) share one time limit: each gets
+        # what the earlier ones left, at least MIN_STAGE_SHARE of it (one back end's limit)
+        opts = options
+        if staged and options.time_limit is not None:
+            left = options.time_limit - (time.perf_counter() - t0)
+            opts = dataclasses.replace(options, time_limit=max(MIN_STAGE_SHARE * options.time_limit, left))
+        return solve_with_fallback(form, opts, order, isolate=isolate, on_event=on_event)
+
+    if staged:
         from qzopt.fees import solve_with_fees
 
         built, raw, attempts, fee_info = solve_with_fees(sc, run, on_event)
@@ -96,13 +104,19 @@ def solve(
         # every stage's fallbacks, each with its stage; the comparison solve's are added to them
         result.fallbacks = list(fee_info["fallbacks"])
         if result.ok:
-            _attach_fees(result, sc, built, raw.x, fee_info, solver, time_limit, gap, fallback, threads, isolate)
+            left = None if options.time_limit is None else max(
+                MIN_STAGE_SHARE * options.time_limit, options.time_limit - (time.perf_counter() - t0))
+            _attach_fees(result, sc, built, raw.x, fee_info, solver, left, gap, fallback, threads, isolate)
         result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
     if result.status == "infeasible" and explain:
         from qzopt.infeasibility import explain_infeasibility
 
         result.explanation = explain_infeasibility(sc, options, order, isolate)
     return result
+
+
+#: Least share of the time limit a stage of a fee solve gets when the earlier stages used it up.
+MIN_STAGE_SHARE = 0.1
 
 
 def presolve_budget(time_limit: float | None) -> float:

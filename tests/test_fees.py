@@ -276,3 +276,37 @@ def test_seconds_count_every_stage_and_the_comparison_solve(monkeypatch, objecti
     assert sum(s["solves"] for s in stages) == len(calls) - 1  # the last call is the comparison solve
     assert fees["compare"]["seconds"] >= 0.2
     assert res.seconds >= sum(s["seconds"] for s in stages) + fees["compare"]["seconds"]
+
+
+def test_the_stages_and_the_comparison_solve_share_one_time_limit(monkeypatch):
+    # a clock that moves only when a back end runs, by the whole limit it was given: stage 1 uses
+    # the 10 s up, so stage 2 and the comparison solve each get the least share, 10 % (1 s),
+    # where each used to get 10 s again (a fee solve took several times its limit)
+    import time
+
+    from qzopt import api
+
+    now = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+    limits = []
+    from qzopt.solvers import registry
+
+    real = registry.get_backend
+
+    class Timed:
+        def __init__(self, name):
+            self.name = name
+
+        def available(self):
+            return real(self.name).available()
+
+        def solve(self, model, options):
+            limits.append(options.time_limit)
+            raw = real(self.name).solve(model, options)
+            now[0] += options.time_limit
+            return raw
+
+    monkeypatch.setattr(registry, "get_backend", lambda name: Timed(name))
+    res = qzopt.solve(three_towns(10, single=True), solver="highs", fallback=[], isolate=False, time_limit=10)
+    assert res.objective == pytest.approx(300)
+    assert limits == [10, 10 * api.MIN_STAGE_SHARE, 10 * api.MIN_STAGE_SHARE]
