@@ -54,3 +54,39 @@ def test_a_distance_field_the_method_does_not_read_is_refused(tiny, distances, f
     path, edit = tiny
     edit("{method: road_graph, edges: tiny_roads.csv}", distances)
     assert f"`{field}` is read only with `method: {method}`" in error_of(path)
+
+
+# ------------------------------------------------------------- 2. booleans are not numbers
+@pytest.mark.parametrize("old, new, field", [
+    ("amount: 120}", "amount: true}", "demands[1].amount"),
+    ("capacity: 400", "capacity: true", "sizes.small[1].capacity"),
+    ("time_limit: 30}", "time_limit: true}", "solver.time_limit"),
+    ("max_distance: 60 km}", "max_distance: true}", "constraints.max_distance"),
+    ("max_distance: 60 km}", "max_distance: 60 km, facilities: {exactly: true}}", "constraints.facilities.exactly"),
+])
+def test_a_boolean_where_a_number_is_expected_is_refused(tiny, old, new, field):
+    path, edit = tiny
+    edit(old, new)
+    msg = error_of(path)
+    assert f"field `{field}`: true is not a number" in msg and f"line {line_of(path, new)}" in msg
+
+
+def test_a_boolean_override_of_a_number_is_refused(tiny):
+    msg = error_of(tiny[0], {"units.per_year": "true"})
+    assert "field `units.per_year`: true is not a number" in msg and "set by the override units.per_year" in msg
+
+
+def test_a_boolean_inside_a_table_of_numbers_is_refused():
+    path = ROOT / "scenarios" / "teaching" / "coldchain-3origins.yaml"
+    sc = qzopt.load_scenario(path)
+    origins = next(iter(sc.sector_data.spec.commodities)).origins
+    key = f"coldchain.commodities[0].origins.{next(iter(origins))}"
+    msg = error_of(path, {key: "false"})
+    assert "coldchain.commodities[0].origins" in msg and "false is not a number" in msg
+
+
+def test_true_and_false_still_read_where_a_yes_no_is_expected(tiny):
+    path, edit = tiny
+    edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: small, excluded: true}")
+    sc = qzopt.load_scenario(path, {"constraints.single_sourcing": "false"})
+    assert bool(sc.sites.loc["sA", "excluded"]) and sc.policy.single_sourcing is False

@@ -7,16 +7,53 @@ as lists or as ``{csv: path}`` with the path relative to the YAML file.
 
 from __future__ import annotations
 
-from typing import Literal, Union
+import types
+import typing
+from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from qzopt.units import per_year_from_unit
 
 
+def _takes(annotation: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether a field annotation accepts a plain value of one of ``kinds`` (not inside a container)."""
+    if annotation in kinds:
+        return True
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        return any(_takes(a, kinds) for a in typing.get_args(annotation))
+    return False
+
+
+def _bool_for_number(annotation: Any, value: Any) -> bool:
+    """Whether ``value`` holds a YAML true/false where ``annotation`` wants a number (pydantic's
+    lax mode would read it as 1/0)."""
+    if isinstance(value, bool):
+        return _takes(annotation, (float, int)) and not _takes(annotation, (bool,))
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (Union, types.UnionType):
+        return any(_bool_for_number(a, value) for a in args)
+    if origin is dict and len(args) == 2 and isinstance(value, dict):
+        return any(_bool_for_number(args[1], v) for v in value.values())
+    if origin in (list, tuple) and args and isinstance(value, (list, tuple)):
+        return any(_bool_for_number(args[0], v) for v in value)
+    return False
+
+
 class Strict(BaseModel):
     # inf / nan are refused in every number field: an amount or cost of inf is never what a user means
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """true/false where a number is expected is an error, not 1/0 (``amount: true`` is a typo or a
+        misplaced line, never 1 t/d)."""
+        field = cls.model_fields.get(info.field_name) if info.field_name else None
+        if field is not None and _bool_for_number(field.annotation, value):
+            word = str(value).lower() if isinstance(value, bool) else "true/false"
+            raise ValueError(f"{word} is not a number (write the number itself; yes/no values are not read as 1/0)")
+        return value
 
 
 class CsvRef(Strict):
