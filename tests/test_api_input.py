@@ -108,3 +108,37 @@ def test_booleans_given_to_replace_are_refused_too():
     sites = sc.sites.assign(excluded=["False", "no", "0"])  # read as the YAML reads it, as from_frames does
     assert sc.replace(sites=sites).sites["excluded"].tolist() == [False, False, False]
     refused("field `demands`: demands must be a pandas DataFrame (got dict)", lambda: sc.replace(demands={"A": 1}))
+
+
+# ---------------------------------------------------------------- 4: the YAML's ranges
+INF = float("inf")
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda: frames(sizes={"capex": [INF, 0.0, 0.0]}), "field `sizes.capex`: size option capex must be a finite "
+                                                       "number >= 0 (money) (sites ['s1']: [inf])"),
+    (lambda: frames(sizes={"fixed_cost": [150.0, INF, 150.0]}), "field `sizes.fixed_cost`: size option fixed_cost "
+                                                                "must be a finite number >= 0 (money per year) (sites ['s2']"),
+    (lambda: frames(sizes={"unit_cost": [0.0, 0.0, INF]}), "field `sizes.unit_cost`: size option unit_cost must be "
+                                                           "a finite number >= 0 (money per demand unit) (sites ['s3']"),
+    (lambda: frames(sizes={"min_load": [INF, 0.0, 0.0]}), "field `sizes.min_load`: size option min_load must be a "
+                                                          "finite number >= 0"),
+    (lambda: frames(sizes={"capacity": [0.0, 30.0, 30.0]}), "field `sizes.capacity`: size option capacity must be a "
+                                                            "number >= 0 other than 0 (sites ['s1']: [0.0]); capacity: "
+                                                            "inf = unlimited, not NaN"),
+    (lambda: frames(discount_rate=6), "field `discount_rate`: 6: must be a rate from 0 to below 1 (0.06 = 6 %)"),
+    (lambda: frames(discount_rate=-0.5), "field `discount_rate`: -0.5: must be a rate from 0 to below 1"),
+    (lambda: frames(discount_rate=1.0), "field `discount_rate`: 1.0: must be a rate from 0 to below 1"),
+    (lambda: frames(name=None), "field `name`: None: must be a name (non-empty text)"),
+    (lambda: frames(name=""), "field `name`: '': must be a name (non-empty text)"),
+    (lambda: frames().replace(name="  "), "field `name`: '  ': must be a name (non-empty text)"),
+    (lambda: frames().replace(discount_rate=6), "field `discount_rate`: 6: must be a rate from 0 to below 1"),
+])
+def test_values_the_yaml_refuses_are_refused_by_the_api(make, said):
+    refused(said, make)
+
+
+def test_an_unlimited_capacity_and_a_six_percent_rate_stay_allowed():
+    sc = frames(sizes={"capacity": [INF] * 3, "capex": [100.0] * 3}, discount_rate=0.06, lifetime_years=1.0)
+    # capex 100 at 6 % over one year: 106 a year, + 150 fixed; one plant at B: 256 + 200 = 456
+    assert qzopt.solve(sc, isolate=False).objective == pytest.approx(456.0)

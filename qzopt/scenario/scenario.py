@@ -340,6 +340,8 @@ class Scenario:
         def bad(msg: str, fld: str, hint: str | None = None) -> None:
             problems.append(Problem(msg, file=file, field=fld, hint=hint))
 
+        if not isinstance(self.name, str) or not self.name.strip():
+            bad(f"{self.name!r}: must be a name (non-empty text)", "name", "e.g. name='qianzhong-msw'.")
         for fld, kind in (("units", Units), ("policy", Policy), ("solver", SolverSettings)):
             if not isinstance(getattr(self, fld), kind):
                 bad(f"must be a {kind.__name__} (got {type(getattr(self, fld)).__name__})", fld,
@@ -348,8 +350,8 @@ class Scenario:
             bad(f"must be FeeRules or None (got {type(self.fees).__name__})", "fees")
         for fld, ok, want in (("transport", _finite_ge0, "a finite number >= 0 (money per demand unit per "
                                                           "distance unit)"),
-                              ("discount_rate", lambda v: _number(v) and math.isfinite(v) and v > -1,
-                               "a finite rate above -1 (0.06 = 6 %)"),
+                              ("discount_rate", lambda v: _number(v) and 0 <= v < 1,
+                               "a rate from 0 to below 1 (0.06 = 6 %)"),
                               ("lifetime_years", lambda v: _number(v) and math.isfinite(v) and v > 0,
                                "a number of years above 0")):
             if not ok(getattr(self, fld)):
@@ -366,7 +368,9 @@ class Scenario:
             if unknown:
                 bad(f"jurisdiction ids {unknown[:5]} are not in `jurisdictions`", f"{tname}.jurisdiction",
                     "Add them to `jurisdictions` or correct the spelling.")
-        amount = self.demands["amount"].to_numpy(float)
+        amount = self.demands["amount"]
+        amount = (amount.to_numpy(float) if pd.api.types.is_numeric_dtype(amount)
+                  and not pd.api.types.is_bool_dtype(amount) else np.full(len(amount), np.nan))
         if np.any(~np.isfinite(amount)) or np.any(amount < 0):
             rows = self.demands.index[~(np.isfinite(amount) & (amount >= 0))].tolist()
             bad(f"demand amounts must be finite and >= 0 (rows {rows[:5]})", "demands.amount")
@@ -380,12 +384,25 @@ class Scenario:
         if sz.duplicated(["site", "size"]).any():
             dups = sz.loc[sz.duplicated(["site", "size"]), ["site", "size"]].values.tolist()
             bad(f"duplicate size names per site {dups[:5]}", "sizes.size")
-        for col in ("capacity", "capex", "fixed_cost", "unit_cost", "min_load"):
+        size_rules = {  # the YAML's SizeOption: capacity > 0 (omitted = unlimited), costs finite >= 0
+            "capacity": (lambda v: v > 0, "a number >= 0 other than 0", "; capacity: inf = unlimited, not NaN"),
+            "capex": (lambda v: np.isfinite(v) & (v >= 0), "a finite number >= 0 (money)", ""),
+            "fixed_cost": (lambda v: np.isfinite(v) & (v >= 0), "a finite number >= 0 (money per year)", ""),
+            "unit_cost": (lambda v: np.isfinite(v) & (v >= 0), "a finite number >= 0 (money per demand unit)", ""),
+            "min_load": (lambda v: np.isfinite(v) & (v >= 0), "a finite number >= 0 (units.demand)", ""),
+        }
+        numbers_ok = True
+        for col, (ok, want, note) in size_rules.items():
+            if not pd.api.types.is_numeric_dtype(sz[col]) or pd.api.types.is_bool_dtype(sz[col]):
+                bad(f"size option {col} must be numbers (got {sz[col].dtype} values)", f"sizes.{col}")
+                numbers_ok = False
+                continue
             v = sz[col].to_numpy(float)
-            if np.any(np.isnan(v)) or np.any(v < 0):
-                bad(f"size option {col} must be a number >= 0 (sites {sz.loc[~(v >= 0), 'site'].tolist()[:5]})"
-                    + (" (capacity: inf = unlimited, not NaN)" if col == "capacity" else ""), f"sizes.{col}")
-        if np.any(sz["min_load"].to_numpy(float) > sz["capacity"].to_numpy(float)):
+            wrong = ~ok(v)
+            if wrong.any():
+                bad(f"size option {col} must be {want} (sites {sz.loc[wrong, 'site'].tolist()[:5]}: "
+                    f"{v[wrong].tolist()[:5]}){note}", f"sizes.{col}")
+        if numbers_ok and np.any(sz["min_load"].to_numpy(float) > sz["capacity"].to_numpy(float)):
             bad("a size option's min_load exceeds its capacity", "sizes.min_load")
         for site, ex in self.sites["existing"].items():
             if ex and ex not in set(sz.loc[sz["site"] == site, "size"]):
