@@ -90,3 +90,30 @@ def test_true_and_false_still_read_where_a_yes_no_is_expected(tiny):
     edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: small, excluded: true}")
     sc = qzopt.load_scenario(path, {"constraints.single_sourcing": "false"})
     assert bool(sc.sites.loc["sA", "excluded"]) and sc.policy.single_sourcing is False
+
+
+# ----------------------------------------------- 3. a jurisdiction without population
+def teaching_copy(tmp_path: Path, name: str) -> Path:
+    import shutil
+
+    for f in (ROOT / "scenarios" / "teaching").iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path / name
+
+
+def test_a_jurisdiction_without_population_is_named_not_given_no_demand(tmp_path):
+    path = teaching_copy(tmp_path, "wte-4towns.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{id: D, population: 100000, urban_share: 1.0}", "{id: D}"), encoding="utf-8")
+    msg = error_of(path)
+    assert "field `jurisdictions[3].population`: jurisdiction 'D' has no `population`" in msg
+    assert f"line {line_of(path, '{id: D}')}" in msg and "`population: 0` if it has no demand on purpose" in msg
+
+
+def test_population_zero_means_no_demand_on_purpose(tmp_path):
+    path = teaching_copy(tmp_path, "wte-4towns.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{id: D, population: 100000, urban_share: 1.0}", "{id: D, population: 0}"),
+                    encoding="utf-8")
+    sc = qzopt.load_scenario(path)
+    assert list(sc.demands.index) == ["A", "B", "C"] and "wte_D" in sc.sites.index

@@ -394,6 +394,7 @@ class _Resolver:
         self.units = Units(spec.units.demand, spec.units.distance, spec.units.money,
                            spec.units.per_year or per_year_from_unit(spec.units.demand))
         self.jur = self.jurisdictions(jur_rows, jur_file)
+        self.jur_file = jur_file
         if dem_rows is None:
             dem_rows = self.derived_demands()
         self.check()
@@ -478,7 +479,20 @@ class _Resolver:
         if problem:
             self.bad(problem, ("demands",), "Give `demands`, or the sector block's `generation` with "
                      "`population` (and `urban_share`) on the jurisdictions.")
+        elif self.spec.coldchain is None:
+            self.unpopulated(f"the {self.spec.sector} `generation` rule")
         return rows
+
+    def unpopulated(self, rule: str) -> None:
+        """A jurisdiction without ``population`` where demand follows from population is an error
+        naming it (it would silently get no demand); ``population: 0`` says "no demand here"."""
+        for k, (jid, pop) in enumerate(self.jur["population"].items()):
+            if pd.isna(pop):
+                in_yaml = self.jur_file == self.file
+                self.bad(f"jurisdiction {jid!r} has no `population`, so {rule} would give it no demand",
+                         ("jurisdictions", k, "population") if in_yaml else ("population",),
+                         "Give its population, or `population: 0` if it has no demand on purpose (e.g. it "
+                         "only hosts sites).", f=self.jur_file, line=None if in_yaml else k + 2)
 
     def place(self, rows: list[Any], kind: str, fname: str, loc0: Loc | None = None) -> pd.DataFrame:
         recs = []

@@ -151,6 +151,8 @@ def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
 
 def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
     kw = w.kitchen
+    r.unpopulated("the kitchen-waste `generation` rule")
+    r.check()
     amount = per_capita_amount(r.jur, kw.generation)
     rows = [S.Demand(id=f"{j}:kitchen", jurisdiction=j, amount=round(float(a), 3)) for j, a in amount.items() if a > 0]
     if not rows:
