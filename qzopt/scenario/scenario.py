@@ -375,10 +375,11 @@ class Scenario:
             rows = self.demands.index[~(np.isfinite(amount) & (amount >= 0))].tolist()
             bad(f"demand amounts must be finite and >= 0 (rows {rows[:5]})", "demands.amount")
         sz = self.sizes
-        unknown_sites = sorted(set(sz["site"]) - set(self.sites.index))
+        size_sites = set(sz["site"])
+        unknown_sites = sorted(size_sites - set(self.sites.index), key=str)
         if unknown_sites:
             bad(f"size options for unknown sites {unknown_sites[:5]}", "sizes.site")
-        no_size = [s for s in self.sites.index if s not in set(sz["site"])]
+        no_size = [s for s in self.sites.index if s not in size_sites]
         if no_size:
             bad(f"sites {no_size[:5]} have no size option", "sites.sizes", "Give each site at least one size.")
         if sz.duplicated(["site", "size"]).any():
