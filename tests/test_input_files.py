@@ -117,3 +117,40 @@ def test_population_zero_means_no_demand_on_purpose(tmp_path):
                     encoding="utf-8")
     sc = qzopt.load_scenario(path)
     assert list(sc.demands.index) == ["A", "B", "C"] and "wte_D" in sc.sites.index
+
+
+# ---------------------------------------------------- 4. CSV encodings and separators
+JUR = "id,name,group,lat,lon\nA,甲,north,26.5,106.6\nB,乙,north,26.6,106.7\nC,丙,south,26.7,106.8\n"
+
+
+@pytest.mark.parametrize("encoding, said", [
+    ("gbk", "it looks like GBK/GB18030"),
+    ("utf-16", "it looks like UTF-16"),
+])
+def test_a_csv_not_in_utf8_says_which_encoding_it_looks_like(tiny, encoding, said):
+    path, _ = tiny
+    csv = as_csv(path, "jurisdictions", "j.csv", JUR, encoding)
+    msg = error_of(path)
+    assert msg.startswith(f"{csv}") and "CSV 'j.csv' is not UTF-8 text" in msg and said in msg
+    assert "CSV UTF-8 (Comma delimited)" in msg and "codec" not in msg
+
+
+def test_a_gbk_csv_names_the_line_of_the_first_bad_byte(tiny):
+    path, _ = tiny
+    as_csv(path, "jurisdictions", "j.csv", JUR, "gbk")
+    assert "j.csv, line 2, field `jurisdictions.csv`" in error_of(path)
+
+
+def test_a_csv_with_a_utf8_byte_order_mark_is_read(tiny):
+    path, _ = tiny
+    as_csv(path, "jurisdictions", "j.csv", JUR, "utf-8-sig")
+    assert list(qzopt.load_scenario(path).jurisdictions.index) == ["A", "B", "C"]
+
+
+def test_a_semicolon_separated_csv_is_one_message(tiny):
+    path, _ = tiny
+    as_csv(path, "jurisdictions", "j.csv", JUR.replace(",", ";"))
+    with pytest.raises(ScenarioError) as info:
+        qzopt.load_scenario(path)
+    assert len(info.value.problems) == 1
+    assert "CSV 'j.csv' separates its columns with semicolons, not commas" in str(info.value)

@@ -8,6 +8,7 @@ file in one pass.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 import typing
@@ -180,11 +181,48 @@ def _read_csv(base: Path, rel: str, field: str, file: str) -> tuple[pd.DataFrame
         raise ScenarioError(Problem(f"CSV file {rel!r} not found (looked for {path})", file=file, field=field,
                                     hint="Paths are relative to the scenario file."))
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, comment=None)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(Problem(f"cannot read CSV {rel!r}: {exc.strerror}", file=file, field=field)) from None
+    text = _csv_text(raw, rel, str(path), field)
+    header = text.split("\n", 1)[0]
+    for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+        if sep in header and "," not in header:
+            raise ScenarioError(Problem(
+                f"CSV {rel!r} separates its columns with {name}, not commas (header: {header.strip()[:80]!r})",
+                file=str(path), field=field, line=1,
+                hint="Save it with commas: in Excel, Save As > 'CSV UTF-8 (Comma delimited)' (a semicolon "
+                     "list separator comes from the system's regional settings)."))
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, comment=None)
     except Exception as exc:  # pandas raises many kinds
         raise ScenarioError(Problem(f"cannot read CSV {rel!r}: {exc}", file=file, field=field)) from None
     frame.columns = [c.strip() for c in frame.columns]
     return frame, str(path)
+
+
+def _csv_text(raw: bytes, rel: str, csv_file: str, field: str) -> str:
+    """The CSV's text; a file that is not UTF-8 is named with the encoding it looks like."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        guess, where = "UTF-16 (Excel's 'Unicode Text')", None
+    else:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            where = raw[:exc.start].count(b"\n") + 1
+            if raw[:200].count(b"\x00") > 10:
+                guess = "UTF-16"
+            else:
+                try:
+                    raw.decode("gb18030")
+                    guess = "GBK/GB18030 (the Chinese Windows default)"
+                except UnicodeDecodeError:
+                    guess = None
+    raise ScenarioError(Problem(
+        f"CSV {rel!r} is not UTF-8 text" + (f"; it looks like {guess}" if guess else ""),
+        file=csv_file, field=field, line=where,
+        hint="Save it as UTF-8: in Excel, Save As > 'CSV UTF-8 (Comma delimited)'; or convert it, e.g. "
+             "`iconv -f GB18030 -t UTF-8`."))
 
 
 def _csv_rows(frame: pd.DataFrame, row_model: type[BaseModel], csv_file: str,
