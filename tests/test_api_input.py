@@ -142,3 +142,36 @@ def test_an_unlimited_capacity_and_a_six_percent_rate_stay_allowed():
     sc = frames(sizes={"capacity": [INF] * 3, "capex": [100.0] * 3}, discount_rate=0.06, lifetime_years=1.0)
     # capex 100 at 6 % over one year: 106 a year, + 150 fixed; one plant at B: 256 + 200 = 456
     assert qzopt.solve(sc, isolate=False).objective == pytest.approx(456.0)
+
+
+# ---------------------------------------------------------------- 5, 6: missing ids and jurisdictions
+@pytest.mark.parametrize("make, said", [
+    (lambda: frames(demands={"id": ["A", None, "C"]}), "field `demands.id`: missing in rows [1] (got [nan])"),
+    (lambda: frames(demands={"id": ["A", "B", np.nan]}), "field `demands.id`: missing in rows [2] (got [nan])"),
+    (lambda: frames(sites={"id": ["s1", "", "s3"]}), "field `sites.id`: missing in rows [1] (got [''])"),
+    (lambda: frames(demands={"jurisdiction": ["A", np.nan, "C"]}),
+     "field `demands.jurisdiction`: missing in rows ['B'] (got [nan]). Every row needs the jurisdiction it lies in."),
+    (lambda: frames(sites={"jurisdiction": [None, "B", "C"]}), "field `sites.jurisdiction`: missing in rows ['s1']"),
+    (lambda: frames(sizes={"site": ["s1", np.nan, "s3"]}), "field `sizes.site`: missing in rows [1] (got [nan])"),
+    (lambda: frames(sizes={"size": ["std", "std", None]}), "field `sizes.size`: missing in rows [2] (got [nan])"),
+    (lambda: frames(jurisdictions=pd.DataFrame({"id": ["A", "B", None]})),
+     "field `jurisdictions.id`: missing in rows [2]"),
+])
+def test_a_missing_id_or_jurisdiction_is_named_not_read_as_nan(make, said):
+    refused(said, make)
+
+
+def test_an_index_without_ids_is_named_by_position():
+    sc = frames()
+    demands = sc.demands.copy()
+    demands.index = pd.Index(["A", np.nan, "C"], name="id")
+    refused("field `demands.id`: missing in rows [1] (got [nan]). Every row needs an id (the index or an `id` "
+            "column).", lambda: sc.replace(demands=demands))
+    refused("field `sites.jurisdiction`: missing in rows ['s2']",
+            lambda: sc.replace(sites=sc.sites.assign(jurisdiction=["A", None, "C"])))
+
+
+def test_the_jurisdiction_table_of_a_result_has_only_named_jurisdictions():
+    # a NaN jurisdiction used to reach the result and fail there (np.bincount of code -1)
+    res = qzopt.solve(frames(), isolate=False)
+    assert res.jurisdictions["jurisdiction"].tolist() == TOWNS

@@ -568,6 +568,9 @@ def _tidy_sizes(frame: pd.DataFrame) -> pd.DataFrame:
         raise ScenarioError(Problem(f"sizes table needs the column(s) {missing} (capacity: inf = unlimited)",
                                     field="sizes"))
     sizes = sizes.reset_index(drop=True).copy()
+    _names(sizes["site"].to_numpy(object), sizes.index, "sizes.site", "Every size option needs its site id.")
+    _names(sizes["size"].to_numpy(object), sizes.index, "sizes.size", "Every size option needs a name.")
+    sizes["site"] = sizes["site"].astype(str)  # as the sites' ids
     for col, default in (("capex", 0.0), ("fixed_cost", 0.0), ("unit_cost", 0.0), ("min_load", 0.0)):
         if col not in sizes:
             sizes[col] = default
@@ -614,10 +617,27 @@ def _distance_matrix(distance: Any, demand_ids: pd.Index, site_ids: pd.Index) ->
                                     f"(got {type(distance).__name__})", field="distance")) from None
 
 
+def _blank(values: Any) -> np.ndarray:
+    """Per value: None, NaN or empty text (an id or name left out)."""
+    return np.array([_missing(v) or (isinstance(v, str) and not v.strip()) for v in values], dtype=bool)
+
+
+def _names(values: np.ndarray, rows: pd.Index, fld: str, hint: str) -> None:
+    """Refuse a missing or empty id / name (``astype(str)`` made NaN the id 'nan'), naming the rows."""
+    blank = _blank(values)
+    if blank.any():
+        raise ScenarioError(Problem(f"missing in rows {rows[blank].tolist()[:5]} (got "
+                                    f"{[values[k] for k in np.flatnonzero(blank)[:5]]})", field=fld, hint=hint))
+
+
 def _indexed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     frame = frame.copy()
     if "id" in frame.columns:
+        _names(frame["id"].to_numpy(object), frame.index, f"{what}.id", "Every row needs an id.")
         frame = frame.set_index("id")
+    else:
+        _names(frame.index.to_numpy(object), pd.RangeIndex(len(frame)), f"{what}.id",
+               "Every row needs an id (the index or an `id` column).")
     frame.index = frame.index.astype(str)
     frame.index.name = "id"
     if what in ("demands", "sites") and "jurisdiction" not in frame:
@@ -625,5 +645,7 @@ def _indexed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     if what == "demands" and "amount" not in frame:
         raise ScenarioError(Problem("demands table needs an `amount` column", field="demands.amount"))
     if what in ("demands", "sites"):
+        _names(frame["jurisdiction"].to_numpy(object), frame.index, f"{what}.jurisdiction",
+               "Every row needs the jurisdiction it lies in.")
         frame["jurisdiction"] = frame["jurisdiction"].astype(str)
     return frame
