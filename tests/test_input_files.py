@@ -154,3 +154,27 @@ def test_a_semicolon_separated_csv_is_one_message(tiny):
         qzopt.load_scenario(path)
     assert len(info.value.problems) == 1
     assert "CSV 'j.csv' separates its columns with semicolons, not commas" in str(info.value)
+
+
+# ---------------------------------------------- 5. "no rows" only when there are none
+def test_a_csv_whose_every_row_is_rejected_is_not_said_to_have_no_rows(tiny):
+    path, _ = tiny
+    as_csv(path, "demands", "d.csv", "id,jurisdiction,amount\ndA,A,lots\ndB,B,many\n")
+    msg = error_of(path)
+    assert "d.csv, line 2, field `amount`" in msg and "d.csv, line 3, field `amount`" in msg
+    assert "no rows" not in msg and "no demand points" not in msg
+
+
+def test_a_list_whose_every_row_is_rejected_is_not_said_to_have_no_demand_points(tiny):
+    path, edit = tiny
+    for town in "ABC":
+        edit(f"{{id: d{town}, jurisdiction: {town},", f"{{id: d{town}, jurisdiction: X{town},")
+    msg = error_of(path)
+    assert "jurisdiction 'XA' of demand 'dA' does not exist" in msg
+    assert "no demand points" not in msg and "no rows" not in msg
+
+
+def test_a_csv_with_only_a_header_still_says_it_has_no_rows(tiny):
+    path, _ = tiny
+    csv = as_csv(path, "demands", "d.csv", "id,jurisdiction,amount\n")
+    assert error_of(path) == f"{csv}, field `demands`: no demands: the file has no rows. Give at least one row."

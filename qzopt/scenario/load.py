@@ -424,8 +424,11 @@ class _Resolver:
             dem_rows, dem_file = None, self.file
         for rows, name, fname in ((jur_rows, "jurisdictions", jur_file), (site_rows, "sites", site_file),
                                   (dem_rows, "demands", dem_file)):
-            if rows is not None and len(rows) == 0 and not any(p.file == fname and p.field and p.field.startswith(
-                    name) for p in self.problems):
+            # rows that were all rejected have their own problems (a CSV row's carry the bare column
+            # name, an inline row's the table's name): "no rows" is only said when there are none
+            if rows is not None and len(rows) == 0 and not any(
+                    p.file == fname and (fname != self.file or (p.field or "").startswith(name))
+                    for p in self.problems):
                 self.bad(f"no {name}: the {'file' if fname != self.file else 'list'} has no rows", (name,),
                          "Give at least one row.", f=fname)
         self.check()
@@ -448,9 +451,9 @@ class _Resolver:
             dup = frame.index[frame.index.duplicated()].unique().tolist()
             if dup:
                 self.bad(f"duplicate {kind[:-1]} ids {dup[:5]}", (kind,), "Every id must be unique.", f=fname)
-        if len(demands) == 0:
+        if len(dem_rows) == 0:  # not when every row was refused (those problems say why)
             self.bad("no demand points", ("demands",), "Give at least one demand point.")
-        if len(sites) == 0:
+        if len(site_rows) == 0:
             self.bad("no candidate sites", ("sites",), "Give at least one site.")
         self.check()
         dist, adjacency = self.distances(demands, sites, from_demand=True)
