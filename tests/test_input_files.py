@@ -178,3 +178,28 @@ def test_a_csv_with_only_a_header_still_says_it_has_no_rows(tiny):
     path, _ = tiny
     csv = as_csv(path, "demands", "d.csv", "id,jurisdiction,amount\n")
     assert error_of(path) == f"{csv}, field `demands`: no demands: the file has no rows. Give at least one row."
+
+
+# ------------------------------------------------ 6. yes/no in the CSV `existing` column
+@pytest.mark.parametrize("word", ["0", "no", "false", "FALSE", "n"])
+def test_a_false_like_existing_cell_is_not_existing(tiny, word):
+    path, _ = tiny
+    as_csv(path, "sites", "s.csv", f"id,jurisdiction,sizes,existing,excluded\nsA,A,small,{word},{word}\n"
+                                   "sB,B,small,,\nsC,C,small,S400,0\n")
+    sc = qzopt.load_scenario(path)
+    assert list(sc.sites["existing"]) == ["", "", "S400"] and not sc.sites["excluded"].any()
+
+
+@pytest.mark.parametrize("word", ["1", "yes", "true", "True"])
+def test_a_true_like_existing_cell_is_existing_at_the_only_size(tiny, word):
+    path, edit = tiny
+    edit("sizes:\n", "sizes:\n  one: [{name: S300, capacity: 300, fixed_cost: 2.0e6}]\n")
+    as_csv(path, "sites", "s.csv", f"id,jurisdiction,sizes,existing\nsA,A,one,{word}\nsB,B,small,\nsC,C,small,\n")
+    assert list(qzopt.load_scenario(path).sites["existing"]) == ["S300", "", ""]
+
+
+def test_a_true_like_existing_cell_on_a_site_with_several_sizes_asks_for_the_size(tiny):
+    path, _ = tiny
+    csv = as_csv(path, "sites", "s.csv", "id,jurisdiction,sizes,existing\nsA,A,small,yes\nsB,B,small,\n")
+    msg = error_of(path)
+    assert f"{csv}, line 2, field `sites.existing`: site 'sA' is `existing: true` but has 2 sizes" in msg

@@ -581,13 +581,16 @@ class _Resolver:
                 options = r.sizes
             names = [o.name for o in options]
             existing = ""
-            if r.existing is True or (isinstance(r.existing, str) and r.existing.lower() == "true"):
+            flag = r.existing
+            if isinstance(flag, str) and flag not in names:  # a CSV cell: read yes/no as `excluded` is
+                flag = _YES_NO.get(flag.strip().lower(), flag)
+            if flag is True:
                 if len(options) != 1:
                     self.bad(f"site {r.id!r} is `existing: true` but has {len(options)} sizes ({', '.join(names)})",
                              loc + ("existing",), "Write the size it has, e.g. `existing: " + names[0] + "`.",
                              f=site_file, line=csv_line)
                 existing = names[0]
-            elif isinstance(r.existing, str) and r.existing.lower() not in ("false", ""):
+            elif isinstance(flag, str):
                 if r.existing not in names:
                     self.bad(f"site {r.id!r} is existing at size {r.existing!r}, which is not one of {names}",
                              loc + ("existing",), f=site_file, line=csv_line)
@@ -694,6 +697,12 @@ class _Resolver:
             facilities_at_least=fc.at_least, budget=c.budget, cross_border=c.cross_border, min_load=c.min_load,
             strong_linking=self.spec.formulation.strong_linking,
         )
+
+
+# the words pydantic reads as a bool (so `excluded` and `required` in a CSV), for `existing` too;
+# (an empty CSV cell never gets here: it is the default, false)
+_YES_NO = {w: True for w in ("1", "true", "yes", "y", "on", "t")} | {
+    w: False for w in ("0", "false", "no", "n", "off", "f", "")}
 
 
 def sector_size_sets(spec: S.ScenarioSpec) -> dict[str, list[S.SizeOption]]:
