@@ -175,3 +175,30 @@ def test_the_jurisdiction_table_of_a_result_has_only_named_jurisdictions():
     # a NaN jurisdiction used to reach the result and fail there (np.bincount of code -1)
     res = qzopt.solve(frames(), isolate=False)
     assert res.jurisdictions["jurisdiction"].tolist() == TOWNS
+
+
+# ---------------------------------------------------------------- 7: a distance that is not a number
+def _km(**cells):
+    km = pd.DataFrame(np.abs(np.subtract.outer([0.0, 10.0, 20.0], [0.0, 10.0, 20.0])), index=TOWNS,
+                      columns=["s1", "s2", "s3"]).astype(object)
+    for key, v in cells.items():
+        d, s = key.split("_")
+        km.loc[d, s] = v
+    return km
+
+
+def test_a_distance_that_is_not_a_number_is_named_by_demand_and_site():
+    refused("field `distance`: distance from demand 'B' to site 's3' is 'far', not a number. Use inf for 'no "
+            "connection'.", lambda: frames(distance=_km(B_s3="far")))
+    refused("field `distance`: distance from demand 'A' to site 's2' is True, not a number",
+            lambda: frames(distance=_km(A_s2=True)))
+    refused("distance from demand 'C' to site 's1' is None, not a number",
+            lambda: frames(distance=_km(C_s1=None).to_numpy()))
+    refused("distance from demand 'A' to site 's1' is 'x', not a number",
+            lambda: frames().replace(distance=[["x", 10, 20], [10, 0, 10], [20, 10, 0]]))
+
+
+def test_a_distance_table_of_numbers_in_any_order_is_read():
+    km = _km(A_s1=0.0).astype(float)[["s3", "s1", "s2"]].loc[["C", "A", "B"]]
+    assert frames(distance=km).distance.tolist() == [[0, 10, 20], [10, 0, 10], [20, 10, 0]]
+    assert frames(distance=_km(A_s1="0")).distance[0, 0] == 0.0  # text of a number, as for amounts

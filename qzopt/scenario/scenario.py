@@ -609,12 +609,40 @@ def _distance_matrix(distance: Any, demand_ids: pd.Index, site_ids: pd.Index) ->
         missing += [s for s in site_ids if s not in distance.columns]
         if missing:
             raise ScenarioError(Problem(f"distance table lacks ids {missing[:5]}", field="distance"))
-        distance = distance.loc[demand_ids, site_ids].to_numpy(float)
+        distance = distance.loc[demand_ids, site_ids]
+        numbers = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in distance.dtypes)
+        distance = distance.to_numpy(float if numbers else object)
+    if isinstance(distance, np.ndarray) and distance.dtype.kind in "iuf":
+        return distance.astype(float, copy=False)  # the fast path: numbers already
+    try:
+        cells = np.asarray(distance, dtype=object)
+    except (TypeError, ValueError):
+        cells = None
+    if cells is not None and cells.shape == (len(demand_ids), len(site_ids)) and cells.size:
+        wrong = []  # (demand, site, value): text or a flag, which float() would take (True as 1) or fail on
+        for (i, j), v in np.ndenumerate(cells):
+            if isinstance(v, (bool, np.bool_)) or not _convertible(v):
+                wrong.append(Problem(f"distance from demand {demand_ids[i]!r} to site {site_ids[j]!r} is {v!r}, "
+                                     "not a number", field="distance",
+                                     hint="Use inf for 'no connection'." if not wrong else None))
+        if wrong:
+            raise ScenarioError(wrong[:5])
     try:
         return np.asarray(distance, dtype=float)
     except (TypeError, ValueError):
         raise ScenarioError(Problem(f"distance must be a demand x site array of numbers or a DataFrame "
                                     f"(got {type(distance).__name__})", field="distance")) from None
+
+
+def _convertible(v: Any) -> bool:
+    """A number, or text of one ('12', as :func:`_numeric` takes it)."""
+    if _number(v):
+        return True
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _blank(values: Any) -> np.ndarray:
