@@ -203,3 +203,20 @@ def test_a_true_like_existing_cell_on_a_site_with_several_sizes_asks_for_the_siz
     csv = as_csv(path, "sites", "s.csv", "id,jurisdiction,sizes,existing\nsA,A,small,yes\nsB,B,small,\n")
     msg = error_of(path)
     assert f"{csv}, line 2, field `sites.existing`: site 'sA' is `existing: true` but has 2 sizes" in msg
+
+
+# ------------------------------------------------------ 7. spaces at the ends of ids
+def test_an_id_with_a_trailing_space_is_refused_not_a_new_id(tiny):
+    path, edit = tiny
+    edit("{id: sA, jurisdiction: A,", "{id: 'sA ', jurisdiction: A,")
+    msg = error_of(path)
+    assert "field `sites[0].id`: 'sA ' begins or ends with a space (ids are matched exactly); write 'sA'" in msg
+    assert f"line {line_of(path, 'sA ')}" in msg
+
+
+def test_a_reference_with_a_space_in_a_csv_cell_names_the_row(tiny):
+    path, _ = tiny
+    csv = as_csv(path, "demands", "d.csv", "id,jurisdiction,amount,node\ndA,A,100,\ndB, B,120,\ndC,C,80,C \n")
+    msg = error_of(path)
+    assert f"{csv}, line 3, field `jurisdiction`: ' B' begins or ends with a space" in msg
+    assert f"{csv}, line 4, field `node`: 'C ' begins or ends with a space" in msg

@@ -56,6 +56,13 @@ class Strict(BaseModel):
         return value
 
 
+def _no_edge_space(value: Any) -> Any:
+    """Ids are matched exactly, so ``"sA "`` would be an id of its own: refuse spaces at the ends."""
+    if isinstance(value, str) and value != value.strip():
+        raise ValueError(f"{value!r} begins or ends with a space (ids are matched exactly); write {value.strip()!r}")
+    return value
+
+
 class CsvRef(Strict):
     """A table stored in a CSV file next to the scenario.
 
@@ -97,6 +104,8 @@ class Jurisdiction(Strict):
     urban_share: float | None = Field(None, ge=0, le=1, description="share of residents that are urban")
     elevation_m: float | None = Field(None, description="elevation of the seat, m (pumping costs)")
 
+    _ids_exact = field_validator("id", "node")(_no_edge_space)
+
 
 class Demand(Strict):
     id: str = Field(min_length=1)
@@ -107,6 +116,8 @@ class Demand(Strict):
     node: str | None = Field(None, description="road-graph node; defaults to the jurisdiction's node")
     name: str | None = None
     max_distance: float | None = Field(None, gt=0, description="this point's own distance limit, units.distance")
+
+    _ids_exact = field_validator("id", "jurisdiction", "node")(_no_edge_space)
 
 
 class SizeOption(Strict):
@@ -141,6 +152,8 @@ class Site(Strict):
     lon: float | None = Field(None, ge=-180, le=180)
     node: str | None = None
     name: str | None = None
+
+    _ids_exact = field_validator("id", "jurisdiction", "node", "sizes")(_no_edge_space)
 
 
 class Distances(Strict):
