@@ -252,7 +252,10 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
         res = solve(sc, solver=args.solver, time_limit=args.time_limit, gap=args.gap, fallback=fallback,
                     threads=args.threads, verbose=args.verbose, isolate=not args.no_isolate, on_event=event)
     with console.status("writing the results and the report…"):
+        stale = args.no_html and (outdir / "report.html").exists()
         res.write(outdir, html=not args.no_html)
+        if stale:
+            console.print(f"removed {outdir / 'report.html'}: it was the report of an earlier run (--no-html)")
     print_summary(res, console)
     console.print(f"wrote {outdir}/result.json, facilities.csv, assignments.csv, demands.csv, report.md"
                   + ("" if args.no_html else ", report.html"))
@@ -372,7 +375,7 @@ def print_summary(res, console: Console) -> None:
         # cold-chain hubs: the resources behind utilisation (the binding one's ratio)
         resources = [(f"peak ({du})", "peak_throughput"), ("cold storage (t)", "cold_storage")]
         resources = [(label, k) for label, k in resources if f"{k}_capacity" in f and f[f"{k}_capacity"].notna().any()]
-        st = Table(title=f"{len(f)} sites open (* = existing)", title_justify="left")
+        st = Table(title=f"{len(f)} site{'' if len(f) == 1 else 's'} open (* = existing)", title_justify="left")
         cols = [("site", False), ("size", False), (f"load ({du})", True), ("utilisation", True)]
         cols += [(label, True) for label, _ in resources] + [(f"cost ({mu}/yr)", True)]
         for col, right in cols:

@@ -165,7 +165,7 @@ class Result:
     def write(self, outdir: str | Path, html: bool = True) -> Path:
         """Write ``result.json``, ``facilities.csv``, ``assignments.csv``, ``demands.csv``,
         ``report.md`` and (``html``) the self-contained ``report.html`` into ``outdir`` (created
-        if needed); returns the directory."""
+        if needed; without ``html`` an older ``report.html`` there is removed); returns the directory."""
         from qzopt.report.markdown import render_markdown
 
         out = Path(outdir)
@@ -179,6 +179,8 @@ class Result:
             from qzopt.report.html import render_html
 
             (out / "report.html").write_text(render_html(self), encoding="utf-8")
+        else:  # a report.html of an earlier run must not stand beside this result
+            (out / "report.html").unlink(missing_ok=True)
         return out
 
     @classmethod

@@ -148,3 +148,22 @@ def test_the_build_event_reports_the_presolve_time_beside_the_build_time():
     assert res.objective == pytest.approx(1040444.375, abs=1e-3)  # published optimum
     built = [e for e in events if e.startswith("model built in")]
     assert len(built) == 1 and "; presolve " in built[0]
+
+
+def test_no_html_removes_the_report_of_an_earlier_run(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "report.html").write_text("<title>another scenario</title>", encoding="utf-8")
+    proc = cli("solve", str(TINY), "-o", str(out), "--no-html", "--time-limit", "20")
+    assert proc.returncode == 0, proc.stderr
+    assert not (out / "report.html").exists() and "it was the report of an earlier run" in proc.stdout
+    assert "1 site open" in proc.stdout  # tiny's optimum opens sB alone: not "1 sites"
+
+
+def test_an_infeasible_run_prints_no_bound_of_minus_infinity(tmp_path):
+    out = tmp_path / "run"
+    # a capex budget of 1 yuan: the solver proves it infeasible (its bound is -inf, not a figure)
+    proc = cli("solve", str(TINY), "-o", str(out), "--no-html", "--set", "constraints.budget=1")
+    assert proc.returncode == 3
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| Best bound (yuan/yr) | n/a |" in report and "-inf" not in report + proc.stdout

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
 
 def money(x: float | None) -> str:
-    if x is None or pd.isna(x):
+    """Money rounded to whole units with thousands separators; "n/a" for None, NaN and
+    infinities (an infeasible run's bound is -inf: not a figure to print)."""
+    if x is None or pd.isna(x) or x in (float("inf"), float("-inf")):
         return "n/a"
     return f"{x:,.0f}" if abs(x) >= 0.5 else "0"  # no "-0" for a rounding residue
 
