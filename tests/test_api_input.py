@@ -12,6 +12,7 @@ import pytest
 
 import qzopt
 from qzopt.errors import ScenarioError
+from qzopt.scenario.scenario import FeeRules  # not exported as qzopt.FeeRules
 
 TOWNS = ["A", "B", "C"]
 
@@ -202,3 +203,24 @@ def test_a_distance_table_of_numbers_in_any_order_is_read():
     km = _km(A_s1=0.0).astype(float)[["s3", "s1", "s2"]].loc[["C", "A", "B"]]
     assert frames(distance=km).distance.tolist() == [[0, 10, 20], [10, 0, 10], [20, 10, 0]]
     assert frames(distance=_km(A_s1="0")).distance[0, 0] == 0.0  # text of a number, as for amounts
+
+
+# ---------------------------------------------------------------- 8: the fee cap
+def test_a_fee_cap_must_be_finite_and_given_as_in_the_yaml():
+    refused("field `fees.max_fee`: inf: must be a finite fee cap >= 0", lambda: FeeRules(max_fee=INF))
+    refused("field `fees.max_fee`: nan: must be a finite fee cap >= 0", lambda: FeeRules(max_fee=float("nan")))
+    refused("field `fees.max_fee`: fees.max_fee is required with mode 'uniform' (the fee cap, money per demand "
+            "unit); mode none needs no cap", lambda: FeeRules())
+    refused("fees.max_fee is required with mode 'banded'", lambda: FeeRules(mode="banded"))
+    assert FeeRules(mode="none").max_fee is None and not FeeRules(mode="none").active
+    assert FeeRules(max_fee=0).max_fee == 0
+
+
+def test_replace_gives_fee_rules_to_a_scenario_without_them_from_the_dict():
+    sc = frames()
+    assert sc.fees is None
+    assert sc.replace(fees={"max_fee": 60}).fees == FeeRules(max_fee=60)
+    refused("fees.max_fee is required with mode 'uniform'", lambda: sc.replace(fees={"mode": "uniform"}))
+    refused("field `fees.max_fee`: inf: must be a finite fee cap", lambda: sc.replace(fees={"max_fee": INF}))
+    off = sc.replace(fees={"mode": "none"})
+    refused("fees.max_fee is required with mode 'uniform'", lambda: off.replace(fees={"mode": "uniform"}))

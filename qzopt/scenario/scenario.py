@@ -125,22 +125,32 @@ class Policy:
 
 @dataclass(frozen=True)
 class FeeRules:
-    """Equalised-fee rules (docs/fees.md); fees are money per demand unit."""
+    """Equalised-fee rules (docs/fees.md); fees are money per demand unit.
+
+    ``max_fee`` (the fee cap, money per demand unit; 0: plants must break even without fees)
+    is required unless ``mode`` is ``"none"``, as in the YAML: ``FeeRules(max_fee=80)``.  It
+    must be finite (the cap is the big-M of the fee constraints).
+    """
 
     mode: Literal["none", "uniform", "banded"] = "uniform"
     band: float = 0.10
     recovery: Literal["per_plant", "pooled"] = "per_plant"
-    max_fee: float = 1e6
+    max_fee: float | None = None  # required unless mode is "none"
     subsidy_per_unit: float = 0.0
     objective: Literal["cost", "fee"] = "cost"
     compare: bool = True
 
     def __post_init__(self) -> None:
+        if self.max_fee is None and self.mode != "none":
+            raise ScenarioError(Problem(f"fees.max_fee is required with mode {self.mode!r} (the fee cap, money per "
+                                        "demand unit); mode none needs no cap", field="fees.max_fee",
+                                        hint="e.g. FeeRules(max_fee=80); 0: plants must break even without fees."))
         refuse_bad_fields(self, "fees", {
             "mode": (_one_of("none", "uniform", "banded"), "one of 'none', 'uniform', 'banded'"),
             "band": (lambda v: _number(v) and 0 <= v < 1, "a relative band from 0 to below 1"),
             "recovery": (_one_of("per_plant", "pooled"), "one of 'per_plant', 'pooled'"),
-            "max_fee": (lambda v: _number(v) and v >= 0, "a fee cap >= 0 (money per demand unit; 0: no fee)"),
+            "max_fee": (lambda v: (v is None and self.mode == "none") or _finite_ge0(v),
+                        "a finite fee cap >= 0 (money per demand unit; 0: no fee)"),
             "subsidy_per_unit": (_finite_ge0, "a finite number >= 0 (money per demand unit)"),
             "objective": (_one_of("cost", "fee"), "one of 'cost', 'fee'"),
             "compare": (_flag, "True or False"),
@@ -250,8 +260,8 @@ class Scenario:
             raise ScenarioError([Problem(f"a scenario has no field {k!r}", field=k,
                                          hint=suggest(k, [f.name for f in dataclasses.fields(self)]))
                                  for k in unknown])
-        for key, base in (("policy", self.policy), ("solver", self.solver), ("fees", self.fees or FeeRules()),
-                          ("units", self.units)):
+        for key, base in (("policy", self.policy), ("solver", self.solver), ("fees", self.fees or FeeRules),
+                          ("units", self.units)):  # no fee rules yet: the dict gives them all (max_fee too)
             if isinstance(changes.get(key), dict):
                 names = [f.name for f in dataclasses.fields(base)]
                 wrong = [k for k in changes[key] if k not in names]
@@ -260,7 +270,7 @@ class Scenario:
                                                  hint=suggest(k, names)) for k in wrong])
                 if key == "units" and "demand" in changes[key] and "per_year" not in changes[key]:
                     changes[key] = {**changes[key], "per_year": None}  # derived again from the new unit
-                changes[key] = dataclasses.replace(base, **changes[key])
+                changes[key] = base(**changes[key]) if base is FeeRules else dataclasses.replace(base, **changes[key])
         if "demands" in changes:
             changes["demands"] = _tidy_demands(changes["demands"])
         if "sizes" in changes:
