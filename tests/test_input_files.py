@@ -220,3 +220,23 @@ def test_a_reference_with_a_space_in_a_csv_cell_names_the_row(tiny):
     msg = error_of(path)
     assert f"{csv}, line 3, field `jurisdiction`: ' B' begins or ends with a space" in msg
     assert f"{csv}, line 4, field `node`: 'C ' begins or ends with a space" in msg
+
+
+# ------------------------------------------------------ 8. a road graph in pieces
+def test_a_road_graph_in_two_parts_is_reported(tiny):
+    from qzopt.scenario.checks import presolve_findings, road_graph_parts
+
+    path, _ = tiny
+    (path.parent / "tiny_roads.csv").write_text("from,to,km\nA,B,20\nC,X,5\n", encoding="utf-8")
+    sc = qzopt.load_scenario(path)  # still feasible: sC serves dC
+    said = ("the road graph is in 2 unconnected parts that hold demand or sites: {A, B}; {C, X}. No demand "
+            "reaches a site in another part")
+    assert road_graph_parts(sc)[0].startswith(said) and sc.extras["warnings"][0].startswith(said)
+    assert presolve_findings(sc) == []
+
+
+def test_a_connected_road_graph_gets_no_warning(tiny):
+    from qzopt.scenario.checks import road_graph_parts
+
+    sc = qzopt.load_scenario(tiny[0])
+    assert road_graph_parts(sc) == [] and "warnings" not in sc.extras

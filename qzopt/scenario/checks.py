@@ -122,6 +122,29 @@ def existing_conflicts(sc: Scenario) -> list[str]:
     return out
 
 
+def _abbrev(nodes: list[str], show: int = 6) -> str:
+    return ", ".join(nodes[:show]) + (f", … ({len(nodes)} nodes)" if len(nodes) > show else "")
+
+
+def road_graph_parts(sc: Scenario) -> list[str]:
+    """Warnings (not proofs of infeasibility): the road graph falls into more than one connected
+    part holding demand or site nodes, so no demand reaches a site in another part; a missing road
+    row does this and silently raises the cost of the plan.  Empty when connected or not a road graph."""
+    import networkx as nx
+
+    g = sc.extras.get("graph")
+    if g is None:
+        return []
+    used = set(sc.demands["node"]) | set(sc.sites["node"])
+    parts = [sorted(map(str, c)) for c in nx.connected_components(g) if used & c]
+    if len(parts) < 2:
+        return []
+    parts.sort(key=lambda c: (-len(c), c))
+    listed = "; ".join(f"{{{_abbrev(c)}}}" for c in parts[:5]) + ("; …" if len(parts) > 5 else "")
+    return [f"the road graph is in {len(parts)} unconnected parts that hold demand or sites: {listed}. No demand "
+            "reaches a site in another part; if a road between them is missing from the edge table, add it."]
+
+
 def presolve_findings(sc: Scenario) -> list[str]:
     """Every cheap proof that the scenario is infeasible (empty list: none found)."""
     return unreachable_demands(sc) + capacity_shortfall(sc) + existing_conflicts(sc)

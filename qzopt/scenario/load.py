@@ -485,6 +485,11 @@ class _Resolver:
             from qzopt.scenario.sector_data import resolve_sector
 
             sc = resolve_sector(self, sc)
+        from qzopt.scenario.checks import road_graph_parts
+
+        warnings = road_graph_parts(sc)
+        if warnings:  # facts a user should see that do not stop a solve (``scenario.extras["warnings"]``)
+            sc.extras["warnings"] = warnings
         return sc
 
     def distance_fields(self) -> None:
