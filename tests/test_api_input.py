@@ -224,3 +224,15 @@ def test_replace_gives_fee_rules_to_a_scenario_without_them_from_the_dict():
     refused("field `fees.max_fee`: inf: must be a finite fee cap", lambda: sc.replace(fees={"max_fee": INF}))
     off = sc.replace(fees={"mode": "none"})
     refused("fees.max_fee is required with mode 'uniform'", lambda: off.replace(fees={"mode": "uniform"}))
+
+
+# ---------------------------------------------------------------- 9: distance units
+@pytest.mark.parametrize("unit", ["mi", "KM", "", 1])
+def test_a_distance_unit_the_yaml_does_not_know_is_refused(unit):
+    refused(f"field `units.distance`: {unit!r}: must be one of 'km', 'min' (travel time), as in the YAML",
+            lambda: qzopt.Units("t/d", unit, "yuan"))
+    refused("field `units.distance`", lambda: frames().replace(units={"distance": unit}))
+
+
+def test_km_and_minutes_stay_allowed():
+    assert qzopt.Units("t/d", "min", "yuan").distance == "min" and qzopt.Units("t/d").distance == "km"

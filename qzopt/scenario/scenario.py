@@ -54,6 +54,11 @@ def refuse_bad_fields(obj: Any, prefix: str, rules: dict[str, tuple[Callable[[An
         raise ScenarioError(problems)
 
 
+#: Distance units: the YAML's ``units.distance`` (km, or min of travel time) and 'cost', which the
+#: OR-Library readers use for instances whose "distance" matrix is a cost per unit.
+DISTANCE_UNITS = ("km", "min", "cost")
+
+
 @dataclass(frozen=True)
 class Units:
     """Units of the scenario's numbers (all costs are in ``money``; results in money per year).
@@ -76,7 +81,8 @@ class Units:
                 raise ScenarioError(Problem(str(exc), field="units.demand")) from None
         refuse_bad_fields(self, "units", {
             "demand": (lambda v: isinstance(v, str) and v.strip() != "", "a unit such as 't/d'"),
-            "distance": (lambda v: isinstance(v, str) and v.strip() != "", "a unit such as 'km'"),
+            "distance": (_one_of(*DISTANCE_UNITS), "one of 'km', 'min' (travel time), as in the YAML, or 'cost' "
+                                                   "(OR-Library instances, whose distances are costs)"),
             "money": (lambda v: isinstance(v, str) and v.strip() != "", "a currency such as 'yuan'"),
             "per_year": (lambda v: _number(v) and math.isfinite(v) and v > 0, "a number of periods above 0"),
         })
