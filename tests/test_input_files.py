@@ -240,3 +240,32 @@ def test_a_connected_road_graph_gets_no_warning(tiny):
 
     sc = qzopt.load_scenario(tiny[0])
     assert road_graph_parts(sc) == [] and "warnings" not in sc.extras
+
+
+# --------------------------------------------- 9. infinite limits, lengths and blank nodes
+@pytest.mark.parametrize("override", [None, "1e400"])
+def test_an_infinite_distance_limit_is_refused_not_no_limit(tiny, override):
+    path, edit = tiny
+    if override is None:
+        edit("max_distance: 60 km}", "max_distance: 1e400}")
+    msg = error_of(path, {"constraints.max_distance": override} if override else None)
+    assert "field `constraints.max_distance`: the distance limit must be a finite number (got '1e400'" in msg
+
+
+def test_an_infinite_road_length_is_refused(tiny):
+    path, _ = tiny
+    (path.parent / "tiny_roads.csv").write_text("from,to,km\nA,B,20\nB,C,inf\n", encoding="utf-8")
+    msg = error_of(path)
+    assert "tiny_roads.csv, line 3, field `km`: edge lengths must be finite numbers >= 0 (lines [3])" in msg
+
+
+def test_an_edge_row_without_a_node_is_refused(tiny):
+    path, _ = tiny
+    (path.parent / "tiny_roads.csv").write_text("from,to,km\nA,B,20\nB,C,25\nA,,20\n", encoding="utf-8")
+    assert "tiny_roads.csv, line 4, field `to`: edge rows without a `to` node (lines [4])" in error_of(path)
+
+
+def test_an_edge_node_with_a_space_is_refused(tiny):
+    path, _ = tiny
+    (path.parent / "tiny_roads.csv").write_text("from,to,km\nA,B,20\nB ,C,25\n", encoding="utf-8")
+    assert "tiny_roads.csv, line 3, field `from`: node 'B ' begins or ends with a space" in error_of(path)

@@ -676,11 +676,27 @@ class _Resolver:
                                          hint="Columns needed: from, to, and km or min."))
         self.check()
         w = pd.to_numeric(edges[weight], errors="coerce")
-        bad_rows = [int(k) + 2 for k in np.flatnonzero(~(w >= 0))]
+        bad_rows = [int(k) + 2 for k in np.flatnonzero(~((w >= 0) & np.isfinite(w)))]
         if bad_rows:
-            self.problems.append(Problem(f"edge lengths must be numbers >= 0 (rows {bad_rows[:5]})",
-                                         file=edges_file, field=weight, line=bad_rows[0]))
-            self.check()
+            self.problems.append(Problem(f"edge lengths must be finite numbers >= 0 (lines {bad_rows[:5]})",
+                                         file=edges_file, field=weight, line=bad_rows[0],
+                                         hint="Leave out a road that does not exist rather than writing inf."))
+        for col in ("from", "to"):
+            ends = edges[col].astype(str)
+            blank = [int(k) + 2 for k in np.flatnonzero((ends.str.strip() == "").to_numpy())]
+            if blank:
+                self.problems.append(Problem(f"edge rows without a `{col}` node (lines {blank[:5]})",
+                                             file=edges_file, field=col, line=blank[0],
+                                             hint="Every road needs both ends; delete the row or fill it in."))
+            spaced = [int(k) + 2 for k in np.flatnonzero(((ends != ends.str.strip()) & (ends.str.strip() != ""))
+                                                         .to_numpy())]
+            if spaced:
+                k = spaced[0]
+                self.problems.append(Problem(
+                    f"node {edges[col].iat[k - 2]!r} begins or ends with a space (lines {spaced[:5]}); nodes are "
+                    f"matched exactly, so it would be a node of its own", file=edges_file, field=col, line=k,
+                    hint=f"Write {edges[col].iat[k - 2].strip()!r}."))
+        self.check()
         return road_graph(edges.assign(**{weight: w}), weight)
 
     def policy(self, adjacency: set[frozenset[str]]) -> Policy:
@@ -689,6 +705,9 @@ class _Resolver:
         if c.max_distance is not None:
             try:
                 max_distance = parse_distance(c.max_distance, self.units.distance)
+                if not np.isfinite(max_distance):  # '1e400' is read as inf: "no limit" must be said by leaving it out
+                    raise ValueError(f"the distance limit must be a finite number (got {c.max_distance!r}, "
+                                     "which is infinite); leave it out for no limit")
                 if not max_distance > 0:
                     raise ValueError(f"the distance limit must be above 0 {self.units.distance} "
                                      f"(got {c.max_distance!r}); leave it out for no limit")
