@@ -236,3 +236,29 @@ def test_a_distance_unit_the_yaml_does_not_know_is_refused(unit):
 
 def test_km_and_minutes_stay_allowed():
     assert qzopt.Units("t/d", "min", "yuan").distance == "min" and qzopt.Units("t/d").distance == "km"
+
+
+# ---------------------------------------------------------------- 10: misspelt keywords
+@pytest.mark.parametrize("make, said", [
+    (lambda: qzopt.Policy(max_distnce=80), "field `policy.max_distnce`: Policy has no field 'max_distnce'. "
+                                           "Did you mean 'max_distance'?"),
+    (lambda: qzopt.Policy(transprot=1), "field `policy.transprot`: Policy has no field 'transprot'. Did you mean the "
+                                        "scenario's 'transport'? It is an argument of Scenario.from_frames and "
+                                        "Scenario.replace, not of Policy."),
+    (lambda: qzopt.Units(demnd="t/d"), "field `units.demnd`: Units has no field 'demnd'. Did you mean 'demand'?"),
+    (lambda: FeeRules(max_fees=60), "field `fees.max_fees`: FeeRules has no field 'max_fees'. Did you mean 'max_fee'?"),
+    (lambda: qzopt.Units("t/d", "km", "yuan", 365, "x"), "field `units`: Units takes at most 4 values (demand, "
+                                                         "distance, money, per_year), got 5"),
+    (lambda: qzopt.Units("t/d", demand="t/yr"), "field `units.demand`: 'demand' is given twice"),
+])
+def test_a_misspelt_keyword_is_a_scenario_error_with_a_suggestion(make, said):
+    refused(said, make)
+
+
+def test_the_dataclasses_still_build_copy_and_pickle():
+    import pickle
+
+    p = qzopt.Policy(max_distance=80, single_sourcing=True)
+    assert pickle.loads(pickle.dumps(p)) == p and p.max_distance == 80
+    assert frames().replace(policy={"max_distance": 50}).policy.max_distance == 50
+    assert qzopt.Units("t/yr").per_year == 1 and FeeRules(max_fee=5).max_fee == 5

@@ -9,6 +9,7 @@ variants.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,11 +55,47 @@ def refuse_bad_fields(obj: Any, prefix: str, rules: dict[str, tuple[Callable[[An
         raise ScenarioError(problems)
 
 
+def _keywords_named(prefix: str) -> Callable[[type], type]:
+    """Class decorator for the API's dataclasses: a keyword that is not a field (``Policy(max_distnce=80)``)
+    or too many values is a ScenarioError naming the field, with "Did you mean ...?" as in
+    :meth:`Scenario.replace`, not a plain TypeError.  Wraps the ``__init__`` the dataclass made."""
+
+    def wrap(cls: type) -> type:
+        init = cls.__init__
+        names = [f.name for f in dataclasses.fields(cls) if f.init]
+
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            problems = []
+            if len(args) > len(names):
+                problems.append(Problem(f"{cls.__name__} takes at most {len(names)} values ({', '.join(names)}), "
+                                        f"got {len(args)}", field=prefix))
+            for k in kwargs:
+                if k in names[:len(args)]:
+                    problems.append(Problem(f"{k!r} is given twice (by position and by name)", field=f"{prefix}.{k}"))
+                elif k not in names:
+                    hint = suggest(k, names)
+                    scenario_field = closest(k, [f.name for f in dataclasses.fields(Scenario)], cutoff=0.8)
+                    if closest(k, names) is None and scenario_field is not None:
+                        hint = (f"Did you mean the scenario's {scenario_field!r}? It is an argument of "
+                                f"Scenario.from_frames and Scenario.replace, not of {cls.__name__}.")
+                    problems.append(Problem(f"{cls.__name__} has no field {k!r}", field=f"{prefix}.{k}", hint=hint))
+            if problems:
+                raise ScenarioError(problems)
+            init(self, *args, **kwargs)
+
+        cls.__init__ = __init__
+        return cls
+
+    return wrap
+
+
 #: Distance units: the YAML's ``units.distance`` (km, or min of travel time) and 'cost', which the
 #: OR-Library readers use for instances whose "distance" matrix is a cost per unit.
 DISTANCE_UNITS = ("km", "min", "cost")
 
 
+@_keywords_named("units")
 @dataclass(frozen=True)
 class Units:
     """Units of the scenario's numbers (all costs are in ``money``; results in money per year).
@@ -93,6 +130,7 @@ class Units:
         return cls(demand, distance, money, per_year)
 
 
+@_keywords_named("policy")
 @dataclass(frozen=True)
 class Policy:
     """Which constraint blocks are active and their parameters."""
@@ -129,6 +167,7 @@ class Policy:
         return self.unserved_penalty is not None
 
 
+@_keywords_named("fees")
 @dataclass(frozen=True)
 class FeeRules:
     """Equalised-fee rules (docs/fees.md); fees are money per demand unit.
