@@ -269,3 +269,10 @@ def test_an_edge_node_with_a_space_is_refused(tiny):
     path, _ = tiny
     (path.parent / "tiny_roads.csv").write_text("from,to,km\nA,B,20\nB ,C,25\n", encoding="utf-8")
     assert "tiny_roads.csv, line 3, field `from`: node 'B ' begins or ends with a space" in error_of(path)
+
+
+# ------------------------------------------------------------- 10. override keys
+@pytest.mark.parametrize("key", [1, None, ("solver", "gap")])
+def test_an_override_key_that_is_not_text_is_refused(tiny, key):
+    msg = error_of(tiny[0], {key: 2})
+    assert f"override key {key!r} is a {type(key).__name__}, not a field path" in msg

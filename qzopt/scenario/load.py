@@ -329,6 +329,10 @@ _PATH_PART = re.compile(r"([^.\[\]]+)|\[(-?\d+)\]")
 
 def _override_path(key: str, file: str) -> list[str | int]:
     """``"demands[0].amount"`` -> ``["demands", 0, "amount"]`` (the form error messages print)."""
+    if not isinstance(key, str):
+        raise ScenarioError(Problem(f"override key {key!r} is a {type(key).__name__}, not a field path",
+                                    file=file, hint="Keys are text such as 'constraints.max_distance' or "
+                                                    "'demands[0].amount'."))
     parts: list[str | int] = []
     pos = 0
     for m in _PATH_PART.finditer(key):
