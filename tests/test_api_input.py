@@ -262,3 +262,11 @@ def test_the_dataclasses_still_build_copy_and_pickle():
     assert pickle.loads(pickle.dumps(p)) == p and p.max_distance == 80
     assert frames().replace(policy={"max_distance": 50}).policy.max_distance == 50
     assert qzopt.Units("t/yr").per_year == 1 and FeeRules(max_fee=5).max_fee == 5
+
+
+def test_existing_reads_yes_no_words_and_1_0_as_the_csv_does_unless_a_size_has_that_name():
+    sc = frames(sites={"existing": ["no", "YES", "0"]})
+    assert sc.sites["existing"].tolist() == ["", "std", ""]
+    assert frames(sites={"existing": [0, 1, 0]}).sites["existing"].tolist() == ["", "std", ""]
+    sizes = {"size": ["yes", "std", "std"]}  # a size named 'yes' is that size, not a flag
+    assert frames(sites={"existing": ["yes", "", ""]}, sizes=sizes).sites["existing"].tolist() == ["yes", "", ""]

@@ -569,30 +569,37 @@ def _flags(column: pd.Series, fld: str) -> pd.Series:
 
 
 def _existing(column: pd.Series, sizes: pd.DataFrame) -> pd.Series:
-    """The ``existing`` column as size names ("" = not existing), as the YAML reads it: False,
-    an empty cell or "false" is not existing; True or "true" is existing at the site's only
-    size (refused for a site with several sizes: which one?); any other text is a size name
-    (checked by :meth:`Scenario.validate`).  A number is refused (``str(False)`` was read as a
-    size named 'False')."""
+    """The ``existing`` column as size names ("" = not existing), as the YAML/CSV reads it: a
+    flag (True/False, 1/0, or a word of :data:`TRUE_WORDS` / :data:`FALSE_WORDS` that is not one
+    of the site's size names) or a size name.  False, an empty cell or NaN is not existing; True
+    is existing at the site's only size (refused for a site with several sizes: which one?); other
+    text is a size name (checked by :meth:`Scenario.validate`).  Another number is refused
+    (``astype(str)`` read False as a size named 'False')."""
+    by_site = {str(k): [str(n) for n in v] for k, v in sizes.groupby(sizes["site"].astype(str))["size"]}
     out, problems = [], []
     for site, v in column.items():
+        names = by_site.get(site, [])
         word = v.strip().lower() if isinstance(v, str) else None
-        if _missing(v) or (isinstance(v, (bool, np.bool_)) and not v) or word in ("", "false"):
-            out.append("")
-        elif isinstance(v, (bool, np.bool_)) or word == "true":
-            names = [str(n) for n in sizes.loc[sizes["site"].astype(str) == site, "size"]]
-            if len(names) > 1:
-                problems.append(Problem(f"site {site!r} is existing ({v!r}) but has {len(names)} sizes "
-                                        f"({', '.join(names)})", field="sites.existing",
-                                        hint=f"Give the size it has, e.g. {names[0]!r}."))
-            out.append(names[0] if len(names) == 1 else "")  # no size: validate names the site
+        if _missing(v):
+            flag = False
+        elif isinstance(v, (bool, np.bool_)) or (_number(v) and v in (0, 1)):
+            flag = bool(v)
+        elif word is not None and v not in names and word in TRUE_WORDS + FALSE_WORDS + ("",):
+            flag = word in TRUE_WORDS
         elif isinstance(v, str):
             out.append(v)
+            continue
         else:
             problems.append(Problem(f"site {site!r}: {v!r} is not a size name, True or False",
                                     field="sites.existing", hint="Write the size name the plant has, or True "
                                                                  "for a site with one size; False or empty: not existing."))
             out.append("")
+            continue
+        if flag and len(names) > 1:
+            problems.append(Problem(f"site {site!r} is existing ({v!r}) but has {len(names)} sizes "
+                                    f"({', '.join(names)})", field="sites.existing",
+                                    hint=f"Give the size it has, e.g. {names[0]!r}."))
+        out.append(names[0] if flag and len(names) == 1 else "")  # no size: validate names the site
     if problems:
         raise ScenarioError(problems)
     return pd.Series(out, index=column.index, dtype=object)
