@@ -270,3 +270,12 @@ def test_existing_reads_yes_no_words_and_1_0_as_the_csv_does_unless_a_size_has_t
     assert frames(sites={"existing": [0, 1, 0]}).sites["existing"].tolist() == ["", "std", ""]
     sizes = {"size": ["yes", "std", "std"]}  # a size named 'yes' is that size, not a flag
     assert frames(sites={"existing": ["yes", "", ""]}, sizes=sizes).sites["existing"].tolist() == ["yes", "", ""]
+
+
+def test_validate_names_a_missing_jurisdiction_of_a_scenario_built_directly():
+    import dataclasses
+
+    sc = frames()
+    demands = sc.demands.assign(jurisdiction=["A", np.nan, "C"])
+    refused("field `demands.jurisdiction`: missing jurisdiction in rows ['B']",
+            lambda: dataclasses.replace(sc, demands=demands).validate())

@@ -417,6 +417,12 @@ class Scenario:
             dup = frame.index[frame.index.duplicated()].unique().tolist()
             if dup:
                 bad(f"duplicate ids {dup[:5]}", f"{tname}.id", "Every id must be unique.")
+            blank = _blank(frame.index)  # a scenario built without from_frames: a NaN id or jurisdiction
+            if blank.any():                # fails later (np.bincount in the result's jurisdiction table)
+                bad(f"missing ids in rows {np.flatnonzero(blank).tolist()[:5]}", f"{tname}.id")
+            if tname != "jurisdictions" and _blank(frame["jurisdiction"]).any():
+                bad(f"missing jurisdiction in rows {frame.index[_blank(frame['jurisdiction'])].tolist()[:5]}",
+                    f"{tname}.jurisdiction")
         known = set(self.jurisdictions.index)
         for tname, frame in (("demands", self.demands), ("sites", self.sites)):
             unknown = sorted(set(frame["jurisdiction"]) - known)
