@@ -276,3 +276,44 @@ def test_an_edge_node_with_a_space_is_refused(tiny):
 def test_an_override_key_that_is_not_text_is_refused(tiny, key):
     msg = error_of(tiny[0], {key: 2})
     assert f"override key {key!r} is a {type(key).__name__}, not a field path" in msg
+
+
+# ------------------------------------------ 11. site and size errors name their line
+def test_a_site_without_a_size_option_names_its_line(tiny):
+    path, edit = tiny
+    edit("{id: sC, jurisdiction: C, sizes: small}", "{id: sC, jurisdiction: C, sizes: []}")
+    msg = error_of(path)
+    assert f"line {line_of(path, 'sizes: []')}, field `sites[2].sizes`: site 'sC' has no size option" in msg
+
+
+def test_a_site_both_existing_and_excluded_names_its_line(tiny):
+    path, edit = tiny
+    edit("{id: sC, jurisdiction: C, sizes: small}", "{id: sC, jurisdiction: C, sizes: small, existing: S200,\n"
+                                                   "     excluded: true}")
+    msg = error_of(path)
+    assert (f"line {line_of(path, 'excluded: true')}, field `sites[2].excluded`: site 'sC' is both existing "
+            "(at size 'S200') and excluded") in msg
+
+
+def test_a_site_both_required_and_excluded_names_its_csv_line(tiny):
+    path, _ = tiny
+    csv = as_csv(path, "sites", "s.csv", "id,jurisdiction,sizes,required,excluded\nsA,A,small,,\n"
+                                         "sB,B,small,yes,yes\nsC,C,small,,\n")
+    assert f"{csv}, line 3, field `sites.excluded`: site 'sB' is both required and excluded" in error_of(path)
+
+
+def test_repeated_size_names_name_the_size_set_and_line(tiny):
+    path, edit = tiny
+    edit("{name: S400, capacity: 400,", "{name: S200, capacity: 400,")
+    msg = error_of(path)
+    assert (f"line {line_of(path, '{name: S200, capacity: 400')}, field `sizes.small[1].name`: size set 'small' "
+            "names sizes ['S200'] more than once") in msg
+    assert msg.count("more than once") == 1  # once for the set, not once per site using it
+
+
+def test_an_adjacency_pair_with_an_unknown_jurisdiction_names_its_line(tiny):
+    path, edit = tiny
+    edit("max_distance: 60 km}", "max_distance: 60 km,\n   adjacency: [[A, B], [B, CC]]}")
+    msg = error_of(path)
+    assert (f"line {line_of(path, 'adjacency')}, field `constraints.adjacency[1]`: adjacency pair ['B', 'CC'] "
+            "names jurisdiction 'CC', which does not exist. Did you mean 'C'?") in msg

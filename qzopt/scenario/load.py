@@ -394,6 +394,7 @@ class _Resolver:
         self.spec, self.base, self.file, self.lines = spec, base, file, lines
         self.problems: list[Problem] = []
         self.graph = None
+        self._dup_sets: set[str] = set()  # size sets already reported for repeated size names
 
     # ------------------------------------------------------------------ helpers
     def bad(self, msg: str, loc: Loc, hint: str | None = None, f: str | None = None, line: int | None = None) -> None:
@@ -459,6 +460,7 @@ class _Resolver:
             self.bad("no demand points", ("demands",), "Give at least one demand point.")
         if len(site_rows) == 0:
             self.bad("no candidate sites", ("sites",), "Give at least one site.")
+        self.adjacency_ids()
         self.check()
         dist, adjacency = self.distances(demands, sites, from_demand=True)
         cost = None
@@ -589,6 +591,11 @@ class _Resolver:
             else:
                 options = r.sizes
             names = [o.name for o in options]
+            if not options:
+                self.bad(f"site {r.id!r} has no size option", loc + ("sizes",),
+                         "Give each site at least one size.", f=site_file, line=csv_line)
+                continue
+            self.unique_size_names(r, names, loc, site_file, csv_line)
             existing = ""
             flag = r.existing
             if isinstance(flag, str) and flag not in names:  # a CSV cell: read yes/no as `excluded` is
@@ -604,6 +611,10 @@ class _Resolver:
                     self.bad(f"site {r.id!r} is existing at size {r.existing!r}, which is not one of {names}",
                              loc + ("existing",), f=site_file, line=csv_line)
                 existing = r.existing
+            if r.excluded and (existing or r.required):
+                what = f"existing (at size {existing!r})" if existing else "required"
+                self.bad(f"site {r.id!r} is both {what} and excluded", loc + ("excluded",),
+                         "An excluded site never opens: drop one of the two.", f=site_file, line=csv_line)
             site_meta[r.id] = (existing, bool(r.excluded), bool(r.required))
             for o in options:
                 size_recs.append({"site": r.id, "size": o.name,
@@ -617,6 +628,36 @@ class _Resolver:
         sites["excluded"] = [m[1] for m in meta]
         sites["required"] = [m[2] for m in meta]
         return sites, sizes
+
+    def unique_size_names(self, r: Any, names: list[str], loc: Loc, site_file: str, csv_line: int | None) -> None:
+        """Size names repeated within a site's options (reported once per size set, at the set)."""
+        dups = sorted({n for n in names if names.count(n) > 1})
+        if not dups:
+            return
+        if isinstance(r.sizes, str):
+            if r.sizes in self._dup_sets:
+                return
+            self._dup_sets.add(r.sizes)
+            if r.sizes in self.spec.sizes:
+                k = names.index(dups[0], names.index(dups[0]) + 1)
+                self.bad(f"size set {r.sizes!r} names sizes {dups[:5]} more than once", ("sizes", r.sizes, k, "name"),
+                         "Give every size of a set its own name.")
+                return
+            self.bad(f"size set {r.sizes!r} (used by site {r.id!r}) names sizes {dups[:5]} more than once",
+                     loc + ("sizes",), "Give every size of a set its own name.", f=site_file, line=csv_line)
+            return
+        k = names.index(dups[0], names.index(dups[0]) + 1)
+        self.bad(f"site {r.id!r} names sizes {dups[:5]} more than once", loc + ("sizes", k, "name"),
+                 "Give every size option of a site its own name.", f=site_file, line=csv_line)
+
+    def adjacency_ids(self) -> None:
+        """``constraints.adjacency`` pairs that name jurisdictions the file does not have."""
+        for k, pair in enumerate(self.spec.constraints.adjacency or []):
+            unknown = [j for j in pair if j not in self.jur.index]
+            for j in unknown:
+                self.bad(f"adjacency pair {list(pair)} names jurisdiction {j!r}, which does not exist",
+                         ("constraints", "adjacency", k), suggest(j, self.jur.index, otherwise="Add it to "
+                                                                  "`jurisdictions`."))
 
     def distances(self, a: pd.DataFrame, b: pd.DataFrame, from_demand: bool = False
                   ) -> tuple[np.ndarray, set[frozenset[str]]]:
