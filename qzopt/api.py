@@ -107,6 +107,10 @@ def solve(
             left = None if options.time_limit is None else max(
                 MIN_STAGE_SHARE * options.time_limit, options.time_limit - (time.perf_counter() - t0))
             _attach_fees(result, sc, built, raw.x, fee_info, solver, left, gap, fallback, threads, isolate)
+        else:
+            from qzopt.fees import fee_rule
+
+            result.extra["fees"] = {**fee_rule(sc), "stages": fee_info.get("stages", [])}
         result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
     if result.status == "infeasible" and explain:
         from qzopt.infeasibility import explain_infeasibility
@@ -248,5 +252,12 @@ def _infeasible_result(sc: Scenario, findings: list[str], opts: dict, checked: s
         solver="none", seconds=0.0, build_seconds=0.0, fallbacks=[], units=_units(sc),
         termination="proved by " + checked, message="the scenario cannot be satisfied: " + findings[0],
         explanation=findings, options=opts, facilities=None, assignments=None, demands=None,
-        extra={"places": places(sc)}, tables=lambda: _tables(sc, None, None),
+        extra={"places": places(sc), **({"fees": _fee_rule(sc)} if sc.fees is not None and sc.fees.active else {})},
+        tables=lambda: _tables(sc, None, None),
     )
+
+
+def _fee_rule(sc: Scenario) -> dict:
+    from qzopt.fees import fee_rule
+
+    return fee_rule(sc)

@@ -358,6 +358,15 @@ def plant_costs(built: BuiltModel, setup: fb.FeeSetup, x: np.ndarray, sites: np.
     return costs, volume
 
 
+def fee_rule(sc: Scenario) -> dict:
+    """The ``fees`` section of a result without a plan: the rule that was asked for (mode,
+    recovery, cap, ...), ``fee`` None: a run a fee cap made infeasible still says it had one."""
+    rules = sc.fees
+    return {"mode": rules.mode, "recovery": rules.recovery, "objective": rules.objective, "method": None,
+            "fee": None, "fee_unit": money_per_unit(sc.units.money, sc.units.demand), "max_fee": rules.max_fee,
+            "band": rules.band if rules.mode == "banded" else None, "subsidy_per_unit": rules.subsidy_per_unit}
+
+
 def fee_report(sc: Scenario, built: BuiltModel, x: np.ndarray, info: dict) -> dict:
     """The ``fees`` section of result.json: the fee, per-plant break-even fees, per-payer fees."""
     setup = fee_setup(sc, built)

@@ -536,3 +536,16 @@ def test_the_different_sector_error_names_the_runs_in_command_line_order(two_run
     text = (Path(__file__).parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
     assert re.search(r"qzopt compare out/sewage out/wte\S*\n", text)
     assert "error: out/sewage is a 'sewage' plan and out/wte" in text
+
+
+def test_a_run_a_fee_cap_made_infeasible_still_says_it_had_a_fee_rule(two_runs, tmp_path):
+    # towns(150): the one plant breaks even at 5 yuan/t; a cap of 4 leaves no plan
+    res = qzopt.solve(towns(150.0).replace(fees=FeeRules(max_fee=4.0)), isolate=False, explain=False)
+    assert res.status == "infeasible"
+    assert res.extra["fees"]["mode"] == "uniform" and res.extra["fees"]["max_fee"] == 4.0
+    assert res.extra["fees"]["fee"] is None
+    capped = res.write(tmp_path / "capped")
+    kf = key_figures(load_runs([two_runs[0], capped])).set_index("figure")
+    assert kf.loc["equalised fee (yuan/t)", "capped"] == "n/a (no plan; cap 4)"
+    assert kf.loc["equalised fee (yuan/t)", "one-plant"] == "no fee rule"
+    assert "| Equalised uniform fee (yuan/t) | n/a (per_plant, cap 4; no plan) |" in (capped / "report.md").read_text(encoding="utf-8")

@@ -104,7 +104,8 @@ def key_figures(runs: list[Run]) -> pd.DataFrame:
     fees = [(r.result.extra.get("fees") or {}) for r in runs]
     if any(fees):
         unit = next(f.get("fee_unit") for f in fees if f)
-        put(f"equalised fee ({unit})", [md.num(f.get("fee"), 5) if f else "no fee rule" for f in fees])
+        put(f"equalised fee ({unit})", [("no fee rule" if not f else md.num(f.get("fee"), 5) if f.get("fee") is not None
+                                         else f"n/a (no plan; cap {md.num(f.get('max_fee'), 6)})") for f in fees])
     put("sites opened", [str(len(r.result.open_sites)) if r.result.ok else "n/a" for r in runs])
     put("of which existing", [str(int(r.result.open_sites["existing"].astype(bool).sum())) if r.result.ok else "n/a"
                               for r in runs])

@@ -66,8 +66,8 @@ def solve_facts(res: "Result") -> list[tuple[str, str]]:
     if fees:
         what = "mean fee" if fees.get("mode") == "banded" else "uniform fee"
         facts.append((f"Equalised {what} ({fees.get('fee_unit', '')})",
-                      f"{num(fees.get('fee'), 5)} ({fees.get('recovery')}, cap {num(fees.get('max_fee'), 5)}, "
-                      f"{fees.get('method')})"))
+                      f"{num(fees.get('fee'), 5)} ({fees.get('recovery')}, cap {num(fees.get('max_fee'), 5)}"
+                      + (f", {fees['method']})" if fees.get("method") else "; no plan)")))
         if fees.get("price_of_equalization_per_yr") is not None:
             facts.append((f"Price of equalisation ({money_unit})",
                           f"{money(fees['price_of_equalization_per_yr'])} "
