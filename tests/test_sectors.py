@@ -275,6 +275,15 @@ def test_facility_costs_add_up_to_the_objective_with_a_transfer_station(wte_with
     assert service == pytest.approx(res.objective, rel=1e-9)
 
 
+def test_the_fee_note_counts_the_stations_own_costs_beside_their_hauls(wte_with_station):
+    # what a per-plant fee leaves out of a station: its own 40,000 capital + 10 x 100 x 365 =
+    # 405,000 yuan/yr, and its compacted haul 0.2 x 60 x 100 x 365 = 438,000 (the note used to
+    # list the station at "sites 0")
+    from qzopt.report.markdown import echelon_costs
+
+    assert echelon_costs(wte_with_station)["transfer"] == pytest.approx((405_000.0, 438_000.0))
+
+
 @pytest.mark.parametrize("name", ["sewage-3towns.yaml", "wte-4towns.yaml", "coldchain-3origins.yaml"])
 def test_facility_costs_add_up_to_the_objective_without_stations(name):
     res = solve(TEACH / name)

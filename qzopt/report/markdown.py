@@ -314,6 +314,11 @@ def echelon_costs(res: "Result") -> dict[str, tuple[float, float]]:
     out = {}
     for name, part in (res.extra.get("echelons") or {}).items():
         fac, flows = _frame(part.get("facilities")), _frame(part.get("flows"))
+        if fac.empty and not flows.empty and "source" in flows and res.ok:
+            # flows back into the main stream (WtE transfer stations): the sending sites are
+            # main-stream sites, whose own costs are in the main facilities table
+            main = res.facilities
+            fac = main[main["site"].isin(set(flows["source"]))]
         sites = float(fac.loc[fac["open"].astype(bool), "total_cost_per_yr"].sum()) \
             if not fac.empty and "total_cost_per_yr" in fac else 0.0
         hauls = float(flows["transport_cost_per_yr"].sum()) if not flows.empty and "transport_cost_per_yr" in flows \
