@@ -112,6 +112,8 @@ def solve(
 
             result.extra["fees"] = {**fee_rule(sc), "stages": fee_info.get("stages", [])}
         result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
+    if sc.extras.get("warnings"):  # facts about the input that did not stop the solve (e.g. a road graph in parts)
+        result.extra["warnings"] = list(sc.extras["warnings"])
     if result.status == "infeasible" and explain:
         from qzopt.infeasibility import explain_infeasibility
 

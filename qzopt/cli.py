@@ -211,6 +211,8 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
                                 f": {args.scenario}: scenario {sc.name!r} ({sc.sector}) with {len(sc.jurisdictions)} "
                   f"jurisdictions, {len(sc.demands)} demand points ({num(sc.demands['amount'].sum())} {sc.units.demand}), "
                   f"{len(sc.sites)} sites, {len(sc.sizes)} size options, {int(mask.sum()):,} allowed pairs."))
+    for w in sc.extras.get("warnings") or []:
+        console.print(Text(f"warning: {w}", style="yellow"))
     if findings:
         console.print(Text("but it cannot be satisfied:", style="bold red"))
         for f in findings:
@@ -367,6 +369,8 @@ def print_summary(res, console: Console) -> None:
     console.print(t)
     if res.message:
         console.print(res.message)
+    for w in res.extra.get("warnings") or []:
+        console.print(Text(f"warning: {w}", style="yellow"))
     for line in res.explanation:
         console.print(f"  - {line}")
     if res.ok:

@@ -167,3 +167,17 @@ def test_an_infeasible_run_prints_no_bound_of_minus_infinity(tmp_path):
     assert proc.returncode == 3
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| Best bound (yuan/yr) | n/a |" in report and "-inf" not in report + proc.stdout
+
+
+def test_a_road_graph_in_parts_is_a_warning_in_validate_the_summary_and_the_reports(tiny, tmp_path):
+    path, _ = tiny
+    (path.parent / "tiny_roads.csv").write_text("from,to,km\nA,B,20\nC,X,5\n", encoding="utf-8")
+    said = "the road graph is in 2 unconnected parts that hold demand or sites: {A, B}; {C, X}"
+    proc = cli("validate", str(path))
+    assert proc.returncode == 0 and f"warning: {said}" in proc.stdout
+    out = tmp_path / "run"
+    proc = cli("solve", str(path), "-o", str(out), "--time-limit", "20")
+    assert proc.returncode == 0 and f"warning: {said}" in proc.stdout
+    assert f"> warning: {said}" in (out / "report.md").read_text(encoding="utf-8")
+    assert f"warning: {said}" in (out / "report.html").read_text(encoding="utf-8").replace("&#39;", "'")
+    assert json.loads((out / "result.json").read_text(encoding="utf-8"))["warnings"][0].startswith(said)

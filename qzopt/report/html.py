@@ -128,7 +128,8 @@ def render_html(res: "Result", frontier: pd.DataFrame | None = None, sharing: di
     mu = res.units.get("money", "")
     ctx: dict[str, Any] = {"res": res, "title": f"{res.scenario}: siting report", "money": mu,
                            "summary": summary_line(res), "facts": md.solve_facts(res),
-                           "notes": [f"{k}: {v}" for k, v in (res.extra.get("notes") or {}).items()],
+                           "notes": [f"warning: {w}" for w in res.extra.get("warnings") or []]
+                           + [f"{k}: {v}" for k, v in (res.extra.get("notes") or {}).items()],
                            "map_uri": map_uri(res)}
     if res.ok:
         breakdown = pd.DataFrame({"part": list(res.cost_breakdown()),

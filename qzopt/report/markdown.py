@@ -144,6 +144,7 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in solve_facts(res)] + [""]
     if res.message:
         lines += [f"> {res.message}", ""]
+    lines += [f"> warning: {w}" for w in res.extra.get("warnings") or []] + ([""] if res.extra.get("warnings") else [])
     if res.explanation:
         lines += ["## Why no plan exists", ""] + [f"- {e}" for e in res.explanation] + [""]
     if res.ok:
