@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("solve", help="solve a scenario and write result files")
     s.add_argument("scenario", help="scenario YAML file")
-    s.add_argument("-o", "--outdir", help="output directory (default: out/<scenario name>)")
+    s.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name without .yaml>)")
     s.add_argument("--solver", help="highs | cbc | ortools | ortools-sat | pulp:<NAME> (default: the scenario's)")
     s.add_argument("--time-limit", type=positive(float), metavar="S",
                    help="seconds per solver (default: the scenario's)")
@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given")
     fr.add_argument("--solver")
     fr.add_argument("--time-limit", type=positive(float), metavar="S")
-    fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-frontier)")
+    fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-frontier)")
     _add_set(fr)
 
     rp = sub.add_parser("report", help="(re)write report.html and report.md of a result directory")
@@ -132,10 +132,11 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--territory", default="own", choices=["own", "all"],
                     help="sites a coalition may use alone: its own territory (default) or all")
     sh.add_argument("--workers", type=positive(int), help="parallel worker processes (default: one per core)")
-    sh.add_argument("--cache", help="directory for cached coalition costs (default ~/.cache/qzopt)")
+    sh.add_argument("--cache", help="directory for cached coalition costs, kept in its coalitions/ folder "
+                                      "(default ~/.cache/qzopt, or $QZOPT_CACHE)")
     sh.add_argument("--solver", default="auto")
     sh.add_argument("--time-limit", type=positive(float), metavar="S")
-    sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario>-sharing)")
+    sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-sharing)")
     _add_set(sh)
 
     from qzopt.bench.__main__ import parser as bench_parser, run as bench_run  # issue 6: benchmarks
