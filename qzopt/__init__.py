@@ -26,6 +26,7 @@ _EXPORTS = {
     "solve": "qzopt.api",
     "Scenario": "qzopt.scenario.scenario",
     "Policy": "qzopt.scenario.scenario",
+    "FeeRules": "qzopt.scenario.scenario",
     "SolverSettings": "qzopt.scenario.scenario",
     "Units": "qzopt.scenario.scenario",
     "Result": "qzopt.result",

@@ -149,7 +149,7 @@ def _with_presolve_bound(raw: RawSolution, lower: float | None) -> RawSolution:
 def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
     """Fee section of the result, and the price of equalisation against the same scenario
     solved without fee rules."""
-    from qzopt.fees import COMPARE, fee_report, unconstrained
+    from qzopt.fees import COMPARE, fee_report, price_of_equalization, unconstrained
 
     report = fee_report(sc, built, x, info)
     report["stages"] = info.get("stages", [])
@@ -166,8 +166,9 @@ def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
         result.fallbacks += fallbacks
         if free.ok:
             report["unconstrained_cost_per_yr"] = free.objective
-            report["price_of_equalization_per_yr"] = result.objective - free.objective
-            report["price_of_equalization_pct"] = 100 * (result.objective - free.objective) / free.objective
+            price = price_of_equalization(result.objective, free.objective)
+            report["price_of_equalization_per_yr"] = price
+            report["price_of_equalization_pct"] = 100 * price / free.objective
             report["unconstrained_sites"] = sorted(free.open_sites["site"])
     result.extra["fees"] = report
     payers = report["payers"].set_index("jurisdiction")

@@ -476,12 +476,20 @@ def frontier(sc: Scenario, caps: list[float] | None = None, points: int = 5, sol
     return pd.DataFrame(rows)
 
 
+def price_of_equalization(cost: float, free_cost: float) -> float:
+    """Extra annual cost of the fee rule, money/yr: ``cost`` - ``free_cost``, and 0 where the two
+    differ by less than the solvers' precision (both proved to 1e-9 relative: a difference below
+    1e-8 of the cost is rounding, not a price; it read "2 yuan/yr" on qianzhong-wte's frontier)."""
+    diff = cost - free_cost
+    return 0.0 if abs(diff) <= 1e-8 * max(1.0, abs(free_cost)) else diff
+
+
 def _frontier_row(r, cap: float | None, free_cost: float, point: str, fee: float | None = None) -> dict:
     """One frontier point from its solve: cap and fee (money per demand unit), costs (money/yr),
     and how it was solved (solver, status, relative gap, seconds)."""
     return {"fee_cap": cap, "total_cost_per_yr": r.objective if r.ok else None,
             "fee": fee if fee is not None else (r.extra.get("fees", {}).get("fee") if r.ok else None),
-            "price_of_equalization_per_yr": (r.objective - free_cost) if r.ok else None,
+            "price_of_equalization_per_yr": price_of_equalization(r.objective, free_cost) if r.ok else None,
             "sites": ";".join(sorted(r.open_sites["site"])) if r.ok else "", "point": point,
             "status": r.status, "solver": r.solver, "gap": r.gap, "seconds": r.seconds}
 

@@ -147,6 +147,7 @@ class Result:
             "distance_unit": self.distance_unit,
             "demand_unit": self.units.get("demand"),
             "money_unit": self.units.get("money"),
+            "demand_periods_per_year": self.units.get("per_year"),
             "objective_unit": f"{self.units.get('money')}/yr",
             "cost_breakdown": self.cost_breakdown(),
             "demands": _records(self.demands),
@@ -218,11 +219,25 @@ class Result:
         columns = doc.get("columns") if isinstance(doc.get("columns"), dict) else {}
         tables = {k: pd.DataFrame(doc.get(k, []), columns=columns.get(k)) for k in ("facilities", "assignments",
                                                                                  "demands")}
-        units = {"distance": doc.get("distance_unit"), "demand": doc.get("demand_unit"), "money": doc.get("money_unit")}
+        units = {"distance": doc.get("distance_unit"), "demand": doc.get("demand_unit"), "money": doc.get("money_unit"),
+                 "per_year": doc.get("demand_periods_per_year")}
         skip = known | set(tables) | {"schema_version", "distance_unit", "demand_unit", "money_unit",
-                                      "objective_unit", "columns"}
+                                      "demand_periods_per_year", "objective_unit", "columns"}
         extra = {k: v for k, v in doc.items() if k not in skip}
+        # the tables inside sections come back as DataFrames, as qzopt.solve returns them
+        for section in ("streams", "echelons"):
+            for part in (extra.get(section) or {}).values():
+                if isinstance(part, dict):
+                    part.update({k: pd.DataFrame(v) for k, v in part.items() if _is_table(v)})
+        if isinstance(extra.get("fees"), dict):
+            extra["fees"].update({k: pd.DataFrame(v) for k, v in extra["fees"].items()
+                                  if k in ("plants", "payers") and _is_table(v)})
         return cls(**{k: doc.get(k) for k in known if k in doc}, units=units, extra=extra, **tables)
+
+
+def _is_table(value: Any) -> bool:
+    """A list of row dicts (how result.json holds a table)."""
+    return isinstance(value, list) and all(isinstance(r, dict) for r in value)
 
 
 def _num(x: float | None) -> float | None:

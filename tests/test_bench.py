@@ -170,3 +170,14 @@ def test_a_summary_of_earlier_runs_goes_to_a_new_folder_with_a_runnable_command(
     again = pd.read_csv(tmp_path / "new" / "b" / "summary.csv").set_index("instance")
     assert again.loc["pmed1", "objective"] == pytest.approx(5819, abs=1e-6)  # published optimum
     assert "medians of 1 run(s) per instance and solver" in capsys.readouterr().out
+
+
+def test_a_peer_that_is_not_installed_is_skipped_not_a_failed_run(tmp_path, capsys, monkeypatch):
+    from qzopt.bench import cases
+
+    monkeypatch.setitem(cases.PEER_PACKAGES, "spopt-cbc", "no_such_package_qz")
+    code = main(["--suite", "smoke", "--instances", "pmed1", "--shared", str(SHARED), "-o", str(tmp_path)])
+    assert code == 0
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert set(runs["solver"]) == {"qzopt"}  # no 'error' row for the peer
+    assert "peer spopt-cbc skipped: no_such_package_qz is not installed" in capsys.readouterr().out

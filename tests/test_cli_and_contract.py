@@ -181,3 +181,16 @@ def test_a_road_graph_in_parts_is_a_warning_in_validate_the_summary_and_the_repo
     assert f"> warning: {said}" in (out / "report.md").read_text(encoding="utf-8")
     assert f"warning: {said}" in (out / "report.html").read_text(encoding="utf-8").replace("&#39;", "'")
     assert json.loads((out / "result.json").read_text(encoding="utf-8"))["warnings"][0].startswith(said)
+
+
+def test_a_result_read_back_has_the_tables_and_units_solve_returns(tmp_path):
+    res = qzopt.solve(ROOT / "scenarios" / "teaching" / "wte-4towns.yaml")
+    back = qzopt.Result.read(res.write(tmp_path / "run", html=False))
+    assert back.units["per_year"] == 365.0 and json.loads((tmp_path / "run" / "result.json").read_text(
+        encoding="utf-8"))["demand_periods_per_year"] == 365.0
+    for section in ("streams", "echelons"):
+        for name, part in res.extra[section].items():
+            for key, table in part.items():
+                if isinstance(table, pd.DataFrame):  # read back as a DataFrame, not a list of dicts
+                    pd.testing.assert_frame_equal(back.extra[section][name][key], table, check_dtype=False,
+                                                  check_exact=False)

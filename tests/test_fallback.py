@@ -239,3 +239,9 @@ def test_a_fallback_comes_after_auto_never_instead_of_it():
     assert registry.solver_order("auto", []) == ["highs"]
     res = qzopt.solve(line_scenario(), fallback=["nope"])  # solver auto, an unknown fallback
     assert res.solver == "highs" and res.objective == pytest.approx(350.0)
+
+
+def test_an_unknown_pulp_solver_is_named_with_the_closest_once_listed_name():
+    res = qzopt.solve(line_scenario(), solver="pulp:PULP_CBC", fallback=["highs"], isolate=False)
+    reason = res.fallbacks[0]["reason"]
+    assert res.solver == "highs" and "PuLP does not know 'PULP_CBC'. Did you mean 'PULP_CBC_CMD'?" in reason

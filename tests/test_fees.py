@@ -310,3 +310,9 @@ def test_the_stages_and_the_comparison_solve_share_one_time_limit(monkeypatch):
     res = qzopt.solve(three_towns(10, single=True), solver="highs", fallback=[], isolate=False, time_limit=10)
     assert res.objective == pytest.approx(300)
     assert limits == [10, 10 * api.MIN_STAGE_SHARE, 10 * api.MIN_STAGE_SHARE]
+
+
+@pytest.mark.parametrize("cost, free, price", [(868_433_488.0, 868_433_487.0, 0.0),  # rounding of two proofs
+                                               (886_196_006.0, 868_433_487.0, 17_762_519.0), (350.0, 300.0, 50.0)])
+def test_a_price_of_equalisation_below_the_solvers_precision_is_zero(cost, free, price):
+    assert F.price_of_equalization(cost, free) == price

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from qzopt.bench.cases import peer_of
+    from qzopt.bench.cases import peer_missing, peer_of
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     try:  # every option is checked before the first instance runs
@@ -77,8 +77,15 @@ def run(args: argparse.Namespace) -> int:
         instances = [i for i in instances if i not in missing]
     runs = []
     started = time.time()
+    skipped: set[str] = set()
     for inst in instances:
-        solvers = ["qzopt"] + ([peer_of(inst.kind)] if args.peers and peer_of(inst.kind) else [])
+        peer = peer_of(inst.kind) if args.peers else None
+        if peer and peer_missing(peer):
+            if peer not in skipped:  # said once: a peer that is not installed is not a failed run
+                console.print(f"[yellow]peer {peer} skipped: {peer_missing(peer)}")
+                skipped.add(peer)
+            peer = None
+        solvers = ["qzopt"] + ([peer] if peer else [])
         for solver in solvers:
             repeats = args.repeats if solver == "qzopt" or not args.peer_repeats else args.peer_repeats
             for rep in range(repeats):

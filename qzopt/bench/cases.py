@@ -25,6 +25,20 @@ def peer_of(kind: str) -> str | None:
     return {"pmed": "spopt-cbc", "cap": "pulp-cbc"}.get(kind)
 
 
+#: The package each peer needs beyond qzopt's own dependencies.
+PEER_PACKAGES = {"spopt-cbc": "spopt", "pulp-cbc": "pulp"}
+
+
+def peer_missing(peer: str) -> str | None:
+    """Why ``peer`` cannot run here (its package is not installed), or None."""
+    import importlib.util
+
+    package = PEER_PACKAGES.get(peer)
+    if package and importlib.util.find_spec(package) is None:
+        return f"{package} is not installed (pip install -e '.[bench]')"
+    return None
+
+
 def scenario(inst: Instance):
     """The instance as a qzopt :class:`~qzopt.scenario.scenario.Scenario`."""
     from qzopt.io.orlib import load_cap, load_pmed
