@@ -317,3 +317,18 @@ def test_an_adjacency_pair_with_an_unknown_jurisdiction_names_its_line(tiny):
     msg = error_of(path)
     assert (f"line {line_of(path, 'adjacency')}, field `constraints.adjacency[1]`: adjacency pair ['B', 'CC'] "
             "names jurisdiction 'CC', which does not exist. Did you mean 'C'?") in msg
+
+
+def test_a_population_without_urban_share_is_named_when_the_rates_differ(tmp_path):
+    # wte-4towns: its kitchen waste counts urban residents only, so D without urban_share would
+    # have counted as all rural (no kitchen waste at all), without a word
+    path = teaching_copy(tmp_path, "wte-4towns.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{id: D, population: 100000, urban_share: 1.0}", "{id: D, population: 100000}"),
+                    encoding="utf-8")
+    msg = error_of(path)
+    assert ("field `jurisdictions[3].urban_share`: jurisdiction 'D' has a population but no `urban_share`, and the "
+            "kitchen-waste `generation` rule counts urban residents only" in msg and "depends on the share" in msg and "Give its urban_share (0 = all rural" in msg)
+    path.write_text(text.replace("{id: D, population: 100000, urban_share: 1.0}",
+                                 "{id: D, population: 100000, urban_share: 0}"), encoding="utf-8")
+    assert "D" in qzopt.load_scenario(path).demands.index  # 0 = all rural, said on purpose

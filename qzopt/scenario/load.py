@@ -532,19 +532,31 @@ class _Resolver:
             self.bad(problem, ("demands",), "Give `demands`, or the sector block's `generation` with "
                      "`population` (and `urban_share`) on the jurisdictions.")
         elif self.spec.coldchain is None:
-            self.unpopulated(f"the {self.spec.sector} `generation` rule")
+            block = self.spec.sewage or self.spec.wte
+            self.unpopulated(f"the {self.spec.sector} `generation` rule", getattr(block, "generation", None))
         return rows
 
-    def unpopulated(self, rule: str) -> None:
+    def unpopulated(self, rule: str, gen: Any = None) -> None:
         """A jurisdiction without ``population`` where demand follows from population is an error
-        naming it (it would silently get no demand); ``population: 0`` says "no demand here"."""
-        for k, (jid, pop) in enumerate(self.jur["population"].items()):
-            if pd.isna(pop):
-                in_yaml = self.jur_file == self.file
+        naming it (it would silently get no demand); ``population: 0`` says "no demand here".
+        Likewise one with population but no ``urban_share`` when the rule's urban and rural rates
+        differ (it would silently count as all rural); ``urban_share: 0`` says "all rural"."""
+        in_yaml = self.jur_file == self.file
+        split = gen is not None and (gen.urban_only or gen.urban != gen.rural)
+        for k, (jid, row) in enumerate(self.jur[["population", "urban_share"]].iterrows()):
+            where = dict(f=self.jur_file, line=None if in_yaml else k + 2)
+            if pd.isna(row["population"]):
                 self.bad(f"jurisdiction {jid!r} has no `population`, so {rule} would give it no demand",
                          ("jurisdictions", k, "population") if in_yaml else ("population",),
                          "Give its population, or `population: 0` if it has no demand on purpose (e.g. it "
-                         "only hosts sites).", f=self.jur_file, line=None if in_yaml else k + 2)
+                         "only hosts sites).", **where)
+            elif split and row["population"] > 0 and pd.isna(row["urban_share"]):
+                rates = ("counts urban residents only" if gen.urban_only else
+                         f"has {gen.urban:g} {gen.unit} per urban and {gen.rural:g} per rural resident")
+                self.bad(f"jurisdiction {jid!r} has a population but no `urban_share`, and {rule} {rates}: "
+                         "its demand depends on the share",
+                         ("jurisdictions", k, "urban_share") if in_yaml else ("urban_share",),
+                         "Give its urban_share (0 = all rural, 1 = all urban).", **where)
 
     def place(self, rows: list[Any], kind: str, fname: str, loc0: Loc | None = None) -> pd.DataFrame:
         recs = []

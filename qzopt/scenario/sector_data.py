@@ -151,7 +151,7 @@ def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
 
 def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
     kw = w.kitchen
-    r.unpopulated("the kitchen-waste `generation` rule")
+    r.unpopulated("the kitchen-waste `generation` rule", kw.generation)
     r.check()
     amount = per_capita_amount(r.jur, kw.generation)
     rows = [S.Demand(id=f"{j}:kitchen", jurisdiction=j, amount=round(float(a), 3)) for j, a in amount.items() if a > 0]
