@@ -12,7 +12,7 @@ import pytest
 
 import qzopt
 from qzopt.errors import ScenarioError
-from qzopt.scenario.scenario import FeeRules  # not exported as qzopt.FeeRules
+from qzopt.scenario.scenario import FeeRules, Policy
 
 TOWNS = ["A", "B", "C"]
 
@@ -279,3 +279,14 @@ def test_validate_names_a_missing_jurisdiction_of_a_scenario_built_directly():
     demands = sc.demands.assign(jurisdiction=["A", np.nan, "C"])
     refused("field `demands.jurisdiction`: missing jurisdiction in rows ['B']",
             lambda: dataclasses.replace(sc, demands=demands).validate())
+
+
+@pytest.mark.parametrize("kwargs, said", [
+    ({"facilities_exactly": 2, "facilities_at_most": 3}, "give either facilities_exactly or facilities_at_most/at_least"),
+    ({"facilities_at_least": 3, "facilities_at_most": 1}, "facilities_at_least 3 > facilities_at_most 1"),
+    ({"serve_share": 0.5}, "serve_share 0.5 below 1 needs unserved_penalty"),
+])
+def test_policy_rules_between_fields_hold_as_in_the_yaml(kwargs, said):
+    with pytest.raises(ScenarioError, match=re.escape(said)):
+        Policy(**kwargs)
+    Policy(serve_share=0.5, unserved_penalty=0.0)  # a penalty of 0 is allowed, as in the YAML

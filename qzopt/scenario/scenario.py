@@ -161,6 +161,22 @@ class Policy:
             "min_load": (_flag, "True or False"),
             "strong_linking": (_flag, "True or False"),
         })
+        # the rules between fields, as the YAML schema has them
+        problems = []
+        if self.facilities_exactly is not None and (self.facilities_at_most is not None
+                                                    or self.facilities_at_least is not None):
+            problems.append(Problem("give either facilities_exactly or facilities_at_most/at_least, not both",
+                                    field="policy.facilities_exactly"))
+        if (self.facilities_at_most is not None and self.facilities_at_least is not None
+                and self.facilities_at_least > self.facilities_at_most):
+            problems.append(Problem(f"facilities_at_least {self.facilities_at_least} > facilities_at_most "
+                                    f"{self.facilities_at_most}", field="policy.facilities_at_least"))
+        if self.serve_share < 1 and self.unserved_penalty is None:
+            problems.append(Problem(f"serve_share {self.serve_share!r} below 1 needs unserved_penalty (money per "
+                                    "demand unit left unserved); without one every demand is served and the share "
+                                    "would be ignored", field="policy.serve_share"))
+        if problems:
+            raise ScenarioError(problems)
 
     @property
     def partial_service(self) -> bool:
