@@ -160,6 +160,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
             raise QzoptError(f"--set {item!r}: expected FIELD=VALUE, e.g. --set fees.mode=none")
+        if key.strip() in out:  # the later one would silently win
+            raise QzoptError(f"--set {key.strip()} is given twice ({out[key.strip()]!r} and {value!r}); give it once")
         out[key.strip()] = value
     return out
 

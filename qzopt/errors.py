@@ -14,8 +14,15 @@ from pathlib import Path
 
 
 def closest(name: object, known: Iterable[object], cutoff: float = 0.6) -> str | None:
-    """The name in ``known`` closest to ``name`` (difflib's ratio at least ``cutoff``), if any."""
-    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=cutoff)
+    """The name in ``known`` closest to ``name``: one that differs only in case or in spaces at the
+    ends first ('b' -> 'B', which difflib's ratio misses for short names), else difflib's
+    closest with a ratio of at least ``cutoff``; None when nothing is close."""
+    names = [str(k) for k in known]
+    plain = str(name).strip().casefold()
+    same = [k for k in names if k.strip().casefold() == plain and k != str(name)]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(str(name), names, n=1, cutoff=cutoff)
     return close[0] if close else None
 
 

@@ -483,3 +483,39 @@ def test_an_unknown_csv_column_lists_the_columns_in_one_order(tiny):
     msg = error_of(path)
     assert ("unknown column `zzz`. Known columns: id, jurisdiction, amount, lat, lon, node, name, max_distance."
             in msg)
+
+
+def test_an_id_that_differs_only_in_case_gets_the_suggestion(tiny):
+    path, edit = tiny
+    edit("{id: sC, jurisdiction: C,", "{id: sC, jurisdiction: c,")
+    assert "jurisdiction 'c' of site 'sC' does not exist. Did you mean 'C'?" in error_of(path)
+
+
+def test_an_empty_scenario_name_is_refused(tiny):
+    path, edit = tiny
+    edit("name: tiny", 'name: ""')
+    assert "field `name`" in error_of(path)
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--set", "demands[-1].amount=1"], "override 'demands[-1].amount': index -1 is below 0"),
+    (["--set", "constraints.max_distance=50", "--set", "constraints.max_distance=999"],
+     "--set constraints.max_distance is given twice ('50' and '999'); give it once"),
+])
+def test_overrides_that_would_change_something_unseen_are_refused(tiny, args, said):
+    proc = run_cli("validate", str(tiny[0]), *args)
+    assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("limit, said", [("10 km", None), ("10", None), ("0 km", "must be a finite number above 0"),
+                                         ("ten km", "ten"), ("-3", "must be above 0")])
+def test_a_demand_points_own_limit_reads_units_as_the_global_one_does(tiny, limit, said):
+    path, edit = tiny
+    edit("{id: dB, jurisdiction: B, amount: 120}", f'{{id: dB, jurisdiction: B, amount: 120, max_distance: "{limit}"}}'
+         if " " in limit or not limit.lstrip("-").isdigit() else
+         f"{{id: dB, jurisdiction: B, amount: 120, max_distance: {limit}}}")
+    if said is None:
+        assert qzopt.load_scenario(path).demands.loc["dB", "max_distance"] == 10.0
+    else:
+        msg = error_of(path)
+        assert "demands[1].max_distance" in msg and said in msg, msg

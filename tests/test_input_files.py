@@ -332,3 +332,32 @@ def test_a_population_without_urban_share_is_named_when_the_rates_differ(tmp_pat
     path.write_text(text.replace("{id: D, population: 100000, urban_share: 1.0}",
                                  "{id: D, population: 100000, urban_share: 0}"), encoding="utf-8")
     assert "D" in qzopt.load_scenario(path).demands.index  # 0 = all rural, said on purpose
+
+
+# --------------------------------------------- distance matrices: typos, repeats, signs
+MATRIX = "id,sA,sB,sC\ndA,0,20,45\ndB,20,0,25\ndC,45,25,0\n"
+
+
+def _with_matrix(tiny, text):
+    path, edit = tiny
+    (path.parent / "m.csv").write_text(text, encoding="utf-8")
+    edit("distances: {method: road_graph, edges: tiny_roads.csv}", "distances: {method: matrix, matrix: m.csv}")
+    return path
+
+
+@pytest.mark.parametrize("text, said", [
+    (MATRIX.replace("sC\n", "sC,sZ\n").replace("45\n", "45,1\n").replace("25\n", "25,1\n").replace(",0\n", ",0,1\n"),
+     "m.csv, line 1, field `distances.matrix`: site column 'sZ' is not a site of the scenario"),
+    (MATRIX + "dX,1,1,1\n", "m.csv, line 5, field `distances.matrix`: demand row 'dX' is not a demand of the "
+                            "scenario"),
+    (MATRIX + "dC,1,1,1\n", "m.csv, line 5, field `distances.matrix`: demand rows ['dC'] are given more than once"),
+    (MATRIX.replace("dB,20,0,25", "dB,20,0,-25"), "m.csv, line 3, field `distances.matrix`: -25 at demand 'dB', "
+                                                  "site 'sC' is negative"),
+])
+def test_a_matrix_row_or_column_the_scenario_lacks_is_named_not_dropped(tiny, text, said):
+    assert said in error_of(_with_matrix(tiny, text))
+
+
+def test_a_matrix_with_exactly_the_scenarios_ids_is_read(tiny):
+    sc = qzopt.load_scenario(_with_matrix(tiny, MATRIX))
+    assert sc.distance[1, 2] == 25.0

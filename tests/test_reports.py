@@ -549,3 +549,16 @@ def test_a_run_a_fee_cap_made_infeasible_still_says_it_had_a_fee_rule(two_runs, 
     assert kf.loc["equalised fee (yuan/t)", "capped"] == "n/a (no plan; cap 4)"
     assert kf.loc["equalised fee (yuan/t)", "one-plant"] == "no fee rule"
     assert "| Equalised uniform fee (yuan/t) | n/a (per_plant, cap 4; no plan) |" in (capped / "report.md").read_text(encoding="utf-8")
+
+
+def test_names_cannot_add_columns_or_raw_html_to_report_md(tiny, tmp_path):
+    path, edit = tiny
+    edit("{id: A, name: 甲,", '{id: A, name: "甲|<img src=x onerror=alert(1)>",')
+    out = qzopt.solve(qzopt.load_scenario(path), isolate=False).write(tmp_path / "run", html=False)
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "<img" not in text and "甲\\|&lt;img src=x onerror=alert(1)>" in text
+    for line in text.splitlines():
+        if line.startswith("| ") and "甲" in line:  # the row keeps its table's column count
+            header = next(h for h in reversed(text[:text.index(line)].splitlines()) if h.startswith("| ")
+                          and not h.startswith("|---") and "甲" not in h)
+            assert line.replace("\\|", "").count("|") == header.count("|"), (line, header)

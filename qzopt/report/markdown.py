@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -32,14 +33,23 @@ def num(x: float | None, digits: int = 4) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 ** digits and abs(x) != float("inf") else f"{x:,.{digits}g}"
 
 
+def md_text(value: object) -> str:
+    """Text from the input (names, ids) made safe for Markdown: a '|' would add a table column,
+    an HTML tag would be raw HTML in the page ('<' before a letter, '/' or '!' is escaped), a line
+    break would end the row."""
+    text = re.sub(r"\s*[\r\n]+\s*", " ", str(value)).replace("|", "\\|")
+    return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", text)
+
+
 def md_table(frame: pd.DataFrame) -> str:
-    """A plain GitHub-flavoured Markdown table (no tabulate dependency)."""
+    """A plain GitHub-flavoured Markdown table (no tabulate dependency); cells via :func:`md_text`."""
     if frame.empty:
         return "_none_\n"
-    cols = [str(c) for c in frame.columns]
+    cols = [md_text(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join("" if (isinstance(v, float) and pd.isna(v)) else str(v) for v in row) + " |")
+        lines.append("| " + " | ".join("" if (isinstance(v, float) and pd.isna(v)) else md_text(v) for v in row)
+                     + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -140,8 +150,8 @@ def assignments_view(res: "Result") -> pd.DataFrame:
 def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing: dict | None = None) -> str:
     """``report.md`` of ``res``; ``frontier`` (a ``frontier.csv`` table) and ``sharing`` (a ``sharing.json``
     document) add their sections when given, as in ``report.html``."""
-    lines = [f"# {res.scenario}: siting result", ""]
-    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in solve_facts(res)] + [""]
+    lines = [f"# {md_text(res.scenario)}: siting result", ""]
+    lines += ["| | |", "|---|---|"] + [f"| {md_text(k)} | {md_text(v)} |" for k, v in solve_facts(res)] + [""]
     if res.message:
         lines += [f"> {res.message}", ""]
     lines += [f"> warning: {w}" for w in res.extra.get("warnings") or []] + ([""] if res.extra.get("warnings") else [])

@@ -340,6 +340,10 @@ def _override_path(key: str, file: str) -> list[str | int]:
             break
         parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
         pos = m.end()
+    negative = [p for p in parts if isinstance(p, int) and p < 0]
+    if negative:  # Python would count from the end: demands[-1] would edit the last demand unseen
+        raise ScenarioError(Problem(f"override {key!r}: index {negative[0]} is below 0", file=file,
+                                    hint="List indices count from 0, as the error messages print them."))
     if not parts or key[pos:].strip(".") != "" or isinstance(parts[0], int):
         raise ScenarioError(Problem(f"override {key!r} is not a field path", file=file,
                                     hint="Write it as field.sub=value or list[index].field=value, "
@@ -558,6 +562,19 @@ class _Resolver:
                          ("jurisdictions", k, "urban_share") if in_yaml else ("urban_share",),
                          "Give its urban_share (0 = all rural, 1 = all urban).", **where)
 
+    def own_limit(self, value: float | str, loc: Loc, fname: str, line: int | None) -> float:
+        """A demand point's own distance limit in units.distance ('10 km' as constraints.max_distance
+        reads it); a bad one is a problem at its row (NaN returned meanwhile)."""
+        try:
+            limit = parse_distance(value, self.units.distance)
+            if not (np.isfinite(limit) and limit > 0):
+                raise ValueError(f"the distance limit must be a finite number above 0 (got {value!r}); "
+                                 "leave it out for no limit")
+            return float(limit)
+        except ValueError as exc:
+            self.bad(str(exc), loc, f=fname, line=line)
+            return float("nan")
+
     def place(self, rows: list[Any], kind: str, fname: str, loc0: Loc | None = None) -> pd.DataFrame:
         recs = []
         jur = self.jur
@@ -577,7 +594,8 @@ class _Resolver:
                    "node": r.node or j["node"]}
             if kind == "demands":
                 rec["amount"] = r.amount
-                rec["max_distance"] = np.nan if r.max_distance is None else r.max_distance
+                rec["max_distance"] = np.nan if r.max_distance is None else self.own_limit(
+                    r.max_distance, loc + ("max_distance",), fname, None if fname == self.file else k + 2)
             recs.append(rec)
         cols = ["id", "name", "jurisdiction", "lat", "lon", "node"] + (
             ["amount", "max_distance"] if kind == "demands" else [])
@@ -818,6 +836,19 @@ def _matrix(base: Path, rel: str, field: str, file: str, rows: pd.Index, cols: p
             problems: list[Problem]) -> np.ndarray | None:
     frame, mfile = _read_csv(base, rel, field, file)
     frame = frame.set_index(frame.columns[0])
+    frame.index = frame.index.astype(str)
+    twice = frame.index[frame.index.duplicated()].unique().tolist()
+    if twice:
+        problems.append(Problem(f"demand rows {twice[:5]} are given more than once", file=mfile, field=field,
+                                line=int(np.flatnonzero(frame.index.duplicated())[0]) + 2,
+                                hint="Give each demand one row."))
+        return None
+    # a row or column for an id the scenario lacks is a typo more often than not: named, not dropped
+    for kind, given, known in (("demand row", frame.index, rows), ("site column", frame.columns, cols)):
+        for name in [str(g) for g in given if g not in set(known)][:5]:
+            problems.append(Problem(f"{kind} {name!r} is not a {kind.split()[0]} of the scenario", file=mfile,
+                                    field=field, line=(int(frame.index.get_loc(name)) + 2) if kind == "demand row"
+                                    else 1, hint=suggest(name, known, what="Its ids")))
     missing_rows = [r for r in rows if r not in frame.index]
     missing_cols = [c for c in cols if c not in frame.columns]
     if missing_rows or missing_cols:
@@ -825,11 +856,19 @@ def _matrix(base: Path, rel: str, field: str, file: str, rows: pd.Index, cols: p
             f"matrix lacks demand rows {missing_rows[:5]} / site columns {missing_cols[:5]}",
             file=mfile, field=field, line=1, hint="First column: demand id; one column per site id."))
         return None
+    if any(p.file == mfile for p in problems):
+        return None
     sub = frame.loc[rows, cols].replace({"inf": "inf", "": "inf"})
     values = sub.apply(pd.to_numeric, errors="coerce").to_numpy(float)
     if np.isnan(values).any():
         r, c = np.argwhere(np.isnan(values))[0]
         problems.append(Problem(f"not a number at demand {rows[r]!r}, site {cols[c]!r}", file=mfile, field=field,
                                 hint="Use numbers; leave empty or write inf for 'no connection'."))
+        return None
+    if (values < 0).any():
+        r, c = np.argwhere(values < 0)[0]
+        problems.append(Problem(f"{values[r, c]:g} at demand {rows[r]!r}, site {cols[c]!r} is negative", file=mfile,
+                                field=field, line=int(frame.index.get_loc(rows[r])) + 2,
+                                hint="Distances and costs are >= 0 (inf or empty: no connection)."))
         return None
     return values

@@ -115,9 +115,17 @@ class Demand(Strict):
     lon: float | None = Field(None, ge=-180, le=180)
     node: str | None = Field(None, description="road-graph node; defaults to the jurisdiction's node")
     name: str | None = None
-    max_distance: float | None = Field(None, gt=0, description="this point's own distance limit, units.distance")
+    max_distance: float | str | None = Field(None, description="this point's own distance limit: a number in "
+                                             "units.distance, or with its unit ('80 km'), as constraints.max_distance")
 
     _ids_exact = field_validator("id", "jurisdiction", "node")(_no_edge_space)
+
+    @field_validator("max_distance")
+    @classmethod
+    def _limit_above_zero(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, (int, float)) and not value > 0:
+            raise ValueError(f"must be above 0 (got {value!r}); leave it out for no limit")
+        return value
 
 
 class SizeOption(Strict):
@@ -250,7 +258,7 @@ class Fees(Strict):
 class ScenarioSpec(Strict):
     """Top level of a scenario YAML file."""
 
-    name: str
+    name: str = Field(min_length=1, description="shown in reports")
     description: str | None = None
     sector: Literal["facility", "sewage", "wte", "coldchain"] = Field(
         "facility", description="model family: the generic siting model or a sector model")
