@@ -346,15 +346,16 @@ def _with_matrix(tiny, text):
 
 
 @pytest.mark.parametrize("text, said", [
-    (MATRIX.replace("sC\n", "sC,sZ\n").replace("45\n", "45,1\n").replace("25\n", "25,1\n").replace(",0\n", ",0,1\n"),
-     "m.csv, line 1, field `distances.matrix`: site column 'sZ' is not a site of the scenario"),
-    (MATRIX + "dX,1,1,1\n", "m.csv, line 5, field `distances.matrix`: demand row 'dX' is not a demand of the "
-                            "scenario"),
+    (MATRIX.replace("id,sA,sB,sC", "id,sA,sB,sc"),
+     "m.csv, line 1, field `distances.matrix`: matrix lacks demand rows [] / site columns ['sC']. A typo? It has "
+     "'sc' for 'sC'."),
+    (MATRIX.replace("dB,20", "d_B,20"), "matrix lacks demand rows ['dB'] / site columns []. A typo? It has 'd_B' for "
+                                       "'dB'."),
     (MATRIX + "dC,1,1,1\n", "m.csv, line 5, field `distances.matrix`: demand rows ['dC'] are given more than once"),
     (MATRIX.replace("dB,20,0,25", "dB,20,0,-25"), "m.csv, line 3, field `distances.matrix`: -25 at demand 'dB', "
                                                   "site 'sC' is negative"),
 ])
-def test_a_matrix_row_or_column_the_scenario_lacks_is_named_not_dropped(tiny, text, said):
+def test_a_matrix_typo_repeat_or_negative_is_named(tiny, text, said):
     assert said in error_of(_with_matrix(tiny, text))
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from qzopt.errors import Problem, ScenarioError, suggest
+from qzopt.errors import Problem, ScenarioError, closest, suggest
 from qzopt.geo.distances import graph_distances, great_circle_km, road_graph
 from qzopt.scenario import schema as S
 from qzopt.scenario.scenario import FeeRules, Policy, Scenario, SolverSettings, Units
@@ -843,20 +843,21 @@ def _matrix(base: Path, rel: str, field: str, file: str, rows: pd.Index, cols: p
                                 line=int(np.flatnonzero(frame.index.duplicated())[0]) + 2,
                                 hint="Give each demand one row."))
         return None
-    # a row or column for an id the scenario lacks is a typo more often than not: named, not dropped
-    for kind, given, known in (("demand row", frame.index, rows), ("site column", frame.columns, cols)):
-        for name in [str(g) for g in given if g not in set(known)][:5]:
-            problems.append(Problem(f"{kind} {name!r} is not a {kind.split()[0]} of the scenario", file=mfile,
-                                    field=field, line=(int(frame.index.get_loc(name)) + 2) if kind == "demand row"
-                                    else 1, hint=suggest(name, known, what="Its ids")))
-    missing_rows = [r for r in rows if r not in frame.index]
-    missing_cols = [c for c in cols if c not in frame.columns]
+    # one matrix may serve several tables (demands x sites, sites x second-echelon sites), so rows
+    # and columns for other ids are expected; an id it lacks is an error, and an extra id close
+    # to it is named as the likely typo
+    row_set, col_set = set(frame.index), set(frame.columns)
+    missing_rows = [r for r in rows if r not in row_set]
+    missing_cols = [c for c in cols if c not in col_set]
     if missing_rows or missing_cols:
+        extra = ([str(g) for g in frame.index if g not in set(rows)] + [str(g) for g in frame.columns
+                                                                          if g not in set(cols)])
+        typos = [f"{closest(m, extra)!r} for {m!r}" for m in missing_rows + missing_cols if closest(m, extra)]
         problems.append(Problem(
             f"matrix lacks demand rows {missing_rows[:5]} / site columns {missing_cols[:5]}",
-            file=mfile, field=field, line=1, hint="First column: demand id; one column per site id."))
-        return None
-    if any(p.file == mfile for p in problems):
+            file=mfile, field=field, line=1,
+            hint=("A typo? It has " + ", ".join(typos[:5]) + ". " if typos else "")
+            + "First column: demand id; one column per site id."))
         return None
     sub = frame.loc[rows, cols].replace({"inf": "inf", "": "inf"})
     values = sub.apply(pd.to_numeric, errors="coerce").to_numpy(float)
