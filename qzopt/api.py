@@ -104,9 +104,10 @@ def solve(
         # every stage's fallbacks, each with its stage; the comparison solve's are added to them
         result.fallbacks = list(fee_info["fallbacks"])
         if result.ok:
-            left = None if options.time_limit is None else max(
-                MIN_STAGE_SHARE * options.time_limit, options.time_limit - (time.perf_counter() - t0))
-            _attach_fees(result, sc, built, raw.x, fee_info, solver, left, gap, fallback, threads, isolate)
+            # the comparison solve (the price of equalisation) is a figure of its own: its own limit,
+            # as a fallback gets one; a price from a comparison cut short would not be a price
+            _attach_fees(result, sc, built, raw.x, fee_info, solver, options.time_limit, gap, fallback, threads,
+                         isolate)
         else:
             from qzopt.fees import fee_rule
 
@@ -169,6 +170,11 @@ def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
             price = price_of_equalization(result.objective, free.objective)
             report["price_of_equalization_per_yr"] = price
             report["price_of_equalization_pct"] = 100 * price / free.objective
+            # a comparison cut short may be dearer than the free optimum: the price is then a lower
+            # bound, and the free plan's bound gives its upper end
+            report["price_of_equalization_proven"] = free.status == "optimal"
+            if free.status != "optimal" and free.bound is not None:
+                report["price_of_equalization_upper_per_yr"] = price_of_equalization(result.objective, free.bound)
             report["unconstrained_sites"] = sorted(free.open_sites["site"])
     result.extra["fees"] = report
     payers = report["payers"].set_index("jurisdiction")

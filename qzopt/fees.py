@@ -384,7 +384,11 @@ def fee_report(sc: Scenario, built: BuiltModel, x: np.ndarray, info: dict) -> di
         F = break_even_fee(built, setup, x)
         fees = pd.Series(F, index=pd.Index(sc.jurisdictions.index[sc.jurisdictions.index.isin(
             sc.demands["jurisdiction"])], name="jurisdiction"))
-    vol = sc.demands.groupby("jurisdiction")["amount"].sum()
+    # what each payer pays for is what is treated: demand left unserved pays no fee
+    served = sc.demands["amount"].to_numpy(float)
+    if built.main.has("unserved"):
+        served = served * (1.0 - built.model.values("unserved", x).to_numpy())
+    vol = pd.Series(served, index=sc.demands.index).groupby(sc.demands["jurisdiction"]).sum()
     payers = pd.DataFrame({"fee": fees, "volume": vol.reindex(fees.index)})
     payers["payment_per_yr"] = payers["fee"] * payers["volume"] * per_year
     if rules.recovery == "pooled":  # every main site and what the plants send on
@@ -393,11 +397,8 @@ def fee_report(sc: Scenario, built: BuiltModel, x: np.ndarray, info: dict) -> di
         recovered = float(costs.sum())
     collected = float(payers["payment_per_yr"].sum())
     return {
-        "mode": rules.mode, "recovery": rules.recovery, "objective": rules.objective, "method": info.get("method"),
-        "fee": float(fees.mean()), "fee_unit": money_per_unit(sc.units.money, sc.units.demand),
-        "max_fee": rules.max_fee, "band": rules.band if rules.mode == "banded" else None,
-        "subsidy_per_unit": rules.subsidy_per_unit, "iterations": info.get("iterations", []),
-        "plants": plants, "payers": payers.reset_index(),
+        **fee_rule(sc), "method": info.get("method"), "fee": float(fees.mean()),
+        "iterations": info.get("iterations", []), "plants": plants, "payers": payers.reset_index(),
         # one fee for plants of unequal cost collects more than the dearer-per-unit plant needs
         # from the others: the surplus is what the rule collects above the costs it must recover
         "collected_per_yr": collected, "recovered_cost_per_yr": recovered, "surplus_per_yr": collected - recovered,

@@ -208,7 +208,7 @@ def _diagnostic_solve(sc: Scenario, options: SolveOptions, order: list[str], iso
     try:
         from qzopt.api import solve
 
-        return solve(sc, solver="auto", fallback=order, time_limit=limit, gap=options.gap,
+        return solve(sc, solver=order[0] if order else "auto", fallback=order[1:], time_limit=limit, gap=options.gap,
                      threads=options.threads, isolate=isolate, explain=False)
     except QzoptError as e:
         return str(e)

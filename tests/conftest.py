@@ -65,3 +65,20 @@ def line_scenario(policy: Policy | None = None, capacity: float = 30.0, fixed: f
 @pytest.fixture
 def line():
     return line_scenario
+
+
+def error_of(path, overrides=None) -> str:
+    """The message of the ScenarioError loading ``path`` (with ``overrides``) raises."""
+    from qzopt.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as info:
+        qzopt.load_scenario(path, overrides)
+    return str(info.value)
+
+
+def line_of(path, needle: str) -> int:
+    """The line number (from 1) of the first line of ``path`` holding ``needle``."""
+    for k, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return k
+    raise AssertionError(needle)

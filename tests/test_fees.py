@@ -278,10 +278,10 @@ def test_seconds_count_every_stage_and_the_comparison_solve(monkeypatch, objecti
     assert res.seconds >= sum(s["seconds"] for s in stages) + fees["compare"]["seconds"]
 
 
-def test_the_stages_and_the_comparison_solve_share_one_time_limit(monkeypatch):
+def test_the_stages_share_one_time_limit_and_the_comparison_has_its_own(monkeypatch):
     # a clock that moves only when a back end runs, by the whole limit it was given: stage 1 uses
-    # the 10 s up, so stage 2 and the comparison solve each get the least share, 10 % (1 s),
-    # where each used to get 10 s again (a fee solve took several times its limit)
+    # the 10 s up, so stage 2 gets the least share, 10 % (1 s), where it used to get 10 s again;
+    # the comparison solve (the price of equalisation, a figure of its own) gets its own 10 s
     import time
 
     from qzopt import api
@@ -309,10 +309,35 @@ def test_the_stages_and_the_comparison_solve_share_one_time_limit(monkeypatch):
     monkeypatch.setattr(registry, "get_backend", lambda name: Timed(name))
     res = qzopt.solve(three_towns(10, single=True), solver="highs", fallback=[], isolate=False, time_limit=10)
     assert res.objective == pytest.approx(300)
-    assert limits == [10, 10 * api.MIN_STAGE_SHARE, 10 * api.MIN_STAGE_SHARE]
+    assert limits == [10, 10 * api.MIN_STAGE_SHARE, 10]
 
 
 @pytest.mark.parametrize("cost, free, price", [(868_433_488.0, 868_433_487.0, 0.0),  # rounding of two proofs
                                                (886_196_006.0, 868_433_487.0, 17_762_519.0), (350.0, 300.0, 50.0)])
 def test_a_price_of_equalisation_below_the_solvers_precision_is_zero(cost, free, price):
     assert F.price_of_equalization(cost, free) == price
+
+
+def test_a_price_from_a_comparison_not_proven_is_said_to_be_a_lower_bound():
+    from qzopt.report.markdown import price_text
+
+    proven = {"price_of_equalization_per_yr": 17_780_254.0, "price_of_equalization_pct": 1.91,
+              "unconstrained_cost_per_yr": 930_477_608.0, "price_of_equalization_proven": True}
+    assert price_text(proven) == "17,780,254 (1.91 % over 930,477,608)"
+    cut = dict(proven, price_of_equalization_per_yr=3_606_224.0, price_of_equalization_proven=False,
+               price_of_equalization_upper_per_yr=34_000_000.0)
+    assert price_text(cut, with_pct=False) == ("at least 3,606,224, up to 34,000,000; the comparison solve without "
+                                               "fee rules was not proven")
+
+
+def test_demand_left_unserved_pays_no_fee():
+    # only s1 may open (100/yr); C's 10 t are cheaper left unserved (12 per t) than hauled 20 km:
+    # s1 treats A and B, 20 t, at a pooled fee of 5; collected 5 x 20 = 100 = the cost, no surplus
+    # (C used to be billed for its 10 t: 50 of surplus that nobody would pay)
+    sc = three_towns(50, recovery="pooled")
+    sites = sc.sites.copy()
+    sites.loc[["s2", "s3"], "excluded"] = True
+    res = run(sc.replace(sites=sites, policy={"serve_share": 0.0, "unserved_penalty": 12.0}))
+    fees = res.extra["fees"]
+    assert res.objective == pytest.approx(100 + 10 * 10 + 12 * 10) and fees["fee"] == pytest.approx(5.0)
+    assert fees["collected_per_yr"] == pytest.approx(100.0) and fees["surplus_per_yr"] == pytest.approx(0, abs=1e-6)

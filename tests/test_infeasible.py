@@ -161,3 +161,27 @@ def test_required_sites_and_existing_plants_are_told_apart(tiny):
     line_with(res.explanation, "required sites", "'sC'", "closed")
     line_with(res.explanation, "capex budget")
     assert not any("existing plants" in e for e in res.explanation), res.explanation
+
+
+def test_the_diagnosis_uses_the_back_ends_the_user_chose(tiny, monkeypatch):
+    # solver cbc with no fallback: every diagnostic solve runs CBC too (with solver: auto and a
+    # fallback, the diagnosis used to put HiGHS first)
+    import qzopt.api
+    import qzopt.infeasibility
+    from qzopt.solvers import registry
+
+    used = []
+    real = registry.solve_with_fallback
+
+    def spy(model, options, order, **kw):
+        used.append(tuple(order))
+        return real(model, options, order, **kw)
+
+    monkeypatch.setattr(registry, "solve_with_fallback", spy)
+    monkeypatch.setattr(qzopt.api, "solve_with_fallback", spy)
+    monkeypatch.setattr(qzopt.infeasibility, "solve_with_fallback", spy)
+    path, edit = tiny
+    edit("max_distance: 60 km}", "max_distance: 60 km, budget: 1}")
+    res = qzopt.solve(qzopt.load_scenario(path), solver="cbc", fallback=[], isolate=False)
+    assert res.status == "infeasible" and res.explanation and len(used) > 1
+    assert set(used) == {("cbc",)}, used

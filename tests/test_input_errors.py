@@ -14,20 +14,7 @@ import pytest
 import qzopt
 from qzopt.errors import ScenarioError
 
-from conftest import DATA
-
-
-def error_of(path: Path) -> str:
-    with pytest.raises(ScenarioError) as info:
-        qzopt.load_scenario(path)
-    return str(info.value)
-
-
-def line_of(path: Path, needle: str) -> int:
-    for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return k
-    raise AssertionError(needle)
+from conftest import DATA, error_of, line_of
 
 
 def test_the_tiny_scenario_is_valid(tiny):

@@ -10,20 +10,7 @@ import pytest
 import qzopt
 from qzopt.errors import ScenarioError
 
-from conftest import ROOT
-
-
-def error_of(path: Path, overrides=None) -> str:
-    with pytest.raises(ScenarioError) as info:
-        qzopt.load_scenario(path, overrides)
-    return str(info.value)
-
-
-def line_of(path: Path, needle: str) -> int:
-    for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return k
-    raise AssertionError(needle)
+from conftest import ROOT, error_of, line_of
 
 
 def as_csv(path: Path, table: str, name: str, text: str, encoding: str = "utf-8") -> Path:

@@ -79,9 +79,7 @@ def solve_facts(res: "Result") -> list[tuple[str, str]]:
                       f"{num(fees.get('fee'), 5)} ({fees.get('recovery')}, cap {num(fees.get('max_fee'), 5)}"
                       + (f", {fees['method']})" if fees.get("method") else "; no plan)")))
         if fees.get("price_of_equalization_per_yr") is not None:
-            facts.append((f"Price of equalisation ({money_unit})",
-                          f"{money(fees['price_of_equalization_per_yr'])} "
-                          f"({points(fees.get('price_of_equalization_pct', 0))} over {money(fees.get('unconstrained_cost_per_yr'))})"))
+            facts.append((f"Price of equalisation ({money_unit})", price_text(fees)))
     return facts
 
 
@@ -153,10 +151,11 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
     lines = [f"# {md_text(res.scenario)}: siting result", ""]
     lines += ["| | |", "|---|---|"] + [f"| {md_text(k)} | {md_text(v)} |" for k, v in solve_facts(res)] + [""]
     if res.message:
-        lines += [f"> {res.message}", ""]
-    lines += [f"> warning: {w}" for w in res.extra.get("warnings") or []] + ([""] if res.extra.get("warnings") else [])
+        lines += [f"> {md_text(res.message)}", ""]
+    lines += [f"> warning: {md_text(w)}" for w in res.extra.get("warnings") or []] + (
+        [""] if res.extra.get("warnings") else [])
     if res.explanation:
-        lines += ["## Why no plan exists", ""] + [f"- {e}" for e in res.explanation] + [""]
+        lines += ["## Why no plan exists", ""] + [f"- {md_text(e)}" for e in res.explanation] + [""]
     if res.ok:
         breakdown = res.cost_breakdown()
         mu = res.units.get("money", "")
@@ -361,6 +360,20 @@ def fee_scope_note(res: "Result") -> str | None:
                    "plants send on (second-echelon hauls and destination sites) together.")
 
 
+def price_text(fees: dict, with_pct: bool = True) -> str:
+    """The price of equalisation as a figure: "17,780,254 (1.91 % over 930,477,608)", or, when the
+    comparison solve without fee rules was not proven, "at least 3,606,224 (up to ...; the
+    comparison was not proven)": its plan may be dearer than the free optimum."""
+    price = money(_finite(fees.get("price_of_equalization_per_yr")))
+    text = price + (f" ({points(fees.get('price_of_equalization_pct', 0))} over "
+                    f"{money(_finite(fees.get('unconstrained_cost_per_yr')))})" if with_pct else "")
+    if fees.get("price_of_equalization_proven", True) is False:
+        upper = fees.get("price_of_equalization_upper_per_yr")
+        text = (f"at least {text}" + (f", up to {money(_finite(upper))}" if upper is not None else "")
+                + "; the comparison solve without fee rules was not proven")
+    return text
+
+
 def money_per_unit(res: "Result") -> str:
     """Money per demand unit, e.g. yuan/t for demand in t/d (costs per unit are per unit delivered)."""
     return units.money_per_unit(res.units.get("money", "") or "", str(res.units.get("demand", "") or ""))
@@ -405,7 +418,7 @@ def fee_facts_view(res: "Result") -> pd.DataFrame | None:
                  (f"surplus over those costs ({mu}/yr)", money(_finite(fees.get("surplus_per_yr"))))]
     if fees.get("price_of_equalization_per_yr") is not None:
         rows += [(f"cost without the fee rule ({mu}/yr)", money(_finite(fees.get("unconstrained_cost_per_yr")))),
-                 (f"price of equalisation ({mu}/yr)", money(_finite(fees.get("price_of_equalization_per_yr")))),
+                 (f"price of equalisation ({mu}/yr)", price_text(fees, with_pct=False)),
                  ("price of equalisation (%)", points(fees.get("price_of_equalization_pct")))]
     return pd.DataFrame([(k, "n/a" if v is None else str(v)) for k, v in rows], columns=["", "value"])
 

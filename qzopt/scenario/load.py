@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from qzopt.errors import Problem, ScenarioError, closest, suggest
 from qzopt.geo.distances import graph_distances, great_circle_km, road_graph
 from qzopt.scenario import schema as S
-from qzopt.scenario.scenario import FeeRules, Policy, Scenario, SolverSettings, Units
+from qzopt.scenario.scenario import FALSE_WORDS, TRUE_WORDS, FeeRules, Policy, Scenario, SolverSettings, Units
 from qzopt.units import parse_distance, per_year_from_unit
 
 Loc = tuple[Any, ...]
@@ -513,7 +513,8 @@ class _Resolver:
             if given[name] and d.method != method:
                 self.bad(f"`{name}` is read only with `method: {method}` (this file uses method "
                          f"{d.method}, which ignores it)", ("distances", name),
-                         f"Set `method: {method}`, or drop `{name}`.")
+                         f"Set `method: {method}`, or drop `{name}` (on the command line: "
+                         f"--set distances.{name}=null).")
         self.check()
 
     def jurisdictions(self, rows: list[Any], fname: str) -> pd.DataFrame:
@@ -800,8 +801,7 @@ class _Resolver:
 
 # the words pydantic reads as a bool (so `excluded` and `required` in a CSV), for `existing` too;
 # (an empty CSV cell never gets here: it is the default, false)
-_YES_NO = {w: True for w in ("1", "true", "yes", "y", "on", "t")} | {
-    w: False for w in ("0", "false", "no", "n", "off", "f", "")}
+_YES_NO = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS + ("",)}
 
 
 def sector_size_sets(spec: S.ScenarioSpec) -> dict[str, list[S.SizeOption]]:

@@ -100,6 +100,7 @@ class CbcBackend:
             timeout = None
             if options.time_limit is not None:
                 timeout = options.time_limit + max(5.0, 0.1 * options.time_limit)
+            started = time.perf_counter()  # CBC's own run, not the MPS writing before it
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     start_new_session=True)
             killed = False
@@ -115,6 +116,7 @@ class CbcBackend:
             if options.verbose:
                 sys.stderr.write(log)
             seconds = time.perf_counter() - t0
+            ran = time.perf_counter() - started
             if killed:
                 return RawSolution(self.name, "no_solution", seconds=seconds, termination="killed", log=log,
                                    message=f"CBC ran past its {options.time_limit:g} s limit and was killed by qzopt")
@@ -124,7 +126,8 @@ class CbcBackend:
             words, reported, x = parse_solution(sol.read_text(), model.num_cols)
         summary = parse_log(log)
         raw = self._result(model, words, x, summary, seconds, log, scale, reported)
-        if raw.status == "infeasible" and options.time_limit is not None and seconds >= options.time_limit:
+        if (raw.status == "infeasible" and options.time_limit is not None
+                and ran >= options.time_limit):
             # CBC stopped by its clock inside preprocessing says "Pre-processing says infeasible"
             # (seen at a 1 ms limit on a feasible model): not a proof once the limit has passed
             raw = dataclasses.replace(raw, status="no_solution",
