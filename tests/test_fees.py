@@ -164,9 +164,10 @@ def test_fee_formulations_agree_with_brute_force(seed, recovery):
 
 
 # ------------------------------------------------- stages: one status, every fallback, all the time
-def _patch_backend(monkeypatch, change):
+def _patch_backend(monkeypatch, change, after=None):
     """Run the real back end, but let ``change(call, name, raw)`` alter (or raise on) call
-    number ``call`` (1, 2, ...) of the solve: monkeypatched as tests/test_fallback.py does."""
+    number ``call`` (1, 2, ...) of the solve: monkeypatched as tests/test_fallback.py does;
+    ``after(options)`` is called once each run has ended (e.g. to move a test clock)."""
     from qzopt.solvers import registry
 
     real = registry.get_backend
@@ -181,7 +182,10 @@ def _patch_backend(monkeypatch, change):
 
         def solve(self, model, options):
             calls.append(self.name)
-            return change(len(calls), self.name, real(self.name).solve(model, options))
+            raw = real(self.name).solve(model, options)
+            if after is not None:
+                after(options)
+            return change(len(calls), self.name, raw)
 
     monkeypatch.setattr(registry, "get_backend", lambda name: Wrapped(name))
     return calls
@@ -289,24 +293,12 @@ def test_the_stages_share_one_time_limit_and_the_comparison_has_its_own(monkeypa
     now = [0.0]
     monkeypatch.setattr(time, "perf_counter", lambda: now[0])
     limits = []
-    from qzopt.solvers import registry
 
-    real = registry.get_backend
+    def use_the_limit(options):
+        limits.append(options.time_limit)
+        now[0] += options.time_limit
 
-    class Timed:
-        def __init__(self, name):
-            self.name = name
-
-        def available(self):
-            return real(self.name).available()
-
-        def solve(self, model, options):
-            limits.append(options.time_limit)
-            raw = real(self.name).solve(model, options)
-            now[0] += options.time_limit
-            return raw
-
-    monkeypatch.setattr(registry, "get_backend", lambda name: Timed(name))
+    _patch_backend(monkeypatch, lambda call, name, raw: raw, after=use_the_limit)
     res = qzopt.solve(three_towns(10, single=True), solver="highs", fallback=[], isolate=False, time_limit=10)
     assert res.objective == pytest.approx(300)
     assert limits == [10, 10 * api.MIN_STAGE_SHARE, 10]
