@@ -71,8 +71,8 @@ def solve(
     staged = sc.fees is not None and sc.fees.active
 
     def run(form):
-        # the stages of a fee solve (and its comparison solve) share one time limit: each gets
-        # what the earlier ones left, at least MIN_STAGE_SHARE of it (one back end's limit)
+        # the stages of a fee solve share one time limit: each gets what the earlier ones left,
+        # at least MIN_STAGE_SHARE of it (the comparison solve is a solve() of its own)
         opts = options
         if staged and options.time_limit is not None:
             left = options.time_limit - (time.perf_counter() - t0)
@@ -109,9 +109,7 @@ def solve(
             _attach_fees(result, sc, built, raw.x, fee_info, solver, options.time_limit, gap, fallback, threads,
                          isolate)
         else:
-            from qzopt.fees import fee_rule
-
-            result.extra["fees"] = {**fee_rule(sc), "stages": fee_info.get("stages", [])}
+            result.extra["fees"] = {**_fee_rule(sc), "stages": fee_info.get("stages", [])}
         result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
     if sc.extras.get("warnings"):  # facts about the input that did not stop the solve (e.g. a road graph in parts)
         result.extra["warnings"] = list(sc.extras["warnings"])

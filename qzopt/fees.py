@@ -322,16 +322,22 @@ def _objective_vector(sc: Scenario, how: str) -> tuple[np.ndarray, float]:
 
 def break_even_fee(built: BuiltModel, setup: fb.FeeSetup, x: np.ndarray) -> float:
     """The smallest uniform fee at which the plan in ``x`` recovers its costs (money per unit)."""
-    costs, volume = plant_costs(built, setup, x)
     # fees are >= 0: a plan whose plants earn more than they cost needs no fee at all
     if setup.rules.recovery == "pooled":
-        total = costs.sum() + _extra_costs(setup, x)
+        total = pooled_cost(built, setup, x)
         served = served_volume(built, x)
         return max(0.0, float(total / (setup.per_year * served))) if served > 0 else float("inf")
+    costs, volume = plant_costs(built, setup, x)
     open_ = volume > 1e-9
     if np.any((costs > 1e-6) & ~open_):
         return float("inf")
     return max(0.0, float(np.max(costs[open_] / (setup.per_year * volume[open_])))) if open_.any() else 0.0
+
+
+def pooled_cost(built: BuiltModel, setup: fb.FeeSetup, x: np.ndarray) -> float:
+    """What a pooled fee recovers, money/yr: every main site's cost and everything the plants
+    send on (second-echelon hauls and sites)."""
+    return float(plant_costs(built, setup, x)[0].sum() + _extra_costs(setup, x))
 
 
 def served_volume(built: BuiltModel, x: np.ndarray) -> float:
@@ -391,10 +397,7 @@ def fee_report(sc: Scenario, built: BuiltModel, x: np.ndarray, info: dict) -> di
     vol = pd.Series(served, index=sc.demands.index).groupby(sc.demands["jurisdiction"]).sum()
     payers = pd.DataFrame({"fee": fees, "volume": vol.reindex(fees.index)})
     payers["payment_per_yr"] = payers["fee"] * payers["volume"] * per_year
-    if rules.recovery == "pooled":  # every main site and what the plants send on
-        recovered = float(plant_costs(built, setup, x)[0].sum() + _extra_costs(setup, x))
-    else:
-        recovered = float(costs.sum())
+    recovered = pooled_cost(built, setup, x) if rules.recovery == "pooled" else float(costs.sum())
     collected = float(payers["payment_per_yr"].sum())
     return {
         **fee_rule(sc), "method": info.get("method"), "fee": float(fees.mean()),

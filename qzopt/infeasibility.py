@@ -124,15 +124,16 @@ def _required_figure(sc: Scenario, res: Result) -> str:
     f = res.facilities.set_index("site")
     closed = [f"{site!r}" for site in sc.sites.index[sc.sites["required"].astype(bool)]
               if not (site in f.index and bool(f.at[site, "open"]))]
-    return ("without them the cheapest plan leaves " + ", ".join(closed[:5])
-            + (f" and {len(closed) - 5} more" if len(closed) > 5 else "") + " closed") if closed else \
-        "without them a plan exists"
+    return f"without them the cheapest plan leaves {_some(closed)} closed" if closed else "without them a plan exists"
 
 
 def _changes(changed: list[str]) -> str:
-    return ("without them the cheapest plan changes " + ", ".join(changed[:5])
-            + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")) if changed else \
-        "without them a plan exists"
+    return f"without them the cheapest plan changes {_some(changed)}" if changed else "without them a plan exists"
+
+
+def _some(items: list[str]) -> str:
+    """The first five of ``items``, and how many more."""
+    return ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
 
 
 def _split_figure(sc: Scenario, res: Result) -> str:

@@ -78,6 +78,5 @@ def money_per_unit(money: str, demand_unit: str) -> str:
     du = str(demand_unit or "").strip()
     if not du:
         return money
-    quantity = du.rsplit("/", 1)[0] if "/" in du and du.rsplit("/", 1)[1].replace(" ", "").lower() in \
-        PERIODS_PER_YEAR else du
-    return f"{money}/{quantity}"
+    quantity, _, period = du.rpartition("/")
+    return f"{money}/{quantity if quantity and period.replace(' ', '').lower() in PERIODS_PER_YEAR else du}"

@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 def money(x: float | None) -> str:
     """Money rounded to whole units with thousands separators; "n/a" for None, NaN and
     infinities (an infeasible run's bound is -inf: not a figure to print)."""
-    if x is None or pd.isna(x) or x in (float("inf"), float("-inf")):
+    v = _finite(x)
+    if v is None:
         return "n/a"
-    return f"{x:,.0f}" if abs(x) >= 0.5 else "0"  # no "-0" for a rounding residue
+    return f"{v:,.0f}" if abs(v) >= 0.5 else "0"  # no "-0" for a rounding residue
 
 
 def pct(x: float | None) -> str:
@@ -364,12 +365,12 @@ def price_text(fees: dict, with_pct: bool = True) -> str:
     """The price of equalisation as a figure: "17,780,254 (1.91 % over 930,477,608)", or, when the
     comparison solve without fee rules was not proven, "at least 3,606,224 (up to ...; the
     comparison was not proven)": its plan may be dearer than the free optimum."""
-    price = money(_finite(fees.get("price_of_equalization_per_yr")))
+    price = money(fees.get("price_of_equalization_per_yr"))
     text = price + (f" ({points(fees.get('price_of_equalization_pct', 0))} over "
-                    f"{money(_finite(fees.get('unconstrained_cost_per_yr')))})" if with_pct else "")
+                    f"{money(fees.get('unconstrained_cost_per_yr'))})" if with_pct else "")
     if fees.get("price_of_equalization_proven", True) is False:
         upper = fees.get("price_of_equalization_upper_per_yr")
-        text = (f"at least {text}" + (f", up to {money(_finite(upper))}" if upper is not None else "")
+        text = (f"at least {text}" + (f", up to {money(upper)}" if upper is not None else "")
                 + "; the comparison solve without fee rules was not proven")
     return text
 
@@ -413,9 +414,9 @@ def fee_facts_view(res: "Result") -> pd.DataFrame | None:
         rows.append(("band (relative)", pct(_finite(fees.get("band")))))
     if fees.get("collected_per_yr") is not None:
         what = "all main sites and what they send on" if fees.get("recovery") == "pooled" else "each plant's own"
-        rows += [(f"fees collected ({mu}/yr)", money(_finite(fees.get("collected_per_yr")))),
-                 (f"costs to recover: {what} ({mu}/yr)", money(_finite(fees.get("recovered_cost_per_yr")))),
-                 (f"surplus over those costs ({mu}/yr)", money(_finite(fees.get("surplus_per_yr"))))]
+        rows += [(f"fees collected ({mu}/yr)", money(fees.get("collected_per_yr"))),
+                 (f"costs to recover: {what} ({mu}/yr)", money(fees.get("recovered_cost_per_yr"))),
+                 (f"surplus over those costs ({mu}/yr)", money(fees.get("surplus_per_yr")))]
     if fees.get("price_of_equalization_per_yr") is not None:
         rows += [(f"cost without the fee rule ({mu}/yr)", money(_finite(fees.get("unconstrained_cost_per_yr")))),
                  (f"price of equalisation ({mu}/yr)", price_text(fees, with_pct=False)),

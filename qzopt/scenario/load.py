@@ -563,18 +563,23 @@ class _Resolver:
                          ("jurisdictions", k, "urban_share") if in_yaml else ("urban_share",),
                          "Give its urban_share (0 = all rural, 1 = all urban).", **where)
 
-    def own_limit(self, value: float | str, loc: Loc, fname: str, line: int | None) -> float:
-        """A demand point's own distance limit in units.distance ('10 km' as constraints.max_distance
-        reads it); a bad one is a problem at its row (NaN returned meanwhile)."""
+    def distance_limit(self, value: float | str, loc: Loc, f: str | None = None, line: int | None = None
+                       ) -> float | None:
+        """A distance limit (``constraints.max_distance``, a demand point's own ``max_distance``) in
+        units.distance: a number or one with its unit ('80 km'), finite and above 0; a bad one is a
+        problem at ``loc`` (None returned)."""
         try:
             limit = parse_distance(value, self.units.distance)
-            if not (np.isfinite(limit) and limit > 0):
-                raise ValueError(f"the distance limit must be a finite number above 0 (got {value!r}); "
-                                 "leave it out for no limit")
+            if not np.isfinite(limit):  # '1e400' is read as inf: "no limit" must be said by leaving it out
+                raise ValueError(f"the distance limit must be a finite number (got {value!r}, "
+                                 "which is infinite); leave it out for no limit")
+            if not limit > 0:
+                raise ValueError(f"the distance limit must be above 0 {self.units.distance} "
+                                 f"(got {value!r}); leave it out for no limit")
             return float(limit)
         except ValueError as exc:
-            self.bad(str(exc), loc, f=fname, line=line)
-            return float("nan")
+            self.bad(str(exc), loc, f=f, line=line)
+            return None
 
     def place(self, rows: list[Any], kind: str, fname: str, loc0: Loc | None = None) -> pd.DataFrame:
         recs = []
@@ -595,8 +600,9 @@ class _Resolver:
                    "node": r.node or j["node"]}
             if kind == "demands":
                 rec["amount"] = r.amount
-                rec["max_distance"] = np.nan if r.max_distance is None else self.own_limit(
+                limit = None if r.max_distance is None else self.distance_limit(
                     r.max_distance, loc + ("max_distance",), fname, None if fname == self.file else k + 2)
+                rec["max_distance"] = np.nan if limit is None else limit
             recs.append(rec)
         cols = ["id", "name", "jurisdiction", "lat", "lon", "node"] + (
             ["amount", "max_distance"] if kind == "demands" else [])
@@ -777,19 +783,8 @@ class _Resolver:
 
     def policy(self, adjacency: set[frozenset[str]]) -> Policy:
         c = self.spec.constraints
-        max_distance = None
-        if c.max_distance is not None:
-            try:
-                max_distance = parse_distance(c.max_distance, self.units.distance)
-                if not np.isfinite(max_distance):  # '1e400' is read as inf: "no limit" must be said by leaving it out
-                    raise ValueError(f"the distance limit must be a finite number (got {c.max_distance!r}, "
-                                     "which is infinite); leave it out for no limit")
-                if not max_distance > 0:
-                    raise ValueError(f"the distance limit must be above 0 {self.units.distance} "
-                                     f"(got {c.max_distance!r}); leave it out for no limit")
-            except ValueError as exc:
-                self.bad(str(exc), ("constraints", "max_distance"))
-                max_distance = None
+        max_distance = None if c.max_distance is None else self.distance_limit(c.max_distance,
+                                                                                ("constraints", "max_distance"))
         fc = c.facilities or S.FacilityCount()
         return Policy(
             serve_share=c.demand.serve, unserved_penalty=c.demand.penalty, single_sourcing=c.single_sourcing,
