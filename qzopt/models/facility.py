@@ -134,18 +134,21 @@ def _with_revenue(data: FacilityData, revenue: np.ndarray) -> FacilityData:
 
 
 def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None = None,
-          presolve: bool = True, presolve_seconds: float = 90.0, kernel_seconds: float = 0.0) -> BuiltModel:
+          presolve: bool = True, presolve_seconds: float = 90.0, kernel_seconds: float = 0.0,
+          tree_seconds: float | None = None) -> BuiltModel:
     """Build the generic siting model for ``sc`` (only allowed pairs get variables); with
     ``presolve=False`` the CFLP Lagrangian presolve (solving work: bound, plan, fixings) is skipped,
     else it takes at most about ``presolve_seconds``, and its kernel search (when it runs) what
-    that leaves plus ``kernel_seconds``."""
+    that leaves plus ``kernel_seconds``; the p-median presolve's branch and bound may take
+    ``tree_seconds`` (default: ``presolve_seconds``)."""
     t0 = time.perf_counter()
     model = LinearModel(sc.name)
     data = None
     if blocks is None and pairs is None:
         data = facility_data(sc)
         if radius.applies(sc, data):
-            return _build_radius(sc, data, model, t0, presolve_seconds if presolve else 0.0)
+            tree = presolve_seconds if tree_seconds is None else tree_seconds
+            return _build_radius(sc, data, model, t0, tree if presolve else 0.0)
     chosen = blocks if blocks is not None else blocks_for(sc.policy)
     main = add_stream(model, sc, "", pairs, chosen, data=data)
     presolve_s, lower = 0.0, None
