@@ -50,6 +50,8 @@ def solve(
     if not isinstance(scenario, (Scenario, str, os.PathLike)):
         raise QzoptError(f"solve() takes a Scenario or the path of a scenario file, not {type(scenario).__name__}")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(os.fspath(scenario))
+    if isinstance(scenario, Scenario):  # built in code (dataclasses.replace skips the checks): tens of ms at 1 M pairs
+        sc.validate()
     if isinstance(fallback, str):  # "cbc" or "cbc,ortools", as on the command line (a str is not a list of letters)
         fallback = [f.strip() for f in fallback.split(",") if f.strip()]
     settings = sc.solver

@@ -290,3 +290,17 @@ def test_policy_rules_between_fields_hold_as_in_the_yaml(kwargs, said):
     with pytest.raises(ScenarioError, match=re.escape(said)):
         Policy(**kwargs)
     Policy(serve_share=0.5, unserved_penalty=0.0)  # a penalty of 0 is allowed, as in the YAML
+
+
+def test_solve_checks_a_scenario_built_in_code_as_the_loaders_do():
+    """dataclasses.replace builds a Scenario without from_frames' or replace's checks; solve
+    refuses a negative demand there too instead of solving it (it had answered 'optimal', 50 below
+    the three-town optimum of 350)."""
+    import dataclasses
+
+    sc = frames()
+    demands = sc.demands.assign(amount=[10.0, -50.0, 10.0])
+    said = refused("demand amounts must be finite and >= 0 (rows ['B'])",
+                   lambda: qzopt.solve(dataclasses.replace(sc, demands=demands), isolate=False))
+    assert "demands.amount" in said
+    assert qzopt.solve(sc, isolate=False).objective == pytest.approx(350.0)
