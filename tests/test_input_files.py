@@ -229,6 +229,20 @@ def test_a_connected_road_graph_gets_no_warning(tiny):
     assert road_graph_parts(sc) == [] and "warnings" not in sc.extras
 
 
+@pytest.mark.parametrize("method, use", [("great_circle", "Their distances are computed from them"),
+                                         ("road_graph", "The map places them there")])
+def test_coordinates_at_lat_0_lon_0_are_reported(tiny, method, use):
+    """lat 0, lon 0 is an empty spreadsheet cell more often than a place in the Gulf of Guinea."""
+    path, edit = tiny
+    edit("lat: 26.70, lon: 106.80", "lat: 0, lon: 0")
+    if method == "great_circle":
+        edit("{method: road_graph, edges: tiny_roads.csv}", "{method: great_circle}")
+    sc = qzopt.load_scenario(path)
+    assert sc.extras["warnings"] == [
+        "jurisdictions C and demands dC and sites sC are at lat 0, lon 0 (in the Gulf of Guinea): an empty cell "
+        f"read as 0? {use}; give their coordinates."]
+
+
 # --------------------------------------------- 9. infinite limits, lengths and blank nodes
 @pytest.mark.parametrize("override", [None, "1e400"])
 def test_an_infinite_distance_limit_is_refused_not_no_limit(tiny, override):

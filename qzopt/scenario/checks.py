@@ -122,8 +122,8 @@ def existing_conflicts(sc: Scenario) -> list[str]:
     return out
 
 
-def _abbrev(nodes: list[str], show: int = 6) -> str:
-    return ", ".join(nodes[:show]) + (f", … ({len(nodes)} nodes)" if len(nodes) > show else "")
+def _abbrev(nodes: list[str], show: int = 6, noun: str = "nodes") -> str:
+    return ", ".join(nodes[:show]) + (f", … ({len(nodes)} {noun})" if len(nodes) > show else "")
 
 
 def road_graph_parts(sc: Scenario) -> list[str]:
@@ -143,6 +143,26 @@ def road_graph_parts(sc: Scenario) -> list[str]:
     listed = "; ".join(f"{{{_abbrev(c)}}}" for c in parts[:5]) + ("; …" if len(parts) > 5 else "")
     return [f"the road graph is in {len(parts)} unconnected parts that hold demand or sites: {listed}. No demand "
             "reaches a site in another part; if a road between them is missing from the edge table, add it."]
+
+
+def zero_coordinates(sc: Scenario, distances_from_them: bool) -> list[str]:
+    """Warnings: rows at lat 0, lon 0 (in the Gulf of Guinea) - most likely an empty spreadsheet
+    cell exported as 0.  ``distances_from_them``: the scenario's distances are great-circle ones
+    computed from these coordinates (else only the map uses them)."""
+    found = []
+    for kind in ("jurisdictions", "demands", "sites"):
+        frame = getattr(sc, kind)
+        if {"lat", "lon"} <= set(frame.columns):
+            lat = np.asarray(frame["lat"], dtype=float)
+            lon = np.asarray(frame["lon"], dtype=float)
+            ids = frame.index[(lat == 0) & (lon == 0)].astype(str).tolist()
+            if ids:
+                found.append(f"{kind} {_abbrev(ids, 5, 'in all')}")
+    if not found:
+        return []
+    use = "their distances are computed from them" if distances_from_them else "the map places them there"
+    return [f"{' and '.join(found)} are at lat 0, lon 0 (in the Gulf of Guinea): an empty cell read as 0? "
+            f"{use[0].upper() + use[1:]}; give their coordinates."]
 
 
 def presolve_findings(sc: Scenario) -> list[str]:

@@ -495,9 +495,9 @@ class _Resolver:
             from qzopt.scenario.sector_data import resolve_sector
 
             sc = resolve_sector(self, sc)
-        from qzopt.scenario.checks import road_graph_parts
+        from qzopt.scenario.checks import road_graph_parts, zero_coordinates
 
-        warnings = road_graph_parts(sc)
+        warnings = road_graph_parts(sc) + zero_coordinates(sc, spec.distances.method == "great_circle")
         if warnings:  # facts a user should see that do not stop a solve (``scenario.extras["warnings"]``)
             sc.extras["warnings"] = warnings
         return sc
