@@ -72,6 +72,15 @@ def test_a_boolean_inside_a_table_of_numbers_is_refused():
     assert "coldchain.commodities[0].origins" in msg and "false is not a number" in msg
 
 
+@pytest.mark.parametrize("file, key, value", [
+    ("sewage-3towns.yaml", "sewage.plants.capacities", "[true, 22500, 40000]"),  # list[Annotated[float, ...]]
+    ("coldchain-3origins.yaml", "coldchain.storage", "{S: true, L: 900}"),  # dict[str, Annotated[float, ...]]
+])
+def test_a_boolean_inside_a_list_or_table_of_bounded_numbers_is_refused(file, key, value):
+    msg = error_of(ROOT / "scenarios" / "teaching" / file, {key: value})
+    assert f"field `{key}`: true/false is not a number" in msg
+
+
 def test_true_and_false_still_read_where_a_yes_no_is_expected(tiny):
     path, edit = tiny
     edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: small, excluded: true}")
@@ -86,6 +95,28 @@ def teaching_copy(tmp_path: Path, name: str) -> Path:
     for f in (ROOT / "scenarios" / "teaching").iterdir():
         shutil.copy(f, tmp_path / f.name)
     return tmp_path / name
+
+
+@pytest.mark.parametrize("old, new, said, at", [
+    ("origins: {P: 100, Q: 50}", 'origins: {"P ": 100, Q: 50}',
+     "field `coldchain.commodities[0].origins`: 'P ' begins or ends with a space (ids are matched exactly); write 'P'",
+     "- {name: vegetables"),
+    ("origins: {P: 100, Q: 50}", "origins: {P: -100, Q: 50}",
+     "field `coldchain.commodities[0].origins.P`: Input should be greater than or equal to 0 (got -100)",
+     "- {name: vegetables"),
+    ("name: vegetables,", 'name: "vegetables ",',
+     "field `coldchain.commodities[0].name`: 'vegetables ' begins or ends with a space", "vegetables "),
+    ("name: vegetables,", "name: fungi,",
+     "field `coldchain.commodities`: commodity names must differ; ['fungi'] given more than once", "commodities:"),
+])
+def test_cold_chain_origins_and_commodity_names_are_checked_by_field(tmp_path, old, new, said, at):
+    """These reached the derived demand rows unchecked and ended in a pydantic traceback."""
+    path = teaching_copy(tmp_path, "coldchain-3origins.yaml")
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    msg = error_of(path)
+    assert said in msg and f"line {line_of(path, at)}, field" in msg
 
 
 def test_a_jurisdiction_without_population_is_named_not_given_no_demand(tmp_path):

@@ -20,6 +20,8 @@ def _takes(annotation: Any, kinds: tuple[type, ...]) -> bool:
     """Whether a field annotation accepts a plain value of one of ``kinds`` (not inside a container)."""
     if annotation in kinds:
         return True
+    if typing.get_origin(annotation) is typing.Annotated:  # Annotated[float, Field(ge=0)]
+        return _takes(typing.get_args(annotation)[0], kinds)
     if typing.get_origin(annotation) in (Union, types.UnionType):
         return any(_takes(a, kinds) for a in typing.get_args(annotation))
     return False
@@ -31,6 +33,8 @@ def _bool_for_number(annotation: Any, value: Any) -> bool:
     if isinstance(value, bool):
         return _takes(annotation, (float, int)) and not _takes(annotation, (bool,))
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _bool_for_number(args[0], value)
     if origin in (Union, types.UnionType):
         return any(_bool_for_number(a, value) for a in args)
     if origin is dict and len(args) == 2 and isinstance(value, dict):
@@ -56,7 +60,7 @@ class Strict(BaseModel):
         return value
 
 
-def _no_edge_space(value: Any) -> Any:
+def no_edge_space(value: Any) -> Any:
     """Ids are matched exactly, so ``"sA "`` would be an id of its own: refuse spaces at the ends."""
     if isinstance(value, str) and value != value.strip():
         raise ValueError(f"{value!r} begins or ends with a space (ids are matched exactly); write {value.strip()!r}")
@@ -104,7 +108,7 @@ class Jurisdiction(Strict):
     urban_share: float | None = Field(None, ge=0, le=1, description="share of residents that are urban")
     elevation_m: float | None = Field(None, description="elevation of the seat, m (pumping costs)")
 
-    _ids_exact = field_validator("id", "node")(_no_edge_space)
+    _ids_exact = field_validator("id", "node")(no_edge_space)
 
 
 class Demand(Strict):
@@ -118,7 +122,7 @@ class Demand(Strict):
     max_distance: float | str | None = Field(None, description="this point's own distance limit: a number in "
                                              "units.distance, or with its unit ('80 km'), as constraints.max_distance")
 
-    _ids_exact = field_validator("id", "jurisdiction", "node")(_no_edge_space)
+    _ids_exact = field_validator("id", "jurisdiction", "node")(no_edge_space)
 
     @field_validator("max_distance")
     @classmethod
@@ -161,7 +165,7 @@ class Site(Strict):
     node: str | None = None
     name: str | None = None
 
-    _ids_exact = field_validator("id", "jurisdiction", "node", "sizes")(_no_edge_space)
+    _ids_exact = field_validator("id", "jurisdiction", "node", "sizes")(no_edge_space)
 
 
 class Distances(Strict):

@@ -10,11 +10,11 @@ traced back to a field of the block.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from qzopt.scenario.schema import Site, SizeOption, Strict
+from qzopt.scenario.schema import Site, SizeOption, Strict, no_edge_space
 
 
 # ----------------------------------------------------------------- shared pieces
@@ -158,11 +158,21 @@ class WteSector(Strict):
 
 # -------------------------------------------------------------------- cold chain
 class Commodity(Strict):
-    name: str
-    origins: dict[str, float] = Field(min_length=1, description="jurisdiction id -> average flow, units.demand")
+    name: str = Field(min_length=1)
+    origins: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        min_length=1, description="jurisdiction id -> average flow, units.demand")
     max_hours: float = Field(gt=0, description="longest trip from origin to hub (perishability), hours")
     peak_factor: float = Field(1.0, ge=1, description="peak-season flow / average flow")
     dwell_days: float = Field(1.0, gt=0, description="days a tonne stays in a hub's cold store")
+
+    _name_exact = field_validator("name")(no_edge_space)  # part of the demand ids 'origin:name'
+
+    @field_validator("origins")
+    @classmethod
+    def _origin_ids_exact(cls, origins: dict[str, float]) -> dict[str, float]:
+        for key in origins:  # jurisdiction ids, matched exactly ('P ' would be one of its own)
+            no_edge_space(key)
+        return origins
 
 
 class ColdChainSector(Strict):
@@ -170,6 +180,15 @@ class ColdChainSector(Strict):
     speed_km_per_h: float = Field(gt=0, description="average refrigerated-truck speed, to turn hours into km")
     storage: dict[str, float] = Field(description="cold-store capacity per hub size option (size name -> t)")
     outlets: EchelonSpec
+
+    @field_validator("commodities")
+    @classmethod
+    def _names_unique(cls, commodities: list[Commodity]) -> list[Commodity]:
+        names = [c.name for c in commodities]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # the demand ids 'origin:name' would repeat
+            raise ValueError(f"commodity names must differ; {twice} given more than once")
+        return commodities
 
 
 SECTOR_MODELS = {"sewage": SewageSector, "wte": WteSector, "coldchain": ColdChainSector}
