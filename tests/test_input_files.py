@@ -108,9 +108,14 @@ def teaching_copy(tmp_path: Path, name: str) -> Path:
      "field `coldchain.commodities[0].name`: 'vegetables ' begins or ends with a space", "vegetables "),
     ("name: vegetables,", "name: fungi,",
      "field `coldchain.commodities`: commodity names must differ; ['fungi'] given more than once", "commodities:"),
+    ("storage: {S: 300, L: 900}", "storage: {S: -300, L: 900}",
+     "field `coldchain.storage.S`: Input should be greater than or equal to 0 (got -300)", "storage:"),
+    ("storage: {S: 300, L: 900}", "storage: {S: 300, L: 900, XL: 5}",  # was ignored
+     "field `coldchain.storage.XL`: 'XL' is not a size option of the hubs", "storage:"),
 ])
-def test_cold_chain_origins_and_commodity_names_are_checked_by_field(tmp_path, old, new, said, at):
-    """These reached the derived demand rows unchecked and ended in a pydantic traceback."""
+def test_cold_chain_origins_names_and_storage_are_checked_by_field(tmp_path, old, new, said, at):
+    """Origins and names reached the derived demand rows unchecked and ended in a pydantic
+    traceback; a negative cold store was accepted, a storage entry for no hub size ignored."""
     path = teaching_copy(tmp_path, "coldchain-3origins.yaml")
     text = path.read_text(encoding="utf-8")
     assert old in text

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from qzopt.errors import suggest
 from qzopt.scenario import schema as S
 from qzopt.scenario.scenario import Policy, Scenario, capital_recovery_factor
 from qzopt.scenario.sectors import EchelonSpec, PerCapita
@@ -181,6 +182,9 @@ def _coldchain(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
     if missing:
         r.bad(f"coldchain.storage gives no cold-store capacity for hub sizes {missing}", ("coldchain", "storage"),
               "Give a capacity in t for every size option of the hubs.")
+    for name in sorted(set(cc.storage) - set(sc.sizes["size"])):  # a leftover or misspelt size: it would be ignored
+        r.bad(f"{name!r} is not a size option of the hubs", ("coldchain", "storage", name),
+              suggest(name, sorted(set(sc.sizes["size"])), what="Hub sizes"))
     outlets = _echelon(r, sc, "outlets", cc.outlets, ("coldchain", "outlets"))
     return sc, SectorData("coldchain", cc, echelons={"outlets": outlets}, demand_attrs=attrs)
 

@@ -178,7 +178,8 @@ class Commodity(Strict):
 class ColdChainSector(Strict):
     commodities: list[Commodity] = Field(min_length=1)
     speed_km_per_h: float = Field(gt=0, description="average refrigerated-truck speed, to turn hours into km")
-    storage: dict[str, float] = Field(description="cold-store capacity per hub size option (size name -> t)")
+    storage: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        description="cold-store capacity per hub size option (size name -> t)")
     outlets: EchelonSpec
 
     @field_validator("commodities")
