@@ -124,6 +124,58 @@ def test_cold_chain_origins_names_and_storage_are_checked_by_field(tmp_path, old
     assert said in msg and f"line {line_of(path, at)}, field" in msg
 
 
+@pytest.mark.parametrize("old, new, said", [
+    ("capacities: [10000, 22500, 40000]", "capacities: [-5, 22500, 40000]",  # capex_a x (-5)^0.5: a complex number
+     "field `sewage.plants.capacities[0]`: Input should be greater than 0 (got -5)"),
+    ("unit_cost: 0.5 ", "unit_cost: -0.5 ",
+     "field `sewage.plants.unit_cost`: Input should be greater than or equal to 0 (got -0.5)"),
+    ("name: wwtp\n", "name: wwtp\n    label: 'Q{x}'\n",  # a KeyError when the options were named
+     "field `sewage.plants.label`: 'Q{x}' is not a name pattern with {q} for the capacity"),
+    ("name: wwtp\n", "name: wwtp\n    label: 'Q'\n",
+     "field `sewage.plants.label`: 'Q' gives every size the same name 'Q'; put {q} in it"),
+    ("name: wwtp\n", "name: 'wwtp '\n",  # the sites' 'wwtp' was then 'not defined'
+     "field `sewage.plants.name`: 'wwtp ' begins or ends with a space"),
+])
+def test_generated_plant_sizes_are_checked_by_field(tmp_path, old, new, said):
+    """Values the size options are generated from: three of these ended in a traceback."""
+    path = teaching_copy(tmp_path, "sewage-3towns.yaml")
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert said in error_of(path)
+
+
+def test_a_derived_row_the_schema_refuses_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    """The net under every derived row: were a file's checks to miss a value, the row built from
+    it is refused with the file named (simulated: a derived demand of -1 t/d)."""
+    from qzopt.scenario import schema as S
+    from qzopt.scenario import sector_data
+
+    monkeypatch.setattr(sector_data, "derive_demands",
+                        lambda spec, jur: ([S.Demand(id="P:x", jurisdiction="P", amount=-1.0)], None))
+    path = teaching_copy(tmp_path, "coldchain-3origins.yaml")
+    msg = error_of(path)
+    assert msg.startswith(f"{path}: a Demand qzopt derives from this file is refused: amount: Input should be "
+                          "greater than or equal to 0 (got -1.0)")
+
+
+@pytest.mark.parametrize("old, new, said", [
+    ("{id: hw_B, jurisdiction: B", "{id: wte_B, jurisdiction: B",  # was accepted: 'wte_B sends fly ash to wte_B'
+     "field `wte.fly_ash.sites`: fly ash site ids ['wte_B'] are also plant site ids. Give the fly ash sites their own ids."),
+    ("{id: kw_A, jurisdiction: A,", "{id: wte_A, jurisdiction: A,",
+     "field `wte.kitchen.sites`: kitchen-waste site ids ['wte_A'] are also plant site ids."),
+    ("  kitchen:", "  transfer:\n    compacted_transport: 0.5\n    sites:\n      - {id: wte_D, jurisdiction: D, "
+     "sizes: [{name: T, capacity: 500}]}\n  kitchen:",
+     "field `wte.transfer.sites`: transfer station ids ['wte_D'] are also plant site ids."),
+])
+def test_sites_of_echelons_and_streams_need_ids_of_their_own(tmp_path, old, new, said):
+    path = teaching_copy(tmp_path, "wte-4towns.yaml")
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert said in error_of(path)
+
+
 def test_a_jurisdiction_without_population_is_named_not_given_no_demand(tmp_path):
     path = teaching_copy(tmp_path, "wte-4towns.yaml")
     text = path.read_text(encoding="utf-8")

@@ -388,7 +388,15 @@ def apply_override(data: dict, key: str, value: Any, file: str = "<scenario>") -
 def resolve(spec: S.ScenarioSpec, base: Path, file: str = "<scenario>",
             lines: dict[Loc, int] | None = None) -> Scenario:
     """Turn a validated :class:`ScenarioSpec` into a :class:`Scenario` (reads CSVs, distances)."""
-    return _Resolver(spec, base, file, lines or {}).scenario()
+    try:
+        return _Resolver(spec, base, file, lines or {}).scenario()
+    except ValidationError as err:  # a row qzopt derives (sector demands, generated sizes) that its schema
+        e = err.errors()[0]         # refuses: a value the file's checks let through; a message, not a traceback
+        where = ".".join(map(str, e["loc"]))
+        raise ScenarioError(Problem(f"a {err.title} qzopt derives from this file is refused: {where}: {e['msg']} "
+                                    f"(got {e.get('input')!r})", file=file,
+                                    hint="Check the values it is derived from; please report the case, as the "
+                                         "file's own checks should have named them.")) from None
 
 
 class _Resolver:

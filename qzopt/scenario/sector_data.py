@@ -99,10 +99,20 @@ def resolve_sector(r: "_Resolver", sc: Scenario) -> Scenario:
     return dataclasses.replace(sc, sector_data=data)
 
 
+def _own_ids(r: "_Resolver", sites: pd.DataFrame, main: pd.DataFrame, loc: tuple, what: str) -> None:
+    """Sites of an echelon or second stream need ids of their own: the reports name flows by
+    site id ('wte_B sends 36 t/d to wte_B' would not say which is which)."""
+    clash = sorted(set(sites.index) & set(main.index), key=str)
+    if clash:
+        r.bad(f"{what} ids {clash[:5]} are also plant site ids", loc, f"Give the {what}s their own ids.")
+    r.check()
+
+
 def _echelon(r: "_Resolver", sc: Scenario, name: str, spec: EchelonSpec, loc: tuple,
              source_sites: np.ndarray | None = None) -> EchelonData:
     sites, sizes = r.sites(spec.sites, r.file, {**r.spec.sizes, **spec.sizes}, loc + ("sites",))
     r.check()
+    _own_ids(r, sites, sc.sites, loc + ("sites",), f"{name.replace('_', ' ')} site")
     dist, _ = r.distances(sc.sites, sites)
     return EchelonData(name=name, unit=spec.unit, ratio=spec.ratio, sites=sites, sizes=sizes, distance=dist,
                        transport=spec.transport, max_distance=spec.max_distance, source_sites=source_sites)
@@ -123,11 +133,7 @@ def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
         t_sites, t_sizes = r.sites(w.transfer.sites, r.file, {**r.spec.sizes, **w.transfer.sizes},
                                  ("wte", "transfer", "sites"))
         r.check()
-        clash = sorted(set(t_sites.index) & set(sc.sites.index))
-        if clash:
-            r.bad(f"transfer station ids {clash[:5]} are also plant site ids", ("wte", "transfer", "sites"),
-                  "Give transfer stations their own ids.")
-            r.check()
+        _own_ids(r, t_sites, sc.sites, ("wte", "transfer", "sites"), "transfer station")
         t_dist, _ = r.distances(sc.demands, t_sites, from_demand=True)
         sites = pd.concat([sc.sites, t_sites])
         sc = dataclasses.replace(sc, sites=sites, sizes=pd.concat([sc.sizes, t_sizes], ignore_index=True),
@@ -162,6 +168,7 @@ def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
     demands = r.place(rows, "demands", r.file, ("wte", "kitchen"))
     sites, sizes = r.sites(kw.sites, r.file, {**r.spec.sizes, **kw.sizes}, ("wte", "kitchen", "sites"))
     r.check()
+    _own_ids(r, sites, sc.sites, ("wte", "kitchen", "sites"), "kitchen-waste site")
     dist, _ = r.distances(demands, sites, from_demand=True)
     policy = dataclasses.replace(sc.policy, serve_share=kw.min_central_share, unserved_penalty=kw.penalty,
                                  max_distance=kw.max_distance, facilities_exactly=None, facilities_at_most=None,

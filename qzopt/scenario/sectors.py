@@ -31,14 +31,27 @@ class PerCapita(Strict):
 class ScaledSizes(Strict):
     """Size options with economies of scale: capex = capex_a x Q^capex_b (b < 1)."""
 
-    name: str = Field(description="name of the size set the generated options form (use it in `sites`)")
-    capacities: list[float] = Field(min_length=1, description="sizes, units.demand")
+    name: str = Field(min_length=1, description="name of the size set the generated options form (use it in `sites`)")
+    capacities: list[Annotated[float, Field(gt=0)]] = Field(min_length=1, description="sizes, units.demand")
     capex_a: float = Field(gt=0, description="money / (units.demand)^b")
     capex_b: float = Field(gt=0, le=1, description="scale exponent, < 1 for economies of scale")
     fixed_cost_share: float = Field(0.0, ge=0, le=1, description="fixed operating cost per year, share of capex")
-    unit_cost: float = Field(0.0, description="variable operating cost, money per demand unit")
+    unit_cost: float = Field(0.0, ge=0, description="variable operating cost, money per demand unit")
     min_load_share: float = Field(0.0, ge=0, le=1, description="minimum load, share of capacity")
     label: str = Field("Q{q:g}", description="option name pattern; {q} = capacity")
+
+    _name_exact = field_validator("name")(no_edge_space)  # sites name the set
+
+    @field_validator("label")
+    @classmethod
+    def _pattern(cls, label: str) -> str:
+        try:
+            name = label.format(q=1.0)
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"{label!r} is not a name pattern with {{q}} for the capacity ({err!r}); e.g. 'Q{{q:g}}'")
+        if "{q" not in label:
+            raise ValueError(f"{label!r} gives every size the same name {name!r}; put {{q}} in it, e.g. 'Q{{q:g}}'")
+        return label
 
     @model_validator(mode="after")
     def _sorted(self) -> "ScaledSizes":
@@ -56,7 +69,7 @@ class ScaledSizes(Strict):
 class Lines(Strict):
     """Plants built as whole lines of one standard size (e.g. incineration grates)."""
 
-    name: str = Field("lines", description="name of the size set the generated options form")
+    name: str = Field("lines", min_length=1, description="name of the size set the generated options form")
     line_size: float = Field(gt=0, description="capacity of one line, units.demand")
     max_lines: int = Field(ge=1, le=12, description="most lines one plant may have")
     min_plant_size: float = Field(0.0, ge=0, description="minimum economic plant size, units.demand")
@@ -65,6 +78,8 @@ class Lines(Strict):
     fixed_cost_share: float = Field(0.0, ge=0, le=1, description="fixed operating cost per year, share of capex")
     unit_cost: float = Field(0.0, ge=0, description="operating cost, money per demand unit")
     min_load_share: float = Field(0.0, ge=0, le=1, description="minimum load, share of capacity")
+
+    _name_exact = field_validator("name")(no_edge_space)  # sites name the set
 
     def min_lines(self) -> int:
         return max(1, math.ceil(self.min_plant_size / self.line_size - 1e-9))
