@@ -135,6 +135,7 @@ def test_cold_chain_origins_names_and_storage_are_checked_by_field(tmp_path, old
      "field `sewage.plants.label`: 'Q' gives every size the same name 'Q'; put {q} in it"),
     ("name: wwtp\n", "name: 'wwtp '\n",  # the sites' 'wwtp' was then 'not defined'
      "field `sewage.plants.name`: 'wwtp ' begins or ends with a space"),
+    ("unit: t/d", "unit: ''", "field `sewage.sludge.unit`: String should have at least 1 character"),  # a blank unit
 ])
 def test_generated_plant_sizes_are_checked_by_field(tmp_path, old, new, said):
     """Values the size options are generated from: three of these ended in a traceback."""

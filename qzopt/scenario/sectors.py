@@ -105,7 +105,7 @@ class EchelonSpec(Strict):
     """A second echelon: what plants produce goes to these sites."""
 
     ratio: float = Field(gt=0, description="output per unit of plant load (e.g. t sludge per m3)")
-    unit: str = Field("t/d", description="unit of the output flow")
+    unit: str = Field("t/d", min_length=1, description="unit of the output flow")
     sites: list[Site] = Field(min_length=1, description="candidate or existing destination sites")
     sizes: dict[str, list[SizeOption]] = Field(default_factory=dict, description="size sets named by the sites")
     transport: float = Field(ge=0, description="money per output unit per distance unit")
