@@ -177,6 +177,57 @@ def test_sites_of_echelons_and_streams_need_ids_of_their_own(tmp_path, old, new,
     assert said in error_of(path)
 
 
+HW = "{name: HW100, capacity: 100, unit_cost: 2000}"
+
+
+@pytest.mark.parametrize("file, overrides, said", [
+    # a repeated id inside an echelon's list passed validate and crashed the result's tables
+    ("wte-4towns.yaml", {"wte.fly_ash.sites": f"[{{id: hw_B, jurisdiction: B, sizes: [{HW}]}}, "
+                                              f"{{id: hw_B, jurisdiction: C, sizes: [{HW}]}}]"},
+     "field `wte.fly_ash.sites`: duplicate fly ash site ids ['hw_B']"),
+    ("wte-4towns.yaml", {"wte.kitchen.sites[0].id": "hw_B"},
+     "field `wte.kitchen.sites`: kitchen-waste site ids ['hw_B'] are also fly ash site ids"),
+    # cold chain: its demand points are the commodities' origins; `demands` crashed or replaced them
+    ("coldchain-3origins.yaml", {"demands": "[{id: d1, jurisdiction: P, amount: 100}]"},
+     "field `demands`: a cold-chain scenario derives its demand points from `coldchain.commodities`"),
+    ("coldchain-3origins.yaml", {"coldchain.outlets.ratio": "0.5"},  # half the goods vanished
+     "field `coldchain.outlets`: outlets.ratio must be 1 (a hub sends on all it receives), not 0.5"),
+    ("coldchain-3origins.yaml", {"coldchain.commodities[0].name": "a:b"},
+     "field `coldchain.commodities[0].name`: 'a:b': a commodity name may not hold ':'"),
+    # a per-capita rule gives per-day amounts of its own unit: m3/h would have read them per hour
+    ("sewage-3towns.yaml", {"units.demand": "m3/h"},
+     "field `sewage.generation.unit`: `generation` (L per person per day) gives m3/d, but units.demand is 'm3/h'"),
+    ("wte-4towns.yaml", {"wte.generation.unit": "L"},
+     "field `wte.generation.unit`: `generation` (L per person per day) gives m3/d, but units.demand is 't/d'"),
+])
+def test_sector_inputs_that_crashed_or_changed_meaning_are_refused(file, overrides, said):
+    assert said in error_of(ROOT / "scenarios" / "teaching" / file, overrides)
+
+
+def test_a_cold_chain_in_minutes_is_refused_not_read_per_km(tmp_path):
+    """Its reach is max_hours x speed_km_per_h km; with travel times it was compared with minutes."""
+    path = teaching_copy(tmp_path, "coldchain-3origins.yaml")
+    roads = tmp_path / "three_origins_roads.csv"
+    roads.write_text(roads.read_text(encoding="utf-8").replace("from,to,km", "from,to,min"), encoding="utf-8")
+    msg = error_of(path, {"units.distance": "min"})
+    assert "field `units.distance`: the coldchain block needs distances in km" in msg
+
+
+def test_a_cold_chain_origin_id_may_hold_a_colon(tmp_path):
+    """Demand ids are 'origin:commodity', split at the last ':' (at the first, 'P:1:vegetables'
+    was a KeyError)."""
+    path = teaching_copy(tmp_path, "coldchain-3origins.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{id: P,", "{id: 'P:1',").replace("jurisdiction: P,", "jurisdiction: 'P:1',")
+                    .replace("{P: 100, Q: 50}", "{'P:1': 100, Q: 50}").replace("{P: 20}", "{'P:1': 20}"),
+                    encoding="utf-8")
+    roads = tmp_path / "three_origins_roads.csv"
+    roads.write_text(roads.read_text(encoding="utf-8").replace("P,", "P:1,").replace(",P,", ",P:1,"), encoding="utf-8")
+    sc = qzopt.load_scenario(path)
+    attrs = sc.sector_data.demand_attrs
+    assert attrs.loc["P:1:fungi", "commodity"] == "fungi" and attrs.loc["P:1:fungi", "dwell_days"] == 5
+
+
 def test_a_jurisdiction_without_population_is_named_not_given_no_demand(tmp_path):
     path = teaching_copy(tmp_path, "wte-4towns.yaml")
     text = path.read_text(encoding="utf-8")

@@ -406,6 +406,7 @@ class _Resolver:
         self.spec, self.base, self.file, self.lines = spec, base, file, lines
         self.problems: list[Problem] = []
         self.graph = None
+        self.sector_site_ids: dict[str, str] = {}  # id -> which sector site list holds it (sector_data._own_ids)
         self._dup_sets: set[str] = set()  # size sets already reported for repeated size names
 
     # ------------------------------------------------------------------ helpers
@@ -435,6 +436,11 @@ class _Resolver:
         self.distance_fields()
         jur_rows, jur_file = self.table(spec.jurisdictions, S.Jurisdiction, "jurisdictions")
         site_rows, site_file = self.table(spec.sites, S.Site, "sites")
+        if spec.demands is not None and spec.coldchain is not None:  # its demand ids carry the commodity
+            self.bad("a cold-chain scenario derives its demand points from `coldchain.commodities` (one per "
+                     "origin and commodity, with the commodity's reach); `demands` would replace them", ("demands",),
+                     "Remove `demands` and give the flows as `origins` of the commodities.")
+            self.check()
         if spec.demands is not None:
             dem_rows, dem_file = self.table(spec.demands, S.Demand, "demands")
         else:
@@ -538,8 +544,16 @@ class _Resolver:
         return jur
 
     def derived_demands(self) -> list[S.Demand]:
-        from qzopt.scenario.sector_data import derive_demands
+        from qzopt.scenario.sector_data import derive_demands, generation_unit_problem
 
+        block = self.spec.sewage or self.spec.wte
+        gen = getattr(block, "generation", None) if block is not None else None
+        if gen is not None:
+            problem = generation_unit_problem(gen, self.units.demand)
+            if problem:
+                self.bad(problem, (self.spec.sector, "generation", "unit"),
+                         "Per-capita rules give amounts per day: use units.demand m3/d (unit: L) or t/d (unit: kg).")
+                return []
         rows, problem = derive_demands(self.spec, self.jur)
         if problem:
             self.bad(problem, ("demands",), "Give `demands`, or the sector block's `generation` with "

@@ -17,6 +17,7 @@ from qzopt.errors import suggest
 from qzopt.scenario import schema as S
 from qzopt.scenario.scenario import Policy, Scenario, capital_recovery_factor
 from qzopt.scenario.sectors import EchelonSpec, PerCapita
+from qzopt.units import PERIODS_PER_YEAR
 
 if TYPE_CHECKING:
     from qzopt.scenario.load import _Resolver
@@ -64,6 +65,17 @@ def per_capita_amount(jur: pd.DataFrame, gen: PerCapita) -> pd.Series:
     return pop * per_person / 1000.0 * gen.collection_rate
 
 
+def generation_unit_problem(gen: PerCapita, demand_unit: str) -> str | None:
+    """Why a per-capita rule does not fit ``units.demand`` (None when it does): it gives per-day
+    amounts, m3 for L per person and t for kg per person."""
+    amount, _, period = demand_unit.replace(" ", "").lower().rpartition("/")
+    want = {"L": "m3/d", "kg": "t/d"}[gen.unit]
+    if amount not in ({"L": ("m3", "m³"), "kg": ("t",)}[gen.unit]) or PERIODS_PER_YEAR.get(period) != 365.0:
+        return (f"`generation` ({gen.unit} per person per day) gives {want}, but units.demand is {demand_unit!r}: "
+                "the amounts would be read in that unit")
+    return None
+
+
 def derive_demands(spec: S.ScenarioSpec, jur: pd.DataFrame) -> tuple[list[S.Demand], str | None]:
     """Demand rows derived by the sector block (empty list and a reason when it cannot)."""
     if spec.coldchain is not None:
@@ -88,6 +100,11 @@ def derive_demands(spec: S.ScenarioSpec, jur: pd.DataFrame) -> tuple[list[S.Dema
 def resolve_sector(r: "_Resolver", sc: Scenario) -> Scenario:
     """Attach the sector's :class:`SectorData` (and any extra sites) to ``sc``."""
     spec = r.spec
+    per_km = {"sewage": "trunk_sewer's cost_per_km and max_length", "coldchain": "the reach, max_hours x speed_km_per_h,"}
+    if spec.sector in per_km and sc.units.distance != "km":  # they would be read per minute
+        r.bad(f"the {spec.sector} block needs distances in km ({per_km[spec.sector]} in km), not "
+              f"{sc.units.distance!r}", ("units", "distance"), "Use units.distance: km with road km.")
+        r.check()
     sc = dataclasses.replace(sc, policy=sector_policy(spec, sc.policy))
     if spec.sewage is not None:
         data = _sewage(r, sc)
@@ -100,11 +117,20 @@ def resolve_sector(r: "_Resolver", sc: Scenario) -> Scenario:
 
 
 def _own_ids(r: "_Resolver", sites: pd.DataFrame, main: pd.DataFrame, loc: tuple, what: str) -> None:
-    """Sites of an echelon or second stream need ids of their own: the reports name flows by
-    site id ('wte_B sends 36 t/d to wte_B' would not say which is which)."""
+    """Sites of an echelon or second stream need ids of their own, unique in their list and not a
+    plant's or another list's: the reports name sites and flows by id ('wte_B sends 36 t/d to
+    wte_B' would not say which is which), and the result's tables are indexed by them."""
+    twice = sorted({str(i) for i in sites.index[sites.index.duplicated()]})
+    if twice:
+        r.bad(f"duplicate {what} ids {twice[:5]}", loc, "Every id must be unique.")
     clash = sorted(set(sites.index) & set(main.index), key=str)
     if clash:
         r.bad(f"{what} ids {clash[:5]} are also plant site ids", loc, f"Give the {what}s their own ids.")
+    taken = r.sector_site_ids  # ids of the sector's other site lists resolved so far
+    other = sorted({i for i in sites.index if i in taken}, key=str)
+    if other:
+        r.bad(f"{what} ids {other[:5]} are also {taken[other[0]]} ids", loc, f"Give the {what}s their own ids.")
+    r.sector_site_ids = {**taken, **{i: what for i in sites.index}}
     r.check()
 
 
@@ -158,6 +184,10 @@ def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
 
 def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
     kw = w.kitchen
+    problem = generation_unit_problem(kw.generation, sc.units.demand)
+    if problem:
+        r.bad(problem, ("wte", "kitchen", "generation", "unit"),
+              "Per-capita rules give amounts per day: use units.demand t/d and unit: kg.")
     r.unpopulated("the kitchen-waste `generation` rule", kw.generation)
     r.check()
     amount = per_capita_amount(r.jur, kw.generation)
@@ -180,7 +210,7 @@ def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
 def _coldchain(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
     cc = r.spec.coldchain
     commodity = {c.name: c for c in cc.commodities}
-    names = [i.split(":", 1)[1] for i in sc.demands.index]
+    names = [i.rsplit(":", 1)[1] for i in sc.demands.index]  # 'origin:commodity'; an origin id may hold ':'
     attrs = pd.DataFrame({"commodity": names,
                           "peak_factor": [commodity[n].peak_factor for n in names],
                           "dwell_days": [commodity[n].dwell_days for n in names],

@@ -182,6 +182,13 @@ class Commodity(Strict):
 
     _name_exact = field_validator("name")(no_edge_space)  # part of the demand ids 'origin:name'
 
+    @field_validator("name")
+    @classmethod
+    def _no_colon(cls, name: str) -> str:
+        if ":" in name:  # the demand id 'origin:name' is split at its last ':'
+            raise ValueError(f"{name!r}: a commodity name may not hold ':' (demand ids are 'origin:name')")
+        return name
+
     @field_validator("origins")
     @classmethod
     def _origin_ids_exact(cls, origins: dict[str, float]) -> dict[str, float]:
@@ -196,6 +203,13 @@ class ColdChainSector(Strict):
     storage: dict[str, Annotated[float, Field(ge=0)]] = Field(
         description="cold-store capacity per hub size option (size name -> t)")
     outlets: EchelonSpec
+
+    @field_validator("outlets")
+    @classmethod
+    def _all_goes_on(cls, outlets: EchelonSpec) -> EchelonSpec:
+        if outlets.ratio != 1:  # a hub passes on what it receives; another ratio would make goods vanish
+            raise ValueError(f"outlets.ratio must be 1 (a hub sends on all it receives), not {outlets.ratio:g}")
+        return outlets
 
     @field_validator("commodities")
     @classmethod
