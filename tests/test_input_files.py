@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import qzopt
@@ -202,6 +203,26 @@ HW = "{name: HW100, capacity: 100, unit_cost: 2000}"
 ])
 def test_sector_inputs_that_crashed_or_changed_meaning_are_refused(file, overrides, said):
     assert said in error_of(ROOT / "scenarios" / "teaching" / file, overrides)
+
+
+def test_pumping_needs_every_elevation_and_charges_the_uphill_lift():
+    """0.01 yuan per m3 per m of lift: A (0 m) to B (500 m) costs 0.01 x 500 x A's m3/d x 365 a year,
+    B to A (downhill) nothing; with C's elevation missing the scenario is refused (it had charged
+    no lift to or from C)."""
+    from qzopt.scenario.sector_data import sewer_pair_costs
+
+    path = ROOT / "scenarios" / "teaching" / "sewage-3towns.yaml"
+    pump = {"sewage.trunk_sewer.pumping_per_unit_per_m": "0.01"}
+    elev = {"jurisdictions[0].elevation_m": "0", "jurisdictions[1].elevation_m": "500"}
+    said = error_of(path, {**pump, **elev})
+    assert "pumping_per_unit_per_m needs elevation_m on every jurisdiction with demand or a site; missing for ['C']" in said
+    sc = qzopt.load_scenario(path, {**pump, **elev, "jurisdictions[2].elevation_m": "100"})
+    a, b = sc.demands.index.get_loc("A"), sc.sites.index.get_loc("wwtp_B")
+    ba, aa = sc.demands.index.get_loc("B"), sc.sites.index.get_loc("wwtp_A")
+    i, j = np.array([a, ba]), np.array([b, aa])
+    _, flow = sewer_pair_costs(sc, i, j, np.array([20.0, 20.0]))
+    assert flow[0] == pytest.approx(0.01 * 500 * sc.demands["amount"].iloc[a] * 365)
+    assert flow[1] == 0.0
 
 
 def test_a_cold_chain_in_minutes_is_refused_not_read_per_km(tmp_path):

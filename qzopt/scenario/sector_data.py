@@ -146,6 +146,16 @@ def _echelon(r: "_Resolver", sc: Scenario, name: str, spec: EchelonSpec, loc: tu
 
 def _sewage(r: "_Resolver", sc: Scenario) -> SectorData:
     sw = r.spec.sewage
+    if sw.trunk_sewer.pumping_per_unit_per_m > 0:  # the lift is between jurisdictions' elevations
+        elev = sc.jurisdictions["elevation_m"] if "elevation_m" in sc.jurisdictions else pd.Series(dtype=float)
+        used = sorted(set(sc.demands["jurisdiction"]) | set(sc.sites["jurisdiction"]), key=str)
+        missing = [j for j in used if pd.isna(elev.get(j))]
+        if missing:  # 0 m would be a lift of the whole plateau; no lift would drop the cost unseen
+            r.bad(f"pumping_per_unit_per_m needs elevation_m on every jurisdiction with demand or a site; "
+                  f"missing for {missing[:5]}" + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
+                  ("sewage", "trunk_sewer", "pumping_per_unit_per_m"),
+                  "Give `elevation_m` (m) on those jurisdictions, or set pumping_per_unit_per_m: 0.")
+            r.check()
     echelons = {}
     if sw.sludge is not None:
         echelons["sludge"] = _echelon(r, sc, "sludge", sw.sludge, ("sewage", "sludge"))
