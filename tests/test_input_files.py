@@ -82,6 +82,26 @@ def test_a_boolean_inside_a_list_or_table_of_bounded_numbers_is_refused(file, ke
     assert f"field `{key}`: true/false is not a number" in msg
 
 
+def test_a_time_written_1_30_is_refused_not_read_as_90_hours(tmp_path):
+    """YAML 1.1 reads 1:30 as the base-60 integer 90: a fungi reach of 4,500 km."""
+    path = teaching_copy(tmp_path, "coldchain-3origins.yaml")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("max_hours: 1,", "max_hours: 1:30,"), encoding="utf-8")
+    msg = error_of(path)
+    assert (f"line {line_of(path, 'max_hours: 1:30')}, field `coldchain.commodities[1].max_hours`: Input should be "
+            "a valid number, unable to parse string as a number (got '1:30')") in msg
+    assert "Write a time as a decimal number (1:30 h -> 1.5)" in msg
+
+
+def test_a_leading_zero_is_decimal_not_octal(tiny):
+    """YAML 1.1 reads 0400 as octal 256; as in YAML 1.2 it is 400 now, and an id '07' stays '07'."""
+    path, edit = tiny
+    edit("capacity: 400,", "capacity: 0400,")
+    edit("{id: dA,", "{id: 07,")
+    sc = qzopt.load_scenario(path)
+    assert sorted(sc.sizes["capacity"].unique()) == [200.0, 400.0] and "07" in sc.demands.index
+
+
 def test_true_and_false_still_read_where_a_yes_no_is_expected(tiny):
     path, edit = tiny
     edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: small, excluded: true}")

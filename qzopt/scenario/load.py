@@ -113,6 +113,8 @@ def _pydantic_problems(err: ValidationError, model: type[BaseModel], file: str,
             if "input" in e and not isinstance(e["input"], (dict, list)):
                 msg += f" (got {e['input']!r})"
             hint = None
+            if kind == "float_parsing" and re.fullmatch(r"[-+]?\d+(:\d+)+(\.\d*)?", str(e.get("input", ""))):
+                hint = "Write a time as a decimal number (1:30 h -> 1.5); YAML 1.1 would read 1:30 as 90 (base 60)."
         sig = (loc, msg)
         if sig in seen:
             continue
@@ -247,6 +249,24 @@ def _csv_rows(frame: pd.DataFrame, row_model: type[BaseModel], csv_file: str,
 
 
 # -------------------------------------------------------------------------- loader
+class YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without YAML 1.1's base-60 and leading-zero octal numbers:
+    ``max_hours: 1:30`` was the integer 90 and ``capacity: 0400`` was 256.  Such values now stay
+    text, so a number field names them and an id keeps them as written (YAML 1.2 reads them so)."""
+
+
+YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"))
+YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?"
+                                          r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                                          r"|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
+
+
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Read, validate and resolve a scenario YAML file.
 
@@ -279,8 +299,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     except OSError as exc:
         raise ScenarioError(Problem(f"cannot read the scenario file: {exc.strerror}", file=file)) from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=YamlLoader)
+        data = yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -357,7 +377,7 @@ def apply_override(data: dict, key: str, value: Any, file: str = "<scenario>") -
     parts = _override_path(key, file)
     if isinstance(value, str):
         try:
-            value = yaml.safe_load(value)
+            value = yaml.load(value, Loader=YamlLoader)
         except yaml.YAMLError:
             pass
     node: Any = data
