@@ -102,6 +102,24 @@ def test_a_leading_zero_is_decimal_not_octal(tiny):
     assert sorted(sc.sizes["capacity"].unique()) == [200.0, 400.0] and "07" in sc.demands.index
 
 
+def test_a_set_on_an_aliased_value_changes_only_the_place_it_names(tiny):
+    """A YAML alias loads as the same object as its anchor: --set on one place changed both."""
+    path, edit = tiny
+    edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: &opts [{name: X, capacity: 300}]}")
+    edit("{id: sB, jurisdiction: B, sizes: small}", "{id: sB, jurisdiction: B, sizes: *opts}")
+    sc = qzopt.load_scenario(path, {"sites[0].sizes[0].capacity": "5"})
+    cap = sc.sizes.set_index("site")["capacity"]
+    assert cap["sA"] == 5.0 and cap["sB"] == 300.0
+
+
+def test_a_parent_set_after_its_child_is_refused_not_silently_dropping_it(tiny):
+    path, _ = tiny
+    msg = error_of(path, {"constraints.max_distance": "50", "constraints": "{single_sourcing: true}"})
+    assert "override constraints comes after constraints.max_distance and replaces it with its whole value" in msg
+    sc = qzopt.load_scenario(path, {"constraints": "{single_sourcing: true}", "constraints.max_distance": "50"})
+    assert sc.policy.max_distance == 50.0  # parent first, then child: both kept
+
+
 def test_true_and_false_still_read_where_a_yes_no_is_expected(tiny):
     path, edit = tiny
     edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: small, excluded: true}")

@@ -313,6 +313,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     problems: list[Problem] = []
     lines: dict[Loc, int] = {}
     _line_map(root, (), lines, problems, file)
+    if overrides:
+        data = _unshared(data)  # a YAML alias is one object: --set on it would change every place using it
+        _no_child_overridden_later(overrides, file)
     for key, value in (overrides or {}).items():
         apply_override(data, key, value, file)
     try:
@@ -369,6 +372,30 @@ def _override_path(key: str, file: str) -> list[str | int]:
                                     hint="Write it as field.sub=value or list[index].field=value, "
                                          "e.g. constraints.max_distance=80 or demands[0].amount=120."))
     return parts
+
+
+def _unshared(node: Any) -> Any:
+    """A copy in which no mapping or list appears twice (YAML anchors and aliases load as one
+    shared object; deepcopy would keep them shared)."""
+    if isinstance(node, dict):
+        return {k: _unshared(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_unshared(v) for v in node]
+    return node
+
+
+def _no_child_overridden_later(overrides: Mapping[str, Any], file: str) -> None:
+    """``--set a.b=1 --set a={...}``: the second replaces the first's whole parent, silently
+    dropping it; refused (the other order, parent then child, is meant and kept)."""
+    keys = list(overrides)
+    for k, child in enumerate(keys):
+        cpath = _override_path(child, file)
+        for parent in keys[k + 1:]:
+            ppath = _override_path(parent, file)
+            if len(ppath) < len(cpath) and cpath[:len(ppath)] == ppath:
+                raise ScenarioError(Problem(
+                    f"override {parent} comes after {child} and replaces it with its whole value", file=file,
+                    field=child, hint=f"Give {parent} first, then {child}; or put the value inside {parent}."))
 
 
 def apply_override(data: dict, key: str, value: Any, file: str = "<scenario>") -> None:
