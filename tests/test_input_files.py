@@ -238,6 +238,16 @@ HW = "{name: HW100, capacity: 100, unit_cost: 2000}"
      "field `sewage.generation.unit`: `generation` (L per person per day) gives m3/d, but units.demand is 'm3/h'"),
     ("wte-4towns.yaml", {"wte.generation.unit": "L"},
      "field `wte.generation.unit`: `generation` (L per person per day) gives m3/d, but units.demand is 't/d'"),
+    # inputs that were silently unused
+    ("sewage-3towns.yaml", {"demands": "[{id: dA, jurisdiction: A, amount: 10}]"},
+     "field `sewage.generation`: both `demands` and `sewage.generation` are given; `generation` would be ignored"),
+    ("wte-4towns.yaml", {"wte.kitchen.generation.rural": "0.05"},
+     "field `wte.kitchen.generation`: rural 0.05 is not used with urban_only: true"),
+    ("wte-4towns.yaml", {"wte.generation.collection_rate": "1.5"},  # 1,350 t/d from 900 generated
+     "field `wte.generation`: collection_rate 1.5 collects more waste than is generated; at most 1 for unit kg"),
+    ("wte-4towns.yaml", {"sizes": "{hw: [{name: H, capacity: 100}]}",  # the block's set replaced the file's
+                         "wte.fly_ash.sizes": "{hw: [{name: H, capacity: 5}]}"},
+     "field `wte.fly_ash.sizes`: size sets ['hw'] are defined both here and under the top-level `sizes`"),
 ])
 def test_sector_inputs_that_crashed_or_changed_meaning_are_refused(file, overrides, said):
     assert said in error_of(ROOT / "scenarios" / "teaching" / file, overrides)

@@ -483,6 +483,12 @@ class _Resolver:
         self.distance_fields()
         jur_rows, jur_file = self.table(spec.jurisdictions, S.Jurisdiction, "jurisdictions")
         site_rows, site_file = self.table(spec.sites, S.Site, "sites")
+        block = spec.sewage or spec.wte
+        if spec.demands is not None and getattr(block, "generation", None) is not None:  # one would be unused
+            self.bad(f"both `demands` and `{spec.sector}.generation` are given; `generation` would be ignored",
+                     (spec.sector, "generation"), "Give one: `demands`, or `generation` with `population` on the "
+                     "jurisdictions.")
+            self.check()
         if spec.demands is not None and spec.coldchain is not None:  # its demand ids carry the commodity
             self.bad("a cold-chain scenario derives its demand points from `coldchain.commodities` (one per "
                      "origin and commodity, with the commodity's reach); `demands` would replace them", ("demands",),

@@ -134,9 +134,19 @@ def _own_ids(r: "_Resolver", sites: pd.DataFrame, main: pd.DataFrame, loc: tuple
     r.check()
 
 
+def _size_sets(r: "_Resolver", own: dict, loc: tuple) -> dict:
+    """The size sets a sector site list may name: the file's ``sizes`` and its block's own; a block
+    set with the name of a file set would silently replace it for these sites, so it is refused."""
+    clash = sorted(set(own) & set(r.spec.sizes))
+    if clash:
+        r.bad(f"size sets {clash} are defined both here and under the top-level `sizes`", loc,
+              "Give the block's set another name.")
+    return {**r.spec.sizes, **own}
+
+
 def _echelon(r: "_Resolver", sc: Scenario, name: str, spec: EchelonSpec, loc: tuple,
              source_sites: np.ndarray | None = None) -> EchelonData:
-    sites, sizes = r.sites(spec.sites, r.file, {**r.spec.sizes, **spec.sizes}, loc + ("sites",))
+    sites, sizes = r.sites(spec.sites, r.file, _size_sets(r, spec.sizes, loc + ("sizes",)), loc + ("sites",))
     r.check()
     _own_ids(r, sites, sc.sites, loc + ("sites",), f"{name.replace('_', ' ')} site")
     dist, _ = r.distances(sc.sites, sites)
@@ -166,7 +176,7 @@ def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
     w = r.spec.wte
     role = pd.Series("plant", index=sc.sites.index)
     if w.transfer is not None:
-        t_sites, t_sizes = r.sites(w.transfer.sites, r.file, {**r.spec.sizes, **w.transfer.sizes},
+        t_sites, t_sizes = r.sites(w.transfer.sites, r.file, _size_sets(r, w.transfer.sizes, ("wte", "transfer", "sizes")),
                                  ("wte", "transfer", "sites"))
         r.check()
         _own_ids(r, t_sites, sc.sites, ("wte", "transfer", "sites"), "transfer station")
@@ -206,7 +216,8 @@ def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
         r.bad("kitchen-waste generation gives no demand (no population?)", ("wte", "kitchen", "generation"))
         r.check()
     demands = r.place(rows, "demands", r.file, ("wte", "kitchen"))
-    sites, sizes = r.sites(kw.sites, r.file, {**r.spec.sizes, **kw.sizes}, ("wte", "kitchen", "sites"))
+    sites, sizes = r.sites(kw.sites, r.file, _size_sets(r, kw.sizes, ("wte", "kitchen", "sizes")),
+                           ("wte", "kitchen", "sites"))
     r.check()
     _own_ids(r, sites, sc.sites, ("wte", "kitchen", "sites"), "kitchen-waste site")
     dist, _ = r.distances(demands, sites, from_demand=True)

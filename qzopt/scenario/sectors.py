@@ -27,6 +27,15 @@ class PerCapita(Strict):
     collection_rate: float = Field(1.0, gt=0, le=2, description="share collected (sewage: x infiltration)")
     urban_only: bool = Field(False, description="count urban residents only (e.g. restaurant kitchen waste)")
 
+    @model_validator(mode="after")
+    def _every_field_used(self) -> "PerCapita":
+        if self.urban_only and self.rural > 0:  # it would be ignored
+            raise ValueError(f"rural {self.rural:g} is not used with urban_only: true; set rural: 0 or drop urban_only")
+        if self.unit == "kg" and self.collection_rate > 1:  # above 1 is sewage's infiltration (unit L)
+            raise ValueError(f"collection_rate {self.collection_rate:g} collects more waste than is generated; "
+                             "at most 1 for unit kg (above 1 only for sewage infiltration, unit L)")
+        return self
+
 
 class ScaledSizes(Strict):
     """Size options with economies of scale: capex = capex_a x Q^capex_b (b < 1)."""
