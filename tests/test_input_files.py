@@ -452,6 +452,26 @@ def test_coordinates_at_lat_0_lon_0_are_reported(tiny, method, use):
         f"read as 0? {use}; give their coordinates."]
 
 
+def test_sewage_adjacent_default_with_no_adjacent_pair_is_refused(tmp_path):
+    """Sewage defaults to cross_border: adjacent; with a distance matrix nothing is adjacent, so every
+    town was held to its own plant (3 allowed pairs instead of 7) without a word."""
+    path = teaching_copy(tmp_path, "sewage-3towns.yaml")
+    sc = qzopt.load_scenario(path)
+    ids = list(sc.demands.index) + list(sc.sites.index)  # the sludge haul starts at plant sites
+    sites = list(sc.sites.index) + list(sc.sector_data.echelons["sludge"].sites.index)
+    km = {("A", "B"): 10, ("B", "C"): 30, ("A", "C"): 40}
+    town = lambda x: x.split("_")[-1]  # noqa: E731
+    dist = lambda a, b: 0 if a == b else km.get((a, b), km.get((b, a)))  # noqa: E731
+    rows = ["id," + ",".join(sites)] + [f"{i}," + ",".join(str(dist(town(i), town(j))) for j in sites) for i in ids]
+    (tmp_path / "km.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    matrix = {"distances.method": "matrix", "distances.edges": "null", "distances.matrix": "km.csv"}
+    msg = error_of(path, matrix)
+    assert ("field `constraints.cross_border`: a sewage plant serves its own and adjacent jurisdictions "
+            "(cross_border: adjacent, the sewage default), but no jurisdictions are adjacent") in msg
+    ok = qzopt.load_scenario(path, {**matrix, "constraints.adjacency": "[[A, B], [B, C]]"})
+    assert ok.policy.cross_border == "adjacent" and len(ok.adjacency) == 2
+
+
 # --------------------------------------------- 9. infinite limits, lengths and blank nodes
 @pytest.mark.parametrize("override", [None, "1e400"])
 def test_an_infinite_distance_limit_is_refused_not_no_limit(tiny, override):
