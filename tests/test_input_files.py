@@ -452,6 +452,18 @@ def test_coordinates_at_lat_0_lon_0_are_reported(tiny, method, use):
         f"read as 0? {use}; give their coordinates."]
 
 
+def test_a_generated_size_set_no_site_names_is_reported(tmp_path):
+    """sewage.plants (required) generates its size set; with every site's sizes written inline its
+    cost curve was silently unused."""
+    path = teaching_copy(tmp_path, "sewage-3towns.yaml")
+    assert "warnings" not in qzopt.load_scenario(path).extras
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("sizes: wwtp}", "sizes: [{name: X, capacity: 50000, capex: 1}]}"), encoding="utf-8")
+    assert qzopt.load_scenario(path).extras["warnings"] == [
+        "the sewage block's `plants` generates the size set 'wwtp', which no site names: its capacities and costs "
+        "are not used (sites: sizes: wwtp)."]
+
+
 def test_sewage_adjacent_default_with_no_adjacent_pair_is_refused(tmp_path):
     """Sewage defaults to cross_border: adjacent; with a distance matrix nothing is adjacent, so every
     town was held to its own plant (3 allowed pairs instead of 7) without a word."""

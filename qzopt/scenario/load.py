@@ -454,6 +454,7 @@ class _Resolver:
         self.problems: list[Problem] = []
         self.graph = None
         self.sector_site_ids: dict[str, str] = {}  # id -> which sector site list holds it (sector_data._own_ids)
+        self.warnings: list[str] = []  # facts about the input that do not stop it (scenario.extras["warnings"])
         self._dup_sets: set[str] = set()  # size sets already reported for repeated size names
 
     # ------------------------------------------------------------------ helpers
@@ -523,6 +524,11 @@ class _Resolver:
                          ("sizes", name), "Rename one of them.")
             size_sets[name] = options
         sites, sizes = self.sites(site_rows, site_file, size_sets, ("sites",))
+        block = {"sewage": "plants", "wte": "lines"}.get(spec.sector)
+        for name in sector_size_sets(spec):
+            if not any(getattr(r, "sizes", None) == name for r in site_rows):
+                self.warnings.append(f"the {spec.sector} block's `{block}` generates the size set {name!r}, which "
+                                     f"no site names: its capacities and costs are not used (sites: sizes: {name}).")
         for frame, kind, fname in ((demands, "demands", dem_file), (sites, "sites", site_file)):
             dup = frame.index[frame.index.duplicated()].unique().tolist()
             if dup:
@@ -564,7 +570,7 @@ class _Resolver:
             sc = resolve_sector(self, sc)
         from qzopt.scenario.checks import road_graph_parts, zero_coordinates
 
-        warnings = road_graph_parts(sc) + zero_coordinates(sc, spec.distances.method == "great_circle")
+        warnings = self.warnings + road_graph_parts(sc) + zero_coordinates(sc, spec.distances.method == "great_circle")
         if warnings:  # facts a user should see that do not stop a solve (``scenario.extras["warnings"]``)
             sc.extras["warnings"] = warnings
         return sc
