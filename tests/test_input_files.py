@@ -273,6 +273,18 @@ def test_pumping_needs_every_elevation_and_charges_the_uphill_lift():
     assert flow[1] == 0.0
 
 
+@pytest.mark.parametrize("file, overrides, said", [
+    ("coldchain-3origins.yaml", {"coldchain.commodities[0].origins": "{X: 100, Q: 50}"},  # was demands[0].jurisdiction
+     "field `coldchain.commodities[0].origins.X`: origin 'X' of commodity 'vegetables' is not a jurisdiction"),
+    ("wte-4towns.yaml", {"wte.fly_ash.sites[0].node": "Z"},  # the message now names the site
+     "sites nodes ['Z'] are not in the road graph four_towns_roads.csv (sites ['hw_B'])"),
+    ("wte-4towns.yaml", {"wte.kitchen.sites[0].sizes": "lines"},  # was 'not defined ... Defined sets: none'
+     "field `wte.kitchen.sites[0].sizes`: site 'kw_A' uses size set 'lines', which is generated for the plants only"),
+])
+def test_sector_messages_name_what_the_user_wrote(file, overrides, said):
+    assert said in error_of(ROOT / "scenarios" / "teaching" / file, overrides)
+
+
 def test_a_cold_chain_in_minutes_is_refused_not_read_per_km(tmp_path):
     """Its reach is max_hours x speed_km_per_h km; with travel times it was compared with minutes."""
     path = teaching_copy(tmp_path, "coldchain-3origins.yaml")

@@ -605,6 +605,15 @@ class _Resolver:
     def derived_demands(self) -> list[S.Demand]:
         from qzopt.scenario.sector_data import derive_demands, generation_unit_problem
 
+        if self.spec.coldchain is not None:  # an origin is a jurisdiction id: name the origin, not a derived row
+            for k, c in enumerate(self.spec.coldchain.commodities):
+                for origin in c.origins:
+                    if origin not in self.jur.index:
+                        self.bad(f"origin {origin!r} of commodity {c.name!r} is not a jurisdiction",
+                                 ("coldchain", "commodities", k, "origins", origin),
+                                 suggest(origin, list(self.jur.index), what="Jurisdictions"))
+            if any(p.field and p.field.startswith("coldchain.commodities") for p in self.problems):
+                return []
         block = self.spec.sewage or self.spec.wte
         gen = getattr(block, "generation", None) if block is not None else None
         if gen is not None:
@@ -701,9 +710,13 @@ class _Resolver:
             csv_line = None if site_file == self.file else k + 2
             if isinstance(r.sizes, str):
                 if r.sizes not in size_sets:
-                    self.bad(f"site {r.id!r} uses size set {r.sizes!r}, which is not defined under `sizes`",
-                             loc + ("sizes",), suggest(r.sizes, size_sets, what="Defined sets"),
-                             f=site_file, line=csv_line)
+                    generated = r.sizes in sector_size_sets(self.spec)  # the plants' set, named at another list
+                    self.bad(f"site {r.id!r} uses size set {r.sizes!r}, which is "
+                             + ("generated for the plants only (the top-level `sites`)" if generated
+                                else "not defined under `sizes`"),
+                             loc + ("sizes",), "Give these sites sizes of their own (inline, or a set under "
+                             "`sizes` or the block's `sizes`)." if generated
+                             else suggest(r.sizes, size_sets, what="Defined sets"), f=site_file, line=csv_line)
                     continue
                 options = size_sets[r.sizes]
             else:
@@ -810,7 +823,9 @@ class _Resolver:
             for frame, kind in ((a, "demands"), (b, "sites")):
                 unknown = sorted(set(frame["node"]) - set(g.nodes))
                 if unknown:
-                    self.bad(f"{kind} nodes {unknown[:5]} are not in the road graph {Path(d.edges).name}", (kind,),
+                    ids = frame.index[frame["node"].isin(unknown)].astype(str).tolist()
+                    self.bad(f"{kind} nodes {unknown[:5]} are not in the road graph {Path(d.edges).name} "
+                             f"({kind} {ids[:5]}{' …' if len(ids) > 5 else ''})", (kind,),
                              "Every demand and site node (default: its jurisdiction id) needs a road.")
             self.check()
             node_to_jur = {row.node: jid for jid, row in self.jur.iterrows()}
