@@ -285,6 +285,14 @@ def test_sector_messages_name_what_the_user_wrote(file, overrides, said):
     assert said in error_of(ROOT / "scenarios" / "teaching" / file, overrides)
 
 
+def test_a_problem_inside_an_overridden_list_points_at_the_override_not_a_line():
+    msg = error_of(ROOT / "scenarios" / "teaching" / "sewage-3towns.yaml",
+                   {"sewage.plants.capacities": "[10000, -5, 40000]"})
+    assert msg.endswith("field `sewage.plants.capacities[1]`: Input should be greater than 0 (got -5) "
+                        "(set by the override sewage.plants.capacities=[10000, -5, 40000])")
+    assert "line " not in msg  # it had said line 20, which holds no -5
+
+
 def test_a_cold_chain_in_minutes_is_refused_not_read_per_km(tmp_path):
     """Its reach is max_hours x speed_km_per_h km; with travel times it was compared with minutes."""
     path = teaching_copy(tmp_path, "coldchain-3origins.yaml")

@@ -334,12 +334,17 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         raise ScenarioError(_from_overrides(err.problems, overrides)) from None
 
 
+def _within(inner: str, outer: str) -> bool:
+    """Whether field path ``inner`` lies inside ``outer`` ('a.b[1]' and 'a.b.c' inside 'a.b')."""
+    return inner.startswith(outer + ".") or inner.startswith(outer + "[")
+
+
 def _from_overrides(problems: list[Problem], overrides: Mapping[str, Any]) -> list[Problem]:
     """Problems in a field set by an override point at the override, not at a line of the file."""
     out = []
     for p in problems:
-        key = next((k for k in overrides if p.field and (k == p.field or k.startswith(p.field + ".")
-                                                          or p.field.startswith(k + "."))), None)
+        key = next((k for k in overrides if p.field and (k == p.field or _within(k, p.field) or _within(p.field, k))),
+                   None)
         if key is not None:
             p = dataclasses.replace(p, line=None, message=f"{p.message} (set by the override {key}="
                                                           f"{overrides[key]})")
