@@ -293,6 +293,15 @@ def test_a_problem_inside_an_overridden_list_points_at_the_override_not_a_line()
     assert "line " not in msg  # it had said line 20, which holds no -5
 
 
+def test_a_bad_inline_size_is_one_problem_not_also_the_set_name_form():
+    """sizes is a set name or a list: a bad capacity in the list also gave 'Input should be a valid
+    string' first."""
+    msg = error_of(ROOT / "scenarios" / "teaching" / "wte-4towns.yaml",
+                   {"wte.kitchen.sites[0].sizes": "[{name: KW80, capacity: -80}]"})
+    assert "field `wte.kitchen.sites[0].sizes[0].capacity`: Input should be greater than 0 (got -80)" in msg
+    assert "valid string" not in msg and "problems" not in msg
+
+
 def test_a_cold_chain_in_minutes_is_refused_not_read_per_km(tmp_path):
     """Its reach is max_hours x speed_km_per_h km; with travel times it was compared with minutes."""
     path = teaching_copy(tmp_path, "coldchain-3origins.yaml")

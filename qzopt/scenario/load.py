@@ -124,18 +124,19 @@ def _pydantic_problems(err: ValidationError, model: type[BaseModel], file: str,
     return _collapse_union_noise(problems)
 
 
+#: What pydantic says for the branch of a union the user did not write (a list *or* {csv: ...}; a
+#: size-set name *or* a list of sizes).
+_OTHER_BRANCH = ("valid dictionary or instance of CsvRef", "Input should be a valid string",
+                 "Input should be a valid list", "Input should be a valid dictionary")
+
+
 def _collapse_union_noise(problems: list[Problem]) -> list[Problem]:
-    """A field that may be a list *or* {csv: ...} yields errors for both; keep the list ones
-    when the user wrote a list, i.e. drop 'Input should be a valid dictionary' duplicates."""
-    fields_with_detail = {p.field for p in problems if "valid dictionary" not in p.message}
-    out = []
-    for p in problems:
-        if "valid dictionary or instance of CsvRef" in p.message and any(
-            f and p.field and f.startswith(p.field) and f != p.field for f in fields_with_detail
-        ):
-            continue
-        out.append(p)
-    return out
+    """A field that may take two forms yields errors for both; when the user's form has its own
+    problem deeper down (``sizes[0].capacity``), drop the other form's ("a valid string")."""
+    fields = [p.field for p in problems if p.field]
+    return [p for p in problems
+            if not (p.field and any(b in p.message for b in _OTHER_BRANCH)
+                    and any(_within(f, p.field) for f in fields))]
 
 
 def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
