@@ -185,3 +185,20 @@ def test_the_diagnosis_uses_the_back_ends_the_user_chose(tiny, monkeypatch):
     res = qzopt.solve(qzopt.load_scenario(path), solver="cbc", fallback=[], isolate=False)
     assert res.status == "infeasible" and res.explanation and len(used) > 1
     assert set(used) == {("cbc",)}, used
+
+
+@pytest.mark.parametrize("file, key, said", [
+    # 25,000 m3/d x 0.0007 t/m3 = 17.5 t/d of sludge for a 5 t/d centre (was blamed on 'site capacities')
+    ("sewage-3towns.yaml", "sewage.sludge.sites[0].sizes[0].capacity",
+     "the sludge sites can take at most 5 t/d in all (every usable site at its largest size), but serving all "
+     "25,000 m3/d makes 17.5 t/d (ratio 0.0007)."),
+    # 900 t/d x 0.04 = 36 t/d of fly ash for a 5 t/d HW site
+    ("wte-4towns.yaml", "wte.fly_ash.sites[0].sizes[0].capacity",
+     "the fly ash sites can take at most 5 t/d in all (every usable site at its largest size), but serving all "
+     "900 t/d makes 36 t/d (ratio 0.04)."),
+])
+def test_a_second_echelon_too_small_for_what_the_demand_makes_is_named(file, key, said):
+    from conftest import ROOT
+
+    res = qzopt.solve(qzopt.load_scenario(ROOT / "scenarios" / "teaching" / file, {key: "5"}), isolate=False)
+    assert res.status == "infeasible" and res.explanation == [said]

@@ -165,6 +165,28 @@ def zero_coordinates(sc: Scenario, distances_from_them: bool) -> list[str]:
             f"{use[0].upper() + use[1:]}; give their coordinates."]
 
 
+def echelon_shortfall(sc: Scenario) -> list[str]:
+    """A second echelon (sludge, fly ash, cold-chain outlets) whose sites cannot take what all the
+    demand makes: ratio x total demand against every usable site at its largest size."""
+    sd = sc.sector_data
+    if sd is None or sc.policy.partial_service:
+        return []
+    out = []
+    total = float(sc.demands["amount"].sum())
+    for name, e in sd.echelons.items():
+        if e.into_stream:  # transfer stations pass the waste on to the plants' own capacity
+            continue
+        best = e.sizes.groupby("site")["capacity"].max().reindex(e.sites.index).fillna(0.0)
+        if "excluded" in e.sites:
+            best = best.where(~e.sites["excluded"].astype(bool), 0.0)
+        need = e.ratio * total
+        if np.isfinite(best.sum()) and best.sum() < need - 1e-9:
+            out.append(f"the {name.replace('_', ' ')} sites can take at most {_fmt(best.sum())} {e.unit} in all (every "
+                       f"usable site at its largest size), but serving all {_fmt(total)} {sc.units.demand} makes "
+                       f"{_fmt(need)} {e.unit} (ratio {e.ratio:g}).")
+    return out
+
+
 def presolve_findings(sc: Scenario) -> list[str]:
     """Every cheap proof that the scenario is infeasible (empty list: none found)."""
-    return unreachable_demands(sc) + capacity_shortfall(sc) + existing_conflicts(sc)
+    return unreachable_demands(sc) + capacity_shortfall(sc) + echelon_shortfall(sc) + existing_conflicts(sc)
