@@ -280,6 +280,10 @@ def test_pumping_needs_every_elevation_and_charges_the_uphill_lift():
      "sites nodes ['Z'] are not in the road graph four_towns_roads.csv (sites ['hw_B'])"),
     ("wte-4towns.yaml", {"wte.kitchen.sites[0].sizes": "lines"},  # was 'not defined ... Defined sets: none'
      "field `wte.kitchen.sites[0].sizes`: site 'kw_A' uses size set 'lines', which is generated for the plants only"),
+    ("sewage-3towns.yaml", {"sewage.plants.capacities": "[1000000, 1000001, 4000000]"},  # was at sites[0].sizes
+     "field `sewage.plants`: label 'Q{q:g}' gives the capacities the same name ['Q1e+06']"),
+    ("sewage-3towns.yaml", {"sewage.generation.urban": "0"},  # was 'no demand points' at `demands`
+     "field `sewage.generation`: `sewage.generation` gives no demand: urban 0 and rural 100 L per person a day"),
 ])
 def test_sector_messages_name_what_the_user_wrote(file, overrides, said):
     assert said in error_of(ROOT / "scenarios" / "teaching" / file, overrides)

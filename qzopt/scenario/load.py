@@ -540,7 +540,15 @@ class _Resolver:
             if dup:
                 self.bad(f"duplicate {kind[:-1]} ids {dup[:5]}", (kind,), "Every id must be unique.", f=fname)
         if len(dem_rows) == 0:  # not when every row was refused (those problems say why)
-            self.bad("no demand points", ("demands",), "Give at least one demand point.")
+            block = spec.sewage or spec.wte
+            gen = getattr(block, "generation", None) if spec.demands is None and block is not None else None
+            if gen is not None:  # derived: say from what
+                self.bad(f"`{spec.sector}.generation` gives no demand: urban {gen.urban:g} and rural {gen.rural:g} "
+                         f"{gen.unit} per person a day" + (" (urban only)" if gen.urban_only else "")
+                         + " over the jurisdictions' population and urban_share", (spec.sector, "generation"),
+                         "Give rates above 0 (and `population` on the jurisdictions).")
+            else:
+                self.bad("no demand points", ("demands",), "Give at least one demand point.")
         if len(site_rows) == 0:
             self.bad("no candidate sites", ("sites",), "Give at least one site.")
         self.adjacency_ids()

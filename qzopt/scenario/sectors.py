@@ -66,6 +66,11 @@ class ScaledSizes(Strict):
     def _sorted(self) -> "ScaledSizes":
         if sorted(self.capacities) != self.capacities or len(set(self.capacities)) != len(self.capacities):
             raise ValueError("capacities must be distinct and increasing")
+        names = [self.label.format(q=q) for q in self.capacities]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:  # e.g. 'Q{q:g}' gives 'Q1e+06' for 1000000 and 1000001
+            raise ValueError(f"label {self.label!r} gives the capacities the same name {twice}; "
+                             "use a pattern that tells them apart, e.g. 'Q{q:.0f}'")
         return self
 
     def options(self) -> list[SizeOption]:
