@@ -202,3 +202,16 @@ def test_a_second_echelon_too_small_for_what_the_demand_makes_is_named(file, key
 
     res = qzopt.solve(qzopt.load_scenario(ROOT / "scenarios" / "teaching" / file, {key: "5"}), isolate=False)
     assert res.status == "infeasible" and res.explanation == [said]
+
+
+def test_a_commodity_beyond_its_reach_is_told_its_reach():
+    """Fungi at 0.5 h x 50 km/h = 25 km; with hub_P excluded the nearest hub is hub_H at 40 km."""
+    from conftest import ROOT
+
+    from qzopt.scenario.checks import unreachable_demands
+
+    sc = qzopt.load_scenario(ROOT / "scenarios" / "teaching" / "coldchain-3origins.yaml",
+                             {"coldchain.commodities[1].max_hours": "0.5", "sites[0].excluded": "true"})
+    assert unreachable_demands(sc) == [
+        "demand point 'P:fungi' (20 t/d) cannot reach any site: the nearest usable site is 'hub_H' at 40 km, "
+        "beyond its own 25 km reach (the commodity's max_hours x speed_km_per_h)."]

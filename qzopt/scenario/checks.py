@@ -37,6 +37,10 @@ def unreachable_demands(sc: Scenario, mask: np.ndarray | None = None) -> list[st
             reasons.append(f"the nearest usable site is {sc.sites.index[j]!r} at {_fmt(near[j])} {unit}")
             if sc.policy.max_distance is not None and near[j] > sc.policy.max_distance:
                 reasons.append(f"beyond the {_fmt(sc.policy.max_distance)} {unit} limit")
+            own = sc.demands["max_distance"].iat[i] if "max_distance" in sc.demands else None
+            if own is not None and np.isfinite(own) and near[j] > own:
+                why = " (the commodity's max_hours x speed_km_per_h)" if sc.sector == "coldchain" else ""
+                reasons.append(f"beyond its own {_fmt(own)} {unit} reach{why}")
         else:
             reasons.append("no usable site is connected to it")
         if sc.policy.cross_border != "any":
