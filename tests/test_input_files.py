@@ -622,16 +622,26 @@ def _with_matrix(tiny, text):
 
 @pytest.mark.parametrize("text, said", [
     (MATRIX.replace("id,sA,sB,sC", "id,sA,sB,sc"),
-     "m.csv, line 1, field `distances.matrix`: matrix lacks demand rows [] / site columns ['sC']. A typo? It has "
-     "'sc' for 'sC'."),
-    (MATRIX.replace("dB,20", "d_B,20"), "matrix lacks demand rows ['dB'] / site columns []. A typo? It has 'd_B' for "
-                                       "'dB'."),
+     "m.csv, line 1, field `distances.matrix`: matrix lacks columns ['sC']. A typo? It has 'sc' for 'sC'."),
+    (MATRIX.replace("dB,20", "d_B,20"), "matrix lacks rows ['dB']. A typo? It has 'd_B' for 'dB'."),
     (MATRIX + "dC,1,1,1\n", "m.csv, line 5, field `distances.matrix`: demand rows ['dC'] are given more than once"),
     (MATRIX.replace("dB,20,0,25", "dB,20,0,-25"), "m.csv, line 3, field `distances.matrix`: -25 at demand 'dB', "
                                                   "site 'sC' is negative"),
 ])
 def test_a_matrix_typo_repeat_or_negative_is_named(tiny, text, said):
     assert said in error_of(_with_matrix(tiny, text))
+
+
+def test_a_matrix_without_the_plant_rows_of_a_second_echelon_says_so(tmp_path):
+    """The sludge hauls start at the plants: their rows were called 'demand rows', and the hint
+    offered each plant's own column as its typo ('wwtp_A' for 'wwtp_A')."""
+    path = teaching_copy(tmp_path, "sewage-3towns.yaml")
+    (tmp_path / "km.csv").write_text("id,wwtp_A,wwtp_B,wwtp_C,sludge_B\nA,0,10,40,10\nB,10,0,30,0\nC,40,30,0,30\n",
+                                     encoding="utf-8")
+    msg = error_of(path, {"distances.method": "matrix", "distances.edges": "null", "distances.matrix": "km.csv",
+                          "constraints.adjacency": "[[A, B], [B, C]]"})
+    assert "matrix lacks rows ['wwtp_A', 'wwtp_B', 'wwtp_C']" in msg and "are there on the other axis" in msg
+    assert "A typo?" not in msg and "demand rows" not in msg
 
 
 def test_a_matrix_with_exactly_the_scenarios_ids_is_read(tiny):

@@ -955,14 +955,19 @@ def _matrix(base: Path, rel: str, field: str, file: str, rows: pd.Index, cols: p
     missing_rows = [r for r in rows if r not in row_set]
     missing_cols = [c for c in cols if c not in col_set]
     if missing_rows or missing_cols:
-        extra = ([str(g) for g in frame.index if g not in set(rows)] + [str(g) for g in frame.columns
-                                                                          if g not in set(cols)])
-        typos = [f"{closest(m, extra)!r} for {m!r}" for m in missing_rows + missing_cols if closest(m, extra)]
+        extra_rows = [str(g) for g in frame.index if g not in set(rows)]
+        extra_cols = [str(g) for g in frame.columns if g not in set(cols)]
+        typos = ([f"{closest(m, extra_rows)!r} for {m!r}" for m in missing_rows if closest(m, extra_rows)]
+                 + [f"{closest(m, extra_cols)!r} for {m!r}" for m in missing_cols if closest(m, extra_cols)])
+        crossed = [m for m in missing_rows if m in col_set] + [m for m in missing_cols if m in row_set]
+        lacks = " and ".join(x for x in (f"rows {missing_rows[:5]}" if missing_rows else "",
+                                         f"columns {missing_cols[:5]}" if missing_cols else "") if x)
         problems.append(Problem(
-            f"matrix lacks demand rows {missing_rows[:5]} / site columns {missing_cols[:5]}",
-            file=mfile, field=field, line=1,
+            f"matrix lacks {lacks}", file=mfile, field=field, line=1,
             hint=("A typo? It has " + ", ".join(typos[:5]) + ". " if typos else "")
-            + "First column: demand id; one column per site id."))
+            + (f"{crossed[:5]} are there on the other axis. " if crossed else "")
+            + "First column: the id a distance starts from (demand ids; plant site ids too when a second echelon's "
+              "hauls start there); one column per site id it goes to."))
         return None
     sub = frame.loc[rows, cols].replace({"inf": "inf", "": "inf"})
     values = sub.apply(pd.to_numeric, errors="coerce").to_numpy(float)
