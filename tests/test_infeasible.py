@@ -215,3 +215,16 @@ def test_a_commodity_beyond_its_reach_is_told_its_reach():
     assert unreachable_demands(sc) == [
         "demand point 'P:fungi' (20 t/d) cannot reach any site: the nearest usable site is 'hub_H' at 40 km, "
         "beyond its own 25 km reach (the commodity's max_hours x speed_km_per_h)."]
+
+
+def test_cold_stores_too_small_for_the_commodities_are_named():
+    """vegetables 150 t/d x 2 days + fungi 20 t/d x 5 days = 400 t of cold store at once; three hubs
+    of at most 100 t hold 300 t (it was blamed on 'site capacities')."""
+    from conftest import ROOT
+
+    sc = qzopt.load_scenario(ROOT / "scenarios" / "teaching" / "coldchain-3origins.yaml",
+                             {"coldchain.storage": "{S: 50, L: 100}"})
+    res = qzopt.solve(sc, isolate=False)
+    assert res.status == "infeasible" and res.explanation == [
+        "the hubs' cold store (coldchain.storage) is at most 300 t in all (every usable hub at its largest size), "
+        "but the commodities need 400 t at once."]

@@ -191,6 +191,32 @@ def echelon_shortfall(sc: Scenario) -> list[str]:
     return out
 
 
+def hub_shortfall(sc: Scenario) -> list[str]:
+    """Cold chain: every usable hub at its largest size against what the commodities need at once:
+    peak throughput (flow x peak_factor, units.demand) and cold store (flow x dwell_days, t)."""
+    sd = sc.sector_data
+    if sd is None or sd.kind != "coldchain" or sd.demand_attrs is None:
+        return []
+    usable = ~sc.sites["excluded"].to_numpy(bool)
+    sizes = sc.sizes.assign(storage=sc.sizes["size"].map(sd.spec.storage).astype(float))
+    best = sizes.groupby("site")[["capacity", "storage"]].max().reindex(sc.sites.index).fillna(0.0)
+    best = best[usable]
+    flow = sc.demands["amount"].to_numpy(float)
+    attrs = sd.demand_attrs
+    out = []
+    for what, col, need, unit in (
+            ("peak-season throughput", "capacity", float((flow * attrs["peak_factor"].to_numpy(float)).sum()),
+             sc.units.demand),
+            ("cold store (coldchain.storage)", "storage", float((flow * attrs["dwell_days"].to_numpy(float)).sum()),
+             "t")):
+        have = float(best[col].sum())
+        if np.isfinite(have) and have < need - 1e-9:
+            out.append(f"the hubs' {what} is at most {_fmt(have)} {unit} in all (every usable hub at its largest "
+                       f"size), but the commodities need {_fmt(need)} {unit} at once.")
+    return out
+
+
 def presolve_findings(sc: Scenario) -> list[str]:
     """Every cheap proof that the scenario is infeasible (empty list: none found)."""
-    return unreachable_demands(sc) + capacity_shortfall(sc) + echelon_shortfall(sc) + existing_conflicts(sc)
+    return (unreachable_demands(sc) + capacity_shortfall(sc) + echelon_shortfall(sc) + hub_shortfall(sc)
+            + existing_conflicts(sc))
