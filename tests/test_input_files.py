@@ -136,6 +136,15 @@ def teaching_copy(tmp_path: Path, name: str) -> Path:
     return tmp_path / name
 
 
+def teaching_edited(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """A copy of a teaching scenario with the first ``old`` replaced by ``new``."""
+    path = teaching_copy(tmp_path, name)
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize("old, new, said, at", [
     ("origins: {P: 100, Q: 50}", 'origins: {"P ": 100, Q: 50}',
      "field `coldchain.commodities[0].origins`: 'P ' begins or ends with a space (ids are matched exactly); write 'P'",
@@ -155,10 +164,7 @@ def teaching_copy(tmp_path: Path, name: str) -> Path:
 def test_cold_chain_origins_names_and_storage_are_checked_by_field(tmp_path, old, new, said, at):
     """Origins and names reached the derived demand rows unchecked and ended in a pydantic
     traceback; a negative cold store was accepted, a storage entry for no hub size ignored."""
-    path = teaching_copy(tmp_path, "coldchain-3origins.yaml")
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    path = teaching_edited(tmp_path, "coldchain-3origins.yaml", old, new)
     msg = error_of(path)
     assert said in msg and f"line {line_of(path, at)}, field" in msg
 
@@ -178,11 +184,7 @@ def test_cold_chain_origins_names_and_storage_are_checked_by_field(tmp_path, old
 ])
 def test_generated_plant_sizes_are_checked_by_field(tmp_path, old, new, said):
     """Values the size options are generated from: three of these ended in a traceback."""
-    path = teaching_copy(tmp_path, "sewage-3towns.yaml")
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    assert said in error_of(path)
+    assert said in error_of(teaching_edited(tmp_path, "sewage-3towns.yaml", old, new))
 
 
 def test_a_derived_row_the_schema_refuses_is_a_message_not_a_traceback(tmp_path, monkeypatch):
@@ -209,11 +211,7 @@ def test_a_derived_row_the_schema_refuses_is_a_message_not_a_traceback(tmp_path,
      "field `wte.transfer.sites`: transfer station ids ['wte_D'] are also plant site ids."),
 ])
 def test_sites_of_echelons_and_streams_need_ids_of_their_own(tmp_path, old, new, said):
-    path = teaching_copy(tmp_path, "wte-4towns.yaml")
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    assert said in error_of(path)
+    assert said in error_of(teaching_edited(tmp_path, "wte-4towns.yaml", old, new))
 
 
 HW = "{name: HW100, capacity: 100, unit_cost: 2000}"
