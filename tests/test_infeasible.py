@@ -228,3 +228,17 @@ def test_cold_stores_too_small_for_the_commodities_are_named():
     assert res.status == "infeasible" and res.explanation == [
         "the hubs' cold store (coldchain.storage) is at most 300 t in all (every usable hub at its largest size), "
         "but the commodities need 400 t at once."]
+
+
+def test_a_cold_store_shortfall_is_no_proof_when_part_of_the_demand_may_go_unserved():
+    """With half the flow allowed unserved the hubs need not hold everything at once (the check
+    called this solvable scenario infeasible)."""
+    from conftest import ROOT
+
+    sc = qzopt.load_scenario(ROOT / "scenarios" / "teaching" / "coldchain-3origins.yaml",
+                             {"coldchain.storage": "{S: 50, L: 120}",
+                              "constraints.demand": "{serve: 0.5, penalty: 1000}"})
+    res = qzopt.solve(sc, isolate=False)
+    assert res.status == "optimal"
+    served = res.demands["amount"] - res.demands["unserved"]
+    assert served.sum() >= 0.5 * res.demands["amount"].sum() - 1e-6

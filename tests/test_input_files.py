@@ -274,8 +274,10 @@ def test_pumping_needs_every_elevation_and_charges_the_uphill_lift():
 @pytest.mark.parametrize("file, overrides, said", [
     ("coldchain-3origins.yaml", {"coldchain.commodities[0].origins": "{X: 100, Q: 50}"},  # was demands[0].jurisdiction
      "field `coldchain.commodities[0].origins.X`: origin 'X' of commodity 'vegetables' is not a jurisdiction"),
-    ("wte-4towns.yaml", {"wte.fly_ash.sites[0].node": "Z"},  # the message now names the site
-     "sites nodes ['Z'] are not in the road graph four_towns_roads.csv (sites ['hw_B'])"),
+    ("wte-4towns.yaml", {"wte.fly_ash.sites[0].node": "Z"},  # was at the top-level `sites`, without the site
+     "field `wte.fly_ash.sites`: site nodes ['Z'] are not in the road graph four_towns_roads.csv (sites ['hw_B'])"),
+    ("wte-4towns.yaml", {"wte.kitchen.sites[0].node": "Z"},
+     "field `wte.kitchen.sites`: site nodes ['Z'] are not in the road graph four_towns_roads.csv (sites ['kw_A'])"),
     ("wte-4towns.yaml", {"wte.kitchen.sites[0].sizes": "lines"},  # was 'not defined ... Defined sets: none'
      "field `wte.kitchen.sites[0].sizes`: site 'kw_A' uses size set 'lines', which is generated for the plants only"),
     ("sewage-3towns.yaml", {"sewage.plants.capacities": "[1000000, 1000001, 4000000]"},  # was at sites[0].sizes
@@ -302,6 +304,45 @@ def test_a_bad_inline_size_is_one_problem_not_also_the_set_name_form():
                    {"wte.kitchen.sites[0].sizes": "[{name: KW80, capacity: -80}]"})
     assert "field `wte.kitchen.sites[0].sizes[0].capacity`: Input should be greater than 0 (got -80)" in msg
     assert "valid string" not in msg and "problems" not in msg
+
+
+@pytest.mark.parametrize("demand_unit", ["tonnes/d", "t/day", "ton/d"])
+def test_per_day_tonnes_in_any_spelling_fit_a_kg_generation_rule(demand_unit):
+    sc = qzopt.load_scenario(ROOT / "scenarios" / "teaching" / "wte-4towns.yaml", {"units.demand": demand_unit})
+    assert sc.demands["amount"].sum() == pytest.approx(900.0)
+
+
+def test_a_unit_without_a_period_fits_with_365_periods_a_year():
+    sc = qzopt.load_scenario(ROOT / "scenarios" / "teaching" / "wte-4towns.yaml",
+                             {"units.demand": "t", "units.per_year": "365"})
+    assert sc.demands["amount"].sum() == pytest.approx(900.0)
+
+
+def test_a_one_town_sewage_scenario_without_neighbours_is_kept():
+    """Adjacent with one jurisdiction is own: nothing to refuse (review of the adjacency rule)."""
+    path = ROOT / "scenarios" / "teaching" / "sewage-3towns.yaml"
+    one = {"jurisdictions": "[{id: A, population: 100000, urban_share: 1.0}]",
+           "sites": "[{id: wwtp_A, jurisdiction: A, sizes: wwtp}]", "distances": "{method: great_circle}",
+           "jurisdictions[0].lat": "26.5", "jurisdictions[0].lon": "106.7",
+           "sewage.sludge.sites": "[{id: sludge_A, jurisdiction: A, sizes: [{name: S, capacity: 50}]}]"}
+    sc = qzopt.load_scenario(path, one)
+    assert sc.policy.cross_border == "adjacent" and not sc.adjacency
+    res = qzopt.solve(sc, isolate=False)
+    assert res.status == "optimal"
+
+
+def test_an_override_of_one_element_does_not_own_a_problem_of_the_whole_list(tiny):
+    path, edit = tiny
+    edit("{id: sC, jurisdiction: C, sizes: small}", "{id: sB, jurisdiction: C, sizes: small}")
+    msg = error_of(path, {"sites[0].excluded": "true"})
+    assert f"line {line_of(path, 'sites:')}, field `sites`: duplicate site ids ['sB']" in msg
+    assert "set by the override" not in msg
+
+
+def test_a_size_set_written_in_a_list_gets_the_hint_to_drop_the_list(tiny):
+    path, edit = tiny
+    edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: [small]}")
+    assert "A size set is named without a list: sizes: small." in error_of(path)
 
 
 def test_a_cold_chain_in_minutes_is_refused_not_read_per_km(tmp_path):

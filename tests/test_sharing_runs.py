@@ -193,3 +193,19 @@ def test_the_cache_reuses_proofs_only_not_a_cost_a_time_limit_cut_short(tmp_path
             assert not again.at[players, "cached"] and again.at[players, "cost"] == pytest.approx(cost[players])
         else:  # a proof is reused as it is (which is what shows the cache was read at all)
             assert again.at[players, "cached"] and again.at[players, "cost"] == 1.0
+
+
+def test_own_territory_coalitions_without_an_inside_neighbour_plan_as_own(tmp_path):
+    """Sewage is 'adjacent' by default; a coalition of A alone, or of A and C (not adjacent), keeps
+    no adjacent pair inside it, so 'adjacent' there means 'own' (qzopt.solve's new Scenario check
+    refused such coalitions and stopped the whole run)."""
+    sc = qzopt.load_scenario(SEWAGE)
+    for players in ({"A"}, {"A", "C"}):
+        sub = restrict(sc, players, territory="own")
+        assert not sub.adjacency and sub.policy.cross_border == "own"
+    both = restrict(sc, {"A", "B"}, territory="own")
+    assert both.adjacency == {frozenset({"A", "B"})} and both.policy.cross_border == "adjacent"
+    res = share(sc, by="jurisdiction", methods=("shapley",), territory="own", workers=1, cache_dir=tmp_path,
+                progress=False)
+    assert len(res.coalitions) == 7
+    assert res.grand_cost == pytest.approx(qzopt.solve(sc, isolate=False).objective, rel=1e-9)

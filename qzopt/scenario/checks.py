@@ -195,7 +195,7 @@ def hub_shortfall(sc: Scenario) -> list[str]:
     """Cold chain: every usable hub at its largest size against what the commodities need at once:
     peak throughput (flow x peak_factor, units.demand) and cold store (flow x dwell_days, t)."""
     sd = sc.sector_data
-    if sd is None or sd.kind != "coldchain" or sd.demand_attrs is None:
+    if sd is None or sd.kind != "coldchain" or sd.demand_attrs is None or sc.policy.partial_service:
         return []
     usable = ~sc.sites["excluded"].to_numpy(bool)
     sizes = sc.sizes.assign(storage=sc.sizes["size"].map(sd.spec.storage).astype(float))

@@ -113,6 +113,8 @@ def _pydantic_problems(err: ValidationError, model: type[BaseModel], file: str,
             if "input" in e and not isinstance(e["input"], (dict, list)):
                 msg += f" (got {e['input']!r})"
             hint = None
+            if "instance of SizeOption" in msg and isinstance(e.get("input"), str):
+                hint = f"A size set is named without a list: sizes: {e['input']}."
             if kind == "float_parsing" and re.fullmatch(r"[-+]?\d+(:\d+)+(\.\d*)?", str(e.get("input", ""))):
                 hint = "Write a time as a decimal number (1:30 h -> 1.5); YAML 1.1 would read 1:30 as 90 (base 60)."
         sig = (loc, msg)
@@ -133,7 +135,7 @@ _OTHER_BRANCH = ("valid dictionary or instance of CsvRef", "Input should be a va
 def _collapse_union_noise(problems: list[Problem]) -> list[Problem]:
     """A field that may take two forms yields errors for both; when the user's form has its own
     problem deeper down (``sizes[0].capacity``), drop the other form's ("a valid string")."""
-    fields = [p.field for p in problems if p.field]
+    fields = [p.field for p in problems if p.field and not any(b in p.message for b in _OTHER_BRANCH)]
     return [p for p in problems
             if not (p.field and any(b in p.message for b in _OTHER_BRANCH)
                     and any(_within(f, p.field) for f in fields))]
@@ -344,8 +346,10 @@ def _from_overrides(problems: list[Problem], overrides: Mapping[str, Any]) -> li
     """Problems in a field set by an override point at the override, not at a line of the file."""
     out = []
     for p in problems:
-        key = next((k for k in overrides if p.field and (k == p.field or _within(k, p.field) or _within(p.field, k))),
-                   None)
+        # the problem lies in what an override set (the field or inside it); an override on one element
+        # of a list does not own a problem of the whole list ('duplicate site ids' keeps its line)
+        key = next((k for k in overrides if p.field and (k == p.field or _within(p.field, k)
+                                                         or k.startswith(p.field + "."))), None)
         if key is not None:
             p = dataclasses.replace(p, line=None, message=f"{p.message} (set by the override {key}="
                                                           f"{overrides[key]})")
@@ -490,8 +494,9 @@ class _Resolver:
         self.distance_fields()
         jur_rows, jur_file = self.table(spec.jurisdictions, S.Jurisdiction, "jurisdictions")
         site_rows, site_file = self.table(spec.sites, S.Site, "sites")
-        block = spec.sewage or spec.wte
-        if spec.demands is not None and getattr(block, "generation", None) is not None:  # one would be unused
+        from qzopt.scenario.sector_data import generation_rule
+
+        if spec.demands is not None and generation_rule(spec) is not None:  # one would be unused
             self.bad(f"both `demands` and `{spec.sector}.generation` are given; `generation` would be ignored",
                      (spec.sector, "generation"), "Give one: `demands`, or `generation` with `population` on the "
                      "jurisdictions.")
@@ -530,18 +535,17 @@ class _Resolver:
                          ("sizes", name), "Rename one of them.")
             size_sets[name] = options
         sites, sizes = self.sites(site_rows, site_file, size_sets, ("sites",))
-        block = {"sewage": "plants", "wte": "lines"}.get(spec.sector)
+        generator = {"sewage": "plants", "wte": "lines"}.get(spec.sector)
         for name in sector_size_sets(spec):
             if not any(getattr(r, "sizes", None) == name for r in site_rows):
-                self.warnings.append(f"the {spec.sector} block's `{block}` generates the size set {name!r}, which "
+                self.warnings.append(f"the {spec.sector} block's `{generator}` generates the size set {name!r}, which "
                                      f"no site names: its capacities and costs are not used (sites: sizes: {name}).")
         for frame, kind, fname in ((demands, "demands", dem_file), (sites, "sites", site_file)):
             dup = frame.index[frame.index.duplicated()].unique().tolist()
             if dup:
                 self.bad(f"duplicate {kind[:-1]} ids {dup[:5]}", (kind,), "Every id must be unique.", f=fname)
         if len(dem_rows) == 0:  # not when every row was refused (those problems say why)
-            block = spec.sewage or spec.wte
-            gen = getattr(block, "generation", None) if spec.demands is None and block is not None else None
+            gen = generation_rule(spec) if spec.demands is None else None
             if gen is not None:  # derived: say from what
                 self.bad(f"`{spec.sector}.generation` gives no demand: urban {gen.urban:g} and rural {gen.rural:g} "
                          f"{gen.unit} per person a day" + (" (urban only)" if gen.urban_only else "")
@@ -617,7 +621,7 @@ class _Resolver:
         return jur
 
     def derived_demands(self) -> list[S.Demand]:
-        from qzopt.scenario.sector_data import derive_demands, generation_unit_problem
+        from qzopt.scenario.sector_data import derive_demands, generation_rule, generation_unit_fits
 
         if self.spec.coldchain is not None:  # an origin is a jurisdiction id: name the origin, not a derived row
             for k, c in enumerate(self.spec.coldchain.commodities):
@@ -628,21 +632,15 @@ class _Resolver:
                                  suggest(origin, list(self.jur.index), what="Jurisdictions"))
             if any(p.field and p.field.startswith("coldchain.commodities") for p in self.problems):
                 return []
-        block = self.spec.sewage or self.spec.wte
-        gen = getattr(block, "generation", None) if block is not None else None
-        if gen is not None:
-            problem = generation_unit_problem(gen, self.units.demand)
-            if problem:
-                self.bad(problem, (self.spec.sector, "generation", "unit"),
-                         "Per-capita rules give amounts per day: use units.demand m3/d (unit: L) or t/d (unit: kg).")
-                return []
+        gen = generation_rule(self.spec)
+        if gen is not None and not generation_unit_fits(self, gen, self.units, (self.spec.sector, "generation", "unit")):
+            return []
         rows, problem = derive_demands(self.spec, self.jur)
         if problem:
             self.bad(problem, ("demands",), "Give `demands`, or the sector block's `generation` with "
                      "`population` (and `urban_share`) on the jurisdictions.")
         elif self.spec.coldchain is None:
-            block = self.spec.sewage or self.spec.wte
-            self.unpopulated(f"the {self.spec.sector} `generation` rule", getattr(block, "generation", None))
+            self.unpopulated(f"the {self.spec.sector} `generation` rule", gen)
         return rows
 
     def unpopulated(self, rule: str, gen: Any = None) -> None:
@@ -804,16 +802,18 @@ class _Resolver:
                          ("constraints", "adjacency", k), suggest(j, self.jur.index, otherwise="Add it to "
                                                                   "`jurisdictions`."))
 
-    def distances(self, a: pd.DataFrame, b: pd.DataFrame, from_demand: bool = False
-                  ) -> tuple[np.ndarray, set[frozenset[str]]]:
+    def distances(self, a: pd.DataFrame, b: pd.DataFrame, from_demand: bool = False,
+                  where: tuple[Loc, Loc] = (("demands",), ("sites",))) -> tuple[np.ndarray, set[frozenset[str]]]:
         """Distance matrix between two located tables (rows of ``a`` x rows of ``b``), and the
         jurisdiction adjacency the road graph implies.  ``from_demand``: ``a`` are demand points,
-        whose every distance starts with the ``distances.collection`` leg."""
-        dist, adjacency = self._node_distances(a, b)
+        whose every distance starts with the ``distances.collection`` leg.  ``where``: the fields
+        of ``a`` and ``b`` in the file, for messages (e.g. ``wte.fly_ash.sites``)."""
+        dist, adjacency = self._node_distances(a, b, where)
         leg = self.spec.distances.collection
         return (dist + leg if from_demand and leg > 0 else dist), adjacency
 
-    def _node_distances(self, a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, set[frozenset[str]]]:
+    def _node_distances(self, a: pd.DataFrame, b: pd.DataFrame, where: tuple[Loc, Loc] = (("demands",), ("sites",))
+                        ) -> tuple[np.ndarray, set[frozenset[str]]]:
         d = self.spec.distances
         adjacency: set[frozenset[str]] = set()
         if d.method == "great_circle":
@@ -834,12 +834,13 @@ class _Resolver:
             if self.graph is None:
                 self.graph = self.road_graph()
             g = self.graph
-            for frame, kind in ((a, "demands"), (b, "sites")):
+            for frame, loc in ((a, where[0]), (b, where[1])):
                 unknown = sorted(set(frame["node"]) - set(g.nodes))
                 if unknown:
                     ids = frame.index[frame["node"].isin(unknown)].astype(str).tolist()
+                    kind = "demand" if loc[-1] == "demands" else "site"
                     self.bad(f"{kind} nodes {unknown[:5]} are not in the road graph {Path(d.edges).name} "
-                             f"({kind} {ids[:5]}{' …' if len(ids) > 5 else ''})", (kind,),
+                             f"({kind}s {ids[:5]}{' …' if len(ids) > 5 else ''})", loc,
                              "Every demand and site node (default: its jurisdiction id) needs a road.")
             self.check()
             node_to_jur = {row.node: jid for jid, row in self.jur.iterrows()}

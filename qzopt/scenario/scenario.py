@@ -502,7 +502,8 @@ class Scenario:
             elif np.any(np.isnan(self.cost)) or np.any(self.cost < 0):
                 bad("pair costs must be >= 0 (use inf for 'not allowed')", "costs.matrix")
         p = self.policy
-        if p.cross_border == "adjacent" and not self.adjacency:
+        spread = len(set(self.demands["jurisdiction"]) | set(self.sites["jurisdiction"])) > 1  # one: 'own'
+        if p.cross_border == "adjacent" and not self.adjacency and spread:
             bad("cross_border: adjacent needs adjacency (a road graph or `constraints.adjacency`)",
                 "constraints.cross_border")
         adj_unknown = sorted({j for pair in self.adjacency for j in pair} - known)

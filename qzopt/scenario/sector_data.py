@@ -17,7 +17,6 @@ from qzopt.errors import suggest
 from qzopt.scenario import schema as S
 from qzopt.scenario.scenario import Policy, Scenario, capital_recovery_factor
 from qzopt.scenario.sectors import EchelonSpec, PerCapita
-from qzopt.units import PERIODS_PER_YEAR
 
 if TYPE_CHECKING:
     from qzopt.scenario.load import _Resolver
@@ -65,15 +64,30 @@ def per_capita_amount(jur: pd.DataFrame, gen: PerCapita) -> pd.Series:
     return pop * per_person / 1000.0 * gen.collection_rate
 
 
-def generation_unit_problem(gen: PerCapita, demand_unit: str) -> str | None:
-    """Why a per-capita rule does not fit ``units.demand`` (None when it does): it gives per-day
-    amounts, m3 for L per person and t for kg per person."""
-    amount, _, period = demand_unit.replace(" ", "").lower().rpartition("/")
+#: How the amount part of units.demand may be spelt for a per-capita rule's unit.
+_AMOUNT_WORDS = {"L": ("m3", "m³", "cubicmetre", "cubicmetres", "cubicmeter", "cubicmeters"),
+                 "kg": ("t", "tonne", "tonnes", "ton", "tons")}
+
+
+def generation_rule(spec: Any) -> PerCapita | None:
+    """The main stream's per-capita ``generation`` rule (sewage or WtE), or None."""
+    block = spec.sewage or spec.wte
+    return getattr(block, "generation", None) if block is not None else None
+
+
+def generation_unit_fits(r: "_Resolver", gen: PerCapita, units: Any, loc: tuple) -> bool:
+    """A per-capita rule gives amounts per day, in m3 (L per person) or t (kg per person):
+    ``units.demand`` must be that (per day by its period or by ``units.per_year`` = 365), else
+    the amounts would be read in another unit; says so at ``loc`` and returns False."""
+    amount = units.demand.replace(" ", "").lower().rpartition("/")[0] or units.demand.replace(" ", "").lower()
     want = {"L": "m3/d", "kg": "t/d"}[gen.unit]
-    if amount not in ({"L": ("m3", "m³"), "kg": ("t",)}[gen.unit]) or PERIODS_PER_YEAR.get(period) != 365.0:
-        return (f"`generation` ({gen.unit} per person per day) gives {want}, but units.demand is {demand_unit!r}: "
-                "the amounts would be read in that unit")
-    return None
+    if amount in _AMOUNT_WORDS[gen.unit] and units.per_year == 365.0:
+        return True
+    r.bad(f"`generation` ({gen.unit} per person per day) gives {want}, but units.demand is {units.demand!r}"
+          + (f" with {units.per_year:g} periods a year" if units.per_year != 365.0 else "")
+          + ": the amounts would be read in that unit", loc,
+          "Per-capita rules give amounts per day: use units.demand m3/d (unit: L) or t/d (unit: kg).")
+    return False
 
 
 def derive_demands(spec: S.ScenarioSpec, jur: pd.DataFrame) -> tuple[list[S.Demand], str | None]:
@@ -86,8 +100,7 @@ def derive_demands(spec: S.ScenarioSpec, jur: pd.DataFrame) -> tuple[list[S.Dema
                 rows.append(S.Demand(id=f"{origin}:{c.name}", jurisdiction=origin, amount=amount,
                                      name=f"{origin} {c.name}", max_distance=c.max_hours * speed))
         return rows, None
-    block = spec.sewage or spec.wte
-    gen = getattr(block, "generation", None) if block is not None else None
+    gen = generation_rule(spec)
     if gen is None:
         return [], "`demands` is missing and the sector block has no `generation` rule to derive them"
     if jur["population"].isna().all():
@@ -106,7 +119,8 @@ def resolve_sector(r: "_Resolver", sc: Scenario) -> Scenario:
               f"{sc.units.distance!r}", ("units", "distance"), "Use units.distance: km with road km.")
         r.check()
     sc = dataclasses.replace(sc, policy=sector_policy(spec, sc.policy))
-    if sc.policy.cross_border == "adjacent" and not sc.adjacency:  # sewage's default, checked as if written
+    spread = len(set(sc.demands["jurisdiction"]) | set(sc.sites["jurisdiction"])) > 1  # one: 'adjacent' is 'own'
+    if sc.policy.cross_border == "adjacent" and not sc.adjacency and spread:  # sewage's default, checked as if written
         r.bad("a sewage plant serves its own and adjacent jurisdictions (cross_border: adjacent, the sewage default), "
               "but no jurisdictions are adjacent: adjacency comes from a road graph's edges or "
               "constraints.adjacency, and neither gives any", ("constraints", "cross_border"),
@@ -155,7 +169,7 @@ def _echelon(r: "_Resolver", sc: Scenario, name: str, spec: EchelonSpec, loc: tu
     sites, sizes = r.sites(spec.sites, r.file, _size_sets(r, spec.sizes, loc + ("sizes",)), loc + ("sites",))
     r.check()
     _own_ids(r, sites, sc.sites, loc + ("sites",), f"{name.replace('_', ' ')} site")
-    dist, _ = r.distances(sc.sites, sites)
+    dist, _ = r.distances(sc.sites, sites, where=(("sites",), loc + ("sites",)))
     return EchelonData(name=name, unit=spec.unit, ratio=spec.ratio, sites=sites, sizes=sizes, distance=dist,
                        transport=spec.transport, max_distance=spec.max_distance, source_sites=source_sites)
 
@@ -186,7 +200,7 @@ def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
                                  ("wte", "transfer", "sites"))
         r.check()
         _own_ids(r, t_sites, sc.sites, ("wte", "transfer", "sites"), "transfer station")
-        t_dist, _ = r.distances(sc.demands, t_sites, from_demand=True)
+        t_dist, _ = r.distances(sc.demands, t_sites, from_demand=True, where=(("demands",), ("wte", "transfer", "sites")))
         sites = pd.concat([sc.sites, t_sites])
         sc = dataclasses.replace(sc, sites=sites, sizes=pd.concat([sc.sizes, t_sizes], ignore_index=True),
                                  distance=np.hstack([sc.distance, t_dist]))
@@ -210,10 +224,7 @@ def _wte(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
 
 def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
     kw = w.kitchen
-    problem = generation_unit_problem(kw.generation, sc.units.demand)
-    if problem:
-        r.bad(problem, ("wte", "kitchen", "generation", "unit"),
-              "Per-capita rules give amounts per day: use units.demand t/d and unit: kg.")
+    generation_unit_fits(r, kw.generation, sc.units, ("wte", "kitchen", "generation", "unit"))
     r.unpopulated("the kitchen-waste `generation` rule", kw.generation)
     r.check()
     amount = per_capita_amount(r.jur, kw.generation)
@@ -226,7 +237,7 @@ def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
                            ("wte", "kitchen", "sites"))
     r.check()
     _own_ids(r, sites, sc.sites, ("wte", "kitchen", "sites"), "kitchen-waste site")
-    dist, _ = r.distances(demands, sites, from_demand=True)
+    dist, _ = r.distances(demands, sites, from_demand=True, where=(("demands",), ("wte", "kitchen", "sites")))
     policy = dataclasses.replace(sc.policy, serve_share=kw.min_central_share, unserved_penalty=kw.penalty,
                                  max_distance=kw.max_distance, facilities_exactly=None, facilities_at_most=None,
                                  facilities_at_least=None, budget=None)

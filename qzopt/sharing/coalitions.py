@@ -61,13 +61,16 @@ def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own"
         np.ones(len(sc.sites), bool)
     sites = sc.sites[site_ok]
     sizes = sc.sizes[sc.sizes["site"].isin(sites.index)].reset_index(drop=True)
+    adjacency = frozenset(p for p in sc.adjacency if p <= jurisdictions) if territory == "own" else sc.adjacency
     policy = dataclasses.replace(sc.policy, facilities_exactly=None, facilities_at_most=None,
                                  facilities_at_least=None, budget=None)
+    if policy.cross_border == "adjacent" and not adjacency:  # no neighbour inside: 'adjacent' is 'own' here
+        policy = dataclasses.replace(policy, cross_border="own")
     sub = dataclasses.replace(
         sc, name=f"{sc.name} [{len(jurisdictions)} jurisdictions]", demands=sc.demands[dem], sites=sites,
         sizes=sizes, distance=sc.distance[np.ix_(dem, site_ok)],
         cost=None if sc.cost is None else sc.cost[np.ix_(dem, site_ok)], policy=policy, fees=rules,
-        adjacency=frozenset(p for p in sc.adjacency if p <= jurisdictions) if territory == "own" else sc.adjacency)
+        adjacency=adjacency)
     if sc.sector_data is not None:
         sub = dataclasses.replace(sub, sector_data=_restrict_sector(sc, sub, site_ok, jurisdictions, territory))
     return sub
