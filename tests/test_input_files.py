@@ -550,8 +550,8 @@ def test_sewage_adjacent_default_with_no_adjacent_pair_is_refused(tmp_path):
     (tmp_path / "km.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     matrix = {"distances.method": "matrix", "distances.edges": "null", "distances.matrix": "km.csv"}
     msg = error_of(path, matrix)
-    assert ("field `constraints.cross_border`: a sewage plant serves its own and adjacent jurisdictions "
-            "(cross_border: adjacent, the sewage default), but no jurisdictions are adjacent") in msg
+    assert ("field `constraints.cross_border`: cross_border: adjacent (the sewage default) lets a plant serve its "
+            "own and adjacent jurisdictions, but no jurisdictions are adjacent") in msg
     ok = qzopt.load_scenario(path, {**matrix, "constraints.adjacency": "[[A, B], [B, C]]"})
     assert ok.policy.cross_border == "adjacent" and len(ok.adjacency) == 2
 

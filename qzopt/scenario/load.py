@@ -586,6 +586,7 @@ class _Resolver:
             from qzopt.scenario.sector_data import resolve_sector
 
             sc = resolve_sector(self, sc)
+            sc.validate()  # with the sector's defaults applied: the checks qzopt.solve(Scenario) makes
         from qzopt.scenario.checks import road_graph_parts, zero_coordinates
 
         warnings = self.warnings + road_graph_parts(sc) + zero_coordinates(sc, spec.distances.method == "great_circle")

@@ -504,8 +504,11 @@ class Scenario:
         p = self.policy
         spread = len(set(self.demands["jurisdiction"]) | set(self.sites["jurisdiction"])) > 1  # one: 'own'
         if p.cross_border == "adjacent" and not self.adjacency and spread:
-            bad("cross_border: adjacent needs adjacency (a road graph or `constraints.adjacency`)",
-                "constraints.cross_border")
+            default = " (the sewage default)" if self.sector == "sewage" else ""
+            bad(f"cross_border: adjacent{default} lets a plant serve its own and adjacent jurisdictions, but no "
+                "jurisdictions are adjacent: adjacency comes from road edges between jurisdictions or "
+                "`constraints.adjacency`, and neither gives any", "constraints.cross_border",
+                "Give constraints.adjacency (pairs of jurisdiction ids), or say cross_border: own or any.")
         adj_unknown = sorted({j for pair in self.adjacency for j in pair} - known)
         if adj_unknown:
             bad(f"adjacency names unknown jurisdictions {adj_unknown[:5]}", "constraints.adjacency")

@@ -119,13 +119,6 @@ def resolve_sector(r: "_Resolver", sc: Scenario) -> Scenario:
               f"{sc.units.distance!r}", ("units", "distance"), "Use units.distance: km with road km.")
         r.check()
     sc = dataclasses.replace(sc, policy=sector_policy(spec, sc.policy))
-    spread = len(set(sc.demands["jurisdiction"]) | set(sc.sites["jurisdiction"])) > 1  # one: 'adjacent' is 'own'
-    if sc.policy.cross_border == "adjacent" and not sc.adjacency and spread:  # sewage's default, checked as if written
-        r.bad("a sewage plant serves its own and adjacent jurisdictions (cross_border: adjacent, the sewage default), "
-              "but no jurisdictions are adjacent: adjacency comes from a road graph's edges or "
-              "constraints.adjacency, and neither gives any", ("constraints", "cross_border"),
-              "Give constraints.adjacency (pairs of jurisdiction ids), or say cross_border: own or any.")
-        r.check()
     if spec.sewage is not None:
         data = _sewage(r, sc)
     elif spec.wte is not None:
