@@ -8,6 +8,7 @@ re-solves without one rule at a time (and elastically) for cases the cheap check
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from qzopt.geo.pairs import allowed_mask
 from qzopt.scenario.scenario import Scenario
@@ -50,16 +51,19 @@ def unreachable_demands(sc: Scenario, mask: np.ndarray | None = None) -> list[st
     return out
 
 
+def largest(sites: pd.DataFrame, sizes: pd.DataFrame, columns: tuple[str, ...] = ("capacity",)) -> pd.DataFrame:
+    """Per site (in ``sites`` order), the largest value of each of ``columns`` over its size
+    options; 0 at an excluded site or one without options (every usable site at its largest size)."""
+    best = sizes.groupby("site")[list(columns)].max().reindex(sites.index).fillna(0.0)
+    if "excluded" in sites:
+        best.loc[sites["excluded"].astype(bool).to_numpy()] = 0.0
+    return best
+
+
 def capacity_shortfall(sc: Scenario) -> list[str]:
     """Total capacity, single-sourcing and facility-count limits against total demand."""
     out = []
-    sizes = sc.sizes
-    usable = ~sc.sites["excluded"].to_numpy(bool)
-    site_pos = {s: k for k, s in enumerate(sc.sites.index)}
-    best = np.zeros(len(sc.sites))
-    for site, cap in sizes.groupby("site")["capacity"].max().items():
-        best[site_pos[site]] = cap
-    best = np.where(usable, best, 0.0)
+    best = largest(sc.sites, sc.sizes)["capacity"].to_numpy()
     demand = sc.demands["amount"].to_numpy(float)
     need = sc.policy.serve_share * demand.sum() if sc.policy.partial_service else demand.sum()
     u = sc.units.demand
@@ -180,9 +184,7 @@ def echelon_shortfall(sc: Scenario) -> list[str]:
     for name, e in sd.echelons.items():
         if e.into_stream:  # transfer stations pass the waste on to the plants' own capacity
             continue
-        best = e.sizes.groupby("site")["capacity"].max().reindex(e.sites.index).fillna(0.0)
-        if "excluded" in e.sites:
-            best = best.where(~e.sites["excluded"].astype(bool), 0.0)
+        best = largest(e.sites, e.sizes)["capacity"]
         need = e.ratio * total
         if np.isfinite(best.sum()) and best.sum() < need - 1e-9:
             out.append(f"the {name.replace('_', ' ')} sites can take at most {_fmt(best.sum())} {e.unit} in all (every "
@@ -197,10 +199,8 @@ def hub_shortfall(sc: Scenario) -> list[str]:
     sd = sc.sector_data
     if sd is None or sd.kind != "coldchain" or sd.demand_attrs is None or sc.policy.partial_service:
         return []
-    usable = ~sc.sites["excluded"].to_numpy(bool)
     sizes = sc.sizes.assign(storage=sc.sizes["size"].map(sd.spec.storage).astype(float))
-    best = sizes.groupby("site")[["capacity", "storage"]].max().reindex(sc.sites.index).fillna(0.0)
-    best = best[usable]
+    best = largest(sc.sites, sizes, ("capacity", "storage"))
     flow = sc.demands["amount"].to_numpy(float)
     attrs = sd.demand_attrs
     out = []

@@ -135,10 +135,11 @@ _OTHER_BRANCH = ("valid dictionary or instance of CsvRef", "Input should be a va
 def _collapse_union_noise(problems: list[Problem]) -> list[Problem]:
     """A field that may take two forms yields errors for both; when the user's form has its own
     problem deeper down (``sizes[0].capacity``), drop the other form's ("a valid string")."""
-    fields = [p.field for p in problems if p.field and not any(b in p.message for b in _OTHER_BRANCH)]
-    return [p for p in problems
-            if not (p.field and any(b in p.message for b in _OTHER_BRANCH)
-                    and any(_within(f, p.field) for f in fields))]
+    def other(p: Problem) -> bool:
+        return any(b in p.message for b in _OTHER_BRANCH)
+
+    fields = [p.field for p in problems if p.field and not other(p)]
+    return [p for p in problems if not (p.field and other(p) and any(_within(f, p.field) for f in fields))]
 
 
 def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
@@ -625,13 +626,13 @@ class _Resolver:
         from qzopt.scenario.sector_data import derive_demands, generation_rule, generation_unit_fits
 
         if self.spec.coldchain is not None:  # an origin is a jurisdiction id: name the origin, not a derived row
-            for k, c in enumerate(self.spec.coldchain.commodities):
-                for origin in c.origins:
-                    if origin not in self.jur.index:
-                        self.bad(f"origin {origin!r} of commodity {c.name!r} is not a jurisdiction",
-                                 ("coldchain", "commodities", k, "origins", origin),
-                                 suggest(origin, list(self.jur.index), what="Jurisdictions"))
-            if any(p.field and p.field.startswith("coldchain.commodities") for p in self.problems):
+            unknown = [(k, c.name, o) for k, c in enumerate(self.spec.coldchain.commodities) for o in c.origins
+                       if o not in self.jur.index]
+            for k, name, origin in unknown:
+                self.bad(f"origin {origin!r} of commodity {name!r} is not a jurisdiction",
+                         ("coldchain", "commodities", k, "origins", origin),
+                         suggest(origin, list(self.jur.index), what="Jurisdictions"))
+            if unknown:
                 return []
         gen = generation_rule(self.spec)
         if gen is not None and not generation_unit_fits(self, gen, self.units, (self.spec.sector, "generation", "unit")):
@@ -775,7 +776,7 @@ class _Resolver:
 
     def unique_size_names(self, r: Any, names: list[str], loc: Loc, site_file: str, csv_line: int | None) -> None:
         """Size names repeated within a site's options (reported once per size set, at the set)."""
-        dups = sorted({n for n in names if names.count(n) > 1})
+        dups = S.repeated(names)
         if not dups:
             return
         if isinstance(r.sizes, str):

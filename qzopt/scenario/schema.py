@@ -60,6 +60,11 @@ class Strict(BaseModel):
         return value
 
 
+def repeated(names: list[Any]) -> list[Any]:
+    """The names that occur more than once, sorted."""
+    return sorted({n for n in names if names.count(n) > 1})
+
+
 def no_edge_space(value: Any) -> Any:
     """Ids are matched exactly, so ``"sA "`` would be an id of its own: refuse spaces at the ends."""
     if isinstance(value, str) and value != value.strip():

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from qzopt.scenario.schema import Site, SizeOption, Strict, no_edge_space
+from qzopt.scenario.schema import Site, SizeOption, Strict, no_edge_space, repeated
 
 
 # ----------------------------------------------------------------- shared pieces
@@ -67,7 +67,7 @@ class ScaledSizes(Strict):
         if sorted(self.capacities) != self.capacities or len(set(self.capacities)) != len(self.capacities):
             raise ValueError("capacities must be distinct and increasing")
         names = [self.label.format(q=q) for q in self.capacities]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = repeated(names)
         if twice:  # e.g. 'Q{q:g}' gives 'Q1e+06' for 1000000 and 1000001
             raise ValueError(f"label {self.label!r} gives the capacities the same name {twice}; "
                              "use a pattern that tells them apart, e.g. 'Q{q:.0f}'")
@@ -229,7 +229,7 @@ class ColdChainSector(Strict):
     @classmethod
     def _names_unique(cls, commodities: list[Commodity]) -> list[Commodity]:
         names = [c.name for c in commodities]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = repeated(names)
         if twice:  # the demand ids 'origin:name' would repeat
             raise ValueError(f"commodity names must differ; {twice} given more than once")
         return commodities
