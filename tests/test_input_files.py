@@ -267,7 +267,8 @@ def test_pumping_needs_every_elevation_and_charges_the_uphill_lift():
     ba, aa = sc.demands.index.get_loc("B"), sc.sites.index.get_loc("wwtp_A")
     i, j = np.array([a, ba]), np.array([b, aa])
     _, flow = sewer_pair_costs(sc, i, j, np.array([20.0, 20.0]))
-    assert flow[0] == pytest.approx(0.01 * 500 * sc.demands["amount"].iloc[a] * 365)
+    assert sc.demands["amount"].iloc[a] == 10_000.0  # 100,000 people x 100 L a day, all urban
+    assert flow[0] == pytest.approx(0.01 * 500 * 10_000 * 365)
     assert flow[1] == 0.0
 
 
