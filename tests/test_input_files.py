@@ -687,3 +687,53 @@ def test_a_matrix_without_the_plant_rows_of_a_second_echelon_says_so(tmp_path):
 def test_a_matrix_with_exactly_the_scenarios_ids_is_read(tiny):
     sc = qzopt.load_scenario(_with_matrix(tiny, MATRIX))
     assert sc.distance[1, 2] == 25.0
+
+
+@pytest.mark.parametrize("limit, a_own_plant", [("40", False), ("40 km", False), ("40000 m", False),
+                                                ("9 km", True), ("9000 m", True)])
+def test_a_trunk_sewer_length_may_carry_its_unit(tmp_path, limit, a_own_plant):
+    """`max_length: 40 km` was refused ("unable to parse string as a number") while
+    `constraints.max_distance: 150 km` is read; now both are, in units.distance.  A is 10 km
+    from B's plant: under a 9 km limit it must build its own."""
+    path = teaching_edited(tmp_path, "sewage-3towns.yaml", "max_length: 40", f"max_length: {limit}")
+    sc = qzopt.load_scenario(path)
+    assert sc.sector_data.spec.trunk_sewer.max_length == pytest.approx(9.0 if a_own_plant else 40.0)
+    res = qzopt.solve(sc)
+    assert res.status == "optimal"
+    assert ("wwtp_A" in set(res.open_sites["site"])) is a_own_plant
+    assert (res.assignments["distance"] <= (9.0 if a_own_plant else 40.0)).all()
+
+
+@pytest.mark.parametrize("old, new, said, at", [
+    ("max_length: 40", "max_length: 40 min",
+     "field `sewage.trunk_sewer.max_length`: '40 min' is a time but this scenario measures distances in km",
+     "max_length"),
+    ("max_length: 40", "max_length: 0 km",
+     "field `sewage.trunk_sewer.max_length`: the distance limit must be above 0 km (got '0 km')", "max_length"),
+    ("max_length: 40", "max_length: -4", "field `sewage.trunk_sewer.max_length`: must be above 0 (got -4)",
+     "max_length"),
+    ("max_length: 40", "max_length: 40 parsecs",
+     "field `sewage.trunk_sewer.max_length`: unknown unit 'parsecs' in '40 parsecs'", "max_length"),
+    ("transport: 1.0 ", "transport: 1.0\n    max_distance: 20 miles\n   ",
+     "field `sewage.sludge.max_distance`: unknown unit 'miles'", "max_distance"),
+])
+def test_a_bad_sector_distance_limit_is_named_at_its_field(tmp_path, old, new, said, at):
+    path = teaching_edited(tmp_path, "sewage-3towns.yaml", old, new)
+    msg = error_of(path)
+    assert said in msg and f"line {line_of(path, at)}, field" in msg
+
+
+def test_wte_kitchen_and_fly_ash_limits_may_carry_their_unit(tmp_path):
+    """The kitchen stream's and an echelon's `max_distance` are read in units.distance like
+    `max_length`; limits above the teaching plan's longest hauls (C's kitchen waste 40 km to A,
+    fly ash inside B) leave its hand-solved optimum as it is."""
+    plain = qzopt.solve(ROOT / "scenarios" / "teaching" / "wte-4towns.yaml")
+    path = teaching_edited(tmp_path, "wte-4towns.yaml", "    sites:\n      - {id: kw_A",
+                           "    max_distance: 45 km\n    sites:\n      - {id: kw_A")
+    text = path.read_text(encoding="utf-8").replace("transport: 2.0 ", "max_distance: 5000 m\n    transport: 2.0 ", 1)
+    path.write_text(text, encoding="utf-8")
+    sc = qzopt.load_scenario(path)
+    assert sc.sector_data.spec.kitchen.max_distance == 45.0
+    assert sc.sector_data.spec.fly_ash.max_distance == 5.0
+    res = qzopt.solve(sc)
+    assert res.status == "optimal" and res.objective == pytest.approx(plain.objective, rel=1e-9)

@@ -523,6 +523,8 @@ class _Resolver:
         self.check()
         self.units = Units(spec.units.demand, spec.units.distance, spec.units.money,
                            spec.units.per_year or per_year_from_unit(spec.units.demand))
+        self.spec = spec = self.sector_distances(spec)
+        self.check()
         self.jur = self.jurisdictions(jur_rows, jur_file)
         self.jur_file = jur_file
         if dem_rows is None:
@@ -684,6 +686,15 @@ class _Resolver:
         except ValueError as exc:
             self.bad(str(exc), loc, f=f, line=line)
             return None
+
+    def sector_distances(self, spec: S.ScenarioSpec) -> S.ScenarioSpec:
+        """``spec`` with the sector block's distance limits (:data:`SECTOR_DISTANCES`) given with
+        their unit ('40 km') turned into numbers in units.distance; a bad one is a problem."""
+        for path in SECTOR_DISTANCES:
+            value = _field_at(spec, path)
+            if isinstance(value, str):
+                spec = _with_field(spec, path, self.distance_limit(value, path))
+        return spec
 
     def place(self, rows: list[Any], kind: str, fname: str, loc0: Loc | None = None) -> pd.DataFrame:
         recs = []
@@ -910,6 +921,28 @@ class _Resolver:
 # the words pydantic reads as a bool (so `excluded` and `required` in a CSV), for `existing` too;
 # (an empty CSV cell never gets here: it is the default, false)
 _YES_NO = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS + ("",)}
+
+
+#: Sector fields holding a distance limit (a number in units.distance, or '40 km').
+SECTOR_DISTANCES: tuple[Loc, ...] = (
+    ("sewage", "trunk_sewer", "max_length"), ("sewage", "sludge", "max_distance"),
+    ("wte", "fly_ash", "max_distance"), ("wte", "kitchen", "max_distance"), ("coldchain", "outlets", "max_distance"))
+
+
+def _field_at(model: BaseModel | None, path: Loc) -> Any:
+    """The value at ``path`` of nested pydantic models (None where a block is absent)."""
+    for name in path:
+        if model is None:
+            return None
+        model = getattr(model, name)
+    return model
+
+
+def _with_field(model: BaseModel, path: Loc, value: Any) -> BaseModel:
+    """A copy of ``model`` with the field at ``path`` (of its nested models) set to ``value``."""
+    head, *rest = path
+    inner = value if not rest else _with_field(getattr(model, head), tuple(rest), value)
+    return model.model_copy(update={head: inner})
 
 
 def sector_size_sets(spec: S.ScenarioSpec) -> dict[str, list[S.SizeOption]]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from qzopt.units import per_year_from_unit
 
@@ -72,6 +72,25 @@ def no_edge_space(value: Any) -> Any:
     return value
 
 
+def _above_zero(value: float | str) -> float | str:
+    if isinstance(value, (int, float)) and not value > 0:
+        raise ValueError("must be above 0")
+    return value
+
+
+def _above_zero_or_absent(value: float | str) -> float | str:
+    if isinstance(value, (int, float)) and not value > 0:
+        raise ValueError("must be above 0; leave it out for no limit")
+    return value
+
+
+#: A distance limit: a number in units.distance, or one with its unit ('80 km'), which the
+#: loader converts once units.distance is known (:meth:`qzopt.scenario.load._Resolver.distance_limit`).
+DistanceLimit = Annotated[float | str, AfterValidator(_above_zero)]
+#: The same for a limit that may be left out (no limit).
+OptionalLimit = Annotated[float | str, AfterValidator(_above_zero_or_absent)]
+
+
 class CsvRef(Strict):
     """A table stored in a CSV file next to the scenario.
 
@@ -124,17 +143,10 @@ class Demand(Strict):
     lon: float | None = Field(None, ge=-180, le=180)
     node: str | None = Field(None, description="road-graph node; defaults to the jurisdiction's node")
     name: str | None = None
-    max_distance: float | str | None = Field(None, description="this point's own distance limit: a number in "
-                                             "units.distance, or with its unit ('80 km'), as constraints.max_distance")
+    max_distance: OptionalLimit | None = Field(None, description="this point's own distance limit: a number in "
+                                               "units.distance, or with its unit ('80 km'), as constraints.max_distance")
 
     _ids_exact = field_validator("id", "jurisdiction", "node")(no_edge_space)
-
-    @field_validator("max_distance")
-    @classmethod
-    def _limit_above_zero(cls, value: float | str | None) -> float | str | None:
-        if isinstance(value, (int, float)) and not value > 0:
-            raise ValueError(f"must be above 0 (got {value!r}); leave it out for no limit")
-        return value
 
 
 class SizeOption(Strict):

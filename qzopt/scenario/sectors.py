@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from qzopt.scenario.schema import Site, SizeOption, Strict, no_edge_space, repeated
+from qzopt.scenario.schema import DistanceLimit, OptionalLimit, Site, SizeOption, Strict, no_edge_space, repeated
 
 
 # ----------------------------------------------------------------- shared pieces
@@ -123,7 +123,8 @@ class EchelonSpec(Strict):
     sites: list[Site] = Field(min_length=1, description="candidate or existing destination sites")
     sizes: dict[str, list[SizeOption]] = Field(default_factory=dict, description="size sets named by the sites")
     transport: float = Field(ge=0, description="money per output unit per distance unit")
-    max_distance: float | None = Field(None, gt=0, description="longest allowed haul, units.distance")
+    max_distance: OptionalLimit | None = Field(None, description="longest allowed haul: a number in units.distance "
+                                               "or with its unit ('200 km')")
 
 
 # ----------------------------------------------------------------------- sewage
@@ -132,7 +133,7 @@ class TrunkSewer(Strict):
 
     cost_per_km: float = Field(ge=0, description="money per km of pipe (civil works, whatever the flow)")
     cost_per_km_per_flow: float = Field(0.0, ge=0, description="money per km per demand unit carried (pipe size)")
-    max_length: float = Field(gt=0, description="longest pipe, units.distance")
+    max_length: DistanceLimit = Field(description="longest pipe: a number in units.distance or with its unit ('40 km')")
     lifetime_years: float = Field(30.0, gt=0)
     own_plant_free: bool = Field(True, description="no trunk sewer cost when the plant is in the same node")
     pumping_per_unit_per_m: float = Field(0.0, ge=0, description="money per demand unit per metre of lift")
@@ -165,7 +166,8 @@ class KitchenWaste(Strict):
     penalty: float = Field(ge=0, description="money per demand unit not treated centrally (other disposal)")
     sites: list[Site] = Field(min_length=1)
     sizes: dict[str, list[SizeOption]] = Field(default_factory=dict)
-    max_distance: float | None = Field(None, gt=0)
+    max_distance: OptionalLimit | None = Field(None, description="longest haul of the kitchen stream: a number in "
+                                               "units.distance or with its unit ('60 km')")
 
 
 class TransferStations(Strict):
