@@ -737,3 +737,12 @@ def test_wte_kitchen_and_fly_ash_limits_may_carry_their_unit(tmp_path):
     assert sc.sector_data.spec.fly_ash.max_distance == 5.0
     res = qzopt.solve(sc)
     assert res.status == "optimal" and res.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_a_problem_at_a_field_the_file_leaves_out_is_not_placed_on_a_line(tmp_path):
+    """The missing `demands` of a sector scenario without a generation rule was reported at
+    "line 3" (the file's first key, `name:`), a line that has nothing to do with it."""
+    path = teaching_edited(tmp_path, "sewage-3towns.yaml",
+                           "  generation: {urban: 100, rural: 100, unit: L, collection_rate: 1.0}", "")
+    msg = error_of(path)
+    assert f"{path.name}, field `demands`: `demands` is missing" in msg  # no ", line N" between them

@@ -62,7 +62,9 @@ def _dotted(loc: Loc) -> str:
 
 
 def _line_for(lines: dict[Loc, int], loc: Loc) -> int | None:
-    for k in range(len(loc), -1, -1):
+    """The line of ``loc`` in the YAML file, or of the nearest block above it that the file has;
+    None when it has none of them (a field the file leaves out is named, not placed at line 1)."""
+    for k in range(len(loc), 0, -1):
         if loc[:k] in lines:
             return lines[loc[:k]]
     return None
