@@ -316,8 +316,8 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
                         gap=table["gap"].map(pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"),
                         fee_cap=table["fee_cap"].map(lambda v: "none" if v is None or v != v else f"{v:,.2f}"),
                         fee=table["fee"].map(lambda v: "" if v is None or v != v else f"{v:,.2f}"))
-    (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nFees in {fee_unit}; costs in "
-                                        f"{sc.units.money}/yr.\n\n" + md_table(view), encoding="utf-8")
+    (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nSector: {sc.sector}.  Fees in {fee_unit}; "
+                                        f"costs in {sc.units.money}/yr.\n\n" + md_table(view), encoding="utf-8")
     frontier_chart(table, fee_unit, sc.units.money, outdir / "frontier.png")
     t = Table(title=f"{sc.name}: fee frontier ({fee_unit})", title_justify="left")
     for c in ("fee cap", "fee", f"cost ({sc.units.money}/yr)", f"price of equalisation ({sc.units.money}/yr)",

@@ -23,12 +23,12 @@ from markupsafe import escape
 import qzopt
 from qzopt.errors import QzoptError
 from qzopt.report.compare import jurisdiction_changes, key_figures, load_runs, site_changes
-from qzopt.report.files import read_result, write_report
+from qzopt.report.files import read_frontier, read_result, write_report
 from qzopt.report.html import render_html
 from qzopt.report.markdown import render_markdown
 from qzopt.scenario.scenario import FeeRules
 
-from conftest import line_scenario
+from conftest import ROOT, line_scenario
 
 NAMES = {"A": "南明区", "B": "Wudang 乌当区", "C": "龙里县"}
 
@@ -286,6 +286,36 @@ def test_report_refuses_add_ons_of_another_scenario(two_runs, tmp_path):
         with pytest.raises(QzoptError, match=re.escape(other)):
             write_report(two_runs[0], **{option[2:]: folder}, output=tmp_path / "y")
     assert not (tmp_path / "x.html").exists() and not (tmp_path / "y").exists()
+
+
+def test_report_refuses_add_ons_of_the_same_name_from_another_sector(two_runs, tmp_path):
+    """sharing.json and frontier.md did not say their sector, so an add-on of a WtE scenario named
+    like a facility one was taken; `qzopt share` and `qzopt frontier` now write it."""
+    res = qzopt.Result.read(two_runs[0])
+    shared = tmp_path / "sharing"
+    shared.mkdir()
+    (shared / "sharing.json").write_text(json.dumps({**sharing_doc(res.scenario), "sector": "wte"}), encoding="utf-8")
+    front = tmp_path / "frontier"
+    front.mkdir()
+    pd.DataFrame({"point": ["capped"], "fee_cap": [6.0], "fee": [5.0], "total_cost_per_yr": [350.0],
+                  "price_of_equalization_per_yr": [0.0], "sites": ["s2"]}).to_csv(front / "frontier.csv", index=False)
+    (front / "frontier.md").write_text(f"# Fee frontier: {res.scenario}\n\nSector: wte.  Fees in yuan per t.\n",
+                                       encoding="utf-8")
+    for option, folder in (("sharing", shared), ("frontier", front)):
+        with pytest.raises(QzoptError, match=f"of a 'wte' scenario, the result of a '{res.sector}' scenario"):
+            write_report(two_runs[0], **{option: folder}, output=tmp_path / "y")
+
+
+def test_share_and_frontier_write_the_sector_the_report_checks(tmp_path):
+    wte4 = ROOT / "scenarios" / "teaching" / "wte-4towns.yaml"
+    proc = cli("frontier", wte4, "--points", "2", "--time-limit", "20", "-o", tmp_path / "front")
+    assert proc.returncode == 0, proc.stderr
+    assert read_frontier(tmp_path / "front").attrs == {"source": str(tmp_path / "front" / "frontier.csv"),
+                                                       "scenario": qzopt.load_scenario(wte4).name, "sector": "wte"}
+    sewage3 = ROOT / "scenarios" / "teaching" / "sewage-3towns.yaml"
+    proc = cli("share", sewage3, "--method", "proportional", "-o", tmp_path / "share")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "share" / "sharing.json").read_text(encoding="utf-8"))["sector"] == "sewage"
 
 
 def test_compare_and_report_output_never_overwrite_one_file_with_the_other(two_runs, tmp_path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -42,16 +43,19 @@ def read_result(path: str | Path) -> "Result":
 
 # ------------------------------------------------------------------------ add-ons
 def read_frontier(folder: str | Path) -> pd.DataFrame:
-    """``frontier.csv`` of ``qzopt frontier -o DIR``; ``attrs`` carry the scenario named in
-    ``frontier.md`` (its title) and the file read."""
+    """``frontier.csv`` of ``qzopt frontier -o DIR``; ``attrs`` carry the scenario and sector named
+    in ``frontier.md`` (its title and its "Sector: ..." line) and the file read."""
     folder = Path(folder)
     table = pd.read_csv(folder / "frontier.csv")
     table.attrs["source"] = str(folder / "frontier.csv")
     md_file = folder / "frontier.md"
     if md_file.is_file():
-        first = md_file.read_text(encoding="utf-8").splitlines()[:1]
-        if first and first[0].startswith("# Fee frontier:"):
-            table.attrs["scenario"] = first[0].split(":", 1)[1].strip()
+        head = md_file.read_text(encoding="utf-8").splitlines()[:3]
+        if head and head[0].startswith("# Fee frontier:"):
+            table.attrs["scenario"] = head[0].split(":", 1)[1].strip()
+        sector = re.match(r"Sector: (\w+)\.", head[2]) if len(head) > 2 else None
+        if sector:
+            table.attrs["sector"] = sector.group(1)
     return table
 
 

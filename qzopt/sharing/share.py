@@ -38,6 +38,7 @@ class SharingResult:
     notes: list[str] = field(default_factory=list)
     fee_rule: dict[str, Any] | None = None  # the scenario's fee rule, which every coalition plans under
     least_core_note: str = ""  # why the least core is undefined (when epsilon is NaN)
+    sector: str = "facility"  # the scenario's sector (a report refuses a sharing of another one)
 
     @property
     def grand_cost(self) -> float:
@@ -99,7 +100,8 @@ class SharingResult:
         if "cost_without_fees" in coal:
             coal["cost_without_fees"] = coal["cost_without_fees"].map(lambda c: None if pd.isna(c) else finite(c))
         return {
-            "scenario": self.scenario, "players_by": self.by, "territory": self.territory, "players": self.players,
+            "scenario": self.scenario, "sector": self.sector, "players_by": self.by, "territory": self.territory,
+            "players": self.players,
             "grand_coalition_cost_per_yr": finite(self.grand_cost), "coalition_count": len(self.coalitions),
             "fee_rule": self.fee_rule, "solver": ", ".join(self.solvers), "max_gap": finite(
                 float(self.coalitions["gap"].max())) if self.coalitions["gap"].notna().any() else None,
@@ -299,4 +301,4 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
         "applied_to_coalitions": True, "text": fee_rule_text(rules)}
     return SharingResult(sc.name, by, territory, players, frame, alloc, tables, core, eps, volume.reindex(players),
                          {"money": sc.units.money, "demand": sc.units.demand, "per_year": per_year},
-                         time.perf_counter() - t0, notes, fee_rule, lc_note)
+                         time.perf_counter() - t0, notes, fee_rule, lc_note, sc.sector)
