@@ -26,6 +26,20 @@ def closest(name: object, known: Iterable[object], cutoff: float = 0.6) -> str |
     return close[0] if close else None
 
 
+def few(items: Iterable[object], n: int = 5) -> str:
+    """``items`` for a message: all of them as a list, or the first ``n`` and how many more
+    ("['a', 'b', 'c', 'd', 'e'] and 12 more"), so that a long list is not taken for all there is.
+    NumPy scalars are shown as plain numbers."""
+    items = [x.item() if type(x).__module__ == "numpy" else x for x in items]
+    return f"{items[:n]}" + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def few_names(items: Iterable[object], n: int = 5, sep: str = ", ") -> str:
+    """The first ``n`` of ``items`` as text in a sentence, and how many more: "sA, sB and 3 more"."""
+    items = [str(x) for x in items]
+    return sep.join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
 def suggest(name: object, known: Iterable[object], *, what: str = "Known", otherwise: str | None = None,
             code: bool = False) -> str:
     """The hint for a name that is not one of ``known``: "Did you mean 'x'?" when one is close,

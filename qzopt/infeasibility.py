@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from qzopt.errors import QzoptError
+from qzopt.errors import QzoptError, few_names
 from qzopt.models import build_model
 from qzopt.result import Result
 from qzopt.scenario.checks import presolve_findings
@@ -79,15 +79,14 @@ def _min_load_figure(sc: Scenario, res: Result) -> str:
     u = sc.units.demand
     low = f[f["load"] < f["min_load"] - 1e-6 * f["min_load"].clip(lower=1)]
     shown = low if len(low) else f
-    plants = "; ".join(f"{r.site!r} ({r.size}) at {_g(r.load)} {u}, min_load {_g(r.min_load)} {u}"
-                       for r in shown.head(5).itertuples())
-    more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+    plants = few_names((f"{r.site!r} ({r.size}) at {_g(r.load)} {u}, min_load {_g(r.min_load)} {u}"
+                        for r in shown.itertuples()), sep="; ")
     total = float(sc.demands["amount"].sum())
     smallest = float(sc.sizes.loc[sc.sizes["min_load"] > 0, "min_load"].min())
     why = (f"; all demand together is {_g(total)} {u}, below the smallest min_load of {_g(smallest)} {u}"
            if total < smallest else "")
-    return (f"without them the cheapest plan runs {plants}{more}" if len(low) else
-            f"without them a plan exists: {plants}{more}") + why
+    return (f"without them the cheapest plan runs {plants}" if len(low) else
+            f"without them a plan exists: {plants}") + why
 
 
 def _count_figure(sc: Scenario, res: Result) -> str:
@@ -124,16 +123,12 @@ def _required_figure(sc: Scenario, res: Result) -> str:
     f = res.facilities.set_index("site")
     closed = [f"{site!r}" for site in sc.sites.index[sc.sites["required"].astype(bool)]
               if not (site in f.index and bool(f.at[site, "open"]))]
-    return f"without them the cheapest plan leaves {_some(closed)} closed" if closed else "without them a plan exists"
+    return (f"without them the cheapest plan leaves {few_names(closed)} closed" if closed
+            else "without them a plan exists")
 
 
 def _changes(changed: list[str]) -> str:
-    return f"without them the cheapest plan changes {_some(changed)}" if changed else "without them a plan exists"
-
-
-def _some(items: list[str]) -> str:
-    """The first five of ``items``, and how many more."""
-    return ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+    return f"without them the cheapest plan changes {few_names(changed)}" if changed else "without them a plan exists"
 
 
 def _split_figure(sc: Scenario, res: Result) -> str:

@@ -108,6 +108,25 @@ def test_duplicate_ids(tiny):
     assert "duplicate demand ids ['dB']" in error_of(path)
 
 
+def test_a_long_list_in_a_message_says_how_many_more_it_has(tiny):
+    """Messages showed the first five of a list and no more, so 5 duplicate ids looked like 9."""
+    path, edit = tiny
+    rows = "".join(f"  - {{id: d{k}, jurisdiction: C, amount: 1}}\n  - {{id: d{k}, jurisdiction: C, amount: 1}}\n"
+                   for k in range(9))
+    edit("  - {id: dC, jurisdiction: C, amount: 80}\n", "  - {id: dC, jurisdiction: C, amount: 80}\n" + rows)
+    assert "duplicate demand ids ['d0', 'd1', 'd2', 'd3', 'd4'] and 4 more" in error_of(path)
+
+
+def test_few_shows_a_whole_short_list_and_counts_the_rest_of_a_long_one():
+    from qzopt.errors import few, few_names
+
+    assert few(["a", "b"]) == "['a', 'b']"
+    assert few(np.arange(7)) == "[0, 1, 2, 3, 4] and 2 more"  # numpy scalars as plain numbers
+    assert few(np.array(["x"])) == "['x']"
+    assert few_names("abcdefg", 3) == "a, b, c and 4 more"
+    assert few_names(["x; y", "z"], sep="; ") == "x; y; z"
+
+
 def test_existing_size_must_exist(tiny):
     path, edit = tiny
     edit("{id: sA, jurisdiction: A, sizes: small}", "{id: sA, jurisdiction: A, sizes: small, existing: S999}")

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from qzopt.errors import Problem, ScenarioError, closest, suggest
+from qzopt.errors import Problem, ScenarioError, closest, few, suggest
 from qzopt.geo.distances import graph_distances, great_circle_km, road_graph
 from qzopt.scenario import schema as S
 from qzopt.scenario.scenario import FALSE_WORDS, TRUE_WORDS, FeeRules, Policy, Scenario, SolverSettings, Units
@@ -548,7 +548,7 @@ class _Resolver:
         for frame, kind, fname in ((demands, "demands", dem_file), (sites, "sites", site_file)):
             dup = frame.index[frame.index.duplicated()].unique().tolist()
             if dup:
-                self.bad(f"duplicate {kind[:-1]} ids {dup[:5]}", (kind,), "Every id must be unique.", f=fname)
+                self.bad(f"duplicate {kind[:-1]} ids {few(dup)}", (kind,), "Every id must be unique.", f=fname)
         if len(dem_rows) == 0:  # not when every row was refused (those problems say why)
             gen = generation_rule(spec) if spec.demands is None else None
             if gen is not None:  # derived: say from what
@@ -622,8 +622,8 @@ class _Resolver:
         for col in ("lat", "lon", "population", "urban_share", "elevation_m"):
             jur[col] = jur[col].astype(float)
         if jur.index.duplicated().any():
-            self.bad(f"duplicate jurisdiction ids {jur.index[jur.index.duplicated()].tolist()[:5]}", ("jurisdictions",),
-                     f=fname)
+            self.bad(f"duplicate jurisdiction ids {few(jur.index[jur.index.duplicated()].unique())}",
+                     ("jurisdictions",), f=fname)
         return jur
 
     def derived_demands(self) -> list[S.Demand]:
@@ -798,14 +798,14 @@ class _Resolver:
             self._dup_sets.add(r.sizes)
             if r.sizes in self.spec.sizes:
                 k = names.index(dups[0], names.index(dups[0]) + 1)
-                self.bad(f"size set {r.sizes!r} names sizes {dups[:5]} more than once", ("sizes", r.sizes, k, "name"),
+                self.bad(f"size set {r.sizes!r} names sizes {few(dups)} more than once", ("sizes", r.sizes, k, "name"),
                          "Give every size of a set its own name.")
                 return
-            self.bad(f"size set {r.sizes!r} (used by site {r.id!r}) names sizes {dups[:5]} more than once",
+            self.bad(f"size set {r.sizes!r} (used by site {r.id!r}) names sizes {few(dups)} more than once",
                      loc + ("sizes",), "Give every size of a set its own name.", f=site_file, line=csv_line)
             return
         k = names.index(dups[0], names.index(dups[0]) + 1)
-        self.bad(f"site {r.id!r} names sizes {dups[:5]} more than once", loc + ("sizes", k, "name"),
+        self.bad(f"site {r.id!r} names sizes {few(dups)} more than once", loc + ("sizes", k, "name"),
                  "Give every size option of a site its own name.", f=site_file, line=csv_line)
 
     def adjacency_ids(self) -> None:
@@ -835,7 +835,7 @@ class _Resolver:
             for frame, kind in ((a, "demands"), (b, "sites")):
                 missing = frame.index[frame[["lat", "lon"]].isna().any(axis=1)].tolist()
                 if missing:
-                    self.bad(f"great_circle distances need lat/lon; {kind} {missing[:5]} have none", (kind,),
+                    self.bad(f"great_circle distances need lat/lon; {kind} {few(missing)} have none", (kind,),
                              "Give lat/lon on the row or on its jurisdiction, or use distances.method: road_graph.")
             self.check()
             if self.units.distance != "km":
@@ -854,8 +854,8 @@ class _Resolver:
                 if unknown:
                     ids = frame.index[frame["node"].isin(unknown)].astype(str).tolist()
                     kind = "demand" if loc[-1] == "demands" else "site"
-                    self.bad(f"{kind} nodes {unknown[:5]} are not in the road graph {Path(d.edges).name} "
-                             f"({kind}s {ids[:5]}{' …' if len(ids) > 5 else ''})", loc,
+                    self.bad(f"{kind} nodes {few(unknown)} are not in the road graph {Path(d.edges).name} "
+                             f"({kind}s {few(ids)})", loc,
                              "Every demand and site node (default: its jurisdiction id) needs a road.")
             self.check()
             node_to_jur = {row.node: jid for jid, row in self.jur.iterrows()}
@@ -886,14 +886,14 @@ class _Resolver:
         w = pd.to_numeric(edges[weight], errors="coerce")
         bad_rows = [int(k) + 2 for k in np.flatnonzero(~((w >= 0) & np.isfinite(w)))]
         if bad_rows:
-            self.problems.append(Problem(f"edge lengths must be finite numbers >= 0 (lines {bad_rows[:5]})",
+            self.problems.append(Problem(f"edge lengths must be finite numbers >= 0 (lines {few(bad_rows)})",
                                          file=edges_file, field=weight, line=bad_rows[0],
                                          hint="Leave out a road that does not exist rather than writing inf."))
         for col in ("from", "to"):
             ends = edges[col].astype(str)
             blank = [int(k) + 2 for k in np.flatnonzero((ends.str.strip() == "").to_numpy())]
             if blank:
-                self.problems.append(Problem(f"edge rows without a `{col}` node (lines {blank[:5]})",
+                self.problems.append(Problem(f"edge rows without a `{col}` node (lines {few(blank)})",
                                              file=edges_file, field=col, line=blank[0],
                                              hint="Every road needs both ends; delete the row or fill it in."))
             spaced = [int(k) + 2 for k in np.flatnonzero(((ends != ends.str.strip()) & (ends.str.strip() != ""))
@@ -901,7 +901,7 @@ class _Resolver:
             if spaced:
                 k = spaced[0]
                 self.problems.append(Problem(
-                    f"node {edges[col].iat[k - 2]!r} begins or ends with a space (lines {spaced[:5]}); nodes are "
+                    f"node {edges[col].iat[k - 2]!r} begins or ends with a space (lines {few(spaced)}); nodes are "
                     f"matched exactly, so it would be a node of its own", file=edges_file, field=col, line=k,
                     hint=f"Write {edges[col].iat[k - 2].strip()!r}."))
         self.check()
@@ -982,7 +982,7 @@ def _matrix(base: Path, rel: str, field: str, file: str, rows: pd.Index, cols: p
     frame.index = frame.index.astype(str)
     twice = frame.index[frame.index.duplicated()].unique().tolist()
     if twice:
-        problems.append(Problem(f"demand rows {twice[:5]} are given more than once", file=mfile, field=field,
+        problems.append(Problem(f"demand rows {few(twice)} are given more than once", file=mfile, field=field,
                                 line=int(np.flatnonzero(frame.index.duplicated())[0]) + 2,
                                 hint="Give each demand one row."))
         return None
@@ -998,12 +998,12 @@ def _matrix(base: Path, rel: str, field: str, file: str, rows: pd.Index, cols: p
         typos = ([f"{closest(m, extra_rows)!r} for {m!r}" for m in missing_rows if closest(m, extra_rows)]
                  + [f"{closest(m, extra_cols)!r} for {m!r}" for m in missing_cols if closest(m, extra_cols)])
         crossed = [m for m in missing_rows if m in col_set] + [m for m in missing_cols if m in row_set]
-        lacks = " and ".join(x for x in (f"rows {missing_rows[:5]}" if missing_rows else "",
-                                         f"columns {missing_cols[:5]}" if missing_cols else "") if x)
+        lacks = " and ".join(x for x in (f"rows {few(missing_rows)}" if missing_rows else "",
+                                         f"columns {few(missing_cols)}" if missing_cols else "") if x)
         problems.append(Problem(
             f"matrix lacks {lacks}", file=mfile, field=field, line=1,
             hint=("A typo? It has " + ", ".join(typos[:5]) + ". " if typos else "")
-            + (f"{crossed[:5]} are there on the other axis. " if crossed else "")
+            + (f"{few(crossed)} are there on the other axis. " if crossed else "")
             + "First column: the id a distance starts from (demand ids; plant site ids too when a second echelon's "
               "hauls start there); one column per site id it goes to."))
         return None

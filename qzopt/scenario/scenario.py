@@ -18,7 +18,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 import pandas as pd
 
-from qzopt.errors import Problem, ScenarioError, closest, suggest
+from qzopt.errors import Problem, ScenarioError, closest, few, suggest
 from qzopt.units import per_year_from_unit
 
 
@@ -432,36 +432,36 @@ class Scenario:
         for tname, frame in (("jurisdictions", self.jurisdictions), ("demands", self.demands), ("sites", self.sites)):
             dup = frame.index[frame.index.duplicated()].unique().tolist()
             if dup:
-                bad(f"duplicate ids {dup[:5]}", f"{tname}.id", "Every id must be unique.")
+                bad(f"duplicate ids {few(dup)}", f"{tname}.id", "Every id must be unique.")
             blank = _blank(frame.index)  # a scenario built without from_frames: a NaN id or jurisdiction
             if blank.any():                # fails later (np.bincount in the result's jurisdiction table)
-                bad(f"missing ids in rows {np.flatnonzero(blank).tolist()[:5]}", f"{tname}.id")
+                bad(f"missing ids in rows {few(np.flatnonzero(blank).tolist())}", f"{tname}.id")
             if tname != "jurisdictions" and _blank(frame["jurisdiction"]).any():
-                bad(f"missing jurisdiction in rows {frame.index[_blank(frame['jurisdiction'])].tolist()[:5]}",
+                bad(f"missing jurisdiction in rows {few(frame.index[_blank(frame['jurisdiction'])].tolist())}",
                     f"{tname}.jurisdiction")
         known = set(self.jurisdictions.index)
         for tname, frame in (("demands", self.demands), ("sites", self.sites)):
             unknown = sorted(set(frame["jurisdiction"]) - known)
             if unknown:
-                bad(f"jurisdiction ids {unknown[:5]} are not in `jurisdictions`", f"{tname}.jurisdiction",
+                bad(f"jurisdiction ids {few(unknown)} are not in `jurisdictions`", f"{tname}.jurisdiction",
                     "Add them to `jurisdictions` or correct the spelling.")
         amount = self.demands["amount"]
         amount = (amount.to_numpy(float) if pd.api.types.is_numeric_dtype(amount)
                   and not pd.api.types.is_bool_dtype(amount) else np.full(len(amount), np.nan))
         if np.any(~np.isfinite(amount)) or np.any(amount < 0):
             rows = self.demands.index[~(np.isfinite(amount) & (amount >= 0))].tolist()
-            bad(f"demand amounts must be finite and >= 0 (rows {rows[:5]})", "demands.amount")
+            bad(f"demand amounts must be finite and >= 0 (rows {few(rows)})", "demands.amount")
         sz = self.sizes
         size_sites = set(sz["site"])
         unknown_sites = sorted(size_sites - set(self.sites.index), key=str)
         if unknown_sites:
-            bad(f"size options for unknown sites {unknown_sites[:5]}", "sizes.site")
+            bad(f"size options for unknown sites {few(unknown_sites)}", "sizes.site")
         no_size = [s for s in self.sites.index if s not in size_sites]
         if no_size:
-            bad(f"sites {no_size[:5]} have no size option", "sites.sizes", "Give each site at least one size.")
+            bad(f"sites {few(no_size)} have no size option", "sites.sizes", "Give each site at least one size.")
         if sz.duplicated(["site", "size"]).any():
             dups = sz.loc[sz.duplicated(["site", "size"]), ["site", "size"]].values.tolist()
-            bad(f"duplicate size names per site {dups[:5]}", "sizes.size")
+            bad(f"duplicate size names per site {few(dups)}", "sizes.size")
         size_rules = {  # the YAML's SizeOption: capacity > 0 (omitted = unlimited), costs finite >= 0
             "capacity": (lambda v: v > 0, "a number >= 0 other than 0", "; capacity: inf = unlimited, not NaN"),
             "capex": (lambda v: np.isfinite(v) & (v >= 0), "a finite number >= 0 (money)", ""),
@@ -478,7 +478,7 @@ class Scenario:
             v = sz[col].to_numpy(float)
             wrong = ~ok(v)
             if wrong.any():
-                bad(f"size option {col} must be {want} (sites {sz.loc[wrong, 'site'].tolist()[:5]}: "
+                bad(f"size option {col} must be {want} (sites {few(sz.loc[wrong, 'site'].tolist())}: "
                     f"{v[wrong].tolist()[:5]}){note}", f"sizes.{col}")
         if numbers_ok and np.any(sz["min_load"].to_numpy(float) > sz["capacity"].to_numpy(float)):
             bad("a size option's min_load exceeds its capacity", "sizes.min_load")
@@ -490,7 +490,7 @@ class Scenario:
         if "required" in self.sites:
             both = self.sites.index[self.sites["required"].astype(bool) & self.sites["excluded"].astype(bool)].tolist()
             if both:
-                bad(f"sites {both[:5]} are both required and excluded", "sites.required")
+                bad(f"sites {few(both)} are both required and excluded", "sites.required")
         n, m = len(self.demands), len(self.sites)
         if self.distance.shape != (n, m):
             bad(f"distance matrix is {self.distance.shape}, expected {(n, m)} (demands x sites)", "distances")
@@ -511,7 +511,7 @@ class Scenario:
                 "Give constraints.adjacency (pairs of jurisdiction ids), or say cross_border: own or any.")
         adj_unknown = sorted({j for pair in self.adjacency for j in pair} - known)
         if adj_unknown:
-            bad(f"adjacency names unknown jurisdictions {adj_unknown[:5]}", "constraints.adjacency")
+            bad(f"adjacency names unknown jurisdictions {few(adj_unknown)}", "constraints.adjacency")
         if problems:
             raise ScenarioError(problems)
 
@@ -547,12 +547,12 @@ def _numeric(column: pd.Series, fld: str) -> pd.Series:
         flags = column[column.map(lambda v: isinstance(v, (bool, np.bool_)))]
         if len(flags):  # pd.to_numeric reads True as 1
             raise ScenarioError(Problem(f"{' / '.join(sorted({repr(bool(v)) for v in flags.iloc[:5]}, reverse=True))} is not a number "
-                                        f"(rows {list(flags.index[:5])})", field=fld,
+                                        f"(rows {few(flags.index)})", field=fld,
                                         hint="Give the number itself (True/False are flags, not 1/0)."))
     values = pd.to_numeric(column, errors="coerce")
     wrong = column[values.isna() & column.notna()]
     if len(wrong):
-        raise ScenarioError(Problem(f"not a number in rows {list(wrong.index[:5])}: {list(wrong.iloc[:5])}",
+        raise ScenarioError(Problem(f"not a number in rows {few(wrong.index)}: {list(wrong.iloc[:5])}",
                                     field=fld))
     return values.astype(float)
 
@@ -588,7 +588,7 @@ def _flags(column: pd.Series, fld: str) -> pd.Series:
             out.append(False)
             wrong.append((row, v))
     if wrong:
-        raise ScenarioError(Problem(f"not true or false in rows {[r for r, _ in wrong[:5]]}: "
+        raise ScenarioError(Problem(f"not true or false in rows {few(r for r, _ in wrong)}: "
                                     f"{[v for _, v in wrong[:5]]}", field=fld,
                                     hint="Write True/False, or one of the words true/false, yes/no, 1/0."))
     return pd.Series(out, index=column.index, dtype=bool)
@@ -696,7 +696,7 @@ def _distance_matrix(distance: Any, demand_ids: pd.Index, site_ids: pd.Index) ->
         missing = [d for d in demand_ids if d not in distance.index]
         missing += [s for s in site_ids if s not in distance.columns]
         if missing:
-            raise ScenarioError(Problem(f"distance table lacks ids {missing[:5]}", field="distance"))
+            raise ScenarioError(Problem(f"distance table lacks ids {few(missing)}", field="distance"))
         distance = distance.loc[demand_ids, site_ids]
         numbers = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in distance.dtypes)
         distance = distance.to_numpy(float if numbers else object)
@@ -742,7 +742,7 @@ def _names(values: np.ndarray, rows: pd.Index, fld: str, hint: str) -> None:
     """Refuse a missing or empty id / name (``astype(str)`` made NaN the id 'nan'), naming the rows."""
     blank = _blank(values)
     if blank.any():
-        raise ScenarioError(Problem(f"missing in rows {rows[blank].tolist()[:5]} (got "
+        raise ScenarioError(Problem(f"missing in rows {few(rows[blank].tolist())} (got "
                                     f"{[values[k] for k in np.flatnonzero(blank)[:5]]})", field=fld, hint=hint))
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from qzopt.errors import suggest
+from qzopt.errors import few, suggest
 from qzopt.scenario import schema as S
 from qzopt.scenario.scenario import Policy, Scenario, capital_recovery_factor
 from qzopt.scenario.sectors import EchelonSpec, PerCapita
@@ -135,14 +135,14 @@ def _own_ids(r: "_Resolver", sites: pd.DataFrame, main: pd.DataFrame, loc: tuple
     wte_B' would not say which is which), and the result's tables are indexed by them."""
     twice = sorted({str(i) for i in sites.index[sites.index.duplicated()]})
     if twice:
-        r.bad(f"duplicate {what} ids {twice[:5]}", loc, "Every id must be unique.")
+        r.bad(f"duplicate {what} ids {few(twice)}", loc, "Every id must be unique.")
     clash = sorted(set(sites.index) & set(main.index), key=str)
     if clash:
-        r.bad(f"{what} ids {clash[:5]} are also plant site ids", loc, f"Give the {what}s their own ids.")
+        r.bad(f"{what} ids {few(clash)} are also plant site ids", loc, f"Give the {what}s their own ids.")
     taken = r.sector_site_ids  # ids of the sector's other site lists resolved so far
     other = sorted({i for i in sites.index if i in taken}, key=str)
     if other:
-        r.bad(f"{what} ids {other[:5]} are also {taken[other[0]]} ids", loc, f"Give the {what}s their own ids.")
+        r.bad(f"{what} ids {few(other)} are also {taken[other[0]]} ids", loc, f"Give the {what}s their own ids.")
     r.sector_site_ids = {**taken, **{i: what for i in sites.index}}
     r.check()
 
@@ -175,7 +175,7 @@ def _sewage(r: "_Resolver", sc: Scenario) -> SectorData:
         missing = [j for j in used if pd.isna(elev.get(j))]
         if missing:  # 0 m would be a lift of the whole plateau; no lift would drop the cost unseen
             r.bad(f"pumping_per_unit_per_m needs elevation_m on every jurisdiction with demand or a site; "
-                  f"missing for {missing[:5]}" + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
+                  f"missing for {few(missing)}",
                   ("sewage", "trunk_sewer", "pumping_per_unit_per_m"),
                   "Give `elevation_m` (m) on those jurisdictions, or set pumping_per_unit_per_m: 0.")
             r.check()

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from qzopt.errors import few, few_names
+
 Coalition = frozenset
 
 
@@ -25,9 +27,8 @@ class MissingCoalition(KeyError):
     """A method needs the cost of a coalition the game does not have."""
 
     def __init__(self, method: str, missing: list[frozenset]) -> None:
-        names = ["{" + ", ".join(sorted(map(str, s))) + "}" for s in missing[:5]]
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        super().__init__(f"{method} needs the cost of coalition(s) {', '.join(names)}{more}, which the game lacks")
+        names = few_names("{" + ", ".join(sorted(map(str, s))) + "}" for s in missing)
+        super().__init__(f"{method} needs the cost of coalition(s) {names}, which the game lacks")
 
 
 class Game:
@@ -46,7 +47,7 @@ class Game:
         self._table.setdefault(frozenset(), 0.0)
         unknown = {p for s in self._table for p in s} - set(self.players)
         if unknown:
-            raise ValueError(f"coalitions name unknown players {sorted(map(str, unknown))[:5]}")
+            raise ValueError(f"coalitions name unknown players {few(sorted(map(str, unknown)))}")
 
     @property
     def n(self) -> int:
@@ -76,8 +77,8 @@ class Game:
     def _finite(self, method: str, coalitions: Iterable[frozenset]) -> None:
         bad = list(dict.fromkeys(frozenset(s) for s in coalitions if not math.isfinite(self.cost(s))))  # once each
         if bad:
-            names = ["{" + ", ".join(sorted(map(str, c))) + "}" for c in bad[:5]]
-            raise ValueError(f"{method} needs finite costs, but coalition(s) {', '.join(names)} have an infinite "
+            names = few_names("{" + ", ".join(sorted(map(str, c))) + "}" for c in bad)
+            raise ValueError(f"{method} needs finite costs, but coalition(s) {names} have an infinite "
                              "cost (they cannot serve themselves, or not within the fee rule); use the nucleolus "
                              "or the least core, which ignore them")
 

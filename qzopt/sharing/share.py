@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qzopt.errors import few_names
 from qzopt.scenario.scenario import Scenario
 from qzopt.sharing.coalitions import Territory, coalition_costs, fee_rule_text, players_of, sharing_game
 from qzopt.sharing.game import Game
@@ -252,8 +253,7 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     reason = frame["reason"].fillna("") if "reason" in frame else pd.Series("", index=frame.index)
 
     def names(rows: pd.DataFrame) -> str:
-        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
-        return ", ".join(" + ".join(p) for p in rows["players"].head(8)) + more
+        return few_names((" + ".join(p) for p in rows["players"]), 8)
 
     capped = frame[reason.str.startswith("fee cap")]
     if len(capped):
