@@ -85,7 +85,7 @@ def test_existing_true_at_a_site_with_several_sizes_is_refused():
              "fixed_cost": [150.0] * 4}
     refused("field `sites.existing`: site 's1' is existing (True) but has 2 sizes (small, big). Give the size it "
             "has, e.g. 'small'.", lambda: frames(sites={"existing": [True, False, False]}, sizes=sizes))
-    refused("field `sites.existing`: site 's2': 3 is not a size name, True or False",
+    refused("field `sites.existing`: site 's2' is existing 3: not a size name, True or False",
             lambda: frames(sites={"existing": ["", 3, ""]}))
 
 

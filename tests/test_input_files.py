@@ -471,7 +471,7 @@ def test_a_true_like_existing_cell_on_a_site_with_several_sizes_asks_for_the_siz
     path, _ = tiny
     csv = as_csv(path, "sites", "s.csv", "id,jurisdiction,sizes,existing\nsA,A,small,yes\nsB,B,small,\n")
     msg = error_of(path)
-    assert f"{csv}, line 2, field `sites.existing`: site 'sA' is `existing: true` but has 2 sizes" in msg
+    assert f"{csv}, line 2, field `sites.existing`: site 'sA' is existing ('yes') but has 2 sizes (S200, S400)" in msg
 
 
 # ------------------------------------------------------ 7. spaces at the ends of ids

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from qzopt.errors import Problem, ScenarioError, closest, few, suggest
 from qzopt.geo.distances import graph_distances, great_circle_km, road_graph
 from qzopt.scenario import schema as S
-from qzopt.scenario.scenario import FALSE_WORDS, TRUE_WORDS, FeeRules, Policy, Scenario, SolverSettings, Units
+from qzopt.scenario.scenario import FeeRules, Policy, Scenario, SolverSettings, Units, existing_size
 from qzopt.units import parse_distance, per_year_from_unit
 
 Loc = tuple[Any, ...]
@@ -754,21 +754,12 @@ class _Resolver:
                          "Give each site at least one size.", f=site_file, line=csv_line)
                 continue
             self.unique_size_names(r, names, loc, site_file, csv_line)
-            existing = ""
-            flag = r.existing
-            if isinstance(flag, str) and flag not in names:  # a CSV cell: read yes/no as `excluded` is
-                flag = _YES_NO.get(flag.strip().lower(), flag)
-            if flag is True:
-                if len(options) != 1:
-                    self.bad(f"site {r.id!r} is `existing: true` but has {len(options)} sizes ({', '.join(names)})",
-                             loc + ("existing",), "Write the size it has, e.g. `existing: " + names[0] + "`.",
-                             f=site_file, line=csv_line)
-                existing = names[0]
-            elif isinstance(flag, str):
-                if r.existing not in names:
-                    self.bad(f"site {r.id!r} is existing at size {r.existing!r}, which is not one of {names}",
-                             loc + ("existing",), f=site_file, line=csv_line)
-                existing = r.existing
+            existing, problem, hint = existing_size(r.existing, names)
+            if problem is None and existing and existing not in names:
+                problem, hint = (f"is existing at size {existing!r}, which is not one of {names}",
+                                 suggest(existing, names, otherwise="Write one of them."))
+            if problem is not None:
+                self.bad(f"site {r.id!r} {problem}", loc + ("existing",), hint, f=site_file, line=csv_line)
             if r.excluded and (existing or r.required):
                 what = f"existing (at size {existing!r})" if existing else "required"
                 self.bad(f"site {r.id!r} is both {what} and excluded", loc + ("excluded",),
@@ -918,11 +909,6 @@ class _Resolver:
             facilities_at_least=fc.at_least, budget=c.budget, cross_border=c.cross_border, min_load=c.min_load,
             strong_linking=self.spec.formulation.strong_linking,
         )
-
-
-# the words pydantic reads as a bool (so `excluded` and `required` in a CSV), for `existing` too;
-# (an empty CSV cell never gets here: it is the default, false)
-_YES_NO = {w: True for w in TRUE_WORDS} | {w: False for w in FALSE_WORDS + ("",)}
 
 
 #: Sector fields holding a distance limit (a number in units.distance, or '40 km').

@@ -594,38 +594,45 @@ def _flags(column: pd.Series, fld: str) -> pd.Series:
     return pd.Series(out, index=column.index, dtype=bool)
 
 
-def _existing(column: pd.Series, sizes: pd.DataFrame) -> pd.Series:
-    """The ``existing`` column as size names ("" = not existing), as the YAML/CSV reads it: a
-    flag (True/False, 1/0, or a word of :data:`TRUE_WORDS` / :data:`FALSE_WORDS` that is not one
-    of the site's size names) or a size name.  False, an empty cell or NaN is not existing; True
-    is existing at the site's only size (refused for a site with several sizes: which one?); other
-    text is a size name (checked by :meth:`Scenario.validate`).  Another number is refused
+def existing_size(value: Any, names: list[str]) -> tuple[str, str | None, str | None]:
+    """What an ``existing`` cell says of a site with the size options ``names``, as the YAML,
+    a CSV and :meth:`Scenario.from_frames` read it: ``(size, problem, hint)``, the size name the
+    plant exists at ("" = not existing), and why the cell cannot be read (None when it can; said
+    of the site: "site 'sA' " + problem).
+
+    A flag (True/False, 1/0, or a word of :data:`TRUE_WORDS` / :data:`FALSE_WORDS` that is not
+    one of the size names) or a size name.  False, an empty cell or NaN is not existing; True is
+    existing at the site's only size (refused for a site with several sizes: which one?); other
+    text is a size name, which the caller checks against ``names``.  Another number is refused
     (``astype(str)`` read False as a size named 'False')."""
+    word = value.strip().lower() if isinstance(value, str) else None
+    if _missing(value):
+        return "", None, None
+    if isinstance(value, (bool, np.bool_)) or (_number(value) and value in (0, 1)):
+        flag = bool(value)
+    elif word is not None and value not in names and word in TRUE_WORDS + FALSE_WORDS + ("",):
+        flag = word in TRUE_WORDS
+    elif isinstance(value, str):
+        return value, None, None
+    else:
+        return "", f"is existing {value!r}: not a size name, True or False", ("Write the size name the plant has, or True "
+                                                                   "for a site with one size; False or empty: "
+                                                                   "not existing.")
+    if flag and len(names) > 1:
+        return "", f"is existing ({value!r}) but has {len(names)} sizes ({', '.join(names)})", \
+            f"Give the size it has, e.g. {names[0]!r}."
+    return (names[0] if flag and names else ""), None, None
+
+
+def _existing(column: pd.Series, sizes: pd.DataFrame) -> pd.Series:
+    """The ``existing`` column as size names ("" = not existing), read by :func:`existing_size`."""
     by_site = {str(k): [str(n) for n in v] for k, v in sizes.groupby(sizes["site"].astype(str))["size"]}
     out, problems = [], []
     for site, v in column.items():
-        names = by_site.get(site, [])
-        word = v.strip().lower() if isinstance(v, str) else None
-        if _missing(v):
-            flag = False
-        elif isinstance(v, (bool, np.bool_)) or (_number(v) and v in (0, 1)):
-            flag = bool(v)
-        elif word is not None and v not in names and word in TRUE_WORDS + FALSE_WORDS + ("",):
-            flag = word in TRUE_WORDS
-        elif isinstance(v, str):
-            out.append(v)
-            continue
-        else:
-            problems.append(Problem(f"site {site!r}: {v!r} is not a size name, True or False",
-                                    field="sites.existing", hint="Write the size name the plant has, or True "
-                                                                 "for a site with one size; False or empty: not existing."))
-            out.append("")
-            continue
-        if flag and len(names) > 1:
-            problems.append(Problem(f"site {site!r} is existing ({v!r}) but has {len(names)} sizes "
-                                    f"({', '.join(names)})", field="sites.existing",
-                                    hint=f"Give the size it has, e.g. {names[0]!r}."))
-        out.append(names[0] if flag and len(names) == 1 else "")  # no size: validate names the site
+        size, problem, hint = existing_size(v, by_site.get(site, []))
+        if problem is not None:
+            problems.append(Problem(f"site {site!r} {problem}", field="sites.existing", hint=hint))
+        out.append(size)
     if problems:
         raise ScenarioError(problems)
     return pd.Series(out, index=column.index, dtype=object)
