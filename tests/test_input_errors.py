@@ -525,3 +525,15 @@ def test_a_demand_points_own_limit_reads_units_as_the_global_one_does(tiny, limi
     else:
         msg = error_of(path)
         assert "demands[1].max_distance" in msg and said in msg, msg
+
+
+@pytest.mark.parametrize("rule, said", [
+    ("{exactly: 2, at_most: 3}", "give either exactly or at_most/at_least, not both"),
+    ("{at_least: 3, at_most: 1}", "at_least 3 > at_most 1"),
+])
+def test_a_facility_count_that_contradicts_itself_is_named(tiny, rule, said):
+    """The YAML and Policy ask the same (scenario.facility_count_problem); test_api_input has Policy's."""
+    path, edit = tiny
+    edit("constraints: {single_sourcing: true,", f"constraints: {{facilities: {rule}, single_sourcing: true,")
+    msg = error_of(path)
+    assert f"line {line_of(path, 'constraints:')}, field `constraints.facilities`: {said}" in msg

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from qzopt.scenario.scenario import facility_count_problem
 from qzopt.units import per_year_from_unit
 
 
@@ -223,10 +224,9 @@ class FacilityCount(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "FacilityCount":
-        if self.exactly is not None and (self.at_most is not None or self.at_least is not None):
-            raise ValueError("give either `exactly` or `at_most`/`at_least`, not both")
-        if self.at_most is not None and self.at_least is not None and self.at_least > self.at_most:
-            raise ValueError(f"at_least {self.at_least} > at_most {self.at_most}")
+        problem = facility_count_problem(self.exactly, self.at_most, self.at_least)
+        if problem is not None:
+            raise ValueError(problem[0])
         return self
 
 
