@@ -107,15 +107,21 @@ def test_exactly_with_an_excluded_site_counts_the_sites_that_may_open(tiny):
     assert "only 2" in line and "excluded" in line, line
 
 
+def local_shortage(tiny, more_rules: str = ""):
+    """The tiny scenario with every site at 100 t/d, split demand and a 10 km limit (and
+    ``more_rules``): each demand may only use its own town's site, so dB (120 t/d) is 20 short."""
+    path, edit = tiny
+    edit("single_sourcing: true, max_distance: 60 km", "single_sourcing: false, max_distance: 10 km" + more_rules)
+    edit("{name: S200, capacity: 200,", "{name: S200, capacity: 100,")
+    edit("{name: S400, capacity: 400,", "{name: S400, capacity: 100,")
+    return path
+
+
 def test_a_local_capacity_shortage_names_the_distance_limit_and_the_demand(tiny):
     # every demand may only use its own town's site (0 km) and every site holds 100 t/d: dB
     # (120 t/d) is 20 short at sB.  Total capacity (300) covers total demand (300) and demand
     # may be split: no pre-solve check sees it.  Without the limit sC's spare 20 (25 km) serve it.
-    path, edit = tiny
-    edit("single_sourcing: true, max_distance: 60 km", "single_sourcing: false, max_distance: 10 km")
-    edit("{name: S200, capacity: 200,", "{name: S200, capacity: 100,")
-    edit("{name: S400, capacity: 400,", "{name: S400, capacity: 100,")
-    res = solve(qzopt.load_scenario(path))
+    res = solve(qzopt.load_scenario(local_shortage(tiny)))
     assert res.status == "infeasible"
     line = line_with(res.explanation, "10 km distance limit")
     assert "25 km" in line, line
@@ -137,11 +143,7 @@ def test_each_rule_whose_removal_alone_helps_is_named(tiny):
 def test_rules_that_only_conflict_together_are_said_to_have_been_tried(tiny):
     # the local shortage above, twice over: dB may only use sB both under the 10 km limit and
     # under cross_border: own, so dropping either alone changes nothing
-    path, edit = tiny
-    edit("single_sourcing: true, max_distance: 60 km", "single_sourcing: false, max_distance: 10 km, cross_border: own")
-    edit("{name: S200, capacity: 200,", "{name: S200, capacity: 100,")
-    edit("{name: S400, capacity: 400,", "{name: S400, capacity: 100,")
-    res = solve(qzopt.load_scenario(path))
+    res = solve(qzopt.load_scenario(local_shortage(tiny, ", cross_border: own")))
     assert res.status == "infeasible"
     line = line_with(res.explanation, "no single rule")
     assert "distance limit" in line and "cross-border" in line and "together makes it feasible" in line, line
