@@ -292,6 +292,14 @@ def test_policy_rules_between_fields_hold_as_in_the_yaml(kwargs, said):
     Policy(serve_share=0.5, unserved_penalty=0.0)  # a penalty of 0 is allowed, as in the YAML
 
 
+def test_a_policy_breaking_both_facility_count_rules_is_told_both():
+    with pytest.raises(ScenarioError) as info:
+        Policy(facilities_exactly=1, facilities_at_most=1, facilities_at_least=3)
+    assert [(p.field, p.message) for p in info.value.problems] == [
+        ("policy.facilities_exactly", "give either facilities_exactly or facilities_at_most/at_least, not both"),
+        ("policy.facilities_at_least", "facilities_at_least 3 > facilities_at_most 1")]
+
+
 def test_solve_checks_a_scenario_built_in_code_as_the_loaders_do():
     """dataclasses.replace builds a Scenario without from_frames' or replace's checks; solve
     refuses a negative demand there too instead of solving it (it had answered 'optimal', 50 below

@@ -530,9 +530,10 @@ def test_a_demand_points_own_limit_reads_units_as_the_global_one_does(tiny, limi
 @pytest.mark.parametrize("rule, said", [
     ("{exactly: 2, at_most: 3}", "give either exactly or at_most/at_least, not both"),
     ("{at_least: 3, at_most: 1}", "at_least 3 > at_most 1"),
+    ("{exactly: 1, at_least: 3, at_most: 1}", "give either exactly or at_most/at_least, not both; at_least 3 > at_most 1"),
 ])
 def test_a_facility_count_that_contradicts_itself_is_named(tiny, rule, said):
-    """The YAML and Policy ask the same (scenario.facility_count_problem); test_api_input has Policy's."""
+    """The YAML and Policy ask the same (scenario.facility_count_problems); test_api_input has Policy's."""
     path, edit = tiny
     edit("constraints: {single_sourcing: true,", f"constraints: {{facilities: {rule}, single_sourcing: true,")
     msg = error_of(path)

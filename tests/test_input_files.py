@@ -622,8 +622,17 @@ def test_repeated_size_names_name_the_size_set_and_line(tiny):
     edit("{name: S400, capacity: 400,", "{name: S200, capacity: 400,")
     msg = error_of(path)
     assert (f"line {line_of(path, '{name: S200, capacity: 400')}, field `sizes.small[1].name`: size set 'small' "
-            "names sizes ['S200'] more than once") in msg
+            "gives size names more than once: ['S200']") in msg
     assert msg.count("more than once") == 1  # once for the set, not once per site using it
+
+
+def test_many_repeated_size_names_are_counted_once_in_a_sentence(tiny):
+    """With six names repeated the message read "names sizes [...] and 1 more more than once"."""
+    path, edit = tiny
+    twice = "".join(f"    - {{name: X{k}, capacity: 10}}\n    - {{name: X{k}, capacity: 20}}\n" for k in range(6))
+    edit("  small:\n", "  small:\n" + twice)
+    assert ("size set 'small' gives size names more than once: ['X0', 'X1', 'X2', 'X3', 'X4'] and 1 more"
+            in error_of(path))
 
 
 def test_an_adjacency_pair_with_an_unknown_jurisdiction_names_its_line(tiny):
@@ -712,6 +721,11 @@ def test_a_trunk_sewer_length_may_carry_its_unit(tmp_path, limit, a_own_plant):
      "field `sewage.trunk_sewer.max_length`: the distance limit must be above 0 km (got '0 km')", "max_length"),
     ("max_length: 40", "max_length: -4", "field `sewage.trunk_sewer.max_length`: must be above 0 (got -4)",
      "max_length"),
+    ("max_length: 40", "max_length: 1e400 km",
+     "field `sewage.trunk_sewer.max_length`: the distance limit must be a finite number (got '1e400 km', which is "
+     "infinite)", "max_length"),
+    ("max_length: 40", "max_length: null",  # was also "Input should be a valid string"
+     "field `sewage.trunk_sewer.max_length`: Input should be a valid number (got None)", "max_length"),
     ("max_length: 40", "max_length: 40 parsecs",
      "field `sewage.trunk_sewer.max_length`: unknown unit 'parsecs' in '40 parsecs'", "max_length"),
     ("transport: 1.0 ", "transport: 1.0\n    max_distance: 20 miles\n   ",
@@ -721,6 +735,15 @@ def test_a_bad_sector_distance_limit_is_named_at_its_field(tmp_path, old, new, s
     path = teaching_edited(tmp_path, "sewage-3towns.yaml", old, new)
     msg = error_of(path)
     assert said in msg and f"line {line_of(path, at)}, field" in msg
+    assert "leave it out" not in msg or "sludge" in said  # the pipe length is required: no "no limit"
+    assert msg.count(" - ") <= 1 and "valid string" not in msg  # one problem, not one per form of the field
+
+
+def test_a_sector_measured_in_minutes_is_told_to_use_km_not_to_give_its_limits_in_minutes(tmp_path):
+    path = teaching_edited(tmp_path, "sewage-3towns.yaml", "max_length: 40", "max_length: 40 km")
+    msg = error_of(path, {"units.distance": "min"})
+    assert "field `units.distance`: the sewage block needs distances in km" in msg
+    assert "give the limit in min" not in msg
 
 
 def test_wte_kitchen_and_fly_ash_limits_may_carry_their_unit(tmp_path):

@@ -136,12 +136,14 @@ _OTHER_BRANCH = ("valid dictionary or instance of CsvRef", "Input should be a va
 
 def _collapse_union_noise(problems: list[Problem]) -> list[Problem]:
     """A field that may take two forms yields errors for both; when the user's form has its own
-    problem deeper down (``sizes[0].capacity``), drop the other form's ("a valid string")."""
+    problem deeper down (``sizes[0].capacity``) or at the field itself (``max_length: null``:
+    "a valid number"), drop the other form's ("a valid string")."""
     def other(p: Problem) -> bool:
         return any(b in p.message for b in _OTHER_BRANCH)
 
     fields = [p.field for p in problems if p.field and not other(p)]
-    return [p for p in problems if not (p.field and other(p) and any(_within(f, p.field) for f in fields))]
+    return [p for p in problems
+            if not (p.field and other(p) and any(f == p.field or _within(f, p.field) for f in fields))]
 
 
 def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
@@ -671,19 +673,21 @@ class _Resolver:
                          ("jurisdictions", k, "urban_share") if in_yaml else ("urban_share",),
                          "Give its urban_share (0 = all rural, 1 = all urban).", **where)
 
-    def distance_limit(self, value: float | str, loc: Loc, f: str | None = None, line: int | None = None
-                       ) -> float | None:
-        """A distance limit (``constraints.max_distance``, a demand point's own ``max_distance``) in
-        units.distance: a number or one with its unit ('80 km'), finite and above 0; a bad one is a
-        problem at ``loc`` (None returned)."""
+    def distance_limit(self, value: float | str, loc: Loc, f: str | None = None, line: int | None = None,
+                       optional: bool = True) -> float | None:
+        """A distance limit (``constraints.max_distance``, a demand point's own ``max_distance``, a
+        sector block's limits) in units.distance: a number or one with its unit ('80 km'), finite
+        and above 0; a bad one is a problem at ``loc`` (None returned).  ``optional``: the field
+        may be left out for no limit (so the message says so)."""
+        absent = "; leave it out for no limit" if optional else ""
         try:
             limit = parse_distance(value, self.units.distance)
             if not np.isfinite(limit):  # '1e400' is read as inf: "no limit" must be said by leaving it out
                 raise ValueError(f"the distance limit must be a finite number (got {value!r}, "
-                                 "which is infinite); leave it out for no limit")
+                                 f"which is infinite){absent}")
             if not limit > 0:
                 raise ValueError(f"the distance limit must be above 0 {self.units.distance} "
-                                 f"(got {value!r}); leave it out for no limit")
+                                 f"(got {value!r}){absent}")
             return float(limit)
         except ValueError as exc:
             self.bad(str(exc), loc, f=f, line=line)
@@ -691,11 +695,19 @@ class _Resolver:
 
     def sector_distances(self, spec: S.ScenarioSpec) -> S.ScenarioSpec:
         """``spec`` with the sector block's distance limits (:data:`SECTOR_DISTANCES`) given with
-        their unit ('40 km') turned into numbers in units.distance; a bad one is a problem."""
+        their unit ('40 km') turned into numbers in units.distance; a bad one is a problem.  A
+        sector that reads its figures per km and a scenario that measures in minutes are one
+        problem, said first (converting '40 km' to minutes would point the other way)."""
+        from qzopt.scenario.sector_data import km_problem
+
+        problem = km_problem(spec.sector, self.units.distance)
+        if problem is not None:
+            self.bad(*problem)
+            return spec
         for path in SECTOR_DISTANCES:
             value = _field_at(spec, path)
             if isinstance(value, str):
-                spec = _with_field(spec, path, self.distance_limit(value, path))
+                spec = _with_field(spec, path, self.distance_limit(value, path, optional=path[-1] != "max_length"))
         return spec
 
     def place(self, rows: list[Any], kind: str, fname: str, loc0: Loc | None = None) -> pd.DataFrame:
@@ -789,14 +801,14 @@ class _Resolver:
             self._dup_sets.add(r.sizes)
             if r.sizes in self.spec.sizes:
                 k = names.index(dups[0], names.index(dups[0]) + 1)
-                self.bad(f"size set {r.sizes!r} names sizes {few(dups)} more than once", ("sizes", r.sizes, k, "name"),
+                self.bad(f"size set {r.sizes!r} gives size names more than once: {few(dups)}", ("sizes", r.sizes, k, "name"),
                          "Give every size of a set its own name.")
                 return
-            self.bad(f"size set {r.sizes!r} (used by site {r.id!r}) names sizes {few(dups)} more than once",
+            self.bad(f"size set {r.sizes!r} (used by site {r.id!r}) gives size names more than once: {few(dups)}",
                      loc + ("sizes",), "Give every size of a set its own name.", f=site_file, line=csv_line)
             return
         k = names.index(dups[0], names.index(dups[0]) + 1)
-        self.bad(f"site {r.id!r} names sizes {few(dups)} more than once", loc + ("sizes", k, "name"),
+        self.bad(f"site {r.id!r} gives size names more than once: {few(dups)}", loc + ("sizes", k, "name"),
                  "Give every size option of a site its own name.", f=site_file, line=csv_line)
 
     def adjacency_ids(self) -> None:
@@ -984,7 +996,7 @@ def _matrix(base: Path, rel: str, field: str, file: str, rows: pd.Index, cols: p
         typos = ([f"{closest(m, extra_rows)!r} for {m!r}" for m in missing_rows if closest(m, extra_rows)]
                  + [f"{closest(m, extra_cols)!r} for {m!r}" for m in missing_cols if closest(m, extra_cols)])
         crossed = [m for m in missing_rows if m in col_set] + [m for m in missing_cols if m in row_set]
-        lacks = " and ".join(x for x in (f"rows {few(missing_rows)}" if missing_rows else "",
+        lacks = "; ".join(x for x in (f"rows {few(missing_rows)}" if missing_rows else "",
                                          f"columns {few(missing_cols)}" if missing_cols else "") if x)
         problems.append(Problem(
             f"matrix lacks {lacks}", file=mfile, field=field, line=1,

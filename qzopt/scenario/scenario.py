@@ -130,16 +130,17 @@ class Units:
         return cls(demand, distance, money, per_year)
 
 
-def facility_count_problem(exactly: int | None, at_most: int | None, at_least: int | None,
-                           prefix: str = "") -> tuple[str, str] | None:
-    """Why a facility count rule contradicts itself, and the field to blame (``exactly`` or
-    ``at_least``); None when it does not.  The YAML's ``constraints.facilities`` and
+def facility_count_problems(exactly: int | None, at_most: int | None, at_least: int | None,
+                            prefix: str = "") -> list[tuple[str, str]]:
+    """How a facility count rule contradicts itself: (message, the field to blame: ``exactly``
+    or ``at_least``) for each rule it breaks.  The YAML's ``constraints.facilities`` and
     :class:`Policy` both ask this; ``prefix`` is the fields' prefix in the message."""
+    problems = []
     if exactly is not None and (at_most is not None or at_least is not None):
-        return f"give either {prefix}exactly or {prefix}at_most/at_least, not both", "exactly"
+        problems.append((f"give either {prefix}exactly or {prefix}at_most/at_least, not both", "exactly"))
     if at_most is not None and at_least is not None and at_least > at_most:
-        return f"{prefix}at_least {at_least} > {prefix}at_most {at_most}", "at_least"
-    return None
+        problems.append((f"{prefix}at_least {at_least} > {prefix}at_most {at_most}", "at_least"))
+    return problems
 
 
 @_keywords_named("policy")
@@ -175,10 +176,9 @@ class Policy:
         })
         # the rules between fields, as the YAML schema has them
         problems = []
-        count = facility_count_problem(self.facilities_exactly, self.facilities_at_most, self.facilities_at_least,
-                                       "facilities_")
-        if count is not None:
-            problems.append(Problem(count[0], field=f"policy.facilities_{count[1]}"))
+        for message, fld in facility_count_problems(self.facilities_exactly, self.facilities_at_most,
+                                                    self.facilities_at_least, "facilities_"):
+            problems.append(Problem(message, field=f"policy.facilities_{fld}"))
         if self.serve_share < 1 and self.unserved_penalty is None:
             problems.append(Problem(f"serve_share {self.serve_share!r} below 1 needs unserved_penalty (money per "
                                     "demand unit left unserved); without one every demand is served and the share "

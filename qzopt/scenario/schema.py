@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from qzopt.scenario.scenario import facility_count_problem
+from qzopt.scenario.scenario import facility_count_problems
 from qzopt.units import per_year_from_unit
 
 
@@ -224,9 +224,9 @@ class FacilityCount(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "FacilityCount":
-        problem = facility_count_problem(self.exactly, self.at_most, self.at_least)
-        if problem is not None:
-            raise ValueError(problem[0])
+        problems = facility_count_problems(self.exactly, self.at_most, self.at_least)
+        if problems:
+            raise ValueError("; ".join(message for message, _ in problems))
         return self
 
 

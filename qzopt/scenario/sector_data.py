@@ -110,14 +110,20 @@ def derive_demands(spec: S.ScenarioSpec, jur: pd.DataFrame) -> tuple[list[S.Dema
 
 
 # ------------------------------------------------------------------------ sectors
+def km_problem(sector: str, distance_unit: str) -> tuple[str, tuple[str, str], str] | None:
+    """A sewage or cold-chain scenario reads its figures per km (trunk sewer costs and lengths,
+    the reach max_hours x speed_km_per_h): measured in minutes they would be read per minute.
+    The problem (message, field, hint), or None."""
+    per_km = {"sewage": "trunk_sewer's cost_per_km and max_length", "coldchain": "the reach, max_hours x speed_km_per_h,"}
+    if sector not in per_km or distance_unit == "km":
+        return None
+    return (f"the {sector} block needs distances in km ({per_km[sector]} in km), not {distance_unit!r}",
+            ("units", "distance"), "Use units.distance: km with road km.")
+
+
 def resolve_sector(r: "_Resolver", sc: Scenario) -> Scenario:
     """Attach the sector's :class:`SectorData` (and any extra sites) to ``sc``."""
     spec = r.spec
-    per_km = {"sewage": "trunk_sewer's cost_per_km and max_length", "coldchain": "the reach, max_hours x speed_km_per_h,"}
-    if spec.sector in per_km and sc.units.distance != "km":  # they would be read per minute
-        r.bad(f"the {spec.sector} block needs distances in km ({per_km[spec.sector]} in km), not "
-              f"{sc.units.distance!r}", ("units", "distance"), "Use units.distance: km with road km.")
-        r.check()
     sc = dataclasses.replace(sc, policy=sector_policy(spec, sc.policy))
     if spec.sewage is not None:
         data = _sewage(r, sc)
