@@ -209,3 +209,24 @@ def test_own_territory_coalitions_without_an_inside_neighbour_plan_as_own(tmp_pa
                 progress=False)
     assert len(res.coalitions) == 7
     assert res.grand_cost == pytest.approx(qzopt.solve(sc, isolate=False).objective, rel=1e-9)
+
+
+def test_more_players_than_coalitions_can_be_solved_for_is_refused_at_once(tmp_path):
+    """33 counties as players: the coalitions were listed up front (2^33 - 1 of them), and the
+    command ate 11 GB in 15 s without a word.  Now it stops before listing one."""
+    from qzopt.errors import QzoptError
+    from qzopt.sharing.coalitions import MAX_PLAYERS, every_coalition
+
+    sc = qzopt.load_scenario(SCENARIOS / "qianzhong-msw.yaml")
+    prefectures = sc.jurisdictions["group"].nunique()
+    with pytest.raises(QzoptError) as info:
+        share(sc, by="jurisdiction", methods=["proportional"], cache_dir=tmp_path)
+    said = str(info.value)
+    assert "33 players (jurisdiction) make 8,589,934,591 coalitions" in said
+    assert f"`--players group` (by=\"group\" in Python) makes {prefectures} players here" in said
+    with pytest.raises(QzoptError, match=f"{len(sc.jurisdictions)} players"):  # every one, with demand or not
+        coalition_costs(sc, by="jurisdiction", cache_dir=tmp_path)
+    assert len(every_coalition([f"p{k}" for k in range(MAX_PLAYERS)])) == 2 ** 15 - 1
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(SCENARIOS / "qianzhong-msw.yaml"),
+                           "--players", "jurisdiction", "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "8,589,934,591 coalitions" in proc.stderr and "Traceback" not in proc.stderr

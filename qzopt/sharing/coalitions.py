@@ -25,6 +25,7 @@ from typing import Iterable, Literal
 import numpy as np
 import pandas as pd
 
+from qzopt.errors import QzoptError
 from qzopt.scenario.scenario import Scenario
 
 Territory = Literal["own", "all"]
@@ -39,6 +40,28 @@ def players_of(sc: Scenario, by: str = "group") -> pd.Series:
         raise ValueError(f"no column {by!r} on the jurisdictions; use 'jurisdiction'"
                          + (f" or one of {', '.join(repr(c) for c in text)}" if text else ""))
     return sc.jurisdictions[by].astype(str)
+
+
+#: The most players whose every coalition is solved: 2^15 - 1 = 32,767 plans, hours at a second
+#: each.  Beyond it the coalitions alone (2^33 for 33 counties) would not fit in memory.
+MAX_PLAYERS = 15
+
+
+def every_coalition(players: list[str], sc: Scenario | None = None, by: str = "group") -> list[tuple[str, ...]]:
+    """Every non-empty coalition of ``players`` (sorted tuples), or a :class:`QzoptError` when
+    there are more than :data:`MAX_PLAYERS` of them, saying how to group them (``sc`` and ``by``
+    name the grouping used, for the message)."""
+    n = len(players)
+    if n > MAX_PLAYERS:
+        groups = ""
+        if sc is not None and by != "group" and "group" in sc.jurisdictions.columns:
+            groups = (f" `--players group` (by=\"group\" in Python) makes "
+                      f"{sc.jurisdictions['group'].nunique()} players here;")
+        raise QzoptError(f"{n} players ({by}) make {2 ** n - 1:,} coalitions, and cost sharing solves a plan for "
+                         "each: Shapley, the nucleolus and the core check need them all.  It takes at most "
+                         f"{MAX_PLAYERS} players ({2 ** MAX_PLAYERS - 1:,} coalitions): group the jurisdictions."
+                         f"{groups} any column of the jurisdictions can be the grouping.")
+    return [c for r in range(1, n + 1) for c in itertools.combinations(sorted(players), r)]
 
 
 def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own", fees: bool = True) -> Scenario:
@@ -195,7 +218,7 @@ def coalition_costs(
     """
     players = sorted(players_of(sc, by).unique())
     if coalitions is None:
-        wanted = [tuple(c) for r in range(1, len(players) + 1) for c in itertools.combinations(players, r)]
+        wanted = every_coalition(players, sc, by)
     else:
         wanted = [tuple(sorted(c)) for c in coalitions]
     cache = Path(cache_dir) if cache_dir else Path(os.environ.get("QZOPT_CACHE", Path.home() / ".cache" / "qzopt"))

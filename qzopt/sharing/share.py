@@ -14,7 +14,8 @@ import pandas as pd
 
 from qzopt.errors import few_names
 from qzopt.scenario.scenario import Scenario
-from qzopt.sharing.coalitions import Territory, coalition_costs, fee_rule_text, players_of, sharing_game
+from qzopt.sharing.coalitions import (Territory, coalition_costs, every_coalition, fee_rule_text, players_of,
+                                     sharing_game)
 from qzopt.sharing.game import Game
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
@@ -245,9 +246,10 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     who = players_of(sc, by)
     volume = sc.demands.groupby(sc.demands["jurisdiction"].map(who))["amount"].sum()
     players = sorted(volume.index)  # players with demand
-    # every coalition: Shapley and the nucleolus need them all, and so does the core check
-    frame = coalition_costs(sc, by, None, territory, solver, time_limit, 0.0, workers, cache_dir, progress)
-    frame = frame[frame["players"].map(lambda p: set(p) <= set(players))].reset_index(drop=True)
+    # every coalition of the players with demand: Shapley and the nucleolus need them all, and so
+    # does the core check
+    frame = coalition_costs(sc, by, every_coalition(players, sc, by), territory, solver, time_limit, 0.0, workers,
+                            cache_dir, progress)
     game = sharing_game(frame, players)
     notes = []
     reason = frame["reason"].fillna("") if "reason" in frame else pd.Series("", index=frame.index)
