@@ -232,8 +232,7 @@ def _facility_identity(res):
     for part in parts:
         f, d = part["facilities"], part["demands"]
         total += float((f["total_cost_per_yr"] + f["downstream_cost_per_yr"]).sum())
-        if "unserved_cost_per_yr" in d:
-            total += float(d["unserved_cost_per_yr"].sum())
+        total += float(d["unserved_cost_per_yr"].sum())  # every demands table has it (0 without a penalty)
     return total
 
 

@@ -507,8 +507,9 @@ def stream_tables(b: Build, sc: Scenario, x: np.ndarray, tol: float) -> dict[str
         "served": np.where(np.abs(served - d.amount) < tol * np.maximum(1, d.amount), d.amount, served),
     })
     demands["unserved"] = (demands["amount"] - demands["served"]).clip(lower=0.0)
-    if d.policy.partial_service:
-        demands["unserved_cost_per_yr"] = demands["unserved"] * float(d.policy.unserved_penalty) * d.per_year
+    # the same columns whatever the scenario (reports.md): 0 where every demand must be served
+    penalty = float(d.policy.unserved_penalty) if d.policy.partial_service else 0.0
+    demands["unserved_cost_per_yr"] = demands["unserved"] * penalty * d.per_year
     return {"facilities": facilities, "assignments": assignments, "demands": demands}
 
 
