@@ -165,7 +165,7 @@ def _with_presolve_bound(raw: RawSolution, lower: float | None) -> RawSolution:
 def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
     """Fee section of the result, and the price of equalisation against the same scenario
     solved without fee rules."""
-    from qzopt.fees import COMPARE, fee_report, price_of_equalization, unconstrained
+    from qzopt.fees import COMPARE, fee_report, price_range, unconstrained
 
     report = fee_report(sc, built, x, info)
     report["stages"] = info.get("stages", [])
@@ -182,14 +182,9 @@ def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
         result.fallbacks += fallbacks
         if free.ok:
             report["unconstrained_cost_per_yr"] = free.objective
-            price = price_of_equalization(result.objective, free.objective)
-            report["price_of_equalization_per_yr"] = price
-            report["price_of_equalization_pct"] = 100 * price / free.objective
-            # a comparison cut short may be dearer than the free optimum: the price is then a lower
-            # bound, and the free plan's bound gives its upper end
-            report["price_of_equalization_proven"] = free.status == "optimal"
-            if free.status != "optimal" and free.bound is not None:
-                report["price_of_equalization_upper_per_yr"] = price_of_equalization(result.objective, free.bound)
+            report.update(price_range((result.objective, result.bound, result.status),
+                                      (free.objective, free.bound, free.status), sc.fees.objective))
+            report["price_of_equalization_pct"] = 100 * report["price_of_equalization_per_yr"] / free.objective
             report["unconstrained_sites"] = sorted(free.open_sites["site"])
     result.extra["fees"] = report
     payers = report["payers"].set_index("jurisdiction")

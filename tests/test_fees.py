@@ -310,16 +310,40 @@ def test_a_price_of_equalisation_below_the_solvers_precision_is_zero(cost, free,
     assert F.price_of_equalization(cost, free) == price
 
 
-def test_a_price_from_a_comparison_not_proven_is_said_to_be_a_lower_bound():
+def test_a_price_from_a_solve_not_proven_is_given_with_the_range_the_price_lies_in():
     from qzopt.report.markdown import price_text
 
     proven = {"price_of_equalization_per_yr": 17_780_254.0, "price_of_equalization_pct": 1.91,
               "unconstrained_cost_per_yr": 930_477_608.0, "price_of_equalization_proven": True}
     assert price_text(proven) == "17,780,254 (1.91 % over 930,477,608)"
     cut = dict(proven, price_of_equalization_per_yr=3_606_224.0, price_of_equalization_proven=False,
-               price_of_equalization_upper_per_yr=34_000_000.0)
-    assert price_text(cut, with_pct=False) == ("at least 3,606,224, up to 34,000,000; the comparison solve without "
-                                               "fee rules was not proven")
+               price_of_equalization_lower_per_yr=3_606_224.0, price_of_equalization_upper_per_yr=34_000_000.0,
+               price_of_equalization_unproven=["the comparison solve without fee rules"])
+    assert price_text(cut, with_pct=False) == ("3,606,224 between the plans found; the price lies between 3,606,224 "
+                                               "and 34,000,000 (the comparison solve without fee rules was not "
+                                               "proven)")
+
+
+def test_a_fee_plan_cut_short_does_not_make_its_difference_a_lower_bound_on_the_price():
+    """A fee plan and a free plan that cost the same have price 0.  A fee solve stopped at a
+    dearer plan (350, bound 280) against the proven free 300 read "at least 50"; the price lies
+    between max(0, 280 - 300) = 0 and 350 - 300 = 50 (qianzhong-sewage at --time-limit 1 read
+    "at least 1,143,339" where the proven price is 0)."""
+    def rng(fee, free, objective="cost"):
+        out = F.price_range(fee, free, objective)
+        return (out["price_of_equalization_per_yr"], out["price_of_equalization_proven"],
+                out.get("price_of_equalization_lower_per_yr"), out.get("price_of_equalization_upper_per_yr"),
+                out.get("price_of_equalization_unproven", []))
+
+    fee_rule, compare = "the solve with the fee rule", "the comparison solve without fee rules"
+    assert rng((300.0, 300.0, "optimal"), (300.0, 300.0, "optimal")) == (0.0, True, None, None, [])
+    assert rng((350.0, 280.0, "feasible"), (300.0, 300.0, "optimal")) == (50.0, False, 0.0, 50.0, [fee_rule])
+    assert rng((350.0, 350.0, "optimal"), (320.0, 300.0, "feasible")) == (30.0, False, 30.0, 50.0, [compare])
+    assert rng((350.0, 340.0, "feasible"), (320.0, 300.0, "feasible")) == (30.0, False, 20.0, 50.0,
+                                                                          [fee_rule, compare])
+    assert rng((350.0, None, "feasible"), (320.0, None, "feasible")) == (30.0, False, 0.0, None, [fee_rule, compare])
+    # objective 'fee': the fee plan's cost is the figure, not an optimum; only the free side counts
+    assert rng((350.0, 5.0, "feasible"), (300.0, 300.0, "optimal"), "fee") == (50.0, True, None, None, [])
 
 
 def test_demand_left_unserved_pays_no_fee():

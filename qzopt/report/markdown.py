@@ -362,16 +362,22 @@ def fee_scope_note(res: "Result") -> str | None:
 
 
 def price_text(fees: dict, with_pct: bool = True) -> str:
-    """The price of equalisation as a figure: "17,780,254 (1.91 % over 930,477,608)", or, when the
-    comparison solve without fee rules was not proven, "at least 3,606,224 (up to ...; the
-    comparison was not proven)": its plan may be dearer than the free optimum."""
+    """The price of equalisation as a figure: "17,780,254 (1.91 % over 930,477,608)", or, when a
+    solve behind it was not proven, the difference of the two plans found and the range the price
+    itself lies in: "3,606,224 between the plans found; the price lies between 0 and 34,000,000
+    (the comparison solve without fee rules was not proven)"."""
     price = money(fees.get("price_of_equalization_per_yr"))
     text = price + (f" ({points(fees.get('price_of_equalization_pct', 0))} over "
                     f"{money(fees.get('unconstrained_cost_per_yr'))})" if with_pct else "")
     if fees.get("price_of_equalization_proven", True) is False:
+        lower = fees.get("price_of_equalization_lower_per_yr")
         upper = fees.get("price_of_equalization_upper_per_yr")
-        text = (f"at least {text}" + (f", up to {money(upper)}" if upper is not None else "")
-                + "; the comparison solve without fee rules was not proven")
+        unproven = fees.get("price_of_equalization_unproven") or ["the comparison solve without fee rules"]
+        span = (f"between {money(lower)} and {money(upper)}" if lower is not None and upper is not None else
+                f"at least {money(lower)}" if lower is not None else
+                f"at most {money(upper)}" if upper is not None else "unknown")
+        text = (f"{text} between the plans found; the price lies {span} "
+                f"({' and '.join(unproven)} {'were' if len(unproven) > 1 else 'was'} not proven)")
     return text
 
 
