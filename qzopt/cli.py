@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     fr.add_argument("--caps", type=positive_list,
                     help="comma-separated fee caps (money per demand unit); default: from the "
                          "smallest achievable fee to the fee of the cheapest plan")
-    fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given")
+    fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given (default 5)")
     fr.add_argument("--solver")
     fr.add_argument("--time-limit", type=positive(float), metavar="S")
     fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-frontier)")

@@ -208,8 +208,11 @@ class Result:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise QzoptError(f"{path}: not a qzopt result.json ({exc})") from None
-        if not isinstance(doc, dict) or "status" not in doc or "facilities" not in doc:
-            raise QzoptError(f"{path}: not a qzopt result.json (no status or facilities field)")
+        if not isinstance(doc, dict):
+            raise QzoptError(f"{path}: not a qzopt result.json (not a JSON object)")
+        lacking = [f for f in ("status", "facilities") if f not in doc]
+        if lacking:
+            raise QzoptError(f"{path}: not a qzopt result.json (no {' or '.join(lacking)} field)")
         missing = [f for f in cls.required_fields() if f not in doc]
         if missing:
             raise QzoptError(f"{path}: not a complete qzopt result.json: missing field(s) {', '.join(missing)} "

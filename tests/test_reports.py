@@ -357,6 +357,13 @@ def test_a_result_json_that_is_not_a_full_result_is_refused_by_file_and_field(tw
     assert str(bad / "result.json") in proc.stderr and all(f in proc.stderr for f in lacking)
     with pytest.raises(QzoptError, match="missing field"):
         write_report(bad)
+    # a status without facilities was told "no status or facilities field"
+    (bad / "result.json").write_text(json.dumps({"status": "optimal"}), encoding="utf-8")
+    with pytest.raises(QzoptError, match=re.escape("not a qzopt result.json (no facilities field)")):
+        read_result(bad)
+    (bad / "result.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(QzoptError, match=re.escape("not a qzopt result.json (not a JSON object)")):
+        read_result(bad)
 
 
 QUANTITY = re.compile(r"^(load|amount|capacity|demand(?= )|unserved|cost|fee|volume|distance|haul|fixed|variable|"
