@@ -116,6 +116,8 @@ def solve(
         result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
     if sc.extras.get("warnings"):  # facts about the input that did not stop the solve (e.g. a road graph in parts)
         result.extra["warnings"] = list(sc.extras["warnings"])
+    if sc.extras.get("overrides"):  # the fields --set (load_scenario's overrides) changed for this run
+        result.extra["overrides"] = dict(sc.extras["overrides"])
     if result.status == "infeasible" and explain:
         from qzopt.infeasibility import explain_infeasibility
 

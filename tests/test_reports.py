@@ -599,3 +599,25 @@ def test_names_cannot_add_columns_or_raw_html_to_report_md(tiny, tmp_path):
             header = next(h for h in reversed(text[:text.index(line)].splitlines()) if h.startswith("| ")
                           and not h.startswith("|---") and "甲" not in h)
             assert line.replace("\\|", "").count("|") == header.count("|"), (line, header)
+
+
+def test_what_set_changed_is_in_the_result_its_report_and_the_comparison(tmp_path):
+    """Two runs of one file differing by --set read alike everywhere (same scenario name): the
+    fields changed are now kept in result.json, the report's facts and compare's key figures."""
+    from conftest import DATA
+
+    plain, limited = tmp_path / "plain", tmp_path / "limited"
+    assert cli("solve", DATA / "tiny.yaml", "-o", plain).returncode == 0
+    proc = cli("solve", DATA / "tiny.yaml", "--set", "constraints.max_distance=30", "--set",
+               "solver.gap=0.01", "-o", limited)
+    assert proc.returncode == 0, proc.stderr
+    said = "constraints.max_distance=30; solver.gap=0.01"
+    assert said in proc.stdout
+    res = qzopt.Result.read(limited)
+    assert res.extra["overrides"] == {"constraints.max_distance": "30", "solver.gap": "0.01"}
+    assert (res.assignments["distance"] <= 30).all()
+    assert f"| Changed for this run (--set) | {said} |" in (limited / "report.md").read_text(encoding="utf-8")
+    assert "Changed for this run" not in (plain / "report.md").read_text(encoding="utf-8")
+    figures = key_figures(load_runs([plain, limited])).set_index("figure")
+    assert figures.loc["changed for the run (--set)"].tolist() == ["none", said]
+    assert "changed for the run (--set)" not in key_figures(load_runs([plain, plain])).set_index("figure").index

@@ -94,6 +94,8 @@ def key_figures(runs: list[Run]) -> pd.DataFrame:
         rows[name] = values
 
     put("scenario", [r.result.scenario for r in runs])
+    if any(r.result.extra.get("overrides") for r in runs):  # runs of one file, told apart by what --set changed
+        put("changed for the run (--set)", [md.overrides_text(r.result) for r in runs])
     put("status", [r.result.status for r in runs])
     put("solver", [r.result.solver for r in runs])
     put("optimality gap", [md.pct(r.result.gap) for r in runs])

@@ -60,6 +60,7 @@ def solve_facts(res: "Result") -> list[tuple[str, str]]:
     facts = [
         ("Status", res.status + (f" ({res.termination})" if res.termination else "")),
         ("Solver", res.solver),
+        *([("Changed for this run (--set)", overrides_text(res))] if res.extra.get("overrides") else []),
         (f"Total cost ({money_unit})", money(res.objective)),
         (f"Best bound ({money_unit})", money(res.bound)),
         ("Optimality gap", pct(res.gap)),
@@ -359,6 +360,12 @@ def fee_scope_note(res: "Result") -> str | None:
                  "outside the fee")
     return text + (". With `recovery: pooled` the fee recovers the costs of all main sites and of everything the "
                    "plants send on (second-echelon hauls and destination sites) together.")
+
+
+def overrides_text(res: "Result") -> str:
+    """The fields ``--set`` changed for this run, as given: "constraints.max_distance=100; fees.mode=none"
+    ("none" when it changed none)."""
+    return "; ".join(f"{k}={v}" for k, v in (res.extra.get("overrides") or {}).items()) or "none"
 
 
 def price_text(fees: dict, with_pct: bool = True) -> str:

@@ -335,11 +335,15 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     if problems:
         raise ScenarioError(problems)
     try:
-        return resolve(spec, base=path.parent, file=file, lines=lines)
+        sc = resolve(spec, base=path.parent, file=file, lines=lines)
     except ScenarioError as err:
         if not overrides:
             raise
         raise ScenarioError(_from_overrides(err.problems, overrides)) from None
+    if overrides:  # what this run changed, for its result and reports (runs of one file look alike)
+        sc.extras["overrides"] = {str(k): v if isinstance(v, (str, int, float, bool)) or v is None else repr(v)
+                                  for k, v in overrides.items()}
+    return sc
 
 
 def _within(inner: str, outer: str) -> bool:
