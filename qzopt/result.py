@@ -165,8 +165,9 @@ class Result:
 
     def write(self, outdir: str | Path, html: bool = True) -> Path:
         """Write ``result.json``, ``facilities.csv``, ``assignments.csv``, ``demands.csv``,
-        ``report.md`` and (``html``) the self-contained ``report.html`` into ``outdir`` (created
-        if needed; without ``html`` an older ``report.html`` there is removed); returns the directory."""
+        ``jurisdictions.csv``, ``report.md`` and (``html``) the self-contained ``report.html`` into
+        ``outdir`` (created if needed; without ``html`` an older ``report.html`` there is removed);
+        returns the directory."""
         from qzopt.report.markdown import render_markdown
 
         out = Path(outdir)
@@ -175,6 +176,7 @@ class Result:
         self.facilities.to_csv(out / "facilities.csv", index=False)
         self.assignments.to_csv(out / "assignments.csv", index=False)
         self.demands.to_csv(out / "demands.csv", index=False)
+        self.jurisdictions.to_csv(out / "jurisdictions.csv", index=False)
         (out / "report.md").write_text(render_markdown(self), encoding="utf-8")
         if html:
             from qzopt.report.html import render_html

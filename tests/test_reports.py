@@ -621,3 +621,14 @@ def test_what_set_changed_is_in_the_result_its_report_and_the_comparison(tmp_pat
     figures = key_figures(load_runs([plain, limited])).set_index("figure")
     assert figures.loc["changed for the run (--set)"].tolist() == ["none", said]
     assert "changed for the run (--set)" not in key_figures(load_runs([plain, plain])).set_index("figure").index
+
+
+def test_the_jurisdictions_table_is_written_as_csv_and_adds_up(tmp_path):
+    """The per-jurisdiction table was only in result.json; a spreadsheet user gets it as a CSV."""
+    from conftest import DATA
+
+    res = qzopt.solve(DATA / "tiny.yaml")
+    table = pd.read_csv(res.write(tmp_path / "run", html=False) / "jurisdictions.csv")
+    assert list(table["jurisdiction"]) == ["A", "B", "C"]
+    assert table.set_index("jurisdiction")["demand"].to_dict() == {"A": 100, "B": 120, "C": 80}  # tiny.yaml
+    assert table["service_cost_per_yr"].sum() == pytest.approx(res.objective, rel=1e-9)  # no fees, no echelons
