@@ -14,7 +14,7 @@ from qzopt.sharing.share import share
 
 from qzopt.scenario.scenario import FeeRules, Policy
 
-from conftest import SCENARIOS, line_scenario
+from conftest import ROOT, SCENARIOS, line_scenario
 
 TEACH = SCENARIOS / "teaching" / "wte-4towns.yaml"
 
@@ -230,3 +230,57 @@ def test_more_players_than_coalitions_can_be_solved_for_is_refused_at_once(tmp_p
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(SCENARIOS / "qianzhong-msw.yaml"),
                            "--players", "jurisdiction", "-o", str(tmp_path / "out")], capture_output=True, text=True)
     assert proc.returncode == 2 and "8,589,934,591 coalitions" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _costs(frame):
+    return {tuple(p): c for p, c in zip(frame["players"], frame["cost"])}
+
+
+def test_a_script_without_a_main_guard_gets_its_coalitions_solved_here_with_a_warning(tmp_path, monkeypatch):
+    """Worker processes import the main script: an unguarded one ran again in each and the pool
+    broke (BrokenProcessPool, a traceback).  Now such a script is detected and solved serially."""
+    import types
+
+    from qzopt.sharing import coalitions as C
+
+    serial = _costs(coalition_costs(line_scenario(), by="jurisdiction", workers=1, cache_dir=tmp_path / "a",
+                                    progress=False))
+    script = tmp_path / "analysis.py"
+    script.write_text("import qzopt\nprint('work at the top level')\n", encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__file__=str(script)))
+    assert not C._main_is_guarded()
+    with pytest.warns(UserWarning, match="analysis.py, which has no `if __name__ == \"__main__\":` guard"):
+        got = coalition_costs(line_scenario(), by="jurisdiction", workers=2, cache_dir=tmp_path / "b", progress=False)
+    assert _costs(got) == serial and len(serial) == 7  # A, B, C and their unions
+    script.write_text("if __name__ == '__main__':\n    pass\n", encoding="utf-8")
+    assert C._main_is_guarded()
+    # `python -m qzopt share ...`: a package's __main__ (no guard in it) is not run again by the workers
+    package_main = types.SimpleNamespace(__file__=str(ROOT / "qzopt" / "__main__.py"),
+                                         __spec__=types.SimpleNamespace(name="qzopt.__main__"))
+    monkeypatch.setitem(sys.modules, "__main__", package_main)
+    assert "__name__" not in (ROOT / "qzopt" / "__main__.py").read_text(encoding="utf-8")
+    assert C._main_is_guarded()
+
+
+def test_a_pool_that_breaks_leaves_its_coalitions_to_this_process(tmp_path, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from qzopt.sharing import coalitions as C
+
+    class Broken:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            raise BrokenProcessPool("a worker died")
+
+        def __exit__(self, *exc):
+            return False
+
+    serial = _costs(coalition_costs(line_scenario(), by="jurisdiction", workers=1, cache_dir=tmp_path / "a",
+                                    progress=False))
+    monkeypatch.setattr(C, "ProcessPoolExecutor", Broken)
+    monkeypatch.setattr(C, "_main_is_guarded", lambda: True)
+    with pytest.warns(UserWarning, match="worker processes stopped"):
+        got = coalition_costs(line_scenario(), by="jurisdiction", workers=2, cache_dir=tmp_path / "b", progress=False)
+    assert _costs(got) == serial

@@ -17,8 +17,11 @@ import hashlib
 import itertools
 import json
 import os
+import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -244,24 +247,51 @@ def coalition_costs(
         tmp.replace(f)  # atomic: an interrupted run never leaves half a file
 
     workers = workers or max(1, min(len(todo), (os.cpu_count() or 2)))
+    if workers > 1 and len(todo) > 1 and not _main_is_guarded():
+        warnings.warn("solving the coalitions one at a time: worker processes start by importing the script "
+                      f"{sys.modules['__main__'].__file__}, which has no `if __name__ == \"__main__\":` guard, so "
+                      "each would run it again (docs/sharing.md)", stacklevel=2)
+        workers = 1
     bar = _progress(progress, len(wanted), len(wanted) - len(todo))
     with bar as (advance):
-        if workers == 1 or len(todo) <= 1:
-            for c in todo:
-                store(_solve_one(sc, by, c, territory, solver, time_limit, gap))
-                advance()
-        else:
+        if workers > 1 and len(todo) > 1:
             import multiprocessing
 
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = [pool.submit(_solve_one, sc, by, c, territory, solver, time_limit, gap) for c in todo]
-                for fut in as_completed(futures):
-                    store(fut.result())
-                    advance()
+            try:
+                with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                    futures = [pool.submit(_solve_one, sc, by, c, territory, solver, time_limit, gap) for c in todo]
+                    for fut in as_completed(futures):
+                        store(fut.result())
+                        advance()
+            except BrokenProcessPool:  # a worker could not start or died: what is left is solved here
+                warnings.warn("the worker processes stopped; solving the remaining coalitions one at a time",
+                              stacklevel=2)
+        for c in [c for c in todo if c not in results]:
+            store(_solve_one(sc, by, c, territory, solver, time_limit, gap))
+            advance()
     rows = [dataclasses.asdict(results[c]) for c in wanted]
     frame = pd.DataFrame(rows)
     frame["players"] = frame["players"].map(tuple)
     return frame
+
+
+def _main_is_guarded() -> bool:
+    """Whether worker processes may be started: they begin by importing the main script, which must
+    then keep its work under ``if __name__ == "__main__":``.  No script (a notebook, ``python -c``,
+    the ``qzopt`` command) is fine, and so is a package's ``__main__`` (``python -m qzopt``), which
+    the workers do not run again; a script is read for the guard."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and (spec.name == "__main__" or spec.name.endswith(".__main__")):
+        return True
+    path = getattr(main, "__file__", None)
+    if path is None:
+        return True
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    return "__name__" in text and "__main__" in text
 
 
 class _progress:
