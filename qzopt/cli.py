@@ -263,7 +263,8 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
             console.print(f"removed {outdir / 'report.html'}: it was the report of an earlier run (--no-html)")
     print_summary(res, console)
     console.print(f"wrote {outdir}/result.json, facilities.csv, assignments.csv, demands.csv, jurisdictions.csv, "
-                  "report.md" + ("" if args.no_html else ", report.html"))
+                  + "".join(f"{name}, " for name in res.section_tables())
+                  + "report.md" + ("" if args.no_html else ", report.html"))
     if res.status in ("optimal", "feasible"):
         return EXIT_OK
     return EXIT_INFEASIBLE if res.status == "infeasible" else EXIT_SOLVER

@@ -165,8 +165,8 @@ class Result:
 
     def write(self, outdir: str | Path, html: bool = True) -> Path:
         """Write ``result.json``, ``facilities.csv``, ``assignments.csv``, ``demands.csv``,
-        ``jurisdictions.csv``, ``report.md`` and (``html``) the self-contained ``report.html`` into
-        ``outdir`` (created if needed; without ``html`` an older ``report.html`` there is removed);
+        ``jurisdictions.csv``, the tables of further streams and echelons (:meth:`section_tables`),
+        ``report.md`` and (``html``) the self-contained ``report.html`` into ``outdir`` (created if needed; without ``html`` an older ``report.html`` there is removed);
         returns the directory."""
         from qzopt.report.markdown import render_markdown
 
@@ -177,6 +177,8 @@ class Result:
         self.assignments.to_csv(out / "assignments.csv", index=False)
         self.demands.to_csv(out / "demands.csv", index=False)
         self.jurisdictions.to_csv(out / "jurisdictions.csv", index=False)
+        for name, table in self.section_tables().items():
+            table.to_csv(out / name, index=False)
         (out / "report.md").write_text(render_markdown(self), encoding="utf-8")
         if html:
             from qzopt.report.html import render_html
@@ -184,6 +186,19 @@ class Result:
             (out / "report.html").write_text(render_html(self), encoding="utf-8")
         else:  # a report.html of an earlier run must not stand beside this result
             (out / "report.html").unlink(missing_ok=True)
+        return out
+
+    def section_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables of further streams and second echelons by the CSV file :meth:`write` gives
+        them: ``kitchen-facilities.csv`` (a stream's facilities, assignments, demands and
+        jurisdictions), ``sludge-flows.csv`` (an echelon's flows; ``sludge-facilities.csv`` its
+        sites when they have costs of their own)."""
+        out = {}
+        for section in ("streams", "echelons"):
+            for name, part in (self.extra.get(section) or {}).items():
+                for kind, table in (part.items() if isinstance(part, dict) else ()):
+                    if isinstance(table, pd.DataFrame):
+                        out[f"{name}-{kind}.csv"] = table
         return out
 
     @classmethod

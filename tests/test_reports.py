@@ -632,3 +632,20 @@ def test_the_jurisdictions_table_is_written_as_csv_and_adds_up(tmp_path):
     assert list(table["jurisdiction"]) == ["A", "B", "C"]
     assert table.set_index("jurisdiction")["demand"].to_dict() == {"A": 100, "B": 120, "C": 80}  # tiny.yaml
     assert table["service_cost_per_yr"].sum() == pytest.approx(res.objective, rel=1e-9)  # no fees, no echelons
+
+
+def test_a_second_echelon_and_a_further_stream_are_written_as_csv(tmp_path):
+    """Sludge flows and the kitchen stream were only in result.json.  The sewage teaching plan
+    (docs/sectors/sewage.md): B's plant treats A's and its own 20,000 m3/d -> 14 t/d of sludge
+    at 0 km, C's plant its 5,000 m3/d -> 3.5 t/d over 30 km to the centre in B (38,325 yuan/yr)."""
+    proc = cli("solve", TEACHING / "sewage-3towns.yaml", "-o", tmp_path / "sewage", "--no-html")
+    assert proc.returncode == 0 and "sludge-flows.csv, sludge-facilities.csv" in proc.stdout, proc.stderr
+    flows = pd.read_csv(tmp_path / "sewage" / "sludge-flows.csv").set_index("source")
+    assert flows.loc["wwtp_B", "amount"] == pytest.approx(20_000 * 0.0007)
+    assert flows.loc["wwtp_C", ["amount", "distance"]].tolist() == pytest.approx([3.5, 30.0])
+    assert flows.loc["wwtp_C", "transport_cost_per_yr"] == pytest.approx(3.5 * 30 * 1.0 * 365)
+    site = pd.read_csv(tmp_path / "sewage" / "sludge-facilities.csv").set_index("site")
+    assert site.loc["sludge_B", "load"] == pytest.approx(17.5)
+    assert cli("solve", TEACHING / "wte-4towns.yaml", "-o", tmp_path / "wte", "--no-html").returncode == 0
+    kitchen = pd.read_csv(tmp_path / "wte" / "kitchen-demands.csv")
+    assert kitchen["served"].sum() == pytest.approx(63.0)  # the 70 % minimum of 90 t/d (test_sectors)
