@@ -172,12 +172,18 @@ class Result:
 
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
+        sections = self.section_tables()
+        if (out / "result.json").exists():  # an earlier result here: its stream/echelon tables must not stay
+            kinds = ("facilities", "assignments", "demands", "jurisdictions", "flows")
+            for old in out.glob("*-*.csv"):
+                if old.stem.rsplit("-", 1)[1] in kinds and old.name not in sections:
+                    old.unlink()
         (out / "result.json").write_text(self.to_json(), encoding="utf-8")
         self.facilities.to_csv(out / "facilities.csv", index=False)
         self.assignments.to_csv(out / "assignments.csv", index=False)
         self.demands.to_csv(out / "demands.csv", index=False)
         self.jurisdictions.to_csv(out / "jurisdictions.csv", index=False)
-        for name, table in self.section_tables().items():
+        for name, table in sections.items():
             table.to_csv(out / name, index=False)
         (out / "report.md").write_text(render_markdown(self), encoding="utf-8")
         if html:

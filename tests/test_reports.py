@@ -649,3 +649,8 @@ def test_a_second_echelon_and_a_further_stream_are_written_as_csv(tmp_path):
     assert cli("solve", TEACHING / "wte-4towns.yaml", "-o", tmp_path / "wte", "--no-html").returncode == 0
     kitchen = pd.read_csv(tmp_path / "wte" / "kitchen-demands.csv")
     assert kitchen["served"].sum() == pytest.approx(63.0)  # the 70 % minimum of 90 t/d (test_sectors)
+    # a later run of another scenario into the same folder leaves no sludge table of the earlier one
+    (tmp_path / "sewage" / "notes-by-hand.csv").write_text("mine\n", encoding="utf-8")
+    assert cli("solve", TEACHING / "coldchain-3origins.yaml", "-o", tmp_path / "sewage", "--no-html").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "sewage").glob("*-*.csv")) == [
+        "notes-by-hand.csv", "outlets-facilities.csv", "outlets-flows.csv"]
