@@ -114,10 +114,7 @@ def solve(
         else:
             result.extra["fees"] = {**_fee_rule(sc), "stages": fee_info.get("stages", [])}
         result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
-    if sc.extras.get("warnings"):  # facts about the input that did not stop the solve (e.g. a road graph in parts)
-        result.extra["warnings"] = list(sc.extras["warnings"])
-    if sc.extras.get("overrides"):  # the fields --set (load_scenario's overrides) changed for this run
-        result.extra["overrides"] = dict(sc.extras["overrides"])
+    result.extra.update(_input_facts(sc))
     if result.status == "infeasible" and explain:
         from qzopt.infeasibility import explain_infeasibility
 
@@ -185,7 +182,7 @@ def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
         if free.ok:
             report["unconstrained_cost_per_yr"] = free.objective
             report.update(price_range((result.objective, result.bound, result.status),
-                                      (free.objective, free.bound, free.status), sc.fees.objective))
+                                      (free.objective, free.bound, free.status)))
             report["price_of_equalization_pct"] = 100 * report["price_of_equalization_per_yr"] / free.objective
             report["unconstrained_sites"] = sorted(free.open_sites["site"])
     result.extra["fees"] = report
@@ -267,13 +264,26 @@ def _empty_tables(sc: Scenario, built=None) -> dict[str, pd.DataFrame]:
             "demands": demands, "jurisdictions": zero["jurisdictions"].iloc[:0]}
 
 
+def _input_facts(sc: Scenario) -> dict:
+    """What a result records of its input besides the scenario: ``warnings`` (facts about the
+    input that did not stop the solve, e.g. a road graph in parts) and ``overrides`` (the fields
+    ``--set`` changed for this run)."""
+    facts: dict = {}
+    if sc.extras.get("warnings"):
+        facts["warnings"] = list(sc.extras["warnings"])
+    if sc.extras.get("overrides"):
+        facts["overrides"] = dict(sc.extras["overrides"])
+    return facts
+
+
 def _infeasible_result(sc: Scenario, findings: list[str], opts: dict, checked: str) -> Result:
     return Result(
         scenario=sc.name, sector=sc.sector, status="infeasible", objective=None, bound=None, gap=None,
         solver="none", seconds=0.0, build_seconds=0.0, fallbacks=[], units=_units(sc),
         termination="proved by " + checked, message="the scenario cannot be satisfied: " + findings[0],
         explanation=findings, options=opts, facilities=None, assignments=None, demands=None,
-        extra={"places": places(sc), **({"fees": _fee_rule(sc)} if sc.fees is not None and sc.fees.active else {})},
+        extra={"places": places(sc), **({"fees": _fee_rule(sc)} if sc.fees is not None and sc.fees.active else {}),
+               **_input_facts(sc)},
         tables=lambda: _tables(sc, None, None),
     )
 

@@ -488,8 +488,7 @@ def price_of_equalization(cost: float, free_cost: float) -> float:
     return 0.0 if abs(diff) <= 1e-8 * max(1.0, abs(free_cost)) else diff
 
 
-def price_range(fee: tuple[float, float | None, str], free: tuple[float, float | None, str],
-                objective: str = "cost") -> dict:
+def price_range(fee: tuple[float, float | None, str], free: tuple[float, float | None, str]) -> dict:
     """The price of equalisation from the fee-rule solve and the comparison solve without fee
     rules, each given as (objective, bound, status), money/yr: the difference of the two plans
     (``price_of_equalization_per_yr``) and whether it is the price (``..._proven``).
@@ -498,20 +497,20 @@ def price_range(fee: tuple[float, float | None, str], free: tuple[float, float |
     dearer than its optimum, so the price then lies between ``..._lower_per_yr`` = the fee bound
     minus the free plan (at least 0: the fee rule only restricts) and ``..._upper_per_yr`` = the
     fee plan minus the free bound (None without a bound); ``..._unproven`` names the solves.  With
-    ``objective`` 'fee' the fee plan minimises the fee, so its cost is the figure, not an optimum.
+    ``fees.objective: fee`` the fee plan is the cheapest plan at the smallest fee, and its bound that
+    stage's cost bound (``solve_with_fees``), so the same holds.
     """
     (fee_cost, fee_bound, fee_status), (free_cost, free_bound, free_status) = fee, free
     price = price_of_equalization(fee_cost, free_cost)
-    fee_proven = fee_status == "optimal" or objective == "fee"
+    fee_proven = fee_status == "optimal"
     free_proven = free_status == "optimal"
     out: dict = {"price_of_equalization_per_yr": price, "price_of_equalization_proven": fee_proven and free_proven}
     if fee_proven and free_proven:
         return out
     out["price_of_equalization_unproven"] = [name for name, ok in (
         ("the solve with the fee rule", fee_proven), ("the comparison solve without fee rules", free_proven)) if not ok]
-    out["price_of_equalization_lower_per_yr"] = (
-        price if fee_proven else max(0.0, price_of_equalization(fee_bound, free_cost)) if fee_bound is not None
-        else 0.0)
+    out["price_of_equalization_lower_per_yr"] = max(0.0, (  # >= 0: the fee plan is a plan of the free model
+        price if fee_proven else price_of_equalization(fee_bound, free_cost) if fee_bound is not None else 0.0))
     out["price_of_equalization_upper_per_yr"] = (
         price if free_proven else price_of_equalization(fee_cost, free_bound) if free_bound is not None else None)
     return out

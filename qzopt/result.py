@@ -154,7 +154,8 @@ class Result:
             "facilities": _records(self.facilities),
             "assignments": _records(self.assignments),
             # the tables' columns, so that an empty table (a result without a plan) reads back with them
-            "columns": {k: [str(c) for c in getattr(self, k).columns] for k in ("demands", "facilities", "assignments")},
+            "columns": {k: [str(c) for c in getattr(self, k).columns]
+                        for k in ("demands", "facilities", "assignments", "jurisdictions")},
         }
         for key, value in self.extra.items():
             doc.setdefault(key, _plain(value))
@@ -173,16 +174,17 @@ class Result:
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         sections = self.section_tables()
-        if (out / "result.json").exists():  # an earlier result here: its stream/echelon tables must not stay
-            kinds = ("facilities", "assignments", "demands", "jurisdictions", "flows")
-            for old in out.glob("*-*.csv"):
-                if old.stem.rsplit("-", 1)[1] in kinds and old.name not in sections:
-                    old.unlink()
+        for name in _section_files(out / "result.json"):  # an earlier result's stream and echelon tables
+            if name not in sections:
+                (out / name).unlink(missing_ok=True)
         (out / "result.json").write_text(self.to_json(), encoding="utf-8")
         self.facilities.to_csv(out / "facilities.csv", index=False)
         self.assignments.to_csv(out / "assignments.csv", index=False)
         self.demands.to_csv(out / "demands.csv", index=False)
-        self.jurisdictions.to_csv(out / "jurisdictions.csv", index=False)
+        if len(self.jurisdictions.columns):  # a result.json of before 2026-12-01 without a plan has none to give
+            self.jurisdictions.to_csv(out / "jurisdictions.csv", index=False)
+        else:
+            (out / "jurisdictions.csv").unlink(missing_ok=True)
         for name, table in sections.items():
             table.to_csv(out / name, index=False)
         (out / "report.md").write_text(render_markdown(self), encoding="utf-8")
@@ -250,6 +252,8 @@ class Result:
         skip = known | set(tables) | {"schema_version", "distance_unit", "demand_unit", "money_unit",
                                       "demand_periods_per_year", "objective_unit", "columns"}
         extra = {k: v for k, v in doc.items() if k not in skip}
+        if "jurisdictions" in columns and isinstance(extra.get("jurisdictions"), list):  # with its columns, if empty
+            extra["jurisdictions"] = pd.DataFrame(extra["jurisdictions"], columns=columns["jurisdictions"])
         # the tables inside sections come back as DataFrames, as qzopt.solve returns them
         for section in ("streams", "echelons"):
             for part in (extra.get(section) or {}).values():
@@ -293,3 +297,20 @@ def _plain(value: Any) -> Any:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _section_files(result_json: Path) -> list[str]:
+    """The stream and echelon CSV files (:meth:`Result.section_tables`) that the result in
+    ``result_json`` wrote, from its ``streams`` and ``echelons`` entries; none when there is no
+    readable result there."""
+    try:
+        doc = json.loads(result_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    names = []
+    for section in ("streams", "echelons"):
+        entries = doc.get(section) if isinstance(doc, dict) else None
+        for name, part in (entries.items() if isinstance(entries, dict) else ()):
+            names += [f"{name}-{kind}.csv" for kind, table in (part.items() if isinstance(part, dict) else ())
+                      if isinstance(table, list)]
+    return names

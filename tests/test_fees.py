@@ -322,6 +322,12 @@ def test_a_price_from_a_solve_not_proven_is_given_with_the_range_the_price_lies_
     assert price_text(cut, with_pct=False) == ("3,606,224 between the plans found; the price lies between 3,606,224 "
                                                "and 34,000,000 (the comparison solve without fee rules was not "
                                                "proven)")
+    no_bound = dict(cut, price_of_equalization_upper_per_yr=None)  # the comparison found a plan but no bound
+    assert price_text(no_bound, with_pct=False).startswith("3,606,224 between the plans found; the price is at "
+                                                           "least 3,606,224 (")
+    old = dict(cut, price_of_equalization_lower_per_yr=None, price_of_equalization_unproven=None)  # written before
+    assert price_text(old, with_pct=False) == ("3,606,224 between the plans found; the price is at most 34,000,000 "
+                                               "(the comparison solve without fee rules was not proven)")
 
 
 def test_a_fee_plan_cut_short_does_not_make_its_difference_a_lower_bound_on_the_price():
@@ -329,8 +335,8 @@ def test_a_fee_plan_cut_short_does_not_make_its_difference_a_lower_bound_on_the_
     dearer plan (350, bound 280) against the proven free 300 read "at least 50"; the price lies
     between max(0, 280 - 300) = 0 and 350 - 300 = 50 (qianzhong-sewage at --time-limit 1 read
     "at least 1,143,339" where the proven price is 0)."""
-    def rng(fee, free, objective="cost"):
-        out = F.price_range(fee, free, objective)
+    def rng(fee, free):
+        out = F.price_range(fee, free)
         return (out["price_of_equalization_per_yr"], out["price_of_equalization_proven"],
                 out.get("price_of_equalization_lower_per_yr"), out.get("price_of_equalization_upper_per_yr"),
                 out.get("price_of_equalization_unproven", []))
@@ -342,8 +348,9 @@ def test_a_fee_plan_cut_short_does_not_make_its_difference_a_lower_bound_on_the_
     assert rng((350.0, 340.0, "feasible"), (320.0, 300.0, "feasible")) == (30.0, False, 20.0, 50.0,
                                                                           [fee_rule, compare])
     assert rng((350.0, None, "feasible"), (320.0, None, "feasible")) == (30.0, False, 0.0, None, [fee_rule, compare])
-    # objective 'fee': the fee plan's cost is the figure, not an optimum; only the free side counts
-    assert rng((350.0, 5.0, "feasible"), (300.0, 300.0, "optimal"), "fee") == (50.0, True, None, None, [])
+    # a proven fee plan against an unproven free plan dearer than it: the plans differ by -10, the
+    # price (a fee plan is a plan of the free model) lies between 0 and 100 - 90
+    assert rng((100.0, 100.0, "optimal"), (110.0, 90.0, "feasible")) == (-10.0, False, 0.0, 10.0, [compare])
 
 
 def test_demand_left_unserved_pays_no_fee():

@@ -618,6 +618,14 @@ def test_what_set_changed_is_in_the_result_its_report_and_the_comparison(tmp_pat
     assert (res.assignments["distance"] <= 30).all()
     assert f"| Changed for this run (--set) | {said} |" in (limited / "report.md").read_text(encoding="utf-8")
     assert "Changed for this run" not in (plain / "report.md").read_text(encoding="utf-8")
+    # an override that makes the scenario infeasible (proved before any solve) is recorded too
+    closed = tmp_path / "closed"
+    assert cli("solve", DATA / "tiny.yaml", "--set", "constraints.facilities.at_most=0", "-o", closed).returncode == 3
+    assert qzopt.Result.read(closed).extra["overrides"] == {"constraints.facilities.at_most": "0"}
+    # a scenario changed after loading is no longer "the file with those --set changes"
+    sc = qzopt.load_scenario(DATA / "tiny.yaml", {"constraints.max_distance": 30})
+    assert sc.extras["overrides"] == {"constraints.max_distance": 30}
+    assert "overrides" not in sc.replace(policy={"max_distance": 100}).extras
     figures = key_figures(load_runs([plain, limited])).set_index("figure")
     assert figures.loc["changed for the run (--set)"].tolist() == ["none", said]
     assert "changed for the run (--set)" not in key_figures(load_runs([plain, plain])).set_index("figure").index
@@ -649,8 +657,23 @@ def test_a_second_echelon_and_a_further_stream_are_written_as_csv(tmp_path):
     assert cli("solve", TEACHING / "wte-4towns.yaml", "-o", tmp_path / "wte", "--no-html").returncode == 0
     kitchen = pd.read_csv(tmp_path / "wte" / "kitchen-demands.csv")
     assert kitchen["served"].sum() == pytest.approx(63.0)  # the 70 % minimum of 90 t/d (test_sectors)
-    # a later run of another scenario into the same folder leaves no sludge table of the earlier one
-    (tmp_path / "sewage" / "notes-by-hand.csv").write_text("mine\n", encoding="utf-8")
+    # a later run of another scenario into the same folder leaves no sludge table of the earlier
+    # one, and files of the user's, whatever their names, stay
+    for mine in ("notes-by-hand.csv", "my-demands.csv", "road-flows.csv"):
+        (tmp_path / "sewage" / mine).write_text("mine\n", encoding="utf-8")
     assert cli("solve", TEACHING / "coldchain-3origins.yaml", "-o", tmp_path / "sewage", "--no-html").returncode == 0
     assert sorted(p.name for p in (tmp_path / "sewage").glob("*-*.csv")) == [
-        "notes-by-hand.csv", "outlets-facilities.csv", "outlets-flows.csv"]
+        "my-demands.csv", "notes-by-hand.csv", "outlets-facilities.csv", "outlets-flows.csv", "road-flows.csv"]
+
+
+def test_a_result_without_a_plan_reads_back_and_writes_again_with_every_table_readable(tmp_path):
+    """Read back and written again, an infeasible result's jurisdictions.csv was an empty line
+    (no columns), which pandas cannot read."""
+    from conftest import DATA
+
+    first = qzopt.solve(qzopt.load_scenario(DATA / "tiny.yaml", {"constraints.facilities.at_most": 0}))
+    assert first.status == "infeasible"
+    again = qzopt.Result.read(first.write(tmp_path / "a", html=False)).write(tmp_path / "b", html=False)
+    for name in ("facilities", "assignments", "demands", "jurisdictions"):
+        table = pd.read_csv(again / f"{name}.csv")
+        assert list(table.columns) == [str(c) for c in getattr(first, name).columns], name

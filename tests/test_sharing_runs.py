@@ -252,8 +252,12 @@ def test_a_script_without_a_main_guard_gets_its_coalitions_solved_here_with_a_wa
     with pytest.warns(UserWarning, match="analysis.py, which has no `if __name__ == \"__main__\":` guard"):
         got = coalition_costs(line_scenario(), by="jurisdiction", workers=2, cache_dir=tmp_path / "b", progress=False)
     assert _costs(got) == serial and len(serial) == 7  # A, B, C and their unions
+    script.write_text("import logging\nlog = logging.getLogger(__name__)  # run as __main__\n", encoding="utf-8")
+    assert not C._main_is_guarded()  # the names alone are no guard
     script.write_text("if __name__ == '__main__':\n    pass\n", encoding="utf-8")
     assert C._main_is_guarded()
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__file__="<stdin>"))
+    assert not C._main_is_guarded()  # `python - < script.py`: the workers could not import it
     # `python -m qzopt share ...`: a package's __main__ (no guard in it) is not run again by the workers
     package_main = types.SimpleNamespace(__file__=str(ROOT / "qzopt" / "__main__.py"),
                                          __spec__=types.SimpleNamespace(name="qzopt.__main__"))

@@ -380,10 +380,10 @@ def price_text(fees: dict, with_pct: bool = True) -> str:
         lower = fees.get("price_of_equalization_lower_per_yr")
         upper = fees.get("price_of_equalization_upper_per_yr")
         unproven = fees.get("price_of_equalization_unproven") or ["the comparison solve without fee rules"]
-        span = (f"between {money(lower)} and {money(upper)}" if lower is not None and upper is not None else
-                f"at least {money(lower)}" if lower is not None else
-                f"at most {money(upper)}" if upper is not None else "unknown")
-        text = (f"{text} between the plans found; the price lies {span} "
+        span = (f"lies between {money(lower)} and {money(upper)}" if lower is not None and upper is not None else
+                f"is at least {money(lower)}" if lower is not None else
+                f"is at most {money(upper)}" if upper is not None else "is not known")
+        text = (f"{text} between the plans found; the price {span} "
                 f"({' and '.join(unproven)} {'were' if len(unproven) > 1 else 'was'} not proven)")
     return text
 

@@ -351,6 +351,8 @@ class Scenario:
         if "distance" in changes:
             changes["distance"] = _distance_matrix(changes["distance"], changes.get("demands", self.demands).index,
                                                    changes.get("sites", self.sites).index)
+        if "extras" not in changes and "overrides" in self.extras:  # no longer the file with those --set changes
+            changes["extras"] = {k: v for k, v in self.extras.items() if k != "overrides"}
         new = dataclasses.replace(self, **changes)
         new.validate()
         return new

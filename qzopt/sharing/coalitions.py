@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import sys
 import time
 import warnings
@@ -289,9 +290,9 @@ def _main_is_guarded() -> bool:
         return True
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return True
-    return "__name__" in text and "__main__" in text
+    except OSError:  # e.g. '<stdin>': the workers could not import it either
+        return False
+    return re.search(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", text, re.M) is not None
 
 
 class _progress:
