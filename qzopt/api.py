@@ -114,7 +114,9 @@ def solve(
         else:
             result.extra["fees"] = {**_fee_rule(sc), "stages": fee_info.get("stages", [])}
         result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
-    result.extra.update(_input_facts(sc))
+    facts = _input_facts(sc)
+    if facts:  # only then: reading result.extra builds the result tables, which are left to first use
+        result.extra.update(facts)
     if result.status == "infeasible" and explain:
         from qzopt.infeasibility import explain_infeasibility
 
