@@ -167,8 +167,8 @@ class Result:
     def write(self, outdir: str | Path, html: bool = True) -> Path:
         """Write ``result.json``, ``facilities.csv``, ``assignments.csv``, ``demands.csv``,
         ``jurisdictions.csv``, the tables of further streams and echelons (:meth:`section_tables`),
-        ``report.md`` and (``html``) the self-contained ``report.html`` into ``outdir`` (created if needed; without ``html`` an older ``report.html`` there is removed);
-        returns the directory."""
+        ``report.md`` and (``html``) the self-contained ``report.html`` into ``outdir`` (created if
+        needed; without ``html`` an older ``report.html`` there is removed); returns the directory."""
         from qzopt.report.markdown import render_markdown
 
         out = Path(outdir)
@@ -201,13 +201,7 @@ class Result:
         them: ``kitchen-facilities.csv`` (a stream's facilities, assignments, demands and
         jurisdictions), ``sludge-flows.csv`` (an echelon's flows; ``sludge-facilities.csv`` its
         sites when they have costs of their own)."""
-        out = {}
-        for section in ("streams", "echelons"):
-            for name, part in (self.extra.get(section) or {}).items():
-                for kind, table in (part.items() if isinstance(part, dict) else ()):
-                    if isinstance(table, pd.DataFrame):
-                        out[f"{name}-{kind}.csv"] = table
-        return out
+        return {name: table for name, table in _section_parts(self.extra) if isinstance(table, pd.DataFrame)}
 
     @classmethod
     def required_fields(cls) -> list[str]:
@@ -307,10 +301,13 @@ def _section_files(result_json: Path) -> list[str]:
         doc = json.loads(result_json.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    names = []
-    for section in ("streams", "echelons"):
-        entries = doc.get(section) if isinstance(doc, dict) else None
-        for name, part in (entries.items() if isinstance(entries, dict) else ()):
-            names += [f"{name}-{kind}.csv" for kind, table in (part.items() if isinstance(part, dict) else ())
-                      if isinstance(table, list)]
-    return names
+    return [name for name, table in _section_parts(doc) if isinstance(table, list)] if isinstance(doc, dict) else []
+
+
+def _section_parts(extra: dict) -> list[tuple[str, Any]]:
+    """Every entry of a stream or echelon section (``streams``, ``echelons`` of a result's extra
+    or of its result.json) with the CSV file name :meth:`Result.write` gives it (``sludge-flows.csv``)."""
+    return [(f"{name}-{kind}.csv", table)
+            for section in ("streams", "echelons")
+            for name, part in ((extra.get(section) or {}).items() if isinstance(extra.get(section), dict) else ())
+            for kind, table in (part.items() if isinstance(part, dict) else ())]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from qzopt.errors import few_names
 from qzopt.geo.pairs import allowed_mask
 from qzopt.scenario.scenario import Scenario
 
@@ -130,10 +131,6 @@ def existing_conflicts(sc: Scenario) -> list[str]:
     return out
 
 
-def _abbrev(nodes: list[str], show: int = 6, noun: str = "nodes") -> str:
-    return ", ".join(nodes[:show]) + (f", … ({len(nodes)} {noun})" if len(nodes) > show else "")
-
-
 def road_graph_parts(sc: Scenario) -> list[str]:
     """Warnings (not proofs of infeasibility): the road graph falls into more than one connected
     part holding demand or site nodes, so no demand reaches a site in another part; a missing road
@@ -148,7 +145,7 @@ def road_graph_parts(sc: Scenario) -> list[str]:
     if len(parts) < 2:
         return []
     parts.sort(key=lambda c: (-len(c), c))
-    listed = "; ".join(f"{{{_abbrev(c)}}}" for c in parts[:5]) + ("; …" if len(parts) > 5 else "")
+    listed = few_names((f"{{{few_names(c, 6)}}}" for c in parts), 5, sep="; ")
     return [f"the road graph is in {len(parts)} unconnected parts that hold demand or sites: {listed}. No demand "
             "reaches a site in another part; if a road between them is missing from the edge table, add it."]
 
@@ -165,7 +162,7 @@ def zero_coordinates(sc: Scenario, distances_from_them: bool) -> list[str]:
             lon = np.asarray(frame["lon"], dtype=float)
             ids = frame.index[(lat == 0) & (lon == 0)].astype(str).tolist()
             if ids:
-                found.append(f"{kind} {_abbrev(ids, 5, 'in all')}")
+                found.append(f"{kind} {few_names(ids)}")
     if not found:
         return []
     use = "their distances are computed from them" if distances_from_them else "the map places them there"

@@ -711,7 +711,9 @@ class _Resolver:
         for path in SECTOR_DISTANCES:
             value = _field_at(spec, path)
             if isinstance(value, str):
-                spec = _with_field(spec, path, self.distance_limit(value, path, optional=path[-1] != "max_length"))
+                block = _field_at(spec, path[:-1])  # a required limit (max_length) is not told "leave it out"
+                optional = not type(block).model_fields[path[-1]].is_required()
+                spec = _with_field(spec, path, self.distance_limit(value, path, optional=optional))
         return spec
 
     def place(self, rows: list[Any], kind: str, fname: str, loc0: Loc | None = None) -> pd.DataFrame:
@@ -805,8 +807,8 @@ class _Resolver:
             self._dup_sets.add(r.sizes)
             if r.sizes in self.spec.sizes:
                 k = names.index(dups[0], names.index(dups[0]) + 1)
-                self.bad(f"size set {r.sizes!r} gives size names more than once: {few(dups)}", ("sizes", r.sizes, k, "name"),
-                         "Give every size of a set its own name.")
+                self.bad(f"size set {r.sizes!r} gives size names more than once: {few(dups)}",
+                         ("sizes", r.sizes, k, "name"), "Give every size of a set its own name.")
                 return
             self.bad(f"size set {r.sizes!r} (used by site {r.id!r}) gives size names more than once: {few(dups)}",
                      loc + ("sizes",), "Give every size of a set its own name.", f=site_file, line=csv_line)
@@ -997,8 +999,8 @@ def _matrix(base: Path, rel: str, field: str, file: str, rows: pd.Index, cols: p
     if missing_rows or missing_cols:
         extra_rows = [str(g) for g in frame.index if g not in set(rows)]
         extra_cols = [str(g) for g in frame.columns if g not in set(cols)]
-        typos = ([f"{closest(m, extra_rows)!r} for {m!r}" for m in missing_rows if closest(m, extra_rows)]
-                 + [f"{closest(m, extra_cols)!r} for {m!r}" for m in missing_cols if closest(m, extra_cols)])
+        typos = [f"{near!r} for {m!r}" for missing, extra in ((missing_rows, extra_rows), (missing_cols, extra_cols))
+                 for m in missing if (near := closest(m, extra)) is not None]  # difflib once per name
         crossed = [m for m in missing_rows if m in col_set] + [m for m in missing_cols if m in row_set]
         lacks = "; ".join(x for x in (f"rows {few(missing_rows)}" if missing_rows else "",
                                          f"columns {few(missing_cols)}" if missing_cols else "") if x)

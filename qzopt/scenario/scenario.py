@@ -625,12 +625,11 @@ def existing_size(value: Any, names: list[str]) -> tuple[str, str | None, str | 
     elif isinstance(value, str):
         return value, None, None
     else:
-        return "", f"is existing {value!r}: not a size name, True or False", ("Write the size name the plant has, or True "
-                                                                   "for a site with one size; False or empty: "
-                                                                   "not existing.")
+        return ("", f"is existing {value!r}: not a size name, True or False",
+                "Write the size name the plant has, or True for a site with one size; False or empty: not existing.")
     if flag and len(names) > 1:
-        return "", f"is existing ({value!r}) but has {len(names)} sizes ({', '.join(names)})", \
-            f"Give the size it has, e.g. {names[0]!r}."
+        return ("", f"is existing ({value!r}) but has {len(names)} sizes ({', '.join(names)})",
+                f"Give the size it has, e.g. {names[0]!r}.")
     return (names[0] if flag and names else ""), None, None
 
 

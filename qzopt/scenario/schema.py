@@ -73,23 +73,20 @@ def no_edge_space(value: Any) -> Any:
     return value
 
 
-def _above_zero(value: float | str) -> float | str:
-    if isinstance(value, (int, float)) and not value > 0:
-        raise ValueError("must be above 0")
-    return value
-
-
-def _above_zero_or_absent(value: float | str) -> float | str:
-    if isinstance(value, (int, float)) and not value > 0:
-        raise ValueError("must be above 0; leave it out for no limit")
-    return value
+def _above_zero(said: str = "must be above 0") -> Any:
+    """A validator refusing a number that is not above 0 (text is a limit with its unit, read later)."""
+    def check(value: float | str) -> float | str:
+        if isinstance(value, (int, float)) and not value > 0:
+            raise ValueError(said)
+        return value
+    return AfterValidator(check)
 
 
 #: A distance limit: a number in units.distance, or one with its unit ('80 km'), which the
 #: loader converts once units.distance is known (:meth:`qzopt.scenario.load._Resolver.distance_limit`).
-DistanceLimit = Annotated[float | str, AfterValidator(_above_zero)]
+DistanceLimit = Annotated[float | str, _above_zero()]
 #: The same for a limit that may be left out (no limit).
-OptionalLimit = Annotated[float | str, AfterValidator(_above_zero_or_absent)]
+OptionalLimit = Annotated[float | str, _above_zero("must be above 0; leave it out for no limit")]
 
 
 class CsvRef(Strict):

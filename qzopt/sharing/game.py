@@ -23,11 +23,16 @@ from qzopt.errors import few, few_names
 Coalition = frozenset
 
 
+def _braced(coalition: Iterable) -> str:
+    """A coalition as a message names it: ``{A, B}``."""
+    return "{" + ", ".join(sorted(map(str, coalition))) + "}"
+
+
 class MissingCoalition(KeyError):
     """A method needs the cost of a coalition the game does not have."""
 
     def __init__(self, method: str, missing: list[frozenset]) -> None:
-        names = few_names("{" + ", ".join(sorted(map(str, s))) + "}" for s in missing)
+        names = few_names(map(_braced, missing))
         super().__init__(f"{method} needs the cost of coalition(s) {names}, which the game lacks")
 
 
@@ -77,7 +82,7 @@ class Game:
     def _finite(self, method: str, coalitions: Iterable[frozenset]) -> None:
         bad = list(dict.fromkeys(frozenset(s) for s in coalitions if not math.isfinite(self.cost(s))))  # once each
         if bad:
-            names = few_names("{" + ", ".join(sorted(map(str, c))) + "}" for c in bad)
+            names = few_names(map(_braced, bad))
             raise ValueError(f"{method} needs finite costs, but coalition(s) {names} have an infinite "
                              "cost (they cannot serve themselves, or not within the fee rule); use the nucleolus "
                              "or the least core, which ignore them")
