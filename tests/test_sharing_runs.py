@@ -288,3 +288,21 @@ def test_a_pool_that_breaks_leaves_its_coalitions_to_this_process(tmp_path, monk
     with pytest.warns(UserWarning, match="worker processes stopped"):
         got = coalition_costs(line_scenario(), by="jurisdiction", workers=2, cache_dir=tmp_path / "b", progress=False)
     assert _costs(got) == serial
+
+
+def test_the_grand_coalition_may_use_the_sites_of_jurisdictions_without_demand(tmp_path):
+    """Players are the jurisdictions with demand; the grand coalition is the scenario itself.  It
+    was restricted to the players' own territory, so on the Qianzhong cold chain by county (19
+    counties with demand of 33, the hub sites elsewhere) every coalition, the grand one too, was
+    infeasible.  Hand case: A (km 0) and B (km 10) have 10 t each and no usable site; C (km 20) has
+    no demand and the only site: one plant at C, 150 + 10 x 20 + 10 x 10 = 450."""
+    import dataclasses
+
+    full = line_scenario(excluded=(True, True, False))
+    keep = (full.demands["jurisdiction"] != "C").to_numpy()
+    sc = dataclasses.replace(full, demands=full.demands[keep], distance=full.distance[keep])
+    res = share(sc, by="jurisdiction", methods=("proportional",), workers=1, cache_dir=tmp_path, progress=False)
+    assert res.players == ["A", "B"]
+    assert res.grand_cost == pytest.approx(450) == qzopt.solve(sc, isolate=False).objective
+    alone = res.coalitions.set_index("players")["cost"]
+    assert alone[("A",)] == float("inf") and alone[("B",)] == float("inf")

@@ -144,8 +144,9 @@ class CoalitionResult:
 
 
 # the rules a coalition plans under: bump when they change, so that no cached cost computed under
-# other rules is reused (v2: the fee rule applies to coalitions; the grand coalition keeps every rule)
-_RULES = "v2-fee-rule"
+# other rules is reused (v2: the fee rule applies to coalitions; the grand coalition keeps every rule;
+# v3: the grand coalition may use the sites of jurisdictions without demand)
+_RULES = "v3-grand-is-scenario"
 
 
 #: Statuses a cached coalition cost is reused with: proofs, which no time limit changes.
@@ -164,6 +165,10 @@ def _solve_one(sc: Scenario, by: str, coalition: tuple[str, ...], territory: Ter
     t0 = time.perf_counter()
     who = players_of(sc, by)
     jur = set(who.index[who.isin(coalition)])
+    if set(who[sc.demands["jurisdiction"].unique()]) <= set(coalition):
+        # the grand coalition (every player with demand) is the scenario itself: it may also use the
+        # sites of jurisdictions without demand, which take no part in the game
+        jur = set(sc.jurisdictions.index)
     sub = restrict(sc, jur, territory)
     if len(sub.demands) == 0 or sub.demands["amount"].sum() == 0:
         return CoalitionResult(coalition, 0.0, "optimal", 0.0, "none", time.perf_counter() - t0)
