@@ -131,6 +131,11 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--method", default="all", help="shapley | nucleolus | scrb | proportional | all")
     sh.add_argument("--territory", default="own", choices=["own", "all"],
                     help="sites a coalition may use alone: its own territory (default) or all")
+    sh.add_argument("--samples", type=positive(int), metavar="N",
+                    help="estimate Shapley over N random joining orders (default: exact up to 10 players, 2,000 "
+                         "orders up to 15; with more players Shapley needs --samples, each order solving up to "
+                         "one coalition per player)")
+    sh.add_argument("--seed", type=int, default=0, help="seed of the sampled joining orders (default 0)")
     sh.add_argument("--workers", type=positive(int), help="parallel worker processes (default: one per core)")
     sh.add_argument("--cache", help="directory for cached coalition costs, kept in its coalitions/ folder "
                                       "(default ~/.cache/qzopt, or $QZOPT_CACHE)")
@@ -350,7 +355,8 @@ def _share(args: argparse.Namespace, console: Console) -> int:
         output_dir(args.cache, "--cache")
     try:
         res = share(sc, by=args.players, methods=methods, territory=args.territory, solver=args.solver,
-                    time_limit=args.time_limit, workers=args.workers, cache_dir=args.cache)
+                    time_limit=args.time_limit, workers=args.workers, cache_dir=args.cache, samples=args.samples,
+                    seed=args.seed)
     except ValueError as exc:
         from qzopt.errors import QzoptError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -149,3 +150,37 @@ def test_a_method_that_needs_finite_costs_names_each_infinite_coalition_once():
     with pytest.raises(ValueError) as info:
         g.scrb()
     assert "coalition(s) {b} have an infinite cost" in str(info.value)
+
+
+def test_a_sampled_shapley_value_refuses_infinite_costs_as_the_exact_one_does():
+    """An order that meets a coalition of infinite cost (it cannot serve itself) gives inf - inf
+    marginal costs; the estimate printed NaN figures and a core check 'worst by n/a'."""
+    from qzopt.sharing.game import Game
+
+    players = ["A", "B", "C"]
+    cost = {frozenset(s): 10.0 * len(s) for r in range(1, 4) for s in itertools.combinations(players, r)}
+    cost[frozenset({"A"})] = math.inf
+    g = Game(players, cost)
+    with pytest.raises(ValueError, match=r"shapley needs finite costs, but coalition\(s\) \{A\}"):
+        g.shapley(samples=20)
+    with pytest.raises(ValueError, match=r"shapley needs finite costs"):
+        g.shapley()
+    cost[frozenset({"A"})] = 10.0
+    est = Game(players, cost).shapley(samples=20)  # additive: every order charges 10 each
+    assert est["shapley"].tolist() == pytest.approx([10.0] * 3) and est["std_error"].max() == pytest.approx(0)
+
+
+def test_methods_that_need_every_coalition_say_so_at_once_for_a_large_partial_game():
+    """33 players with a few coalition costs: the nucleolus, the least core and the core test
+    listed the 2^33 coalitions to find the missing ones; the core violations look only at the
+    coalitions the game has."""
+    players = [f"p{k:02d}" for k in range(33)]
+    cost = {frozenset([p]): 10.0 for p in players} | {frozenset(players): 300.0}
+    g = Game(players, cost)
+    for method in (g.nucleolus, g.least_core, lambda: g.in_core({p: 300 / 33 for p in players})):
+        with pytest.raises(MissingCoalition, match=r"every coalition \(8,589,934,591\), and the game has 34"):
+            method()
+    x = pd.Series(0.0, index=players)
+    x["p00"] = 300.0
+    viol = g.core_violations(x)
+    assert viol["coalition"].tolist() == ["p00"] and viol["excess"].iloc[0] == pytest.approx(290)

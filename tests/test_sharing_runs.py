@@ -213,22 +213,25 @@ def test_own_territory_coalitions_without_an_inside_neighbour_plan_as_own(tmp_pa
 
 def test_more_players_than_coalitions_can_be_solved_for_is_refused_at_once(tmp_path):
     """33 counties as players: the coalitions were listed up front (2^33 - 1 of them), and the
-    command ate 11 GB in 15 s without a word.  Now it stops before listing one."""
+    command ate 11 GB in 15 s without a word.  Now a method that needs them all (the nucleolus;
+    Shapley without a sample size) stops before listing one."""
     from qzopt.errors import QzoptError
     from qzopt.sharing.coalitions import MAX_PLAYERS, every_coalition
 
     sc = qzopt.load_scenario(SCENARIOS / "qianzhong-msw.yaml")
     prefectures = sc.jurisdictions["group"].nunique()
     with pytest.raises(QzoptError) as info:
-        share(sc, by="jurisdiction", methods=["proportional"], cache_dir=tmp_path)
+        share(sc, by="jurisdiction", methods=["nucleolus", "shapley"], cache_dir=tmp_path)
     said = str(info.value)
     assert "33 players (jurisdiction) make 8,589,934,591 coalitions" in said
+    assert "proportional and scrb are computed (they need 34 and 67 coalitions)" in said
     assert f"`--players group` (by=\"group\" in Python) makes {prefectures} players here" in said
     with pytest.raises(QzoptError, match=f"{len(sc.jurisdictions)} players"):  # every one, with demand or not
         coalition_costs(sc, by="jurisdiction", cache_dir=tmp_path)
     assert len(every_coalition([f"p{k}" for k in range(MAX_PLAYERS)])) == 2 ** 15 - 1
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(SCENARIOS / "qianzhong-msw.yaml"),
-                           "--players", "jurisdiction", "-o", str(tmp_path / "out")], capture_output=True, text=True)
+                           "--players", "jurisdiction", "--method", "nucleolus", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True)
     assert proc.returncode == 2 and "8,589,934,591 coalitions" in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -290,6 +293,84 @@ def test_a_pool_that_breaks_leaves_its_coalitions_to_this_process(tmp_path, monk
     assert _costs(got) == serial
 
 
+def _sixteen_towns() -> qzopt.Scenario:
+    """16 towns, each with 10 t of demand and a site of its own; a plant costs f_i = 150 + 10 i per
+    year (i = 0..15; A is town 0, B town 1).  A and B lie 10 km apart, every other town 1,000 km
+    from everything, so the only saving is A and B sharing one plant: c({A, B}) = min(150 + 160,
+    150 + 10 t x 10 km, 160 + 100) = 250, a saving s = 60.  Every other town adds its f_i to any
+    coalition, so the game is additive apart from that pair."""
+    import numpy as np
+    import pandas as pd
+
+    from qzopt.scenario.scenario import Units
+
+    ids = [f"T{i:02d}" for i in range(16)]
+    demands = pd.DataFrame({"id": ids, "jurisdiction": ids, "amount": [10.0] * 16})
+    sites = pd.DataFrame({"id": [f"s{i:02d}" for i in range(16)], "jurisdiction": ids, "existing": [""] * 16,
+                          "excluded": [False] * 16})
+    sizes = pd.DataFrame({"site": sites["id"], "size": ["std"] * 16, "capacity": [1000.0] * 16,
+                          "fixed_cost": [150.0 + 10 * i for i in range(16)], "capex": [0.0] * 16,
+                          "min_load": [0.0] * 16})
+    pos = np.array([0.0, 10.0] + [1000.0 * k for k in range(2, 16)])
+    dist = np.abs(pos[:, None] - pos[None, :])
+    return qzopt.Scenario.from_frames(demands, sites, sizes, dist, name="sixteen", transport=1.0,
+                                      units=Units(demand="t", distance="km", money="yuan", per_year=1.0))
+
+
+def test_more_than_fifteen_players_get_what_needs_no_full_enumeration(tmp_path):
+    """Issue 4 names jurisdictions as players; the 33 Qianzhong counties were refused outright.
+    Beyond 15 players proportional and SCRB need n + 1 and 2n + 1 coalitions, and a sampled
+    Shapley the first k players of each sampled order: those are solved, the rest is said."""
+    sc = _sixteen_towns()
+    f = {f"T{i:02d}": 150.0 + 10 * i for i in range(16)}
+    grand = sum(f.values()) - 60  # A and B share: 250 instead of 310
+    res = share(sc, by="jurisdiction", methods=("proportional", "scrb", "nucleolus"), workers=1,
+                cache_dir=tmp_path, progress=False)
+    assert len(res.coalitions) == 2 * 16 + 1 and not res.core_complete
+    assert res.grand_cost == pytest.approx(grand)
+    # proportional: equal volumes, equal shares of c(N)
+    assert res.allocations["proportional"].to_numpy() == pytest.approx([grand / 16] * 16)
+    # SCRB by hand: x_i = f_i for the additive towns; A and B split the saving of 60 equally
+    scrb = res.allocations["scrb"]
+    assert scrb["T00"] == pytest.approx(150 - 30) and scrb["T01"] == pytest.approx(160 - 30)
+    assert all(scrb[p] == pytest.approx(f[p]) for p in f if p not in ("T00", "T01"))
+    assert res.tables["scrb"]["individually_rational"].all()
+    # proportional charges A's side of the line less than alone and the 1,000 km towns more than
+    # theirs where f_i < c(N)/16: violations among the coalitions solved are real ones
+    viol = res.core["proportional"]
+    assert set(viol["coalition"]) >= {"T00"} and (viol["excess"] > 0).all()
+    assert "nucleolus" not in res.allocations and any(n.startswith("nucleolus: not computed") for n in res.notes)
+    assert res.core_empty is None and "every coalition" in res.core_status
+    text = res.to_markdown()
+    assert "partial" not in res.core_line("proportional") and "a partial check" in res.core_line("scrb")
+    assert "a partial check, not a core test" in text
+    assert res.to_dict()["core_check"] == "partial"
+
+    # sampled Shapley: each order charges every additive town exactly f_i, and A and B together
+    # exactly c({A, B}) = 250, so those estimates are exact whatever the sample
+    sh = share(sc, by="jurisdiction", methods=("shapley",), samples=5, workers=1, cache_dir=tmp_path,
+               progress=False)
+    x = sh.allocations["shapley"]
+    assert all(x[p] == pytest.approx(f[p]) for p in f if p not in ("T00", "T01"))
+    assert x["T00"] + x["T01"] == pytest.approx(250) and x.sum() == pytest.approx(grand)
+    from qzopt.sharing.game import sample_orders
+
+    prefixes = {tuple(sorted(f"T{k:02d}" for k in o[:r])) for o in sample_orders(16, 5, 0) for r in range(2, 16)}
+    assert len(sh.coalitions) == len(prefixes | {(p,) for p in f} | {tuple(sorted(f))})
+    assert any("estimated over 5 random joining orders" in n for n in sh.notes)
+    spread = sh.tables["shapley"]  # every order charges the additive towns f_i: no spread there
+    assert spread.loc["T05", "std_error_per_yr"] == pytest.approx(0) and spread["ci95_low_per_yr"].le(x + 1e-9).all()
+    assert "std_error_per_yr" in sh.to_markdown()
+    # without samples Shapley is not guessed at: the note says how to ask for it
+    with pytest.raises(qzopt.QzoptError, match="--samples N"):
+        share(sc, by="jurisdiction", methods=("shapley", "nucleolus"), cache_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="at least 2"):
+        share(sc, by="jurisdiction", methods=("shapley",), samples=1, cache_dir=tmp_path, progress=False)
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--samples", "0"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "--samples" in proc.stderr and "above 0" in proc.stderr
+
+
 def test_the_grand_coalition_may_use_the_sites_of_jurisdictions_without_demand(tmp_path):
     """Players are the jurisdictions with demand; the grand coalition is the scenario itself.  It
     was restricted to the players' own territory, so on the Qianzhong cold chain by county (19
@@ -306,3 +387,7 @@ def test_the_grand_coalition_may_use_the_sites_of_jurisdictions_without_demand(t
     assert res.grand_cost == pytest.approx(450) == qzopt.solve(sc, isolate=False).objective
     alone = res.coalitions.set_index("players")["cost"]
     assert alone[("A",)] == float("inf") and alone[("B",)] == float("inf")
+    # and the coalition table says why, from the checks made before solving
+    why = res.coalitions.set_index("players")["reason"]
+    assert why[("A",)].startswith("cannot serve its demand with the sites it may use: demand point 'A' (10 t) "
+                                  "cannot reach any site")

@@ -539,7 +539,9 @@ def sharing_text(doc: dict, money_unit: str) -> tuple[str, list[str], list[str]]
         if v is None:
             core.append(f"{m}: core not tested")
         elif not v:
-            core.append(f"{m}: in the core")
+            core.append(f"{m}: in the core" if doc.get("core_check") != "partial" else
+                        f"{m}: no coalition among those solved pays more than alone (a partial check, not a core "
+                        "test)")
         else:
             worst = v[0] if isinstance(v[0], dict) else {}
             core.append(f"{m}: not in the core — {len(v)} coalition(s) would pay less alone, worst "

@@ -185,15 +185,23 @@ def _solve_one(sc: Scenario, by: str, coalition: tuple[str, ...], territory: Ter
             free_cost = float(free.objective)
             reason = f"fee cap: cannot keep {fee_rule_text(sc.fees)} on its own"
         elif free.status == "infeasible":
-            reason = "cannot serve its demand with the sites it may use, fee rule or not"
+            reason = "cannot serve its demand with the sites it may use, fee rule or not" + _why(free)
         else:
             reason = f"infeasible under the fee rule; without it: {free.status} ({free.message or 'no solution'})"
     elif res.status == "infeasible":
-        reason = "cannot serve its demand with the sites it may use"
+        reason = "cannot serve its demand with the sites it may use" + _why(res)
     elif res.status != "optimal":
         reason = f"{res.status}: {res.message or 'no solution'}; the cost is unknown and treated as infinite"
     return CoalitionResult(coalition, float(cost), res.status, res.gap, res.solver, time.perf_counter() - t0,
                            reason=reason, cost_without_fees=free_cost)
+
+
+def _why(res) -> str:
+    """': <the first reason the pre-solve checks gave>' (and how many more), or nothing."""
+    found = list(res.explanation or [])
+    if not found:
+        return ""
+    return f": {found[0].rstrip('.')}" + (f" (and {len(found) - 1} more reason(s))" if len(found) > 1 else "")
 
 
 def fee_rule_text(rules) -> str:

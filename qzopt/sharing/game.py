@@ -23,6 +23,13 @@ from qzopt.errors import few, few_names
 Coalition = frozenset
 
 
+def sample_orders(n: int, samples: int, seed: int = 0) -> list[np.ndarray]:
+    """The random joining orders (permutations of 0..n-1) a sampled Shapley value averages over:
+    the same ``seed`` gives the same orders, so the coalitions they need can be solved first."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(n) for _ in range(samples)]
+
+
 def _braced(coalition: Iterable) -> str:
     """A coalition as a message names it: ``{A, B}``."""
     return "{" + ", ".join(sorted(map(str, coalition))) + "}"
@@ -31,9 +38,13 @@ def _braced(coalition: Iterable) -> str:
 class MissingCoalition(KeyError):
     """A method needs the cost of a coalition the game does not have."""
 
-    def __init__(self, method: str, missing: list[frozenset]) -> None:
-        names = few_names(map(_braced, missing))
-        super().__init__(f"{method} needs the cost of coalition(s) {names}, which the game lacks")
+    def __init__(self, method: str, missing: list[frozenset], needed: int = 0, have: int = 0) -> None:
+        if needed:
+            super().__init__(f"{method} needs the cost of every coalition ({needed:,}), and the game has "
+                             f"{have:,} of them")
+        else:
+            names = few_names(map(_braced, missing))
+            super().__init__(f"{method} needs the cost of coalition(s) {names}, which the game lacks")
 
 
 class Game:
@@ -42,6 +53,9 @@ class Game:
     ``cost`` maps frozensets of players to costs, or is a callable computing them on demand
     (results are cached).  The empty coalition costs 0.
     """
+
+    #: what a method that needs finite costs suggests instead when some are infinite
+    advice = "use the nucleolus or the least core, which ignore them"
 
     def __init__(self, players: Sequence, cost: Mapping[frozenset, float] | Callable[[frozenset], float]) -> None:
         self.players = list(players)
@@ -74,6 +88,14 @@ class Game:
             self._table[s] = float(self._fn(s))
         return self._table[s]
 
+    def _need_every(self, method: str) -> None:
+        """Raise :class:`MissingCoalition` unless the game has every coalition, without listing
+        2^n coalitions when a table game plainly lacks some (e.g. 33 players, 67 costs)."""
+        if self._fn is None and len(self._table) < 2 ** self.n:  # the table holds the empty coalition too
+            if self.n > 20:
+                raise MissingCoalition(method, [], needed=2 ** self.n - 1, have=len(self._table) - 1)
+            self._need(method, self.coalitions(proper=False))
+
     def _need(self, method: str, coalitions: Iterable[frozenset]) -> None:
         missing = [frozenset(s) for s in coalitions if not self.has(s)]
         if missing:
@@ -84,8 +106,7 @@ class Game:
         if bad:
             names = few_names(map(_braced, bad))
             raise ValueError(f"{method} needs finite costs, but coalition(s) {names} have an infinite "
-                             "cost (they cannot serve themselves, or not within the fee rule); use the nucleolus "
-                             "or the least core, which ignore them")
+                             f"cost (they cannot serve themselves, or not within the fee rule); {self.advice}")
 
     def coalitions(self, proper: bool = True) -> list[frozenset]:
         """All non-empty coalitions (without the grand coalition when ``proper``)."""
@@ -93,6 +114,15 @@ class Game:
         for r in range(1, self.n + (0 if proper else 1)):
             out += [frozenset(c) for c in itertools.combinations(self.players, r)]
         return out
+
+    def known_coalitions(self) -> list[frozenset]:
+        """The proper non-empty coalitions whose cost the game has (all of them when ``cost`` is
+        a callable), in the order of :meth:`coalitions`: by size, then by the players' order."""
+        if self._fn is not None:
+            return self.coalitions()
+        pos = {p: k for k, p in enumerate(self.players)}
+        known = [s for s in self._table if s and s != self.grand]
+        return sorted(known, key=lambda s: (len(s), sorted(pos[p] for p in s)))
 
     def _series(self, values: Iterable[float], name: str) -> pd.Series:
         return pd.Series(list(values), index=pd.Index(self.players, name="player"), name=name, dtype=float)
@@ -135,7 +165,7 @@ class Game:
         """
         n = self.n
         if samples is None and n <= exact_up_to:
-            self._need("shapley", self.coalitions(proper=False))
+            self._need_every("shapley")
             self._finite("shapley", self.coalitions(proper=False))
             w = [math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) for k in range(n)]
             phi = []
@@ -151,17 +181,20 @@ class Game:
         return self._shapley_sampled(samples or 2000, seed)
 
     def _shapley_sampled(self, samples: int, seed: int) -> pd.DataFrame:
-        rng = np.random.default_rng(seed)
+        if samples < 2:
+            raise ValueError(f"a sampled Shapley value needs at least 2 orders (for its standard error), not {samples}")
         contrib = np.zeros((samples, self.n))
-        for t in range(samples):
-            order = rng.permutation(self.n)
+        seen: list[frozenset] = []
+        for t, order in enumerate(sample_orders(self.n, samples, seed)):
             s: frozenset = frozenset()
             before = 0.0
             for k in order:
                 s = s | {self.players[k]}
+                seen.append(s)
                 now = self.cost(s)
                 contrib[t, k] = now - before
                 before = now
+        self._finite("shapley", seen)  # an infinite cost makes the marginal costs after it meaningless
         mean = contrib.mean(axis=0)
         se = contrib.std(axis=0, ddof=1) / math.sqrt(samples)
         # each sampled order is efficient, so the mean is exactly efficient too
@@ -174,7 +207,7 @@ class Game:
         epsilon <= 0: the core is non-empty (no coalition pays more than alone); epsilon > 0:
         the core is empty and epsilon is the smallest possible overcharge of some coalition.
         """
-        self._need("least_core", self.coalitions(proper=False))
+        self._need_every("least_core")
         self._finite("least_core", [self.grand])
         x, eps, _ = self._minmax(fixed=[], free=self.coalitions())
         x = x + (self.cost(self.grand) - x.sum()) / self.n  # exact efficiency despite LP tolerances
@@ -190,8 +223,8 @@ class Game:
         when no optimal x gives it an excess below eps_k (checked with one LP per tight
         coalition, so degenerate games are handled exactly).  Stops when x is unique.
         """
+        self._need_every("nucleolus")
         free = self.coalitions()
-        self._need("nucleolus", free + [self.grand])
         self._finite("nucleolus", [self.grand])
         fixed: list[tuple[frozenset, float]] = []
         while True:
@@ -217,9 +250,7 @@ class Game:
         columns coalition, allocated, stand_alone, excess (money per year)."""
         x = pd.Series(allocation).reindex(self.players).astype(float)
         rows = []
-        for s in self.coalitions():
-            if not self.has(s):
-                continue
+        for s in self.known_coalitions():
             paid = float(x[list(s)].sum())
             alone = self.cost(s)
             if paid > alone + tol * max(1.0, abs(alone)):
@@ -229,6 +260,8 @@ class Game:
         return frame.sort_values("excess", ascending=False, ignore_index=True)
 
     def in_core(self, allocation: Mapping | pd.Series, tol: float = 1e-6) -> bool:
+        """Efficient and no coalition pays more than alone (needs every coalition's cost)."""
+        self._need_every("in_core")
         x = pd.Series(allocation).reindex(self.players).astype(float)
         efficient = abs(x.sum() - self.cost(self.grand)) <= tol * max(1.0, abs(self.cost(self.grand)))
         return efficient and self.core_violations(x, tol).empty

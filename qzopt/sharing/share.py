@@ -12,13 +12,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qzopt.errors import few_names
+from qzopt.errors import QzoptError, few_names
 from qzopt.scenario.scenario import Scenario
-from qzopt.sharing.coalitions import (Territory, coalition_costs, every_coalition, fee_rule_text, players_of,
-                                     sharing_game)
-from qzopt.sharing.game import Game
+from qzopt.sharing.coalitions import (MAX_PLAYERS, Territory, coalition_costs, every_coalition, fee_rule_text,
+                                     players_of, sharing_game)
+from qzopt.sharing.game import Game, sample_orders
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
+
+
+def _money(v: float) -> str:
+    from qzopt.report.markdown import money
+
+    return money(v)
 
 
 @dataclass
@@ -41,6 +47,16 @@ class SharingResult:
     fee_rule: dict[str, Any] | None = None  # the scenario's fee rule, which every coalition plans under
     least_core_note: str = ""  # why the least core is undefined (when epsilon is NaN)
     sector: str = "facility"  # the scenario's sector (a report refuses a sharing of another one)
+    core_complete: bool = True  # every coalition solved; False: the core check covers only those solved
+
+    def core_line(self, method: str) -> str:
+        """The core test of one method's allocation, in words."""
+        v = self.core[method]
+        if v.empty:
+            return ("in the core" if self.core_complete else
+                    f"no coalition among the {len(self.coalitions) - 1:,} solved pays more than alone (a partial "
+                    "check, not a core test)")
+        return f"NOT in the core ({len(v)} coalition(s) pay more than alone, worst by {_money(v['excess'].iloc[0])})"
 
     @property
     def grand_cost(self) -> float:
@@ -110,6 +126,7 @@ class SharingResult:
             "seconds": round(self.seconds, 2),
             "least_core_epsilon": self.least_core_epsilon if math.isfinite(self.least_core_epsilon) else None,
             "core_empty": self.core_empty, "core_status": self.core_status,
+            "core_check": "complete" if self.core_complete else "partial",
             "money_unit": self.units.get("money"), "demand_unit": self.units.get("demand"),
             "allocations": rec(self.allocations), "tables": {m: rec(t) for m, t in self.tables.items()},
             "core_violations": {m: rec(v) for m, v in self.core.items()},
@@ -144,7 +161,8 @@ class SharingResult:
                 view["fee_per_unit"] = view["fee_per_unit"].map(lambda v: f"{v:,.2f}")
             lines += [f"## {m}", "", md_table(view.reset_index())]
             v = self.core[m]
-            lines += ["In the core." if v.empty else f"Not in the core: {len(v)} coalition(s) would pay less alone:", ""]
+            lines += [(self.core_line(m)[:1].upper() + self.core_line(m)[1:] + ".") if v.empty
+                      else f"Not in the core: {len(v)} coalition(s) would pay less alone:", ""]
             if not v.empty:
                 vv = v.head(10).copy()
                 for c in ("allocated", "stand_alone", "excess"):
@@ -215,10 +233,8 @@ class SharingResult:
         console.print(f"fee rule: {self.fee_rule_line()}", soft_wrap=True)
         console.print(f"solver: {', '.join(self.solvers)}; coalitions: {self.status_counts()}; largest gap "
                       f"{self.gap_summary()}; {self.coalitions['seconds'].sum():.1f} s of solves", soft_wrap=True)
-        for m, v in self.core.items():
-            console.print(f"{m}: " + ("in the core" if v.empty else f"NOT in the core ({len(v)} coalition(s) pay more "
-                                                                      f"than alone, worst by {money(v['excess'].iloc[0])})"),
-                          soft_wrap=True)
+        for m in self.core:
+            console.print(f"{m}: {self.core_line(m)}", soft_wrap=True)
         eps = self.least_core_epsilon
         console.print(f"least-core epsilon: {money(eps)}" + (f" {mu}/yr" if math.isfinite(eps) else "")
                       + f"; core: {self.core_status}", soft_wrap=True)
@@ -235,23 +251,84 @@ class SharingResult:
         return out
 
 
+@dataclass
+class Plan:
+    """Which coalitions a sharing run solves, and what it can then compute."""
+
+    coalitions: list[tuple[str, ...]]  # sorted tuples, the grand coalition among them
+    methods: list[str]  # the methods that will be computed
+    every: bool  # every coalition: the core check and the least core are complete
+    notes: list[str]  # methods left out, and why
+
+
+def plan_coalitions(players: list[str], methods: tuple[str, ...] | list[str], samples: int | None = None,
+                    seed: int = 0, sc: Scenario | None = None, by: str = "group") -> Plan:
+    """The coalitions the methods need.  Up to :data:`~qzopt.sharing.coalitions.MAX_PLAYERS`
+    players: every one (Shapley and the nucleolus need them all, and so do the core check and the
+    least core).  With more, only what the methods need: the grand coalition and every player
+    alone (stand-alone costs and individual rationality) for ``proportional``; the coalitions of
+    all but one for ``scrb``; the first k players of each of ``samples`` random joining orders for
+    a sampled ``shapley``.  The nucleolus, the least core and a complete core check need every
+    coalition and are left out with a note; Shapley is left out unless ``samples`` is given.
+    Raises :class:`QzoptError` when none of the methods asked for can be computed."""
+    n = len(players)
+    if n <= MAX_PLAYERS:
+        return Plan(every_coalition(players, sc, by), list(methods), True, [])
+    notes, kept = [], []
+    for m in methods:
+        if m == "nucleolus":
+            notes.append(f"nucleolus: not computed: it needs every coalition ({2 ** n - 1:,} with {n} players); "
+                         f"it is computed for up to {MAX_PLAYERS} players")
+        elif m == "shapley" and samples is None:
+            notes.append(f"shapley: not computed: with {n} players it is estimated over random joining orders, each "
+                         f"solving up to {n - 1} coalitions; ask for it with a number of orders (--samples N, "
+                         "samples=N in Python)")
+        else:
+            kept.append(m)
+    if not kept:
+        try:
+            every_coalition(players, sc, by)
+        except QzoptError as exc:
+            raise QzoptError(f"{exc}  With more players, proportional and scrb are computed (they need {n + 1} and "
+                             f"{2 * n + 1} coalitions), and shapley over a sample of joining orders "
+                             "(--samples N).") from None
+    grand = tuple(sorted(players))
+    wanted = [(p,) for p in grand] + [grand]
+    if "scrb" in kept:
+        wanted += [tuple(q for q in grand if q != p) for p in grand]
+    if "shapley" in kept:
+        for order in sample_orders(n, samples, seed):
+            wanted += [tuple(sorted(players[k] for k in order[:r])) for r in range(2, n)]
+    wanted = sorted(set(wanted), key=lambda c: (len(c), c))
+    notes.append(f"core check: only over the {len(wanted) - 1:,} coalitions solved (of {2 ** n - 2:,}): a coalition "
+                 "it names does pay more than alone, but none named proves nothing; the least core is not computed")
+    return Plan(wanted, kept, False, notes)
+
+
 def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] = METHODS,
           territory: Territory = "own", solver: str = "auto", time_limit: float | None = None,
-          workers: int | None = None, cache_dir: str | Path | None = None, progress: bool = True) -> SharingResult:
-    """Solve the coalitions the methods need and allocate the grand coalition's cost."""
+          workers: int | None = None, cache_dir: str | Path | None = None, progress: bool = True,
+          samples: int | None = None, seed: int = 0) -> SharingResult:
+    """Solve the coalitions the methods need (:func:`plan_coalitions`) and allocate the grand
+    coalition's cost.  ``samples``: estimate Shapley over that many random joining orders (drawn
+    with ``seed``) instead of exactly (exact up to 10 players, 2,000 orders from every coalition's
+    cost up to 15; with more players Shapley is computed only when ``samples`` is given)."""
     t0 = time.perf_counter()
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)} or all")
+    if samples is not None and samples < 2:
+        raise ValueError(f"samples must be at least 2 (a standard error needs two orders), not {samples}")
     who = players_of(sc, by)
     volume = sc.demands.groupby(sc.demands["jurisdiction"].map(who))["amount"].sum()
     players = sorted(volume.index)  # players with demand
-    # every coalition of the players with demand: Shapley and the nucleolus need them all, and so
-    # does the core check
-    frame = coalition_costs(sc, by, every_coalition(players, sc, by), territory, solver, time_limit, 0.0, workers,
-                            cache_dir, progress)
+    plan = plan_coalitions(players, methods, samples, seed, sc, by)
+    frame = coalition_costs(sc, by, plan.coalitions, territory, solver, time_limit, 0.0, workers, cache_dir, progress)
     game = sharing_game(frame, players)
-    notes = []
+    if not plan.every:  # the nucleolus and the least core are not computed here
+        game.advice = ("let every coalition use any site (--territory all, territory=\"all\") or " if territory == "own"
+                       else "") + "group the players, so that at most 15 take part and the nucleolus is computed"
+    notes = list(plan.notes)
     reason = frame["reason"].fillna("") if "reason" in frame else pd.Series("", index=frame.index)
 
     def names(rows: pd.DataFrame) -> str:
@@ -270,16 +347,23 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     if len(unproven):
         notes.append(f"{len(unproven)} coalition(s) were not proven optimal (status feasible: the cost is an upper "
                      f"bound; otherwise unknown and treated as infinite): {names(unproven)}")
-    allocations = {}
-    for m in methods:
+    allocations, spread = {}, None
+    for m in plan.methods:
         try:
             if m == "proportional":
                 allocations[m] = game.proportional(volume.reindex(players))
             elif m == "scrb":
                 allocations[m] = game.scrb()
             elif m == "shapley":
-                val = game.shapley()
-                allocations[m] = val if isinstance(val, pd.Series) else val["shapley"]
+                val = game.shapley(samples, seed)
+                if isinstance(val, pd.DataFrame):  # sampled: say how closely
+                    worst = val["std_error"].idxmax()
+                    notes.append(f"shapley: estimated over {samples or 2000:,} random joining orders (seed {seed}); "
+                                 f"largest standard error {val['std_error'].max():,.0f} (player {worst}); the 95 % "
+                                 "intervals are in the shapley table")
+                    spread = val[["std_error", "ci95_low", "ci95_high"]].add_suffix("_per_yr")
+                    val = val["shapley"]
+                allocations[m] = val
             else:
                 allocations[m] = game.nucleolus()
         except ValueError as exc:
@@ -288,14 +372,18 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     alloc.index.name = "player"
     per_year = sc.units.per_year
     tables = {m: game.table(alloc[m], volume, per_year) for m in alloc.columns}
+    if spread is not None and "shapley" in tables:  # a sampled estimate: how close
+        tables["shapley"] = tables["shapley"].join(spread)
     core = {m: game.core_violations(alloc[m]) for m in alloc.columns}
-    lc_note = ""
-    try:
-        eps = float(game.least_core().attrs["epsilon"])
-    except ValueError as exc:
-        eps = float("nan")
-        lc_note = str(exc)
-        notes.append(f"least core: {exc}")
+    lc_note, eps = "", float("nan")
+    if not plan.every:
+        lc_note = f"it needs every coalition, and {len(frame):,} of {2 ** len(players) - 1:,} were solved"
+    else:
+        try:
+            eps = float(game.least_core().attrs["epsilon"])
+        except ValueError as exc:
+            lc_note = str(exc)
+            notes.append(f"least core: {exc}")
     rules = sc.fees if sc.fees is not None and sc.fees.active else None
     fee_rule = None if rules is None else {
         "mode": rules.mode, "band": rules.band if rules.mode == "banded" else None, "recovery": rules.recovery,
@@ -303,4 +391,4 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
         "applied_to_coalitions": True, "text": fee_rule_text(rules)}
     return SharingResult(sc.name, by, territory, players, frame, alloc, tables, core, eps, volume.reindex(players),
                          {"money": sc.units.money, "demand": sc.units.demand, "per_year": per_year},
-                         time.perf_counter() - t0, notes, fee_rule, lc_note, sc.sector)
+                         time.perf_counter() - t0, notes, fee_rule, lc_note, sc.sector, plan.every)
