@@ -46,6 +46,14 @@ def positive(kind: type):
     return parse
 
 
+def nonnegative_int(text: str) -> int:
+    """An argparse type: a whole number 0 or above (argparse names the option when it fails)."""
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+    return value
+
+
 def fraction(text: str) -> float:
     """An argparse type: a relative gap, from 0 to below 1."""
     value = _number(text)
@@ -135,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="estimate Shapley over N random joining orders (default: exact up to 10 players, 2,000 "
                          "orders up to 15; with more players Shapley needs --samples, each order solving up to "
                          "one coalition per player)")
-    sh.add_argument("--seed", type=int, default=0, help="seed of the sampled joining orders (default 0)")
+    sh.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the sampled joining orders (default 0)")
     sh.add_argument("--workers", type=positive(int), help="parallel worker processes (default: one per core)")
     sh.add_argument("--cache", help="directory for cached coalition costs, kept in its coalitions/ folder "
                                       "(default ~/.cache/qzopt, or $QZOPT_CACHE)")

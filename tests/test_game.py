@@ -180,6 +180,10 @@ def test_methods_that_need_every_coalition_say_so_at_once_for_a_large_partial_ga
     for method in (g.nucleolus, g.least_core, lambda: g.in_core({p: 300 / 33 for p in players})):
         with pytest.raises(MissingCoalition, match=r"every coalition \(8,589,934,591\), and the game has 34"):
             method()
+    # from 16 players on (listing 2^20 missing coalitions took 4 s and 1 GB)
+    g16 = Game(players[:16], {frozenset([p]): 10.0 for p in players[:16]})
+    with pytest.raises(MissingCoalition, match=r"every coalition \(65,535\), and the game has 16"):
+        g16.shapley(exact_up_to=16)
     x = pd.Series(0.0, index=players)
     x["p00"] = 300.0
     viol = g.core_violations(x)

@@ -677,3 +677,17 @@ def test_a_result_without_a_plan_reads_back_and_writes_again_with_every_table_re
     for name in ("facilities", "assignments", "demands", "jurisdictions"):
         table = pd.read_csv(again / f"{name}.csv")
         assert list(table.columns) == [str(c) for c in getattr(first, name).columns], name
+
+
+def test_a_sharing_without_any_allocation_still_gets_its_section_and_its_reasons(two_runs):
+    """By county most Qianzhong sewage coalitions cannot meet the fee cap alone, so no method
+    gives an allocation; the report said "(with cost sharing)" and showed no section at all."""
+    res = qzopt.Result.read(two_runs[0])
+    doc = sharing_doc(res.scenario, allocations=[], tables={}, core_violations={},
+                      notes=["scrb: scrb needs finite costs, but coalition(s) {A} have an infinite cost"])
+    text = render_markdown(res, sharing=doc)
+    section = text.split("## Cost sharing", 1)[1]
+    assert "Players: jurisdiction (3);" in section and "No allocation could be computed" in section
+    assert "- scrb: scrb needs finite costs" in section
+    page = render_html(res, sharing=doc)
+    assert 'id="sharing"' in page and "No allocation could be computed" in page and "scrb needs finite" in page

@@ -223,16 +223,19 @@ def test_more_players_than_coalitions_can_be_solved_for_is_refused_at_once(tmp_p
     with pytest.raises(QzoptError) as info:
         share(sc, by="jurisdiction", methods=["nucleolus", "shapley"], cache_dir=tmp_path)
     said = str(info.value)
-    assert "33 players (jurisdiction) make 8,589,934,591 coalitions" in said
-    assert "proportional and scrb are computed (they need 34 and 67 coalitions)" in said
+    assert "nucleolus is not computed: it needs every coalition (8,589,934,591 with 33 players)" in said
+    assert "proportional and scrb are computed (from 34 and 67 coalitions)" in said
     assert f"`--players group` (by=\"group\" in Python) makes {prefectures} players here" in said
-    with pytest.raises(QzoptError, match=f"{len(sc.jurisdictions)} players"):  # every one, with demand or not
+    with pytest.raises(QzoptError) as info:  # every jurisdiction, with demand or not
         coalition_costs(sc, by="jurisdiction", cache_dir=tmp_path)
+    n = len(sc.jurisdictions)
+    assert str(info.value).startswith(f"{n} players (jurisdiction) make {2 ** n - 1:,} coalitions, too many to "
+                                      "solve a plan for each")
     assert len(every_coalition([f"p{k}" for k in range(MAX_PLAYERS)])) == 2 ** 15 - 1
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(SCENARIOS / "qianzhong-msw.yaml"),
                            "--players", "jurisdiction", "--method", "nucleolus", "-o", str(tmp_path / "out")],
                           capture_output=True, text=True)
-    assert proc.returncode == 2 and "8,589,934,591 coalitions" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "every coalition (8,589,934,591" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def _costs(frame):
@@ -361,11 +364,22 @@ def test_more_than_fifteen_players_get_what_needs_no_full_enumeration(tmp_path):
     spread = sh.tables["shapley"]  # every order charges the additive towns f_i: no spread there
     assert spread.loc["T05", "std_error_per_yr"] == pytest.approx(0) and spread["ci95_low_per_yr"].le(x + 1e-9).all()
     assert "std_error_per_yr" in sh.to_markdown()
-    # without samples Shapley is not guessed at: the note says how to ask for it
-    with pytest.raises(qzopt.QzoptError, match="--samples N"):
+    # without samples Shapley is not guessed at: the message says why for each method asked for
+    with pytest.raises(qzopt.QzoptError) as info:
         share(sc, by="jurisdiction", methods=("shapley", "nucleolus"), cache_dir=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="at least 2"):
+    said = str(info.value)
+    assert said.startswith("16 players (jurisdiction): shapley is not computed: with 16 players it is estimated")
+    assert "(--samples N, samples=N in Python); nucleolus is not computed: it needs every coalition (65,535" in said
+    assert "proportional and scrb are computed (from 17 and 33 coalitions)" in said and "need them all" not in said
+    with pytest.raises(ValueError, match="from 2"):
         share(sc, by="jurisdiction", methods=("shapley",), samples=1, cache_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="seed must be 0 or more"):
+        share(sc, by="jurisdiction", methods=("shapley",), samples=5, seed=-1, cache_dir=tmp_path, progress=False)
+    with pytest.raises(qzopt.QzoptError, match=r"10,000 joining orders of 16 players need up to 140,000 plans"):
+        share(sc, by="jurisdiction", methods=("shapley",), samples=10_000, cache_dir=tmp_path, progress=False)
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--seed", "-1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "--seed" in proc.stderr and "0 or more" in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--samples", "0"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "--samples" in proc.stderr and "above 0" in proc.stderr
@@ -387,7 +401,27 @@ def test_the_grand_coalition_may_use_the_sites_of_jurisdictions_without_demand(t
     assert res.grand_cost == pytest.approx(450) == qzopt.solve(sc, isolate=False).objective
     alone = res.coalitions.set_index("players")["cost"]
     assert alone[("A",)] == float("inf") and alone[("B",)] == float("inf")
+    # coalition_costs plays every jurisdiction by default, C too: then {A, B} is a proper coalition,
+    # which may not use C's site
+    from qzopt.sharing.coalitions import coalition_costs
+
+    every = coalition_costs(sc, by="jurisdiction", cache_dir=tmp_path, workers=1, progress=False)
+    cost = every.set_index("players")["cost"]
+    assert cost[("A", "B")] == float("inf") and cost[("A", "B", "C")] == pytest.approx(450)
     # and the coalition table says why, from the checks made before solving
     why = res.coalitions.set_index("players")["reason"]
     assert why[("A",)].startswith("cannot serve its demand with the sites it may use: demand point 'A' (10 t) "
                                   "cannot reach any site")
+
+
+def test_long_coalitions_are_named_by_who_is_left_out():
+    from qzopt.sharing.share import coalition_label
+
+    players = [f"c{k:02d}" for k in range(33)]
+    assert coalition_label(players[:-1], players) == "all but c32"
+    assert coalition_label(players, players) == "all"
+    assert coalition_label(players[:2], players) == "c00 + c01"
+    assert coalition_label(["A", "B"], ["A", "B", "C"]) == "A + B"  # three players: names are short anyway
+    assert coalition_label(["A", "B", "D"], list("ABCD")) == "all but C"
+    assert coalition_label(list("ABCD"), list("ABCDEF")) == "all but E and F"
+    assert coalition_label(list("ABCDE"), list("ABCDEFGH")) == "all but F, G and H"

@@ -96,15 +96,17 @@ def _fees_tables(res: "Result") -> tuple[Any, Any]:
 def sharing_section(doc: dict, money_unit: str) -> dict[str, Any]:
     """Context for the sharing section from a ``sharing.json`` document (rows as in ``report.md``)."""
     view = md.sharing_view(doc, money_unit)
-    if view is None:
-        return {}
     summary, core, notes = md.sharing_text(doc, money_unit)
+    if view is None:
+        return {"sharing": True, "sharing_table": None, "sharing_core": [md.NO_ALLOCATION] + core + notes,
+                "sharing_summary": summary, "sharing_uri": None}
     alloc, _, _ = md._sharing_frames(doc)
     alone, _ = md.stand_alone(doc)
     numbers = alloc.apply(lambda col: col.map(md._finite)).astype(float)
     chart = data_uri(png(sharing_chart(numbers, alone, money_unit))) \
         if numbers.notna().any().any() or alone.notna().any() else None
-    return {"sharing_table": html_table(view), "sharing_core": core + notes, "sharing_summary": summary,
+    return {"sharing": True, "sharing_table": html_table(view), "sharing_core": core + notes,
+            "sharing_summary": summary,
             "sharing_uri": chart}
 
 

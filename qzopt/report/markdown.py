@@ -203,10 +203,9 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
         lines += ["## Fee frontier", "", md_table(frontier_view(frontier, res))]
     if sharing:
         view = sharing_view(sharing, res.units.get("money", ""))
-        if view is not None:
-            summary, core, notes = sharing_text(sharing, res.units.get("money", ""))
-            lines += ["## Cost sharing", "", summary, "", md_table(view)]
-            lines += [f"- {c}" for c in core + notes] + ([""] if core or notes else [])
+        summary, core, notes = sharing_text(sharing, res.units.get("money", ""))
+        lines += ["## Cost sharing", "", summary, "", md_table(view) if view is not None else NO_ALLOCATION]
+        lines += [f"- {c}" for c in core + notes] + ([""] if core or notes else [])
     if res.ok:
         lines += ["## Assignments", "", md_table(assignments_view(res))]
     return "\n".join(lines)
@@ -531,6 +530,10 @@ def sharing_view(doc: dict, money_unit: str) -> pd.DataFrame | None:
     return view
 
 
+#: what a report says when a sharing run computed no allocation (the notes follow with the reasons)
+NO_ALLOCATION = "No allocation could be computed; the notes below say why."
+
+
 def sharing_text(doc: dict, money_unit: str) -> tuple[str, list[str], list[str]]:
     """(summary line, one core-test line per method, notes: why figures are missing)."""
     alloc, _, _ = _sharing_frames(doc)
@@ -548,7 +551,7 @@ def sharing_text(doc: dict, money_unit: str) -> tuple[str, list[str], list[str]]
                         f"{worst.get('coalition')} by {money(_finite(worst.get('excess')))} {money_unit}/yr")
     eps = _finite(doc.get("least_core_epsilon"))
     count = doc.get("coalition_count")
-    summary = (f"Players: {doc.get('players_by') or 'n/a'} ({len(alloc)}); "
+    summary = (f"Players: {doc.get('players_by') or 'n/a'} ({len(doc.get('players') or alloc)}); "
                f"{count if count is not None else 'n/a'} coalitions; "
                f"cost of the grand coalition {money(_finite(doc.get('grand_coalition_cost_per_yr')))} {money_unit}/yr; "
                f"least-core ε {money(eps)}" + ("" if eps is None else f" {money_unit}/yr") + ".")

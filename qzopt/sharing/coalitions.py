@@ -51,20 +51,24 @@ def players_of(sc: Scenario, by: str = "group") -> pd.Series:
 MAX_PLAYERS = 15
 
 
+def grouping_hint(sc: Scenario | None, by: str) -> str:
+    """How to have fewer players: group the jurisdictions (and how many players `group` makes)."""
+    groups = ""
+    if sc is not None and by != "group" and "group" in sc.jurisdictions.columns:
+        groups = (f" `--players group` (by=\"group\" in Python) makes {sc.jurisdictions['group'].nunique()} "
+                  "players here;")
+    return f"Group the jurisdictions:{groups} any column of the jurisdictions can be the grouping."
+
+
 def every_coalition(players: list[str], sc: Scenario | None = None, by: str = "group") -> list[tuple[str, ...]]:
     """Every non-empty coalition of ``players`` (sorted tuples), or a :class:`QzoptError` when
     there are more than :data:`MAX_PLAYERS` of them, saying how to group them (``sc`` and ``by``
     name the grouping used, for the message)."""
     n = len(players)
     if n > MAX_PLAYERS:
-        groups = ""
-        if sc is not None and by != "group" and "group" in sc.jurisdictions.columns:
-            groups = (f" `--players group` (by=\"group\" in Python) makes "
-                      f"{sc.jurisdictions['group'].nunique()} players here;")
-        raise QzoptError(f"{n} players ({by}) make {2 ** n - 1:,} coalitions, and cost sharing solves a plan for "
-                         "each: Shapley, the nucleolus and the core check need them all.  It takes at most "
-                         f"{MAX_PLAYERS} players ({2 ** MAX_PLAYERS - 1:,} coalitions): group the jurisdictions."
-                         f"{groups} any column of the jurisdictions can be the grouping.")
+        raise QzoptError(f"{n} players ({by}) make {2 ** n - 1:,} coalitions, too many to solve a plan for each: "
+                         f"every coalition is solved for at most {MAX_PLAYERS} players "
+                         f"({2 ** MAX_PLAYERS - 1:,} coalitions).  {grouping_hint(sc, by)}")
     return [c for r in range(1, n + 1) for c in itertools.combinations(sorted(players), r)]
 
 
@@ -153,22 +157,20 @@ _RULES = "v3-grand-is-scenario"
 FINAL = ("optimal", "infeasible")
 
 
-def _key(digest: str, coalition: Iterable[str], territory: str, solver: str, gap: float) -> str:
-    text = json.dumps([_RULES, digest, sorted(coalition), territory, solver, gap])
+def _key(digest: str, coalition: Iterable[str], territory: str, solver: str, gap: float, grand: bool) -> str:
+    text = json.dumps([_RULES, digest, sorted(coalition), territory, solver, gap] + (["grand"] if grand else []))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def _solve_one(sc: Scenario, by: str, coalition: tuple[str, ...], territory: Territory, solver: str,
-               time_limit: float | None, gap: float) -> CoalitionResult:
+               time_limit: float | None, gap: float, grand: bool = False) -> CoalitionResult:
     from qzopt.api import solve
 
     t0 = time.perf_counter()
     who = players_of(sc, by)
-    jur = set(who.index[who.isin(coalition)])
-    if set(who[sc.demands["jurisdiction"].unique()]) <= set(coalition):
-        # the grand coalition (every player with demand) is the scenario itself: it may also use the
-        # sites of jurisdictions without demand, which take no part in the game
-        jur = set(sc.jurisdictions.index)
+    # the grand coalition is the scenario itself: it may also use the sites of jurisdictions that
+    # take no part in the game (those without demand, in qzopt share)
+    jur = set(sc.jurisdictions.index) if grand else set(who.index[who.isin(coalition)])
     sub = restrict(sc, jur, territory)
     if len(sub.demands) == 0 or sub.demands["amount"].sum() == 0:
         return CoalitionResult(coalition, 0.0, "optimal", 0.0, "none", time.perf_counter() - t0)
@@ -225,15 +227,21 @@ def coalition_costs(
     workers: int | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    players: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Solve every coalition (default: all non-empty ones) and return one row per coalition:
     players, cost (money/yr), status, gap, solver, seconds, cached.
+
+    ``players``: the players of the game (default: every value of the grouping ``by``).  Their
+    coalition is the grand one, solved as the whole scenario: it may also use the sites of
+    jurisdictions outside the game (``qzopt share`` plays only the players with demand).
 
     Results are cached in ``cache_dir`` (default ``~/.cache/qzopt/coalitions``) keyed by the
     scenario's content, the coalition, the territory rule and the solver settings; only proven
     ones (:data:`FINAL`) are reused, so a cost a time limit cut short is solved again.
     """
-    players = sorted(players_of(sc, by).unique())
+    players = sorted(players_of(sc, by).unique()) if players is None else sorted(players)
+    grand = tuple(players)
     if coalitions is None:
         wanted = every_coalition(players, sc, by)
     else:
@@ -246,7 +254,7 @@ def coalition_costs(
     results: dict[tuple[str, ...], CoalitionResult] = {}
     todo = []
     for c in wanted:
-        f = cache / f"{_key(digest, c, territory, solver, gap)}.json"
+        f = cache / f"{_key(digest, c, territory, solver, gap, c == grand)}.json"
         doc = json.loads(f.read_text()) if f.exists() else None
         if doc is not None and doc.get("status") in FINAL:
             results[c] = CoalitionResult(**{**doc, "players": tuple(doc["players"]), "cached": True})
@@ -255,7 +263,7 @@ def coalition_costs(
 
     def store(r: CoalitionResult) -> None:
         results[r.players] = r
-        f = cache / f"{_key(digest, r.players, territory, solver, gap)}.json"
+        f = cache / f"{_key(digest, r.players, territory, solver, gap, r.players == grand)}.json"
         tmp = f.with_suffix(".tmp")
         tmp.write_text(json.dumps(dataclasses.asdict(r) | {"players": list(r.players)}))
         tmp.replace(f)  # atomic: an interrupted run never leaves half a file
@@ -273,7 +281,8 @@ def coalition_costs(
 
             try:
                 with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                    futures = [pool.submit(_solve_one, sc, by, c, territory, solver, time_limit, gap) for c in todo]
+                    futures = [pool.submit(_solve_one, sc, by, c, territory, solver, time_limit, gap, c == grand)
+                               for c in todo]
                     for fut in as_completed(futures):
                         store(fut.result())
                         advance()
@@ -281,7 +290,7 @@ def coalition_costs(
                 warnings.warn("the worker processes stopped; solving the remaining coalitions one at a time",
                               stacklevel=2)
         for c in [c for c in todo if c not in results]:
-            store(_solve_one(sc, by, c, territory, solver, time_limit, gap))
+            store(_solve_one(sc, by, c, territory, solver, time_limit, gap, c == grand))
             advance()
     rows = [dataclasses.asdict(results[c]) for c in wanted]
     frame = pd.DataFrame(rows)

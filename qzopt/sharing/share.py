@@ -15,10 +15,19 @@ import pandas as pd
 from qzopt.errors import QzoptError, few_names
 from qzopt.scenario.scenario import Scenario
 from qzopt.sharing.coalitions import (MAX_PLAYERS, Territory, coalition_costs, every_coalition, fee_rule_text,
-                                     players_of, sharing_game)
+                                     grouping_hint, players_of, sharing_game)
 from qzopt.sharing.game import Game, sample_orders
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
+
+
+def coalition_label(members: tuple[str, ...] | list[str], players: list[str]) -> str:
+    """A coalition as tables and notes show it: "A + B"; "all but C and D" when it leaves out fewer
+    players than it holds (with 33 counties, the coalitions of all but one are 32 names long)."""
+    out = [p for p in players if p not in set(members)]
+    if len(players) > 3 and len(out) < len(members):
+        return "all" if not out else "all but " + (out[0] if len(out) == 1 else f"{', '.join(out[:-1])} and {out[-1]}")
+    return " + ".join(members)
 
 
 def _money(v: float) -> str:
@@ -165,6 +174,7 @@ class SharingResult:
                       else f"Not in the core: {len(v)} coalition(s) would pay less alone:", ""]
             if not v.empty:
                 vv = v.head(10).copy()
+                vv["coalition"] = vv["coalition"].map(lambda t: coalition_label(t.split(" + "), self.players))
                 for c in ("allocated", "stand_alone", "excess"):
                     vv[c] = vv[c].map(money)
                 lines += [md_table(vv)]
@@ -191,7 +201,7 @@ class SharingResult:
 
         c = self.coalitions
         view = pd.DataFrame({
-            "players": c["players"].map(" + ".join),
+            "players": c["players"].map(lambda m: coalition_label(m, self.players)),
             "cost": c["cost"].map(lambda v: money(v) if math.isfinite(v) else "inf"),
             "status": c["status"],
             "gap": c["gap"].map(lambda g: "n/a" if g is None or pd.isna(g) else f"{100 * g:.2f} %"),
@@ -251,6 +261,11 @@ class SharingResult:
         return out
 
 
+#: the most plans a sampled Shapley estimate may need beyond 15 players (orders x (players - 2)):
+#: about a day at a second each
+MAX_SAMPLED_PLANS = 100_000
+
+
 @dataclass
 class Plan:
     """Which coalitions a sharing run solves, and what it can then compute."""
@@ -274,24 +289,25 @@ def plan_coalitions(players: list[str], methods: tuple[str, ...] | list[str], sa
     n = len(players)
     if n <= MAX_PLAYERS:
         return Plan(every_coalition(players, sc, by), list(methods), True, [])
-    notes, kept = [], []
+    why, kept = {}, []
     for m in methods:
         if m == "nucleolus":
-            notes.append(f"nucleolus: not computed: it needs every coalition ({2 ** n - 1:,} with {n} players); "
-                         f"it is computed for up to {MAX_PLAYERS} players")
+            why[m] = (f"it needs every coalition ({2 ** n - 1:,} with {n} players); it is computed for up to "
+                      f"{MAX_PLAYERS} players")
         elif m == "shapley" and samples is None:
-            notes.append(f"shapley: not computed: with {n} players it is estimated over random joining orders, each "
-                         f"solving up to {n - 1} coalitions; ask for it with a number of orders (--samples N, "
-                         "samples=N in Python)")
+            why[m] = (f"with {n} players it is estimated over random joining orders, each solving up to {n - 2} "
+                      "more coalitions; ask for it with a number of orders (--samples N, samples=N in Python)")
         else:
             kept.append(m)
     if not kept:
-        try:
-            every_coalition(players, sc, by)
-        except QzoptError as exc:
-            raise QzoptError(f"{exc}  With more players, proportional and scrb are computed (they need {n + 1} and "
-                             f"{2 * n + 1} coalitions), and shapley over a sample of joining orders "
-                             "(--samples N).") from None
+        raise QzoptError(f"{n} players ({by}): " + "; ".join(f"{m} is not computed: {w}" for m, w in why.items())
+                         + f".  With any number of players proportional and scrb are computed (from {n + 1} and "
+                         f"{2 * n + 1} coalitions).  {grouping_hint(sc, by)}")
+    if "shapley" in kept and samples * (n - 2) > MAX_SAMPLED_PLANS:
+        raise QzoptError(f"{samples:,} joining orders of {n} players need up to {samples * (n - 2):,} plans for the "
+                         f"Shapley estimate, more than {MAX_SAMPLED_PLANS:,}: use fewer orders (its standard error "
+                         "shrinks as one over the square root of their number), or group the players")
+    notes = [f"{m}: not computed: {w}" for m, w in why.items()]
     grand = tuple(sorted(players))
     wanted = [(p,) for p in grand] + [grand]
     if "scrb" in kept:
@@ -317,22 +333,25 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)} or all")
-    if samples is not None and samples < 2:
-        raise ValueError(f"samples must be at least 2 (a standard error needs two orders), not {samples}")
+    if samples is not None and not 2 <= samples <= 1_000_000:
+        raise ValueError(f"samples must be from 2 (a standard error needs two orders) to 1,000,000, not {samples}")
+    if seed < 0:
+        raise ValueError(f"seed must be 0 or more, not {seed}")
     who = players_of(sc, by)
     volume = sc.demands.groupby(sc.demands["jurisdiction"].map(who))["amount"].sum()
     players = sorted(volume.index)  # players with demand
     plan = plan_coalitions(players, methods, samples, seed, sc, by)
-    frame = coalition_costs(sc, by, plan.coalitions, territory, solver, time_limit, 0.0, workers, cache_dir, progress)
+    frame = coalition_costs(sc, by, plan.coalitions, territory, solver, time_limit, 0.0, workers, cache_dir, progress,
+                            players)
     game = sharing_game(frame, players)
     if not plan.every:  # the nucleolus and the least core are not computed here
         game.advice = ("let every coalition use any site (--territory all, territory=\"all\") or " if territory == "own"
-                       else "") + "group the players, so that at most 15 take part and the nucleolus is computed"
+                       else "") + f"group the players, so that at most {MAX_PLAYERS} take part and the nucleolus is computed"
     notes = list(plan.notes)
     reason = frame["reason"].fillna("") if "reason" in frame else pd.Series("", index=frame.index)
 
     def names(rows: pd.DataFrame) -> str:
-        return few_names((" + ".join(p) for p in rows["players"]), 8)
+        return few_names((coalition_label(p, players) for p in rows["players"]), 8)
 
     capped = frame[reason.str.startswith("fee cap")]
     if len(capped):
@@ -359,8 +378,9 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
                 if isinstance(val, pd.DataFrame):  # sampled: say how closely
                     worst = val["std_error"].idxmax()
                     notes.append(f"shapley: estimated over {samples or 2000:,} random joining orders (seed {seed}); "
-                                 f"largest standard error {val['std_error'].max():,.0f} (player {worst}); the 95 % "
-                                 "intervals are in the shapley table")
+                                 f"largest standard error {val['std_error'].max():,.0f} (player {worst}); each "
+                                 "player's standard error and 95 % interval are in the shapley table of sharing.md "
+                                 "and sharing.json")
                     spread = val[["std_error", "ci95_low", "ci95_high"]].add_suffix("_per_yr")
                     val = val["shapley"]
                 allocations[m] = val
