@@ -136,7 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     sh = sub.add_parser("share", help="split the cost of the shared plan among jurisdictions or groups")
     sh.add_argument("scenario")
     sh.add_argument("--players", default="group", help="group (e.g. prefecture, default) or jurisdiction")
-    sh.add_argument("--method", default="all", help="shapley | nucleolus | scrb | proportional | all")
+    sh.add_argument("--method", default="all",
+                    help="shapley | nucleolus | scrb | proportional | all, or several joined by commas (beyond 15 "
+                         "players 'all' is what can be computed: proportional, scrb, and shapley with --samples)")
     sh.add_argument("--territory", default="own", choices=["own", "all"],
                     help="sites a coalition may use alone: its own territory (default) or all")
     sh.add_argument("--samples", type=positive(int), metavar="N",
