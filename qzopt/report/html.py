@@ -97,7 +97,7 @@ def sharing_section(doc: dict, money_unit: str) -> dict[str, Any]:
     """Context for the sharing section from a ``sharing.json`` document (rows as in ``report.md``)."""
     view = md.sharing_view(doc, money_unit)
     summary, core, notes = md.sharing_text(doc, money_unit)
-    if view is None:
+    if view is None:  # no allocation: the section says so, and why
         return {"sharing": True, "sharing_table": None, "sharing_core": [md.NO_ALLOCATION] + core + notes,
                 "sharing_summary": summary, "sharing_uri": None}
     alloc, _, _ = md._sharing_frames(doc)
@@ -106,8 +106,7 @@ def sharing_section(doc: dict, money_unit: str) -> dict[str, Any]:
     chart = data_uri(png(sharing_chart(numbers, alone, money_unit))) \
         if numbers.notna().any().any() or alone.notna().any() else None
     return {"sharing": True, "sharing_table": html_table(view), "sharing_core": core + notes,
-            "sharing_summary": summary,
-            "sharing_uri": chart}
+            "sharing_summary": summary, "sharing_uri": chart}
 
 
 def frontier_section(table: pd.DataFrame, res: "Result") -> dict[str, Any]:

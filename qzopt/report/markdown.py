@@ -530,6 +530,12 @@ def sharing_view(doc: dict, money_unit: str) -> pd.DataFrame | None:
     return view
 
 
+def partial_core_line(solved: int | None = None) -> str:
+    """A clean core check over only some coalitions, in words (``solved``: how many, if known)."""
+    among = "those solved" if solved is None else f"the {solved:,} solved"
+    return f"no coalition among {among} pays more than alone (a partial check, not a core test)"
+
+
 #: what a report says when a sharing run computed no allocation (the notes follow with the reasons)
 NO_ALLOCATION = "No allocation could be computed; the notes below say why."
 
@@ -542,9 +548,7 @@ def sharing_text(doc: dict, money_unit: str) -> tuple[str, list[str], list[str]]
         if v is None:
             core.append(f"{m}: core not tested")
         elif not v:
-            core.append(f"{m}: in the core" if doc.get("core_check") != "partial" else
-                        f"{m}: no coalition among those solved pays more than alone (a partial check, not a core "
-                        "test)")
+            core.append(f"{m}: " + ("in the core" if doc.get("core_check") != "partial" else partial_core_line()))
         else:
             worst = v[0] if isinstance(v[0], dict) else {}
             core.append(f"{m}: not in the core — {len(v)} coalition(s) would pay less alone, worst "

@@ -30,12 +30,6 @@ def coalition_label(members: tuple[str, ...] | list[str], players: list[str]) ->
     return " + ".join(members)
 
 
-def _money(v: float) -> str:
-    from qzopt.report.markdown import money
-
-    return money(v)
-
-
 @dataclass
 class SharingResult:
     """Allocations of the grand coalition's cost (money per year) among players."""
@@ -60,12 +54,12 @@ class SharingResult:
 
     def core_line(self, method: str) -> str:
         """The core test of one method's allocation, in words."""
+        from qzopt.report.markdown import money, partial_core_line
+
         v = self.core[method]
         if v.empty:
-            return ("in the core" if self.core_complete else
-                    f"no coalition among the {len(self.coalitions) - 1:,} solved pays more than alone (a partial "
-                    "check, not a core test)")
-        return f"NOT in the core ({len(v)} coalition(s) pay more than alone, worst by {_money(v['excess'].iloc[0])})"
+            return "in the core" if self.core_complete else partial_core_line(len(self.coalitions) - 1)
+        return f"NOT in the core ({len(v)} coalition(s) pay more than alone, worst by {money(v['excess'].iloc[0])})"
 
     @property
     def grand_cost(self) -> float:
@@ -169,8 +163,8 @@ class SharingResult:
             if "fee_per_unit" in view:
                 view["fee_per_unit"] = view["fee_per_unit"].map(lambda v: f"{v:,.2f}")
             lines += [f"## {m}", "", md_table(view.reset_index())]
-            v = self.core[m]
-            lines += [(self.core_line(m)[:1].upper() + self.core_line(m)[1:] + ".") if v.empty
+            v, said = self.core[m], self.core_line(m)
+            lines += [(said[:1].upper() + said[1:] + ".") if v.empty
                       else f"Not in the core: {len(v)} coalition(s) would pay less alone:", ""]
             if not v.empty:
                 vv = v.head(10).copy()
