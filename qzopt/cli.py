@@ -62,6 +62,28 @@ def fraction(text: str) -> float:
     return value
 
 
+def solver_name(text: str) -> str:
+    """An argparse type: a solver's name, refused at once when it names none (a typo is not a
+    solver that is missing here; argparse names the option)."""
+    from qzopt.solvers.registry import normal_name, unknown_name
+
+    problem = unknown_name(normal_name(text), auto=True)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def fallback_list(text: str) -> list[str]:
+    """An argparse type: comma-separated solver names to try next ("" = none), each a known one."""
+    from qzopt.solvers.registry import normal_name, unknown_name
+
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    problems = [p for n in names if (p := unknown_name(normal_name(n)))]
+    if problems:
+        raise argparse.ArgumentTypeError("; ".join(problems))
+    return names
+
+
 def positive_list(text: str) -> list[float]:
     """An argparse type: comma-separated numbers, each finite and above zero (e.g. fee caps)."""
     return [positive(float)(part.strip()) for part in text.split(",")]
@@ -92,11 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve a scenario and write result files")
     s.add_argument("scenario", help="scenario YAML file")
     s.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name without .yaml>)")
-    s.add_argument("--solver", help="highs | cbc | ortools | ortools-sat | pulp:<NAME> (default: the scenario's)")
+    s.add_argument("--solver", type=solver_name, help="auto | highs | cbc | ortools | ortools-sat | pulp:<NAME> (default: the scenario's)")
     s.add_argument("--time-limit", type=positive(float), metavar="S",
                    help="seconds per solver (default: the scenario's)")
     s.add_argument("--gap", type=fraction, metavar="G", help="relative optimality gap, e.g. 0.01 (default 0: prove)")
-    s.add_argument("--fallback", help="comma-separated solvers to try next (default: the others; \"\" for none)")
+    s.add_argument("--fallback", type=fallback_list, help="comma-separated solvers to try next (default: the others; \"\" for none)")
     s.add_argument("--threads", type=positive(int), help="solver threads")
     s.add_argument("-v", "--verbose", action="store_true", help="stream the solver log")
     s.add_argument("--no-isolate", action="store_true", help="run the solver in this process (faster start)")
@@ -115,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="comma-separated fee caps (money per demand unit); default: from the "
                          "smallest achievable fee to the fee of the cheapest plan")
     fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given (default 5)")
-    fr.add_argument("--solver")
+    fr.add_argument("--solver", type=solver_name)
     fr.add_argument("--time-limit", type=positive(float), metavar="S")
     fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-frontier)")
     _add_set(fr)
@@ -149,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--workers", type=positive(int), help="parallel worker processes (default: one per core)")
     sh.add_argument("--cache", help="directory for cached coalition costs, kept in its coalitions/ folder "
                                       "(default ~/.cache/qzopt, or $QZOPT_CACHE)")
-    sh.add_argument("--solver", default="auto")
+    sh.add_argument("--solver", type=solver_name, default="auto")
     sh.add_argument("--time-limit", type=positive(float), metavar="S")
     sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-sharing)")
     _add_set(sh)
@@ -262,8 +284,8 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
 
     sc = load_scenario(args.scenario, _overrides(args))
     outdir = output_dir(args.outdir or Path("out") / Path(args.scenario).stem)
-    # --fallback "" is no fallback at all; not given, the scenario's (or the default chain)
-    fallback = [s.strip() for s in args.fallback.split(",") if s.strip()] if args.fallback is not None else None
+    # --fallback "" is no fallback at all ([]); not given (None), the scenario's (or the default chain)
+    fallback = args.fallback
     with console.status(f"solving {sc.name}…", spinner="dots") as status:
         def event(msg: str) -> None:
             status.update(f"{sc.name}: {msg}")

@@ -60,11 +60,23 @@ def test_fallback_after_the_primary_finds_nothing_in_time(monkeypatch):
     assert "no feasible solution within the time limit" in res.fallbacks[0]["reason"]
 
 
-def test_a_missing_solver_is_skipped_with_its_reason():
-    res = qzopt.solve(line_scenario(), solver="nosuch", fallback=["highs"])
-    assert res.solver == "highs" and res.status == "optimal"
-    assert res.fallbacks == [{"solver": "nosuch", "reason": res.fallbacks[0]["reason"]}]
-    assert "unknown solver 'nosuch'" in res.fallbacks[0]["reason"]
+def test_a_missing_solver_is_skipped_with_its_reason(monkeypatch):
+    monkeypatch.setattr(registry, "unavailable_reason", lambda name: "cbc: binary not found" if name == "cbc" else None)
+    res = qzopt.solve(line_scenario(), solver="cbc", fallback=["highs"])
+    assert res.solver == "highs" and res.status == "optimal" and res.objective == pytest.approx(350.0)
+    assert res.fallbacks == [{"solver": "cbc", "reason": "unavailable: cbc: binary not found"}]
+
+
+def test_an_unknown_solver_is_refused_before_anything_runs_not_skipped():
+    from qzopt.errors import QzoptError
+
+    with pytest.raises(QzoptError, match=r"^solver: unknown solver 'nosuch'; known: auto, highs"):
+        qzopt.solve(line_scenario(), solver="nosuch", fallback=["highs"])
+    with pytest.raises(QzoptError, match=r"^fallback: unknown solver 'auto'; known: highs"):  # auto only comes first
+        qzopt.solve(line_scenario(), fallback=["cbc", "auto"])
+    with pytest.raises(QzoptError, match=r"solver: unknown solver 'hihgs' \(did you mean 'highs'\?\).*; "
+                                         r"fallback: unknown solver 'cbd' \(did you mean 'cbc'\?\)"):
+        qzopt.solve(line_scenario(), solver="hihgs", fallback=["cbd"])
 
 
 def test_a_pulp_solver_that_is_not_installed_is_skipped():
@@ -72,9 +84,11 @@ def test_a_pulp_solver_that_is_not_installed_is_skipped():
     assert res.solver == "highs" and res.fallbacks[0]["solver"] == "pulp:GUROBI_CMD"
 
 
-def test_no_solver_at_all_is_an_error_not_a_crash():
-    res = qzopt.solve(line_scenario(), solver="nosuch", fallback=[])
+def test_no_solver_at_all_is_an_error_not_a_crash(monkeypatch):
+    monkeypatch.setattr(registry, "unavailable_reason", lambda name: f"{name} is not installed")
+    res = qzopt.solve(line_scenario(), solver="highs", fallback=["cbc"])
     assert res.status == "error" and res.objective is None
+    assert [a["solver"] for a in res.fallbacks] == ["highs", "cbc"]
 
 
 @pytest.mark.parametrize("name", ["highs", "cbc", "ortools"])
@@ -134,8 +148,10 @@ def test_a_time_limited_answer_worse_than_the_start_gives_way_to_the_start():
 def test_solver_names_are_read_without_regard_to_case_and_a_typo_is_told_its_closest_name():
     res = qzopt.solve(line_scenario(), solver="HiGHS")
     assert res.solver == "highs" and res.fallbacks == [] and res.objective == pytest.approx(350.0)
-    res = qzopt.solve(line_scenario(), solver="hihgs", fallback=["cbc"])
-    assert res.solver == "cbc" and "unknown solver 'hihgs' (did you mean 'highs'?)" in res.fallbacks[0]["reason"]
+    res = qzopt.solve(line_scenario(), solver="CBC", fallback=["HiGHS"])
+    assert res.solver == "cbc" and res.fallbacks == [] and res.objective == pytest.approx(350.0)
+    with pytest.raises(qzopt.errors.QzoptError, match=r"unknown solver 'hihgs' \(did you mean 'highs'\?\)"):
+        qzopt.solve(line_scenario(), solver="hihgs", fallback=["cbc"])
 
 
 def test_when_no_back_end_answers_a_start_is_reported_as_the_start_not_as_a_solver(monkeypatch):
@@ -166,17 +182,36 @@ def test_a_pulp_run_stopped_at_a_gap_does_not_claim_a_zero_gap():
 
 
 def test_an_empty_fallback_on_the_command_line_is_no_fallback(tmp_path):
+    import json
+    import subprocess
+
+    import pulp
+    from conftest import ROOT
+
+    if "GUROBI_CMD" in pulp.listSolvers(onlyAvailable=True):
+        pytest.skip("Gurobi is installed here: the test needs a known solver that is missing")
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "solve", str(ROOT / "tests" / "data" / "tiny.yaml"),
+                           "--solver", "pulp:GUROBI_CMD", "--fallback", "", "-o", str(tmp_path), "--no-html"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 4, proc.stdout  # the one solver named is missing, and nothing else is tried
+    assert [f["solver"] for f in json.loads((tmp_path / "result.json").read_text())["fallbacks"]] == ["pulp:GUROBI_CMD"]
+
+
+@pytest.mark.parametrize("option, said", [
+    (["--solver", "hihgs"], "argument --solver: unknown solver 'hihgs' (did you mean 'highs'?)"),
+    (["--fallback", "cbc,ortols"], "argument --fallback: unknown solver 'ortols' (did you mean 'ortools'?)"),
+    (["--solver", "pulp:GUROBI_CMDD"], "argument --solver: PuLP knows no solver 'GUROBI_CMDD' "
+                                       "(did you mean 'pulp:GUROBI_CMD'?)"),
+])
+def test_a_misspelt_solver_on_the_command_line_is_refused_naming_the_option(tmp_path, option, said):
     import subprocess
 
     from conftest import ROOT
 
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "solve", str(ROOT / "tests" / "data" / "tiny.yaml"),
-                           "--solver", "nosuch", "--fallback", "", "-o", str(tmp_path), "--no-html"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 4, proc.stdout  # the one solver named is unknown, and nothing else is tried
-    import json
-
-    assert [f["solver"] for f in json.loads((tmp_path / "result.json").read_text())["fallbacks"]] == ["nosuch"]
+                           *option, "-o", str(tmp_path / "out"), "--no-html"], capture_output=True, text=True)
+    assert proc.returncode == 2 and said in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything ran or was written
 
 
 def test_a_plan_that_breaks_the_model_is_never_reported(monkeypatch):
@@ -234,14 +269,15 @@ def test_cbc_at_a_one_millisecond_limit_claims_no_proof_and_no_plan_below_the_op
 
 
 def test_a_fallback_comes_after_auto_never_instead_of_it():
-    assert registry.solver_order("auto", ["nope"]) == ["highs", "nope"]
+    assert registry.solver_order("auto", ["ortools"]) == ["highs", "ortools"]
     assert registry.solver_order("auto", None) == list(registry.DEFAULT_ORDER)
     assert registry.solver_order("auto", []) == ["highs"]
-    res = qzopt.solve(line_scenario(), fallback=["nope"])  # solver auto, an unknown fallback
-    assert res.solver == "highs" and res.objective == pytest.approx(350.0)
+    assert registry.solver_order("cbc", ["highs", "cbc"]) == ["cbc", "highs"]
 
 
 def test_an_unknown_pulp_solver_is_named_with_the_closest_once_listed_name():
-    res = qzopt.solve(line_scenario(), solver="pulp:PULP_CBC", fallback=["highs"], isolate=False)
-    reason = res.fallbacks[0]["reason"]
-    assert res.solver == "highs" and "PuLP does not know 'PULP_CBC'. Did you mean 'PULP_CBC_CMD'?" in reason
+    with pytest.raises(qzopt.errors.QzoptError) as info:
+        qzopt.solve(line_scenario(), solver="pulp:PULP_CBC", fallback=["highs"], isolate=False)
+    said = str(info.value)
+    assert said.startswith("solver: PuLP knows no solver 'PULP_CBC' (did you mean 'pulp:PULP_CBC_CMD'?)")
+    assert said.count("GUROBI_CMD,") == 1  # PuLP lists some names twice; the message once

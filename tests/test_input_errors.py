@@ -458,9 +458,22 @@ def test_bad_solve_arguments_are_named(call, said):
         call(_frames())
 
 
-def test_a_fallback_given_as_one_string_is_one_solver_not_its_letters():
-    res = qzopt.solve(_frames(), solver="nope", fallback="highs")
-    assert res.solver == "highs" and [a["solver"] for a in res.fallbacks] == ["nope"]
+def test_a_fallback_given_as_one_string_is_one_solver_not_its_letters(monkeypatch):
+    from qzopt.solvers import registry
+
+    monkeypatch.setattr(registry, "unavailable_reason", lambda name: "not here" if name == "ortools" else None)
+    res = qzopt.solve(_frames(), solver="ortools", fallback="highs")
+    assert res.solver == "highs" and [a["solver"] for a in res.fallbacks] == ["ortools"]
+
+
+def test_a_misspelt_solver_in_the_scenario_file_is_named_with_its_field(tiny):
+    path, edit = tiny
+    edit("solver: {name: auto, time_limit: 30}", "solver: {name: hihgs, time_limit: 30, fallback: [cbc, ortols]}")
+    msg = error_of(path)
+    assert "field `solver.name`: unknown solver 'hihgs' (did you mean 'highs'?)" in msg
+    assert "field `solver.fallback`: unknown solver 'ortols' (did you mean 'ortools'?)" in msg
+    assert "tiny.yaml, line 23" in msg
+    assert "unknown solver 'cbx'" in error_of(DATA / "tiny.yaml", {"solver.name": "cbx"})
 
 
 def test_a_result_without_a_plan_has_the_columns_of_one_with_a_plan(tiny, tmp_path):

@@ -251,6 +251,18 @@ class SolverBlock(Strict):
     fallback: list[str] | None = Field(None, description="back ends tried in order if the first fails")
     threads: int | None = Field(None, ge=1)
 
+    @field_validator("name", "fallback")
+    @classmethod
+    def _known_solvers(cls, value: Any, info: ValidationInfo) -> Any:
+        """A misspelt solver is refused here, not tried and skipped as if it were not installed."""
+        from qzopt.solvers.registry import normal_name, unknown_name
+
+        names = [value] if isinstance(value, str) else value or []
+        problems = [p for n in names if (p := unknown_name(normal_name(n), auto=info.field_name == "name"))]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
 
 class Fees(Strict):
     """Equalised treatment fees (money per demand unit, e.g. yuan per t or per m3)."""

@@ -44,19 +44,42 @@ GRACE_SECONDS = 20.0
 
 
 def get_backend(name: str) -> Backend:
-    """The back end called ``name`` (raises KeyError with the known names)."""
+    """The back end called ``name`` (raises KeyError with :func:`unknown_name`'s text)."""
+    problem = unknown_name(name)
+    if problem:
+        raise KeyError(problem)
     if name.startswith("pulp:"):
         from qzopt.solvers.pulp_generic import PulpBackend
 
         return PulpBackend(name.split(":", 1)[1])
-    if name not in BACKENDS:
-        from qzopt.errors import closest
-
-        near = closest(name, BACKENDS)
-        raise KeyError(f"unknown solver {name!r}" + (f" (did you mean {near!r}?)" if near else "")
-                       + f"; known: {', '.join(list(BACKENDS) + ['pulp:<SOLVER>'])}")
     module, cls = BACKENDS[name].split(":")
     return getattr(importlib.import_module(module), cls)()
+
+
+def unknown_name(name: str, auto: bool = False) -> str | None:
+    """Why ``name`` names no back end ("unknown solver 'hihgs' (did you mean 'highs'?); known:
+    ..."), or None when it names one: a registered name, ``pulp:<SOLVER>`` with a
+    solver PuLP knows (installed or not: a known solver that is missing here is the fallback
+    chain's business, a misspelt one is the user's), or ``auto`` where ``auto`` is allowed
+    (the first solver, not a fallback)."""
+    from qzopt.errors import closest
+
+    if name in BACKENDS or (auto and name == "auto"):
+        return None
+    if name.startswith("pulp:"):
+        import pulp
+
+        known = list(dict.fromkeys(pulp.listSolvers()))  # PuLP lists some names twice
+        solver = name.split(":", 1)[1]
+        if solver in known:
+            return None
+        near = closest(solver, known)
+        return (f"PuLP knows no solver {solver!r}" + (f" (did you mean 'pulp:{near}'?)" if near else "")
+                + f"; PuLP's solvers: {', '.join(known)}")
+    known = ["auto"] * auto + [*BACKENDS]
+    near = closest(name, known)
+    return (f"unknown solver {name!r}" + (f" (did you mean {near!r}?)" if near else "")
+            + f"; known: {', '.join(known + ['pulp:<SOLVER>'])}")
 
 
 @lru_cache(maxsize=None)
@@ -79,7 +102,16 @@ def solver_order(primary: str = "auto", fallback: tuple[str, ...] | list[str] | 
     """The back ends to try, in order: ``primary`` then ``fallback`` (default: the others of
     :data:`DEFAULT_ORDER`), without repeats.  ``auto`` is the first of :data:`DEFAULT_ORDER`
     (HiGHS): with the default fallback that is the whole default order, with a given one HiGHS
-    and then it (a fallback is what comes after the primary, never instead of it)."""
+    and then it (a fallback is what comes after the primary, never instead of it).
+
+    A name that names no back end (:func:`unknown_name`) is refused with
+    :class:`~qzopt.errors.QzoptError` before anything runs: a typo is not a missing solver."""
+    from qzopt.errors import QzoptError
+
+    problems = [f"solver: {p}" for p in [unknown_name(normal_name(primary), auto=True)] if p]
+    problems += [f"fallback: {p}" for p in (unknown_name(normal_name(f)) for f in fallback or []) if p]
+    if problems:
+        raise QzoptError("; ".join(problems))
     first = [DEFAULT_ORDER[0]] if normal_name(primary) == "auto" else [normal_name(primary)]
     rest = list(DEFAULT_ORDER) if fallback is None else [normal_name(f) for f in fallback]
     return list(dict.fromkeys(first + rest))
