@@ -65,9 +65,9 @@ def fraction(text: str) -> float:
 def solver_name(text: str) -> str:
     """An argparse type: a solver's name, refused at once when it names none (a typo is not a
     solver that is missing here; argparse names the option)."""
-    from qzopt.solvers.registry import normal_name, unknown_name
+    from qzopt.solvers.registry import unknown_names
 
-    problem = unknown_name(normal_name(text), auto=True)
+    problem = unknown_names(text, first=True)
     if problem:
         raise argparse.ArgumentTypeError(problem)
     return text
@@ -75,12 +75,12 @@ def solver_name(text: str) -> str:
 
 def fallback_list(text: str) -> list[str]:
     """An argparse type: comma-separated solver names to try next ("" = none), each a known one."""
-    from qzopt.solvers.registry import normal_name, unknown_name
+    from qzopt.solvers.registry import unknown_names
 
     names = [part.strip() for part in text.split(",") if part.strip()]
-    problems = [p for n in names if (p := unknown_name(normal_name(n)))]
-    if problems:
-        raise argparse.ArgumentTypeError("; ".join(problems))
+    problem = unknown_names(names)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return names
 
 

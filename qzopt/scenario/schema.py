@@ -255,12 +255,11 @@ class SolverBlock(Strict):
     @classmethod
     def _known_solvers(cls, value: Any, info: ValidationInfo) -> Any:
         """A misspelt solver is refused here, not tried and skipped as if it were not installed."""
-        from qzopt.solvers.registry import normal_name, unknown_name
+        from qzopt.solvers.registry import unknown_names
 
-        names = [value] if isinstance(value, str) else value or []
-        problems = [p for n in names if (p := unknown_name(normal_name(n), auto=info.field_name == "name"))]
-        if problems:
-            raise ValueError("; ".join(problems))
+        problem = unknown_names(value, first=info.field_name == "name")
+        if problem:
+            raise ValueError(problem)
         return value
 
 

@@ -98,6 +98,15 @@ def available_backends() -> dict[str, str | None]:
     return {name: unavailable_reason(name) for name in BACKENDS}
 
 
+def unknown_names(names: str | list[str] | tuple[str, ...] | None, first: bool = False) -> str | None:
+    """:func:`unknown_name` for each of ``names`` (one name, or a list; read as :func:`normal_name`
+    reads them), joined by "; ", or None when every one names a back end; ``first``: these are
+    the first solver, which may be ``auto``."""
+    names = [names] if isinstance(names, str) else list(names or [])
+    problems = [p for n in names if (p := unknown_name(normal_name(n), auto=first))]
+    return "; ".join(problems) or None
+
+
 def solver_order(primary: str = "auto", fallback: tuple[str, ...] | list[str] | None = None) -> list[str]:
     """The back ends to try, in order: ``primary`` then ``fallback`` (default: the others of
     :data:`DEFAULT_ORDER`), without repeats.  ``auto`` is the first of :data:`DEFAULT_ORDER`
@@ -108,8 +117,8 @@ def solver_order(primary: str = "auto", fallback: tuple[str, ...] | list[str] | 
     :class:`~qzopt.errors.QzoptError` before anything runs: a typo is not a missing solver."""
     from qzopt.errors import QzoptError
 
-    problems = [f"solver: {p}" for p in [unknown_name(normal_name(primary), auto=True)] if p]
-    problems += [f"fallback: {p}" for p in (unknown_name(normal_name(f)) for f in fallback or []) if p]
+    problems = [f"{what}: {p}" for what, p in (("solver", unknown_names(primary, first=True)),
+                                                ("fallback", unknown_names(fallback))) if p]
     if problems:
         raise QzoptError("; ".join(problems))
     first = [DEFAULT_ORDER[0]] if normal_name(primary) == "auto" else [normal_name(primary)]
