@@ -188,3 +188,21 @@ def test_a_peer_that_is_not_installed_is_skipped_not_a_failed_run(tmp_path, caps
     runs = pd.read_csv(tmp_path / "runs.csv")
     assert set(runs["solver"]) == {"qzopt"}  # no 'error' row for the peer
     assert "peer spopt-cbc skipped: no_such_package_qz is not installed" in capsys.readouterr().out
+
+
+def test_the_runs_of_several_folders_are_never_merged_into_one_of_them(tmp_path, capsys):
+    for name in ("a", "b"):
+        assert main(["--suite", "smoke", "--no-peers", "--instances", "pmed1", "--shared", str(SHARED),
+                     "-o", str(tmp_path / name)]) == 0
+    before = {n: (tmp_path / n / "runs.csv").read_bytes() for n in ("a", "b")}
+    capsys.readouterr()
+    assert main(["--summarise", str(tmp_path / "a"), str(tmp_path / "b")]) == 0  # printed, nothing written
+    assert "wrote nothing" in capsys.readouterr().out
+    assert main(["--summarise", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "a")]) == 2
+    assert "one of the folders summarised" in " ".join(capsys.readouterr().err.split())
+    assert {n: (tmp_path / n / "runs.csv").read_bytes() for n in ("a", "b")} == before
+    assert main(["--summarise", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "ab")]) == 0
+    both = pd.read_csv(tmp_path / "ab" / "runs.csv")
+    assert len(both) == 2 and set(both["instance"]) == {"pmed1"}  # one run from each folder
+    assert pd.read_csv(tmp_path / "ab" / "summary.csv").set_index("instance").loc["pmed1", "objective"] == \
+        pytest.approx(5819, abs=1e-6)  # published optimum

@@ -42,8 +42,9 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p.add_argument("--shared", help="the shared folder holding benchmarks/ (default: ../shared)")
     p.add_argument("-o", "--outdir", help="write runs.csv, summary.csv, summary.json and summary.md here")
     p.add_argument("--summarise", metavar="DIR", nargs="+",
-                   help="only re-print the summary of DIR/runs.csv (several DIRs: of all their runs together, "
-                        "written to --outdir when given, else to the first DIR)")
+                   help="only re-print the summary of DIR/runs.csv (several DIRs: of all their runs together); "
+                        "one DIR: its summary.csv and summary.md are rewritten; several: written only with --outdir "
+                        "(never into one of the DIRs, whose runs.csv is their own)")
     return p
 
 
@@ -153,6 +154,9 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
     """Summarise the runs.csv of one or several earlier runs (e.g. suites run one at a time)."""
     import pandas as pd
 
+    if out is not None and len(dirs) > 1 and any(out.resolve() == d.resolve() for d in dirs):
+        raise QzoptError(f"-o {out}: that is one of the folders summarised, whose runs.csv holds only its own "
+                         "runs; name a new folder for the runs of all of them")
     missing = [str(d / "runs.csv") for d in dirs if not (d / "runs.csv").exists()]
     if missing:
         raise QzoptError(f"--summarise: no runs.csv in {', '.join(missing)} (a folder `qzopt bench -o DIR` wrote)")
@@ -172,6 +176,10 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
     summary = summarise(runs)
     print_summary(summary, console)
     print_targets(targets(summary), console)
+    if out is None and len(dirs) > 1:  # dirs[0]/runs.csv would take the others' runs: never merged in place
+        console.print("wrote nothing: the runs of several folders are written together only with -o DIR "
+                      "(a new folder: runs.csv, summary.csv, summary.md)")
+        return 0
     out = output_dir(out) if out else dirs[0]
     if len(dirs) > 1:
         _write_runs(runs, out)
