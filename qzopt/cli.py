@@ -137,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="comma-separated fee caps (money per demand unit); default: from the "
                          "smallest achievable fee to the fee of the cheapest plan")
     fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given (default 5)")
-    fr.add_argument("--solver", type=solver_name)
+    fr.add_argument("--solver", type=solver_name, help="as for solve (default: the scenario's)")
     fr.add_argument("--time-limit", type=positive(float), metavar="S")
     fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-frontier)")
     _add_set(fr)
@@ -171,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--workers", type=positive(int), help="parallel worker processes (default: one per core)")
     sh.add_argument("--cache", help="directory for cached coalition costs, kept in its coalitions/ folder "
                                       "(default ~/.cache/qzopt, or $QZOPT_CACHE)")
-    sh.add_argument("--solver", type=solver_name, default="auto")
+    sh.add_argument("--solver", type=solver_name, help="as for solve (default: the scenario's)")
     sh.add_argument("--time-limit", type=positive(float), metavar="S")
     sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-sharing)")
     _add_set(sh)

@@ -425,3 +425,16 @@ def test_long_coalitions_are_named_by_who_is_left_out():
     assert coalition_label(["A", "B", "D"], list("ABCD")) == "all but C"
     assert coalition_label(list("ABCD"), list("ABCDEF")) == "all but E and F"
     assert coalition_label(list("ABCDE"), list("ABCDEFGH")) == "all but F, G and H"
+
+
+def test_the_coalitions_are_solved_by_the_scenarios_solver_unless_one_is_named(tmp_path):
+    # share used to pass solver="auto" to every coalition, so a scenario's `solver: {name: cbc}` was
+    # ignored (HiGHS solved them); the costs are the hand values of line_scenario either way
+    sc = line_scenario().replace(solver={"name": "cbc", "fallback": ()})
+    by_file = share(sc, by="jurisdiction", methods=("proportional",), workers=1, cache_dir=tmp_path, progress=False)
+    assert by_file.solvers == ["cbc"]
+    named = share(sc, by="jurisdiction", methods=("proportional",), solver="highs", workers=1, cache_dir=tmp_path,
+                  progress=False)
+    assert named.solvers == ["highs"]
+    assert _costs(named.coalitions) == _costs(by_file.coalitions)
+    assert named.coalitions["cost"].max() == pytest.approx(350.0)  # the grand coalition: the hand optimum

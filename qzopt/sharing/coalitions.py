@@ -221,7 +221,7 @@ def coalition_costs(
     by: str = "group",
     coalitions: Iterable[Iterable[str]] | None = None,
     territory: Territory = "own",
-    solver: str = "auto",
+    solver: str | None = None,
     time_limit: float | None = None,
     gap: float = 0.0,
     workers: int | None = None,
@@ -239,6 +239,7 @@ def coalition_costs(
     Results are cached in ``cache_dir`` (default ``~/.cache/qzopt/coalitions``) keyed by the
     scenario's content, the coalition, the territory rule and the solver settings; only proven
     ones (:data:`FINAL`) are reused, so a cost a time limit cut short is solved again.
+    ``solver`` and ``time_limit`` (seconds per coalition and back end) default to the scenario's.
     """
     players = sorted(players_of(sc, by).unique()) if players is None else sorted(players)
     grand = tuple(players)
@@ -251,6 +252,7 @@ def coalition_costs(
     cache.mkdir(parents=True, exist_ok=True)
     digest = sc.digest()
     time_limit = time_limit if time_limit is not None else sc.solver.time_limit
+    solver = solver or sc.solver.name
     results: dict[tuple[str, ...], CoalitionResult] = {}
     todo = []
     for c in wanted:

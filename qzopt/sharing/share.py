@@ -316,13 +316,15 @@ def plan_coalitions(players: list[str], methods: tuple[str, ...] | list[str], sa
 
 
 def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] = METHODS,
-          territory: Territory = "own", solver: str = "auto", time_limit: float | None = None,
+          territory: Territory = "own", solver: str | None = None, time_limit: float | None = None,
           workers: int | None = None, cache_dir: str | Path | None = None, progress: bool = True,
           samples: int | None = None, seed: int = 0) -> SharingResult:
     """Solve the coalitions the methods need (:func:`plan_coalitions`) and allocate the grand
     coalition's cost.  ``samples``: estimate Shapley over that many random joining orders (drawn
     with ``seed``) instead of exactly (exact up to 10 players, 2,000 orders from every coalition's
-    cost up to 15; with more players Shapley is computed only when ``samples`` is given)."""
+    cost up to 15; with more players Shapley is computed only when ``samples`` is given).
+    ``solver`` and ``time_limit`` (seconds per coalition and back end) default to the scenario's
+    ``solver`` block; every coalition is solved to a zero gap (its cost is exact or marked)."""
     t0 = time.perf_counter()
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
