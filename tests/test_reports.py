@@ -626,6 +626,11 @@ def test_what_set_changed_is_in_the_result_its_report_and_the_comparison(tmp_pat
     sc = qzopt.load_scenario(DATA / "tiny.yaml", {"constraints.max_distance": 30})
     assert sc.extras["overrides"] == {"constraints.max_distance": 30}
     assert "overrides" not in sc.replace(policy={"max_distance": 100}).extras
+    # a list from Python is kept as JSON, which --set reads back as the same list (YAML)
+    chain = qzopt.load_scenario(DATA / "tiny.yaml", {"solver.fallback": ["cbc", "ortools"]})
+    assert chain.extras["overrides"] == {"solver.fallback": '["cbc", "ortools"]'}
+    again = qzopt.load_scenario(DATA / "tiny.yaml", dict(chain.extras["overrides"]))
+    assert again.solver.fallback == chain.solver.fallback == ("cbc", "ortools")
     figures = key_figures(load_runs([plain, limited])).set_index("figure")
     assert figures.loc["changed for the run (--set)"].tolist() == ["none", said]
     assert "changed for the run (--set)" not in key_figures(load_runs([plain, plain])).set_index("figure").index

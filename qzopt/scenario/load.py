@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 import re
 import typing
@@ -341,7 +342,10 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
             raise
         raise ScenarioError(_from_overrides(err.problems, overrides)) from None
     if overrides:  # what this run changed, for its result and reports (runs of one file look alike)
-        sc.extras["overrides"] = {str(k): v if isinstance(v, (str, int, float, bool)) or v is None else repr(v)
+        # a list or mapping given from Python is kept as JSON, which --set reads back as YAML
+        # (["cbc", "ortools"], not Python's "['cbc', 'ortools']")
+        sc.extras["overrides"] = {str(k): v if isinstance(v, (str, int, float, bool)) or v is None
+                                  else json.dumps(v, ensure_ascii=False, default=str)
                                   for k, v in overrides.items()}
     return sc
 
