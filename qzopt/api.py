@@ -23,7 +23,7 @@ from qzopt.scenario.checks import presolve_findings
 from qzopt.scenario.load import load_scenario
 from qzopt.scenario.scenario import Scenario
 from qzopt.solvers.base import RawSolution, SolveOptions
-from qzopt.solvers.registry import Attempt, solve_with_fallback, solver_order
+from qzopt.solvers.registry import Attempt, solve_with_fallback, solver_order, split_names
 
 __all__ = ["load_scenario", "solve"]
 
@@ -53,7 +53,7 @@ def solve(
     if isinstance(scenario, Scenario):  # built in code (dataclasses.replace skips the checks): tens of ms at 1 M pairs
         sc.validate()
     if isinstance(fallback, str):  # "cbc" or "cbc,ortools", as on the command line (a str is not a list of letters)
-        fallback = [f.strip() for f in fallback.split(",") if f.strip()]
+        fallback = split_names(fallback)
     settings = sc.solver
     name = solver or settings.name
     options = SolveOptions(

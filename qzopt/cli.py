@@ -75,9 +75,9 @@ def solver_name(text: str) -> str:
 
 def fallback_list(text: str) -> list[str]:
     """An argparse type: comma-separated solver names to try next ("" = none), each a known one."""
-    from qzopt.solvers.registry import unknown_names
+    from qzopt.solvers.registry import split_names, unknown_names
 
-    names = [part.strip() for part in text.split(",") if part.strip()]
+    names = split_names(text)
     problem = unknown_names(names)
     if problem:
         raise argparse.ArgumentTypeError(problem)
@@ -284,14 +284,13 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
 
     sc = load_scenario(args.scenario, _overrides(args))
     outdir = output_dir(args.outdir or Path("out") / Path(args.scenario).stem)
-    # --fallback "" is no fallback at all ([]); not given (None), the scenario's (or the default chain)
-    fallback = args.fallback
     with console.status(f"solving {sc.name}…", spinner="dots") as status:
         def event(msg: str) -> None:
             status.update(f"{sc.name}: {msg}")
             console.log(msg)
 
-        res = solve(sc, solver=args.solver, time_limit=args.time_limit, gap=args.gap, fallback=fallback,
+        # --fallback "" is no fallback at all ([]); not given (None), the scenario's (or the default chain)
+        res = solve(sc, solver=args.solver, time_limit=args.time_limit, gap=args.gap, fallback=args.fallback,
                     threads=args.threads, verbose=args.verbose, isolate=not args.no_isolate, on_event=event)
     with console.status("writing the results and the report…"):
         stale = args.no_html and (outdir / "report.html").exists()

@@ -98,6 +98,11 @@ def available_backends() -> dict[str, str | None]:
     return {name: unavailable_reason(name) for name in BACKENDS}
 
 
+def split_names(text: str) -> list[str]:
+    """Solver names written as on the command line, comma-separated ("cbc, ortools"; "" = none)."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def unknown_names(names: str | list[str] | tuple[str, ...] | None, first: bool = False) -> str | None:
     """:func:`unknown_name` for each of ``names`` (one name, or a list; read as :func:`normal_name`
     reads them), joined by "; ", or None when every one names a back end; ``first``: these are
