@@ -202,7 +202,25 @@ def test_the_runs_of_several_folders_are_never_merged_into_one_of_them(tmp_path,
     assert "one of the folders summarised" in " ".join(capsys.readouterr().err.split())
     assert {n: (tmp_path / n / "runs.csv").read_bytes() for n in ("a", "b")} == before
     assert main(["--summarise", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "ab")]) == 0
-    both = pd.read_csv(tmp_path / "ab" / "runs.csv")
-    assert len(both) == 2 and set(both["instance"]) == {"pmed1"}  # one run from each folder
     assert pd.read_csv(tmp_path / "ab" / "summary.csv").set_index("instance").loc["pmed1", "objective"] == \
         pytest.approx(5819, abs=1e-6)  # published optimum
+
+
+def test_a_later_folder_replaces_an_earlier_ones_runs_of_the_same_instance_and_solver(tmp_path, capsys):
+    """Runs of one instance and solver in two folders (a re-run after a change, on another day) are
+    not pooled into one median: the folder given last wins, and the console says which pairs."""
+    for name in ("old", "new"):
+        assert main(["--suite", "smoke", "--no-peers", "--shared", str(SHARED), "-o", str(tmp_path / name)]) == 0
+    old = pd.read_csv(tmp_path / "old" / "runs.csv")
+    old = old[old["instance"] == "pmed1"]
+    old.assign(total_s=1000.0).to_csv(tmp_path / "old" / "runs.csv", index=False)  # pmed1 only, slow
+    capsys.readouterr()
+    assert main(["--summarise", str(tmp_path / "old"), str(tmp_path / "new"), "-o", str(tmp_path / "j")]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"pmed1/qzopt ({tmp_path / 'new'} over {tmp_path / 'old'})" in said and "cap41/qzopt" not in said
+    runs = pd.read_csv(tmp_path / "j" / "runs.csv")
+    assert len(runs) == 2 and (runs["total_s"] < 1000).all()  # one run of each instance, both from 'new'
+    assert main(["--summarise", str(tmp_path / "new"), str(tmp_path / "old"), "-o", str(tmp_path / "k")]) == 0
+    summary = pd.read_csv(tmp_path / "k" / "summary.csv").set_index("instance")
+    assert summary.loc["pmed1", "total_s"] == 1000.0 and summary.loc["cap41", "total_s"] < 1000  # 'old' last
+    assert summary.loc["cap41", "objective"] == pytest.approx(1040444.375, abs=1e-3)  # published optimum

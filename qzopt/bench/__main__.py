@@ -16,13 +16,16 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from qzopt.bench.report import machine, markdown, print_summary, print_targets, summarise, targets, targets_markdown
 from qzopt.bench.runner import measure
 from qzopt.bench.suites import SUITES, Instance, shared_dir, suite
 from qzopt.cli import output_dir, positive
-from qzopt.errors import QzoptError
+from qzopt.errors import QzoptError, few_names
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -42,7 +45,8 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p.add_argument("--shared", help="the shared folder holding benchmarks/ (default: ../shared)")
     p.add_argument("-o", "--outdir", help="write runs.csv, summary.csv, summary.json and summary.md here")
     p.add_argument("--summarise", metavar="DIR", nargs="+",
-                   help="only re-print the summary of DIR/runs.csv (several DIRs: of all their runs together); "
+                   help="only re-print the summary of DIR/runs.csv (several DIRs: of all their runs together, an "
+                        "instance and solver in several DIRs taken from the last one given); "
                         "one DIR: its summary.csv and summary.md are rewritten; several: written only with --outdir "
                         "(never into one of the DIRs, whose runs.csv is their own)")
     return p
@@ -171,7 +175,10 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
             raise QzoptError(f"{d / 'runs.csv'}: not a runs.csv of qzopt bench ("
                              + (f"no column(s) {', '.join(lacking)}" if lacking else "no runs") + ")")
         frames.append(frame)
-    frame = pd.concat(frames, ignore_index=True)
+    frame, replaced = latest_runs(frames, [str(d) for d in dirs])
+    if replaced:
+        console.print(f"runs of {len(replaced)} instance/solver pair(s) are in several folders; the last folder "
+                      f"given replaces the earlier ones' runs: {few_names(replaced)}")
     runs = frame.astype(object).where(frame.notna(), None).to_dict("records")
     summary = summarise(runs)
     print_summary(summary, console)
@@ -187,6 +194,27 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
     (out / "summary.md").write_text(markdown(summary) + "\n" + targets_markdown(targets(summary)))
     console.print(f"wrote {out / 'summary.csv'}, {out / 'summary.md'}")
     return 0
+
+
+def latest_runs(frames: list[pd.DataFrame], names: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The runs of several folders (``frames``, in the order given, named ``names``) as one table
+    in which each (instance, solver) pair keeps only the runs of the last folder holding it, so a
+    re-run replaces an earlier run instead of being pooled into one median with it (runs of other
+    commits or machines).  Also returns "instance/solver (last over earlier, ...)" for each pair
+    that was in more than one folder."""
+    import pandas as pd
+
+    last: dict[tuple, int] = {}
+    seen: dict[tuple, list[int]] = {}
+    for k, frame in enumerate(frames):
+        for pair in dict.fromkeys(zip(frame["instance"], frame["solver"])):
+            last[pair] = k
+            seen.setdefault(pair, []).append(k)
+    kept = [frame[[last[pair] == k for pair in zip(frame["instance"], frame["solver"])]]
+            for k, frame in enumerate(frames)]
+    replaced = [f"{i}/{s} ({names[ks[-1]]} over {', '.join(names[k] for k in ks[:-1])})"
+                for (i, s), ks in seen.items() if len(ks) > 1]
+    return pd.concat(kept, ignore_index=True), replaced
 
 
 def _write_runs(runs: list[dict], out: Path) -> None:
