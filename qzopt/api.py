@@ -99,7 +99,7 @@ def solve(
         if options.time_limit is not None and spent > built.build_seconds + 1.0:
             options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))
         raw, attempts = run(built.solver_form())
-        raw = _with_presolve_bound(built.lifted(raw), built.lower_bound)
+        raw = _with_presolve_bound(built.lifted(raw), built.lower_bound, options.effective_gap)
         fee_info = None
     seconds = time.perf_counter() - t0
     result = _result(sc, built, raw, attempts, seconds, opts)
@@ -155,12 +155,18 @@ def kernel_budget(time_limit: float | None) -> float:
     return 0.0 if time_limit is None else 0.5 * max(0.0, float(time_limit) - presolve_budget(time_limit))
 
 
-def _with_presolve_bound(raw: RawSolution, lower: float | None) -> RawSolution:
+def _with_presolve_bound(raw: RawSolution, lower: float | None, gap: float) -> RawSolution:
     """The solver's answer with the better of its bound and the presolve's (a time-limited
-    solver may stop before its own bound reaches the Lagrangian one)."""
+    solver may stop before its own bound reaches the Lagrangian one).  A ``feasible`` answer
+    that the presolve's bound proves within ``gap`` (relative) is ``optimal``: the bound is a
+    proof, whoever found the plan."""
     if lower is None or raw.x is None or raw.objective is None or (raw.bound is not None and raw.bound >= lower):
         return raw
-    return dataclasses.replace(raw, bound=min(lower, raw.objective))
+    raw = dataclasses.replace(raw, bound=min(lower, raw.objective))
+    if raw.status == "feasible" and raw.gap is not None and raw.gap <= gap:
+        note = f"proved within the asked gap by the presolve's bound ({raw.bound:,.10g})"
+        raw = dataclasses.replace(raw, status="optimal", message=f"{raw.message}; {note}" if raw.message else note)
+    return raw
 
 
 def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:

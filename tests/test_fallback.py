@@ -281,3 +281,44 @@ def test_an_unknown_pulp_solver_is_named_with_the_closest_once_listed_name():
     said = str(info.value)
     assert said.startswith("solver: PuLP knows no solver 'PULP_CBC' (did you mean 'pulp:PULP_CBC_CMD'?)")
     assert said.count("GUROBI_CMD,") == 1  # PuLP lists some names twice; the message once
+
+
+def _answers(monkeypatch, answers: dict) -> None:
+    """Back ends replaced by fixed answers: name -> RawSolution (as if each ran and stopped)."""
+    monkeypatch.setattr(registry, "run_isolated", lambda name, model, options, worker_cmd=None: answers[name])
+
+
+def test_when_no_back_end_answers_the_start_keeps_the_best_bound_any_of_them_proved(monkeypatch):
+    from qzopt.solvers.base import RawSolution
+
+    model = _knapsack_with_start([1, 0, 1])  # -8, feasible; the hand optimum is -9, so -10 is a valid bound
+    _answers(monkeypatch, {
+        "highs": RawSolution("highs", "no_solution", termination="time limit", bound=-12.0),
+        "cbc": RawSolution("cbc", "no_solution", termination="time limit", bound=-10.0),
+        "ortools": RawSolution("ortools", "error", termination="crashed", message="SIGSEGV"),
+    })
+    raw, attempts = registry.solve_with_fallback(model, SolveOptions(time_limit=10), ["highs", "cbc", "ortools"])
+    assert raw.solver == registry.START_SOLVER and raw.objective == -8.0
+    assert raw.bound == -10.0  # cbc's, the best; the crashed ortools, which ran last, had none
+    assert raw.gap == pytest.approx(0.25)  # |-8 - -10| / 8
+    assert [a.solver for a in attempts] == ["highs", "cbc", "ortools"]
+
+
+def test_a_plan_the_presolve_proves_is_optimal_even_when_no_back_end_answered(monkeypatch):
+    """cap41 (50 x 16): the LP root presolve's branch and bound proves its plan (the published
+    optimum 1,040,444.375); with every back end stopped without a plan the start is reported, and
+    the presolve's bound makes it optimal, not 'feasible' with a gap of 0."""
+    from qzopt.io.orlib import load_cap
+    from qzopt.solvers.base import RawSolution
+
+    from conftest import ORLIB
+
+    if not (ORLIB / "cap" / "cap41.txt").exists():
+        pytest.skip(f"OR-Library data not found at {ORLIB}")
+    _answers(monkeypatch, {name: RawSolution(name, "no_solution", termination="time limit")
+                           for name in ("highs", "cbc")})
+    res = qzopt.solve(load_cap(ORLIB / "cap" / "cap41.txt"), solver="highs", fallback=["cbc"], time_limit=30)
+    assert res.solver == registry.START_SOLVER and res.status == "optimal" and res.gap == 0.0
+    assert res.objective == pytest.approx(1040444.375, rel=1e-9)  # published optimum
+    assert "no back end answered" in res.message and "presolve's bound" in res.message
+    assert [f["solver"] for f in res.fallbacks] == ["highs", "cbc"]

@@ -8,6 +8,7 @@ OR-Tools' model_builder), ``ortools-sat`` (CP-SAT, pure-integer models only) and
 from __future__ import annotations
 
 import importlib
+import math
 import os
 import pickle
 import signal
@@ -217,6 +218,7 @@ def solve_with_fallback(
     """
     attempts: list[Attempt] = []
     last: RawSolution | None = None
+    bounds: list[float] = []  # of back ends stopped by the limit without a plan: each one proven
     for name in order:
         reason = unavailable_reason(name)
         if reason is not None:
@@ -249,6 +251,8 @@ def solve_with_fallback(
         why = raw.message or raw.termination or raw.status
         if raw.status == "no_solution":
             why = f"no feasible solution within the time limit ({why})"
+            if raw.bound is not None and math.isfinite(raw.bound):
+                bounds.append(raw.bound)
         attempts.append(Attempt(name, why, raw.status, raw.seconds))
         if on_event:
             on_event(f"{name}: {why}; trying the next solver")
@@ -257,7 +261,7 @@ def solve_with_fallback(
                            message=f"no solver is available (tried {', '.join(order) or 'none'}; see fallbacks)"
                            ), attempts
     if model.start is not None and last.status not in ("infeasible", "unbounded"):
-        raw = start_if_better(model, RawSolution(solver=START_SOLVER, status="error", bound=last.bound,
+        raw = start_if_better(model, RawSolution(solver=START_SOLVER, status="error", bound=max(bounds, default=None),
                                                  seconds=last.seconds))
         if raw.x is not None:  # no back end answered, but the plan the model was built with holds
             return replace(raw, message="no back end answered (see fallbacks); the plan reported is the MIP "
