@@ -83,6 +83,7 @@ class CbcBackend:
             args += ["-sec", f"{options.time_limit:g}", "-timeMode", "elapsed"]
         # primal tolerance 1e-9 (CBC default 1e-7): shares that sum to 1 - 1e-8 undercut a
         # published optimum of 1e6 by 1e-3 (seen on cap41, cap44)
+        # seeds + 1: CBC's seed 0 means "the time of day" (its own help text), which no run repeats
         args += ["-primalTolerance", "1e-9", "-ratioGap", repr(options.effective_gap), "-allowableGap", "1e-9",
                  "-randomCbcSeed", str(options.seed + 1), "-randomSeed", str(options.seed + 1)]
         if options.threads:
