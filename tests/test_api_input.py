@@ -285,6 +285,7 @@ def test_validate_names_a_missing_jurisdiction_of_a_scenario_built_directly():
     ({"facilities_exactly": 2, "facilities_at_most": 3}, "give either facilities_exactly or facilities_at_most/at_least"),
     ({"facilities_at_least": 3, "facilities_at_most": 1}, "facilities_at_least 3 > facilities_at_most 1"),
     ({"serve_share": 0.5}, "serve_share 0.5 below 1 needs unserved_penalty"),
+    ({"unserved_penalty": 5.0}, "unserved_penalty 5.0 has no effect with serve_share 1"),
 ])
 def test_policy_rules_between_fields_hold_as_in_the_yaml(kwargs, said):
     with pytest.raises(ScenarioError, match=re.escape(said)):

@@ -551,3 +551,16 @@ def test_a_facility_count_that_contradicts_itself_is_named(tiny, rule, said):
     edit("constraints: {single_sourcing: true,", f"constraints: {{facilities: {rule}, single_sourcing: true,")
     msg = error_of(path)
     assert f"line {line_of(path, 'constraints:')}, field `constraints.facilities`: {said}" in msg
+
+
+def test_a_penalty_with_every_unit_served_is_refused_not_ignored(tiny):
+    # serve 1 (the default) serves every unit, so a penalty would change nothing, and giving one
+    # turned off the fast presolves: the user is told instead
+    path, edit = tiny
+    edit("constraints: {single_sourcing: true, max_distance: 60 km}",
+         "constraints: {single_sourcing: true, max_distance: 60 km, demand: {penalty: 500}}")
+    msg = " ".join(error_of(path).split())
+    assert "tiny.yaml" in msg and "constraints.demand" in msg and f"line {line_of(path, 'penalty: 500')}" in msg
+    assert "`penalty: 500` has no effect with `serve: 1`" in msg
+    edit("demand: {penalty: 500}", "demand: {serve: 0.9, penalty: 500}")
+    assert qzopt.load_scenario(path).policy.unserved_penalty == 500

@@ -427,6 +427,25 @@ def test_waste_that_reaches_a_plant_through_a_transfer_station_counts_in_its_rea
     assert loads["wA"] == pytest.approx(410.0, rel=1e-6) and loads["tC"] == pytest.approx(100.0, rel=1e-6)
 
 
+
+def test_kitchen_waste_all_treated_centrally_leaves_the_penalty_out(tmp_path):
+    # min_central_share 1: the 41 t/d of kitchen waste (A 31, C 10) go to kA instead of the 100 yuan/t
+    # penalty: 10,000 fixed + 150 x 41 x 365 = 2,244,750 treatment; hauls 31 x 5 km x 365 = 56,575 and
+    # 10 x 100 km x 365 = 365,000 (the kitchen stream sets no max_distance: no limit); the rest as in
+    # the test above.  The schema requires a penalty; with a share of 1 it has no effect and
+    # is not passed on (a policy with a penalty and a share of 1 is refused as meaningless)
+    (tmp_path / "roads.csv").write_text("from,to,km\nA,C,100\n", encoding="utf-8")
+    (tmp_path / "wte.yaml").write_text(TRANSFER_ONLY.replace("min_central_share: 0.0", "min_central_share: 1.0"),
+                                       encoding="utf-8")
+    res = solve(tmp_path / "wte.yaml", gap=0)
+    assert res.status == "optimal"
+    hand = (2_449_490 + 565_750 + 182_500 + 10_000 + 365_000 + 1_825_000 - 18_556_600 + 5_986_000 + 59_860
+            + 10_000 + 2_244_750 + 56_575 + 365_000)
+    assert res.objective == pytest.approx(hand, abs=1.0)
+    k = res.extra["streams"]["kitchen"]["demands"]
+    assert k["amount"].sum() == pytest.approx(41.0, rel=1e-6)
+    assert k["served"].sum() == pytest.approx(41.0, rel=1e-6)  # all of it, none left to the penalty
+
 def test_one_distance_matrix_serves_every_table_of_a_sector_scenario(tmp_path):
     # wte-4towns with its road distances written out as one matrix (rows: towns, kitchen-waste
     # points and plants; columns: plants, the fly-ash site and the kitchen plant): the same optimum

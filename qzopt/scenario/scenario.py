@@ -183,6 +183,11 @@ class Policy:
             problems.append(Problem(f"serve_share {self.serve_share!r} below 1 needs unserved_penalty (money per "
                                     "demand unit left unserved); without one every demand is served and the share "
                                     "would be ignored", field="policy.serve_share"))
+        if self.serve_share == 1 and self.unserved_penalty is not None:
+            problems.append(Problem(f"unserved_penalty {self.unserved_penalty!r} has no effect with serve_share 1 "
+                                    "(every unit is served, the default): give serve_share below 1 (0 lets any "
+                                    "demand go unserved at the penalty) or leave unserved_penalty out",
+                                    field="policy.unserved_penalty"))
         if problems:
             raise ScenarioError(problems)
 

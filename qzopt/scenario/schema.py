@@ -211,6 +211,10 @@ class DemandRule(Strict):
     def _penalty_if_partial(self) -> "DemandRule":
         if self.serve < 1 and self.penalty is None:
             raise ValueError("serve < 1 needs a `penalty` per unserved unit (0 is allowed)")
+        if self.serve == 1 and self.penalty is not None:
+            raise ValueError(f"`penalty: {self.penalty:g}` has no effect with `serve: 1` (every unit is served, the "
+                             "default): give `serve` below 1 (0 lets any demand go unserved at the penalty) or "
+                             "leave `penalty` out")
         return self
 
 

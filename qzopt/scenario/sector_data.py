@@ -237,7 +237,9 @@ def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
     r.check()
     _own_ids(r, sites, sc.sites, ("wte", "kitchen", "sites"), "kitchen-waste site")
     dist, _ = r.distances(demands, sites, from_demand=True, where=(("demands",), ("wte", "kitchen", "sites")))
-    policy = dataclasses.replace(sc.policy, serve_share=kw.min_central_share, unserved_penalty=kw.penalty,
+    # a share of 1 treats all of it centrally: the penalty (required by the schema) then has no effect
+    policy = dataclasses.replace(sc.policy, serve_share=kw.min_central_share,
+                                 unserved_penalty=kw.penalty if kw.min_central_share < 1 else None,
                                  max_distance=kw.max_distance, facilities_exactly=None, facilities_at_most=None,
                                  facilities_at_least=None, budget=None)
     return dataclasses.replace(sc, name=f"{sc.name} (kitchen waste)", demands=demands, sites=sites, sizes=sizes,
