@@ -696,3 +696,19 @@ def test_a_sharing_without_any_allocation_still_gets_its_section_and_its_reasons
     assert "- scrb: scrb needs finite costs" in section
     page = render_html(res, sharing=doc)
     assert 'id="sharing"' in page and "No allocation could be computed" in page and "scrb needs finite" in page
+
+
+def test_compare_of_runs_that_all_lack_a_plan_says_so_instead_of_crashing(no_plan_run, tmp_path, capsys):
+    # as `qzopt solve` writes an infeasible run: no facilities at all (found crashing in pd.concat)
+    doc = json.loads((no_plan_run / "result.json").read_text(encoding="utf-8"))
+    doc["facilities"] = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "result.json").write_text(json.dumps(doc), encoding="utf-8")
+    runs = load_runs([tmp_path / "a", tmp_path / "b"])
+    assert site_changes(runs).empty
+    from qzopt.cli import main
+
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "c")]) == 0
+    text = (tmp_path / "c" / "compare.md").read_text(encoding="utf-8")
+    assert "No plan in a (infeasible), b (infeasible): their figures read n/a" in text

@@ -161,7 +161,8 @@ def site_changes(runs: list[Run]) -> pd.DataFrame:
         sizes[r.label] = pd.Series(f["size"].astype(str).to_numpy(), index=f["site"].astype(str)) if not f.empty \
             else pd.Series(dtype=str)
     table = pd.DataFrame(sizes).sort_index()
-    juris = pd.concat([r.result.facilities.set_index("site")["jurisdiction"] for r in runs if not r.result.facilities.empty])
+    tables = [r.result.facilities.set_index("site")["jurisdiction"] for r in runs if not r.result.facilities.empty]
+    juris = pd.concat(tables) if tables else pd.Series(dtype=object)  # none when no run has a plan
     juris = juris[~juris.index.duplicated()]
     for r in runs:
         if r.label not in table:
@@ -239,8 +240,11 @@ def no_plan_note(runs: list[Run]) -> str | None:
     none = [f"{r.label} ({r.result.status})" for r in runs if not r.result.ok]
     if not none:
         return None
-    return (f"No plan in {', '.join(none)}: its figures read n/a, it has no sites and no site changes "
-            "(its unserved demand is shown).")
+    if len(none) == 1:
+        return (f"No plan in {none[0]}: its figures read n/a, it has no sites and no site changes "
+                "(its unserved demand is shown).")
+    return (f"No plan in {', '.join(none)}: their figures read n/a, they have no sites and no site changes "
+            "(their unserved demand is shown).")
 
 
 def render_compare_md(runs: list[Run]) -> str:
