@@ -712,3 +712,25 @@ def test_compare_of_runs_that_all_lack_a_plan_says_so_instead_of_crashing(no_pla
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "c")]) == 0
     text = (tmp_path / "c" / "compare.md").read_text(encoding="utf-8")
     assert "No plan in a (infeasible), b (infeasible): their figures read n/a" in text
+
+
+@pytest.mark.parametrize("name, text, said", [
+    ("frontier.csv", "", "frontier.csv: not a qzopt frontier.csv (No columns to parse from file)"),
+    ("frontier.csv", "fee_cap,fee\n10,9\n", "frontier.csv: not a qzopt frontier.csv (no column(s) point, "
+                                             "total_cost_per_yr, price_of_equalization_per_yr)"),
+    ("sharing.json", json.dumps(sharing_doc("x", allocations={"A": 1})),
+     "sharing.json: not a qzopt sharing.json (`allocations` must be a list of objects"),
+    ("sharing.json", json.dumps(sharing_doc("x", tables={"proportional": [1, 2]})),
+     "sharing.json: not a qzopt sharing.json (`tables` must be an object of lists of objects"),
+])
+def test_a_broken_add_on_is_refused_naming_it_not_a_traceback(two_runs, tmp_path, capsys, name, text, said):
+    from qzopt.cli import main
+
+    folder = tmp_path / "addon"
+    folder.mkdir()
+    (folder / name).write_text(text, encoding="utf-8")
+    option = "--frontier" if name == "frontier.csv" else "--sharing"
+    assert main(["report", str(two_runs[0]), option, str(folder), "-o", str(tmp_path / "out/")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert str(folder / name) in err and said in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # nothing written

@@ -42,11 +42,25 @@ def read_result(path: str | Path) -> "Result":
 
 
 # ------------------------------------------------------------------------ add-ons
+#: Columns of a ``frontier.csv`` that the reports read.
+FRONTIER_COLUMNS = ("point", "fee_cap", "fee", "total_cost_per_yr", "price_of_equalization_per_yr")
+
+
 def read_frontier(folder: str | Path) -> pd.DataFrame:
     """``frontier.csv`` of ``qzopt frontier -o DIR``; ``attrs`` carry the scenario and sector named
-    in ``frontier.md`` (its title and its "Sector: ..." line) and the file read."""
+    in ``frontier.md`` (its title and its "Sector: ..." line) and the file read.  A file that is
+    not one (unreadable, no rows, lacking :data:`FRONTIER_COLUMNS`) is refused naming it."""
     folder = Path(folder)
-    table = pd.read_csv(folder / "frontier.csv")
+    file = folder / "frontier.csv"
+    try:
+        table = pd.read_csv(file)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise QzoptError(f"{file}: not a qzopt frontier.csv ({exc})") from None
+    lacking = [c for c in FRONTIER_COLUMNS if c not in table.columns]
+    if lacking or table.empty:
+        raise QzoptError(f"{file}: not a qzopt frontier.csv ("
+                         + (f"no column(s) {', '.join(lacking)}" if lacking else "no rows")
+                         + "); write it again with `qzopt frontier SCENARIO -o DIR`")
     table.attrs["source"] = str(folder / "frontier.csv")
     md_file = folder / "frontier.md"
     if md_file.is_file():
@@ -68,6 +82,18 @@ def read_sharing(folder: str | Path) -> dict:
         raise QzoptError(f"{file}: not a qzopt sharing.json ({exc})") from None
     if not isinstance(doc, dict):
         raise QzoptError(f"{file}: not a qzopt sharing.json (not a JSON object)")
+    def rows(v: Any) -> bool:
+        return v is None or (isinstance(v, list) and all(isinstance(r, dict) for r in v))
+
+    tables = doc.get("tables")
+    shape = {"allocations": ("a list of objects (one per player)", rows(doc.get("allocations"))),
+             "coalitions": ("a list of objects", rows(doc.get("coalitions"))),
+             "tables": ("an object of lists of objects (one per method)",
+                        tables is None or (isinstance(tables, dict) and all(rows(v) for v in tables.values())))}
+    for key, (what, ok) in shape.items():
+        if not ok:
+            raise QzoptError(f"{file}: not a qzopt sharing.json (`{key}` must be {what}); write it again with "
+                             "`qzopt share SCENARIO -o DIR`")
     doc["_source"] = str(file)
     return doc
 
