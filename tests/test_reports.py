@@ -734,3 +734,14 @@ def test_a_broken_add_on_is_refused_naming_it_not_a_traceback(two_runs, tmp_path
     err = " ".join(capsys.readouterr().err.split())
     assert str(folder / name) in err and said in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_report_md_states_the_scenario_and_the_model_notes_as_the_html_does(two_runs):
+    # the line scenario: towns A, B, C with 10 t each and a candidate site in each; one plant (at B)
+    # when a plant costs 150 a year.  Uncapacitated, so the radius formulation is used and says so.
+    text = (two_runs[0] / "report.md").read_text(encoding="utf-8")
+    page = (two_runs[0] / "report.html").read_text(encoding="utf-8")
+    line = "Sector: facility · 3 jurisdictions · 3 demand points (30 t) · 3 candidate sites · 1 open"
+    assert line in text and line in page
+    assert "- formulation: radius formulation (no capacity can bind)" in text
+    assert "formulation: radius formulation (no capacity can bind)" in page

@@ -72,20 +72,6 @@ def page(template: str, **context: Any) -> str:
     return finish(environment().get_template(template).render(**context))
 
 
-def summary_line(res: "Result") -> str:
-    """Scenario summary: jurisdictions, demand points and total demand, candidate and open sites."""
-    places = res.extra.get("places") or {}
-    n_j = len(frame(places.get("jurisdictions"))) or len(frame(res.extra.get("jurisdictions")))
-    d = res.demands
-    total = float(d["amount"].sum()) if not d.empty else 0.0
-    n_sites = len(frame(places.get("sites"))) or len(res.facilities)
-    parts = [f"{n_j} jurisdictions", f"{len(d)} demand points ({md.num(total, 6)} {res.units.get('demand', '')})",
-             f"{n_sites} candidate sites"]
-    if res.ok:
-        parts.append(f"{len(res.open_sites)} open")
-    return " · ".join(parts)
-
-
 def _fees_tables(res: "Result") -> tuple[Any, Any]:
     facts, plants = md.fee_facts_view(res), md.fee_plants_view(res)
     if facts is None:
@@ -128,9 +114,8 @@ def render_html(res: "Result", frontier: pd.DataFrame | None = None, sharing: di
     check_addons(res, frontier, sharing)
     mu = res.units.get("money", "")
     ctx: dict[str, Any] = {"res": res, "title": f"{res.scenario}: siting report", "money": mu,
-                           "summary": summary_line(res), "facts": md.solve_facts(res),
-                           "notes": [f"warning: {w}" for w in res.extra.get("warnings") or []]
-                           + [f"{k}: {v}" for k, v in (res.extra.get("notes") or {}).items()],
+                           "summary": md.summary_line(res), "facts": md.solve_facts(res),
+                           "notes": md.result_notes(res),
                            "map_uri": map_uri(res)}
     if res.ok:
         breakdown = pd.DataFrame({"part": list(res.cost_breakdown()),

@@ -147,15 +147,39 @@ def assignments_view(res: "Result") -> pd.DataFrame:
     })
 
 
+def summary_line(res: "Result") -> str:
+    """Scenario summary: jurisdictions, demand points and total demand, candidate and open sites."""
+    places = res.extra.get("places") or {}
+    n_j = len(_frame(places.get("jurisdictions"))) or len(_frame(res.extra.get("jurisdictions")))
+    d = res.demands
+    total = float(d["amount"].sum()) if not d.empty else 0.0
+    n_sites = len(_frame(places.get("sites"))) or len(res.facilities)
+    parts = [f"{n_j} jurisdictions", f"{len(d)} demand points ({num(total, 6)} {res.units.get('demand', '')})",
+             f"{n_sites} candidate sites"]
+    if res.ok:
+        parts.append(f"{len(res.open_sites)} open")
+    return " · ".join(parts)
+
+
+def result_notes(res: "Result") -> list[str]:
+    """The lines under the solve facts: the input warnings, then what the model builder and its
+    presolves recorded (``extra["notes"]``)."""
+    return ([f"warning: {w}" for w in res.extra.get("warnings") or []]
+            + [f"{k}: {v}" for k, v in (res.extra.get("notes") or {}).items()])
+
+
 def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing: dict | None = None) -> str:
     """``report.md`` of ``res``; ``frontier`` (a ``frontier.csv`` table) and ``sharing`` (a ``sharing.json``
     document) add their sections when given, as in ``report.html``."""
-    lines = [f"# {md_text(res.scenario)}: siting result", ""]
+    lines = [f"# {md_text(res.scenario)}: siting result", "",
+             f"Sector: {md_text(res.sector)} · {md_text(summary_line(res))}", ""]
     lines += ["| | |", "|---|---|"] + [f"| {md_text(k)} | {md_text(v)} |" for k, v in solve_facts(res)] + [""]
     if res.message:
         lines += [f"> {md_text(res.message)}", ""]
-    lines += [f"> warning: {md_text(w)}" for w in res.extra.get("warnings") or []] + (
-        [""] if res.extra.get("warnings") else [])
+    warnings = res.extra.get("warnings") or []
+    lines += [f"> warning: {md_text(w)}" for w in warnings] + ([""] if warnings else [])
+    said = result_notes(res)[len(warnings):]  # the model builder's notes, after the warnings
+    lines += [f"- {md_text(n)}" for n in said] + ([""] if said else [])
     if res.explanation:
         lines += ["## Why no plan exists", ""] + [f"- {md_text(e)}" for e in res.explanation] + [""]
     if res.ok:
