@@ -115,6 +115,10 @@ def solve(
             result.extra["fees"] = {**_fee_rule(sc), "stages": fee_info.get("stages", [])}
         result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
     facts = _input_facts(sc)
+    if fee_info is not None and fee_info.get("warnings"):
+        # a fee search stopped short (step cap, or a step without an optimum) is said where every
+        # warning is (report, CLI), after the input's warnings, as well as in the fee section
+        facts["warnings"] = facts.get("warnings", []) + list(fee_info["warnings"])
     if facts:  # only then: reading result.extra builds the result tables, which are left to first use
         result.extra.update(facts)
     if result.status == "infeasible" and explain:
@@ -191,7 +195,10 @@ def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
             report["unconstrained_cost_per_yr"] = free.objective
             report.update(price_range((result.objective, result.bound, result.status),
                                       (free.objective, free.bound, free.status)))
-            report["price_of_equalization_pct"] = 100 * report["price_of_equalization_per_yr"] / free.objective
+            # a percentage of a comparison plan that costs nothing (or less: revenue above costs)
+            # is undefined: None ("n/a" in the reports), not a division by zero or a flipped sign
+            report["price_of_equalization_pct"] = (
+                100 * report["price_of_equalization_per_yr"] / free.objective if free.objective > 0 else None)
             report["unconstrained_sites"] = sorted(free.open_sites["site"])
     result.extra["fees"] = report
     payers = report["payers"].set_index("jurisdiction")

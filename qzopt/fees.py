@@ -10,7 +10,8 @@ Exactness (docs/fees.md):
   linear, and the set of plans that recover their costs only grows with F.  So the cheapest
   plan under a cap is the MILP at F = cap, and the smallest fee is found by a Dinkelbach-type
   sequence of MILPs: F_{t+1} = break-even fee of the plan minimising max_j (C_j - F_t R_j); it
-  decreases strictly and stops, exactly, when no plan beats F_t.
+  decreases strictly and stops, exactly, when no plan beats F_t (or, with a warning, after
+  MAX_FEE_STEPS MILPs).
 - banded fees with split per-plant recovery have no exact linear form here: a clear error.
 """
 
@@ -50,7 +51,8 @@ def fee_setup(sc: Scenario, built: BuiltModel) -> fb.FeeSetup:
         groups = pd.Index(["region"], name="payer")
         payer_of = np.zeros(len(payer), np.int64)
     setup = fb.FeeSetup(rules, plants, groups, payer_of, sc.units.per_year)
-    # pooled recovery also covers transfer stations' costs (all main sites via plant_cost_terms)
+    # pooled recovery also covers transfer stations' costs (all main sites via plant_cost_terms;
+    # the subsidy only at plants, setup.plants: transfer stations treat nothing)
     # and everything the plants send on: echelon hauls and destination facilities
     for e in built.echelons.values():
         f = built.model.var(e.prefix + "flow")
@@ -177,13 +179,13 @@ def _min_fee(sc: Scenario, how: str, run: Run, info: dict, say, start: tuple[Bui
     setup = fee_setup(sc, built)
     F = break_even_fee(built, setup, x)
     raw = None
-    for _ in range(50):
+    for _ in range(MAX_FEE_STEPS):
         info["iterations"].append({"fee": F})
         say(f"fee {F:,.6g}: looking for a plan that breaks even below it")
         step, _ = _build(sc, how, dinkelbach_fee=F, cost_cap=cost_cap, sizes=sizes)
         r, _a = run(step.model.to_matrix())
         if r.x is None or r.status != "optimal":
-            info["warning"] = f"fee search stopped: {r.status} at fee {F:,.6g}"
+            _warn(info, f"fee search stopped: {r.status} at fee {F:,.6g}")
             break
         shortfall = float(step.model.values("worst_shortfall", r.x).iloc[0])
         new = break_even_fee(step, setup, r.x)
@@ -191,7 +193,22 @@ def _min_fee(sc: Scenario, how: str, run: Run, info: dict, say, start: tuple[Bui
         if shortfall >= -1e-7 * max(1.0, abs(F) * setup.per_year) or not new < F * (1 - 1e-9):
             break
         F, built, raw = new, step, r
+    else:
+        # the cap stopped a search that was still lowering the fee: F is a fee some plan breaks
+        # even at, not proven the smallest
+        steps = f"{MAX_FEE_STEPS} step" + ("s" if MAX_FEE_STEPS != 1 else "")
+        _warn(info, f"fee search stopped after {steps} (the cap) while still lowering the fee: "
+                    f"{F:,.6g} is the last fee found, not proven the smallest")
     return F, built, raw
+
+
+#: Most MILPs the fee search (``_min_fee``, parametric method) runs before it stops with a warning.
+MAX_FEE_STEPS = 50
+
+
+def _warn(info: dict, text: str) -> None:
+    """A fee warning: kept in ``info["warnings"]``, shown in the fee section and the result's warnings."""
+    info.setdefault("warnings", []).append(text)
 
 
 STAGE_CAP = "stage 1: cheapest plan within the cap"
@@ -401,7 +418,8 @@ def fee_report(sc: Scenario, built: BuiltModel, x: np.ndarray, info: dict) -> di
     collected = float(payers["payment_per_yr"].sum())
     return {
         **fee_rule(sc), "method": info.get("method"), "fee": float(fees.mean()),
-        "iterations": info.get("iterations", []), "plants": plants, "payers": payers.reset_index(),
+        "iterations": info.get("iterations", []), "warnings": list(info.get("warnings", [])), "plants": plants,
+        "payers": payers.reset_index(),
         # one fee for plants of unequal cost collects more than the dearer-per-unit plant needs
         # from the others: the surplus is what the rule collects above the costs it must recover
         "collected_per_yr": collected, "recovered_cost_per_yr": recovered, "surplus_per_yr": collected - recovered,

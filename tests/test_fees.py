@@ -364,3 +364,116 @@ def test_demand_left_unserved_pays_no_fee():
     fees = res.extra["fees"]
     assert res.objective == pytest.approx(100 + 10 * 10 + 12 * 10) and fees["fee"] == pytest.approx(5.0)
     assert fees["collected_per_yr"] == pytest.approx(100.0) and fees["surplus_per_yr"] == pytest.approx(0, abs=1e-6)
+
+
+# ----------------------------------------------------------------- audit fixes
+# copied from tests/test_sectors.py (TRANSFER_ONLY): A (310 t/d) reaches the plant wA directly, C
+# (100 t/d) only through the transfer station tC; the plant treats 410 t/d, the station passes 100 on
+WTE_TRANSFER = """\
+name: a county that reaches the plant only through its transfer station
+sector: wte
+units: {demand: t/d, distance: km, money: yuan}
+jurisdictions:
+  - {id: A, name: A, population: 310000, urban_share: 1.0}
+  - {id: C, name: C, population: 100000, urban_share: 1.0}
+sizes:
+  fa: [{name: FA, unit_cost: 1000}]
+  kp: [{name: K, capacity: 100, fixed_cost: 10000, unit_cost: 150}]
+  tr: [{name: T, capacity: 500, fixed_cost: 10000, unit_cost: 10}]
+sites: [{id: wA, jurisdiction: A, sizes: lines}]
+distances: {method: road_graph, edges: roads.csv, within_node: 5}
+costs: {transport: 1.0, discount_rate: 0.0, lifetime_years: 10}
+constraints: {max_distance: 50}
+wte:
+  generation: {urban: 1.0, rural: 0.5, unit: kg}
+  lines: {line_size: 300, max_lines: 2, min_plant_size: 300, capex_a: 1.0e6, capex_b: 0.5, fixed_cost_share: 0,
+          unit_cost: 100, min_load_share: 0.5}
+  electricity: {kwh_per_unit: 400, tariff: 0.05, tariff_cap: 280, tariff_above: 0.05}
+  fly_ash: {ratio: 0.04, unit: t/d, transport: 2.0, sites: [{id: faA, jurisdiction: A, existing: true, sizes: fa}]}
+  kitchen:
+    generation: {urban: 0.1, rural: 0.0, unit: kg, urban_only: true}
+    min_central_share: 0.0
+    penalty: 100
+    sites: [{id: kA, jurisdiction: A, sizes: kp}]
+  transfer:
+    compacted_transport: 0.5
+    sites: [{id: tC, jurisdiction: C, sizes: tr}]
+"""
+
+
+def _wte_transfer(tmp_path, **rules) -> qzopt.Scenario:
+    # the power tariff cut to 0.05 (TRANSFER_ONLY has 0.65/0.35) so that the plan's costs exceed
+    # its revenue and the pooled fee is positive (a fee is >= 0: a negative need would read 0)
+    (tmp_path / "roads.csv").write_text("from,to,km\nA,C,100\n", encoding="utf-8")
+    (tmp_path / "wte.yaml").write_text(WTE_TRANSFER, encoding="utf-8")
+    sc = qzopt.load_scenario(tmp_path / "wte.yaml")
+    return sc.replace(fees=FeeRules(max_fee=1000.0, compare=False, **rules))
+
+
+@pytest.mark.parametrize("recovery", ["pooled", "per_plant"])
+def test_the_subsidy_is_paid_on_waste_treated_at_plants_not_again_at_the_transfer_station(tmp_path, recovery):
+    # the plan is the one of tests/test_sectors.py: wA treats 410 t/d (310 from A, 100 from C via tC).
+    # A subsidy of 50 yuan/t treated lowers the cost to recover by 50 x 410 t/d x 365 = 7,482,500
+    # yuan/yr, and the fee (every ton treated pays it) by exactly 50 yuan/t.  Counting tC's 100 t/d
+    # again, as pooled recovery did, lowered the cost by 50 x 510 x 365 = 9,307,500 and the fee by
+    # 50 x 510 / 410 = 62.2
+    plain = qzopt.solve(_wte_transfer(tmp_path, recovery=recovery), gap=0, isolate=False)
+    paid = qzopt.solve(_wte_transfer(tmp_path, recovery=recovery, subsidy_per_unit=50.0), gap=0, isolate=False)
+    assert plain.status == paid.status == "optimal"
+    for res in (plain, paid):
+        loads = res.facilities.set_index("site")["load"]
+        assert loads["wA"] == pytest.approx(410.0, rel=1e-6) and loads["tC"] == pytest.approx(100.0, rel=1e-6)
+    drop = plain.extra["fees"]["recovered_cost_per_yr"] - paid.extra["fees"]["recovered_cost_per_yr"]
+    assert drop == pytest.approx(50 * 410 * 365, abs=1.0)
+    assert plain.extra["fees"]["fee"] - paid.extra["fees"]["fee"] == pytest.approx(50.0, abs=1e-6)
+    assert paid.extra["fees"]["fee"] > 0  # not clipped at 0: the difference above is the subsidy's
+
+
+def test_a_comparison_plan_that_costs_nothing_gives_no_percentage():
+    # plants cost nothing and every town has one at distance 0: the plan without fee rules costs
+    # 0 (and so does the plan with them, fee 0).  The price is 0 yuan/yr; a percentage of 0 is
+    # undefined (it raised ZeroDivisionError): None, "n/a" in the report
+    res = run(line_scenario(fixed=0.0).replace(fees=FeeRules(max_fee=10.0)))
+    fees = res.extra["fees"]
+    assert res.objective == pytest.approx(0.0, abs=1e-9) and fees["unconstrained_cost_per_yr"] == pytest.approx(0.0)
+    assert fees["price_of_equalization_per_yr"] == 0.0 and fees["price_of_equalization_pct"] is None
+    md = render_markdown(res)
+    assert "| Price of equalisation (yuan/yr) | 0 (n/a over 0) |" in md
+    assert "| price of equalisation (%) | n/a |" in md
+
+
+def test_a_fee_search_stopped_by_its_step_cap_says_so(monkeypatch):
+    # split assignment, smallest fee: the search starts at s1 + s3 (100 / 15 t = 6.67) and needs a
+    # second step to prove 100 / 30 (one plant for all) the minimum (test_minimise_the_fee)
+    res = run(three_towns(100, objective="fee"))
+    assert res.extra["fees"]["fee"] == pytest.approx(100 / 30) and res.extra["fees"]["warnings"] == []
+    assert not res.extra.get("warnings")
+    monkeypatch.setattr(F, "MAX_FEE_STEPS", 1)
+    res = run(three_towns(100, objective="fee"))
+    warning = "fee search stopped after 1 step (the cap) while still lowering the fee"
+    assert [w for w in res.extra["fees"]["warnings"] if w.startswith(warning)]
+    assert [w for w in res.extra["warnings"] if w.startswith(warning)]
+    assert "warning: " + warning in render_markdown(res)  # shown where every warning is
+
+
+@pytest.mark.xfail(strict=True, reason="needs the Fees._band_only_when_banded validator in qzopt/scenario/schema.py "
+                                       "(reported, not in this change's files); remove this mark with it")
+def test_a_band_given_with_a_uniform_fee_is_refused_with_file_line_and_field(tmp_path):
+    # band is only read when mode is banded: with mode uniform it was accepted and ignored
+    import shutil
+    from pathlib import Path
+
+    from conftest import error_of, line_of
+
+    teaching = Path(__file__).resolve().parent.parent / "scenarios" / "teaching"
+    shutil.copy(teaching / "three_towns_roads.csv", tmp_path)
+    path = tmp_path / "band.yaml"
+    path.write_text((teaching / "sewage-3towns.yaml").read_text(encoding="utf-8")
+                    + "fees:\n  mode: uniform\n  band: 0.3\n  max_fee: 2\n", encoding="utf-8")
+    msg = error_of(path)
+    assert str(path) in msg and f"line {line_of(path, 'band: 0.3')}" in msg and "fees.band" in msg
+    assert "mode: banded" in msg
+    # banded keeps its band, and a banded file switched off (--set fees.mode=none) still loads
+    path.write_text(path.read_text(encoding="utf-8").replace("mode: uniform", "mode: banded"), encoding="utf-8")
+    assert qzopt.load_scenario(path).fees.band == 0.3
+    assert qzopt.load_scenario(path, {"fees.mode": "none"}).fees.active is False

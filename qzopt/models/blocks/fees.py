@@ -3,7 +3,8 @@
 A fee is money per demand unit.  Plant j recovers its annual cost
     C_j = sum_{k of j} F_k size[k] + sum_{k of j} (v_k - r_k - s) load[k]
 (capital + fixed + variable operating cost, minus revenue r and subsidy s per unit, money per
-year) from the fees on the volume it treats.  Revenue = per_year x sum_i d_i fee_i assign[i,j]
+year; s only at plants: a transfer station treats nothing and gets no subsidy) from the fees on
+the volume it treats.  Revenue = per_year x sum_i d_i fee_i assign[i,j]
 is bilinear when the fee is a variable; the blocks here keep everything linear and exact:
 
 - ``fee_revenue``: with binary assignments, w[p] = fee_{i(p)} * assign[p] is linearised exactly
@@ -48,7 +49,12 @@ def plant_cost_terms(b: Build, setup: FeeSetup, sites: np.ndarray) -> tuple[np.n
     k = np.flatnonzero(row_of[d.option_site] >= 0)
     rows = row_of[d.option_site[k]]
     y, z = b.var("size"), b.var("load")
-    unit = d.load_cost[k] - setup.rules.subsidy_per_unit * setup.per_year
+    # the subsidy is paid per unit *treated*: at plants only.  A transfer station's load is loaded
+    # again at the plant it sends to (echelon into the main stream), so subsidising it too would
+    # pay the subsidy twice for the same waste (pooled recovery covers every main site)
+    treats = np.zeros(d.m, bool)
+    treats[setup.plants] = True
+    unit = d.load_cost[k] - setup.rules.subsidy_per_unit * setup.per_year * treats[d.option_site[k]]
     return (np.r_[rows, rows], np.r_[y.col(k), z.col(k)], np.r_[d.fixed[k], unit])
 
 
