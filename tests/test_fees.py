@@ -456,8 +456,6 @@ def test_a_fee_search_stopped_by_its_step_cap_says_so(monkeypatch):
     assert "warning: " + warning in render_markdown(res)  # shown where every warning is
 
 
-@pytest.mark.xfail(strict=True, reason="needs the Fees._band_only_when_banded validator in qzopt/scenario/schema.py "
-                                       "(reported, not in this change's files); remove this mark with it")
 def test_a_band_given_with_a_uniform_fee_is_refused_with_file_line_and_field(tmp_path):
     # band is only read when mode is banded: with mode uniform it was accepted and ignored
     import shutil

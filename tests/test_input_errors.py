@@ -564,3 +564,67 @@ def test_a_penalty_with_every_unit_served_is_refused_not_ignored(tiny):
     assert "`penalty: 500` has no effect with `serve: 1`" in msg
     edit("demand: {penalty: 500}", "demand: {serve: 0.9, penalty: 500}")
     assert qzopt.load_scenario(path).policy.unserved_penalty == 500
+
+
+# ----------------------------------------------------------------- found by the input audit
+def test_an_adjacency_pair_naming_one_jurisdiction_twice_is_refused_not_a_crash(tiny):
+    # [[A, A]] passed the schema and crashed building the pairs (`a, b = tuple(pair)`) in solve and validate
+    path, edit = tiny
+    edit("constraints: {single_sourcing: true,", "constraints: {cross_border: adjacent, adjacency: [[A, B], [A, A]],"
+         "\n  single_sourcing: true,")
+    msg = error_of(path)
+    assert (f"tiny.yaml, line {line_of(path, '[A, A]')}, field `constraints.adjacency[1]`: adjacency pair ['A', 'A'] "
+            "names jurisdiction 'A' twice") in msg
+    for command in ("validate", "solve"):
+        proc = run_cli(command, str(path))
+        assert proc.returncode == 2 and "names jurisdiction 'A' twice" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_an_adjacency_pair_of_one_jurisdiction_is_refused_in_the_api_too(line):
+    with pytest.raises(ScenarioError, match="an adjacency pair must name two different jurisdictions"):
+        line(qzopt.Policy(cross_border="adjacent"), adjacency=[("A", "B"), ("B", "B")])
+
+
+def test_an_empty_adjacency_list_is_refused_not_read_as_not_given(tiny):
+    # `adjacency: []` read as "not given", so the road graph's adjacency was used instead
+    path, edit = tiny
+    edit("constraints: {single_sourcing: true,", "constraints: {cross_border: adjacent, adjacency: [],\n"
+         "  single_sourcing: true,")
+    msg = error_of(path)
+    assert f"line {line_of(path, 'adjacency: []')}, field `constraints.adjacency`: `adjacency: []` gives no pairs" in msg
+    assert "Give at least one pair, or leave adjacency out to derive it from the road graph." in msg
+
+
+@pytest.mark.parametrize("demand, per_year, most", [("t/d", 8760, "366 days"), ("t/d", 367, "366 days"),
+                                                    ("m3/h", 8785, "8784 hours"), ("t/wk", 365, "53 weeks"),
+                                                    ("t/month", 13, "12 months"), ("t/yr", 365, "1 year")])
+def test_per_year_above_the_periods_of_the_demand_unit_is_refused(tiny, demand, per_year, most):
+    # t/d with per_year 8760 silently made every cost 24 times too large
+    path, edit = tiny
+    edit("demand: t/d", f"demand: {demand}, per_year: {per_year}")
+    msg = error_of(path)
+    assert (f"tiny.yaml, line {line_of(path, 'per_year')}, field `units.per_year`: per_year {per_year} is more than "
+            f"the {most} a year holds: per_year is the number of demand periods in a year") in msg
+    with pytest.raises(ScenarioError, match=f"field `units.per_year`: per_year {per_year} is more than the {most}"):
+        qzopt.Units(demand, "km", "yuan", per_year=per_year)
+
+
+@pytest.mark.parametrize("demand, per_year", [("t/d", 300), ("t/d", 366), ("m3/h", 8784), ("t/wk", 52),
+                                              ("t/yr", 1), ("tonnes", 8760)])
+def test_per_year_up_to_the_periods_of_the_demand_unit_is_kept(tiny, demand, per_year):
+    path, edit = tiny
+    edit("demand: t/d", f"demand: {demand}, per_year: {per_year}")
+    assert qzopt.load_scenario(path).units.per_year == per_year
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ("max_distance: 60 km}", "max_distance: 60 km, facilities: {exactly: 1:30}}", "constraints.facilities.exactly"),
+    ("max_distance: 60 km}", "max_distance: 1:30}", "constraints.max_distance"),
+    ("time_limit: 30}", "time_limit: 1:30}", "solver.time_limit"),
+])
+def test_a_value_written_1_30_gets_the_hint_wherever_it_is_refused(tiny, old, new, field):
+    path, edit = tiny
+    edit(old, new)
+    msg = error_of(path)
+    assert f"field `{field}`" in msg and "'1:30'" in msg and "Write a time as a decimal number (1:30 h -> 1.5)" in msg

@@ -769,3 +769,78 @@ def test_a_problem_at_a_field_the_file_leaves_out_is_not_placed_on_a_line(tmp_pa
                            "  generation: {urban: 100, rural: 100, unit: L, collection_rate: 1.0}", "")
     msg = error_of(path)
     assert f"{path.name}, field `demands`: `demands` is missing" in msg  # no ", line N" between them
+
+
+# ----------------------------------------------------------------- found by the input audit
+def test_a_matrix_column_given_twice_is_refused_not_dropped(tiny):
+    # pandas renamed the second sC to 'sC.1', which was then dropped as a column for another table
+    path = _with_matrix(tiny, MATRIX.replace("id,sA,sB,sC", "id,sA,sB,sC,sC").replace("\n", ",9\n")
+                        .replace("sC,9\n", "sC\n"))
+    msg = error_of(path)
+    assert "m.csv, line 1, field `distances.matrix`: CSV 'm.csv' has the column 'sC' more than once (columns [4, 5])" in msg
+
+
+def test_a_table_column_given_twice_is_refused(tiny):
+    path, _ = tiny
+    as_csv(path, "demands", "d.csv", "id,jurisdiction,amount,amount\ndA,A,100,1\ndB,B,120,1\ndC,C,80,1\n")
+    msg = error_of(path)
+    assert "d.csv, line 1, field `demands.csv`: CSV 'd.csv' has the column 'amount' more than once" in msg
+
+
+def test_a_csv_with_trailing_empty_columns_is_still_read(tiny):
+    sc = qzopt.load_scenario(_with_matrix(tiny, MATRIX.replace("\n", ",,\n")))
+    assert sc.distance[1, 2] == 25.0
+
+
+@pytest.mark.parametrize("ref, said", [
+    ("{csv: d.csv, rename: {qty: amount}, ignore: [amt]}",
+     "`rename` renames column 'qty' to 'amount', but d.csv already has a column 'amount'"),
+    ("{csv: d.csv, rename: {qty: amount, amt: amount}, ignore: [amount]}",
+     "`rename` renames columns ['qty', 'amt'] all to 'amount'"),
+])
+def test_a_rename_onto_a_column_the_csv_has_is_refused(tiny, ref, said):
+    # one column silently won (with only a pandas warning)
+    path, edit = tiny
+    as_csv(path, "demands", "d.csv", "id,jurisdiction,amount,qty,amt\ndA,A,100,1,2\ndB,B,120,1,2\ndC,C,80,1,2\n")
+    edit("demands: {csv: d.csv}", f"demands: {ref}")
+    msg = error_of(path)
+    assert f"tiny.yaml, line {line_of(path, 'rename')}, field `demands.rename.qty`: {said}" in msg
+    assert "d.csv" in msg and "Keep one of columns" in msg
+
+
+def test_a_rename_of_a_column_onto_an_ignored_one_is_read(tiny):
+    path, edit = tiny
+    as_csv(path, "demands", "d.csv", "id,jurisdiction,amount,qty\ndA,A,100,1\ndB,B,120,1\ndC,C,80,1\n")
+    edit("demands: {csv: d.csv}", "demands: {csv: d.csv, rename: {qty: amount}, ignore: [amount]}")
+    assert qzopt.load_scenario(path).demands["amount"].tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("method", ["road_graph", "great_circle"])
+def test_within_node_is_read_by_road_graph_and_great_circle(tiny, method):
+    path, edit = tiny
+    edit("{method: road_graph, edges: tiny_roads.csv}", f"{{method: {method}, within_node: 7}}"
+         if method == "great_circle" else "{method: road_graph, edges: tiny_roads.csv, within_node: 7}")
+    sc = qzopt.load_scenario(path)
+    assert sc.distance[0, 0] == 7.0
+
+
+def test_within_node_under_a_matrix_is_refused_not_ignored(tiny):
+    path = _with_matrix(tiny, MATRIX)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("matrix: m.csv}", "matrix: m.csv, within_node: 7}"), encoding="utf-8")
+    msg = error_of(path)
+    assert (f"line {line_of(path, 'within_node')}, field `distances.within_node`: `within_node` is read only with "
+            "`method: road_graph` or `method: great_circle` (this file uses method matrix") in msg
+
+
+def test_the_hint_for_circuity_under_another_method_is_one_that_works(tiny):
+    # it said `--set distances.circuity=null`, which is itself refused (circuity is a number)
+    path, edit = tiny
+    edit("{method: road_graph, edges: tiny_roads.csv}", "{method: road_graph, edges: tiny_roads.csv, circuity: 1.2}")
+    msg = error_of(path)
+    assert "remove `circuity` from the `distances` block of the file" in msg
+    assert "distances.circuity=null" not in msg
+    assert "circuity" in error_of(DATA_TINY, {"distances.circuity": "null"})  # what the old hint said: refused
+
+
+DATA_TINY = ROOT / "tests" / "data" / "tiny.yaml"

@@ -7,6 +7,7 @@ file in one pass.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import json
@@ -118,8 +119,7 @@ def _pydantic_problems(err: ValidationError, model: type[BaseModel], file: str,
             hint = None
             if "instance of SizeOption" in msg and isinstance(e.get("input"), str):
                 hint = f"A size set is named without a list: sizes: {e['input']}."
-            if kind == "float_parsing" and re.fullmatch(r"[-+]?\d+(:\d+)+(\.\d*)?", str(e.get("input", ""))):
-                hint = "Write a time as a decimal number (1:30 h -> 1.5); YAML 1.1 would read 1:30 as 90 (base 60)."
+            hint = hint or sexagesimal_hint(e.get("input"))
         sig = (loc, msg)
         if sig in seen:
             continue
@@ -127,6 +127,17 @@ def _pydantic_problems(err: ValidationError, model: type[BaseModel], file: str,
         line = line_of_row if line_of_row is not None else (_line_for(lines, loc) if lines else None)
         problems.append(Problem(msg, file=file, field=_dotted(loc), line=line, hint=hint))
     return _collapse_union_noise(problems)
+
+
+_SEXAGESIMAL = re.compile(r"[-+]?\d+(:\d+)+(\.\d*)?")
+
+
+def sexagesimal_hint(value: Any) -> str | None:
+    """The hint for a refused value like ``1:30``, which YAML 1.1 would read as 90 (base 60) and
+    qzopt reads as text (YAML 1.2): None for any other value."""
+    if isinstance(value, str) and _SEXAGESIMAL.fullmatch(value.strip()):
+        return "Write a time as a decimal number (1:30 h -> 1.5); YAML 1.1 would read 1:30 as 90 (base 60)."
+    return None
 
 
 #: What pydantic says for the branch of a union the user did not write (a list *or* {csv: ...}; a
@@ -204,6 +215,17 @@ def _read_csv(base: Path, rel: str, field: str, file: str) -> tuple[pd.DataFrame
                 file=str(path), field=field, line=1,
                 hint="Save it with commas: in Excel, Save As > 'CSV UTF-8 (Comma delimited)' (a semicolon "
                      "list separator comes from the system's regional settings)."))
+    try:
+        names = [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+    except csv.Error:
+        names = []  # pandas names what it cannot read
+    twice = S.repeated([c for c in names if c])  # empty names (trailing commas) are pandas' "Unnamed: k"
+    if twice:  # pandas would rename the second to 'x.1', and a table or matrix would drop it as extra
+        where = [k + 1 for k, c in enumerate(names) if c == twice[0]]
+        raise ScenarioError(Problem(
+            f"CSV {rel!r} has the column {twice[0]!r} more than once (columns {where})"
+            + (f"; also {few(twice[1:])}" if len(twice) > 1 else ""),
+            file=str(path), field=field, line=1, hint="Give every column once: delete or rename the other."))
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, comment=None)
     except Exception as exc:  # pandas raises many kinds
@@ -497,9 +519,30 @@ class _Resolver:
             if absent:
                 self.bad(f"columns {absent} named in rename/ignore are not in {value.csv}", (name,),
                          f"Columns present: {', '.join(frame.columns)}.")
-            frame = frame.drop(columns=[c for c in value.ignore if c in frame.columns]).rename(columns=value.rename)
+            frame = frame.drop(columns=[c for c in value.ignore if c in frame.columns])
+            if self.rename_collisions(value, list(frame.columns), name, csv_file):
+                return [], csv_file
+            frame = frame.rename(columns=value.rename)
             return _csv_rows(frame, row_model, csv_file, self.problems), csv_file
         return list(value), self.file
+
+    def rename_collisions(self, ref: S.CsvRef, columns: list[str], name: str, csv_file: str) -> bool:
+        """``rename: {qty: amount}`` where the CSV also has an ``amount`` column (that is not itself
+        renamed away), or two columns renamed to one field: one of them would silently win.
+        Reported at ``rename`` in the YAML file, naming the CSV and both columns."""
+        after: dict[str, list[str]] = {}
+        for c in columns:
+            after.setdefault(ref.rename.get(c, c), []).append(c)
+        clashes = {target: cols for target, cols in after.items() if len(cols) > 1}
+        for target, cols in clashes.items():
+            renamed = [c for c in cols if c in ref.rename]
+            kept = [c for c in cols if c not in ref.rename]
+            what = (f"renames column {renamed[0]!r} to {target!r}, but {Path(csv_file).name} already has a column "
+                    f"{target!r}" if kept else f"renames columns {few(renamed)} all to {target!r}")
+            self.bad(f"`rename` {what}: one would silently replace the other", (name, "rename", renamed[0]),
+                     f"Keep one of columns {few(cols)}: add the other to `ignore`, or rename it to something else "
+                     f"(CSV {csv_file}).")
+        return bool(clashes)
 
     # -------------------------------------------------------------------- steps
     def scenario(self) -> Scenario:
@@ -532,6 +575,10 @@ class _Resolver:
                     for p in self.problems):
                 self.bad(f"no {name}: the {'file' if fname != self.file else 'list'} has no rows", (name,),
                          "Give at least one row.", f=fname)
+        problem = S.per_year_problem(spec.units.demand, spec.units.per_year)
+        if problem is not None:
+            self.bad(problem, ("units", "per_year"), "Leave per_year out to use the unit's calendar count, or give "
+                     "the demand per the period you mean (e.g. demand: t/h with amounts per hour).")
         self.check()
         self.units = Units(spec.units.demand, spec.units.distance, spec.units.money,
                            spec.units.per_year or per_year_from_unit(spec.units.demand))
@@ -613,15 +660,21 @@ class _Resolver:
         """A field of ``distances`` that the chosen method does not read is an error: it would
         be silently ignored (``edges`` under great_circle never opens the file, not even a missing one)."""
         d = self.spec.distances
-        readers = {"edges": "road_graph", "matrix": "matrix", "circuity": "great_circle"}
+        # the methods reading each field (``collection`` is added under every method)
+        readers = {"edges": ("road_graph",), "matrix": ("matrix",), "circuity": ("great_circle",),
+                   "within_node": ("road_graph", "great_circle")}
         given = {"edges": d.edges is not None, "matrix": d.matrix is not None,
-                 "circuity": "circuity" in d.model_fields_set}
-        for name, method in readers.items():
-            if given[name] and d.method != method:
-                self.bad(f"`{name}` is read only with `method: {method}` (this file uses method "
+                 "circuity": "circuity" in d.model_fields_set, "within_node": "within_node" in d.model_fields_set}
+        for name, methods in readers.items():
+            if given[name] and d.method not in methods:
+                read = " or ".join(f"`method: {m}`" for m in methods)
+                # edges and matrix may be set to null; circuity and within_node are numbers (null is refused)
+                drop = (f"drop `{name}` (on the command line: --set distances.{name}=null)"
+                        if name in ("edges", "matrix")
+                        else f"remove `{name}` from the `distances` block of the file (or the --set that gives it)")
+                self.bad(f"`{name}` is read only with {read} (this file uses method "
                          f"{d.method}, which ignores it)", ("distances", name),
-                         f"Set `method: {method}`, or drop `{name}` (on the command line: "
-                         f"--set distances.{name}=null).")
+                         f"Set {read}, or {drop}.")
         self.check()
 
     def jurisdictions(self, rows: list[Any], fname: str) -> pd.DataFrame:
@@ -698,7 +751,7 @@ class _Resolver:
                                  f"(got {value!r}){absent}")
             return float(limit)
         except ValueError as exc:
-            self.bad(str(exc), loc, f=f, line=line)
+            self.bad(str(exc), loc, sexagesimal_hint(value), f=f, line=line)
             return None
 
     def sector_distances(self, spec: S.ScenarioSpec) -> S.ScenarioSpec:
@@ -822,8 +875,18 @@ class _Resolver:
                  "Give every size option of a site its own name.", f=site_file, line=csv_line)
 
     def adjacency_ids(self) -> None:
-        """``constraints.adjacency`` pairs that name jurisdictions the file does not have."""
+        """``constraints.adjacency`` pairs that name jurisdictions the file does not have, or one
+        jurisdiction twice; and an empty list, which would read as "not given" (road-graph adjacency)."""
+        if self.spec.constraints.adjacency == []:
+            self.bad("`adjacency: []` gives no pairs, and an empty list would read as not given (adjacency "
+                     "derived from the road graph)", ("constraints", "adjacency"),
+                     "Give at least one pair, or leave adjacency out to derive it from the road graph.")
         for k, pair in enumerate(self.spec.constraints.adjacency or []):
+            if pair[0] == pair[1]:
+                self.bad(f"adjacency pair {list(pair)} names jurisdiction {pair[0]!r} twice; a pair is two "
+                         "different adjacent jurisdictions", ("constraints", "adjacency", k),
+                         "Every jurisdiction is adjacent to itself already: remove the pair, or name its neighbour.")
+                continue
             unknown = [j for j in pair if j not in self.jur.index]
             for j in unknown:
                 self.bad(f"adjacency pair {list(pair)} names jurisdiction {j!r}, which does not exist",

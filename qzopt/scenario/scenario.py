@@ -95,6 +95,32 @@ def _keywords_named(prefix: str) -> Callable[[type], type]:
 DISTANCE_UNITS = ("km", "min", "cost")
 
 
+#: The most periods of each length a year can hold (a leap year's days and hours, a year's weeks
+#: begun), by the calendar count :func:`qzopt.units.per_year_from_unit` gives.
+_MOST_PERIODS = {8760.0: (8784.0, "hours"), 365.0: (366.0, "days"), 52.0: (53.0, "weeks"),
+                 12.0: (12.0, "months"), 1.0: (1.0, "years")}
+
+
+def per_year_problem(demand: str, per_year: float | None) -> str | None:
+    """Why ``per_year`` cannot go with the demand unit ``demand`` (None when it can): with a unit
+    that names its period (``t/d``), per_year is how many of those periods a year has in operation,
+    so it may be below the calendar count (300 operating days) but never above it (``t/d`` with
+    per_year 8760 would scale every cost 24-fold)."""
+    if isinstance(per_year, bool) or not isinstance(per_year, (int, float)) or not math.isfinite(per_year):
+        return None  # None: derived from the unit; not a number: refused as such
+    try:
+        calendar = per_year_from_unit(str(demand))
+    except ValueError:
+        return None  # a unit without a period: per_year says what it is
+    most, periods = _MOST_PERIODS.get(calendar, (calendar, "periods"))
+    if per_year <= most:
+        return None
+    holds = periods if most != 1 else periods[:-1]
+    return (f"per_year {per_year:g} is more than the {most:g} {holds} a year holds: per_year is the number of "
+            f"demand periods in a year, and units.demand {demand!r} gives amounts per {periods[:-1]} "
+            f"({calendar:g} a year; fewer for a plant that runs part of the year, e.g. 300 operating days)")
+
+
 @_keywords_named("units")
 @dataclass(frozen=True)
 class Units:
@@ -116,6 +142,10 @@ class Units:
                 object.__setattr__(self, "per_year", per_year_from_unit(str(self.demand)))
             except ValueError as exc:
                 raise ScenarioError(Problem(str(exc), field="units.demand")) from None
+        else:
+            problem = per_year_problem(self.demand, self.per_year)
+            if problem is not None:
+                raise ScenarioError(Problem(problem, field="units.per_year"))
         refuse_bad_fields(self, "units", {
             "demand": (lambda v: isinstance(v, str) and v.strip() != "", "a unit such as 't/d'"),
             "distance": (_one_of(*DISTANCE_UNITS), "one of 'km', 'min' (travel time), as in the YAML, or 'cost' "
@@ -524,6 +554,11 @@ class Scenario:
                 "jurisdictions are adjacent: adjacency comes from road edges between jurisdictions or "
                 "`constraints.adjacency`, and neither gives any", "constraints.cross_border",
                 "Give constraints.adjacency (pairs of jurisdiction ids), or say cross_border: own or any.")
+        one = sorted({j for pair in self.adjacency if len(pair) == 1 for j in pair})
+        if one or any(len(pair) != 1 and len(pair) != 2 for pair in self.adjacency):
+            bad("an adjacency pair must name two different jurisdictions" + (f" ({few(one)} named with itself; "
+                "every jurisdiction is already adjacent to itself)" if one else ""), "constraints.adjacency",
+                "Give each pair as [a, b] with a and b different, or leave the pair out.")
         adj_unknown = sorted({j for pair in self.adjacency for j in pair} - known)
         if adj_unknown:
             bad(f"adjacency names unknown jurisdictions {few(adj_unknown)}", "constraints.adjacency")

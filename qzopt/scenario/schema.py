@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from qzopt.scenario.scenario import facility_count_problems
+from qzopt.scenario.scenario import facility_count_problems, per_year_problem  # noqa: F401 (S.per_year_problem in load.py)
 from qzopt.units import per_year_from_unit
 
 
@@ -105,7 +105,8 @@ class CsvRef(Strict):
 class Units(Strict):
     per_year: float | None = Field(
         None, gt=0, description="demand periods per year (365 for t/d, 8760 for t/h, 1 for t/yr); inferred from "
-        "`demand`, needed when `demand` names no period"
+        "`demand`, needed when `demand` names no period; with a period, at most the periods a year holds (366 for "
+        "t/d; fewer: e.g. 300 operating days)"
     )
     demand: str = Field("t/d", description="unit of demand amounts and capacities, e.g. t/d or m3/d")
     distance: Literal["km", "min"] = Field("km", description="unit of distances: km or min (travel time)")
@@ -239,7 +240,8 @@ class Constraints(Strict):
     budget: float | None = Field(None, ge=0, description="total capex of new (non-existing) plants, money")
     cross_border: Literal["any", "adjacent", "own"] = "any"
     adjacency: list[tuple[str, str]] | None = Field(
-        None, description="pairs of adjacent jurisdictions; defaults to the road graph's edges"
+        None, description="pairs of two different adjacent jurisdictions; defaults to the road graph's edges "
+        "(leave it out for that; an empty list is refused)"
     )
     min_load: bool = Field(True, description="enforce the size options' minimum loads")
 
@@ -279,6 +281,17 @@ class Fees(Strict):
     subsidy_per_unit: float = Field(0.0, ge=0, description="paid by a higher government, money per unit treated")
     objective: Literal["cost", "fee"] = Field("cost", description="minimise total cost, or the fee itself")
     compare: bool = Field(True, description="also solve without fee rules: the price of equalisation")
+
+    @field_validator("band")
+    @classmethod
+    def _band_only_when_banded(cls, value: float, info: ValidationInfo) -> float:
+        """A band given with mode uniform would be ignored (it is only read when banded); mode none
+        (fees switched off, e.g. ``--set fees.mode=none`` on a banded file) keeps it."""
+        mode = info.data.get("mode", "uniform")
+        if mode == "uniform":
+            raise ValueError(f"fees.band is only read with mode: banded (here mode is {mode!r}): "
+                             "remove band, or set mode: banded")
+        return value
 
     @model_validator(mode="after")
     def _cap_given(self) -> "Fees":
