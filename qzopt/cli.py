@@ -362,7 +362,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
         t.add_column(c, justify="right", overflow="fold")
     for r in table.itertuples():
         t.add_row("none" if r.fee_cap is None or r.fee_cap != r.fee_cap else f"{r.fee_cap:,.4g}",
-                  "" if r.fee is None else f"{r.fee:,.4g}", money(r.total_cost_per_yr),
+                  "" if r.fee is None or r.fee != r.fee else f"{r.fee:,.4g}", money(r.total_cost_per_yr),
                   money(r.price_of_equalization_per_yr), f"{len(str(r.sites).split(';')) if r.sites else 0} sites",
                   r.status, pct(r.gap), r.solver, f"{r.seconds:.2f}")
     console.print(t)

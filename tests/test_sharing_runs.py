@@ -363,7 +363,7 @@ def test_more_than_fifteen_players_get_what_needs_no_full_enumeration(tmp_path):
     assert any("estimated over 5 random joining orders" in n for n in sh.notes)
     spread = sh.tables["shapley"]  # every order charges the additive towns f_i: no spread there
     assert spread.loc["T05", "std_error_per_yr"] == pytest.approx(0) and spread["ci95_low_per_yr"].le(x + 1e-9).all()
-    assert "std_error_per_yr" in sh.to_markdown()
+    assert f"std error ({sh.units['money']}/yr)" in sh.to_markdown()  # the column, with its unit
     # without samples Shapley is not guessed at: the message says why for each method asked for
     with pytest.raises(qzopt.QzoptError) as info:
         share(sc, by="jurisdiction", methods=("shapley", "nucleolus"), cache_dir=tmp_path, progress=False)
@@ -438,3 +438,14 @@ def test_the_coalitions_are_solved_by_the_scenarios_solver_unless_one_is_named(t
     assert named.solvers == ["highs"]
     assert _costs(named.coalitions) == _costs(by_file.coalitions)
     assert named.coalitions["cost"].max() == pytest.approx(350.0)  # the grand coalition: the hand optimum
+
+
+def test_sharing_md_columns_carry_units_and_no_negative_zero():
+    from qzopt.sharing.share import percent
+
+    res = share(line_scenario(), by="jurisdiction", methods=("proportional",), territory="all")
+    text = res.to_markdown()
+    for header in ("stand-alone cost (yuan/yr)", "allocated cost (yuan/yr)", "saving (yuan/yr)", "saving (%)"):
+        assert f"| {header} |" in text or f"| {header}" in text
+    assert "_per_yr" not in text.split("## Coalition costs")[0]  # no raw field names above the coalition table
+    assert percent(-0.04) == "0.0 %" and percent(-0.06) == "-0.1 %" and percent(float("nan")) == "n/a"

@@ -313,7 +313,8 @@ class Game:
             raise ValueError("the least core and nucleolus are undefined here: the coalitions with finite cost "
                              "do not bound the allocation (too many coalitions cannot serve themselves, or not within "
                              "the fee rule); "
-                             "let coalitions use every site (territory all) or group the players")
+                             "let coalitions use every site (`--territory all`, where they do not already) or "
+                             "group the players")
         if res.status != 0:
             raise RuntimeError(f"least-core LP failed: {res.message}")
         x, eps = res.x[:n], float(res.x[n])

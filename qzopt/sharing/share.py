@@ -13,12 +13,21 @@ import numpy as np
 import pandas as pd
 
 from qzopt.errors import QzoptError, few_names
+from qzopt.units import money_per_unit
 from qzopt.scenario.scenario import Scenario
 from qzopt.sharing.coalitions import (MAX_PLAYERS, Territory, coalition_costs, every_coalition, fee_rule_text,
                                      grouping_hint, players_of, sharing_game)
 from qzopt.sharing.game import Game, sample_orders
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
+
+
+def percent(v: float) -> str:
+    """A percentage with one decimal, "n/a" when not finite; never "-0.0 %" for a rounding residue."""
+    if not math.isfinite(v):
+        return "n/a"
+    text = f"{v:.1f}"
+    return ("0.0" if float(text) == 0 else text) + " %"
 
 
 def coalition_label(members: tuple[str, ...] | list[str], players: list[str]) -> str:
@@ -136,6 +145,18 @@ class SharingResult:
             "coalitions": json.loads(coal.to_json(orient="records")), "notes": self.notes,
         }
 
+    def headers(self) -> dict[str, str]:
+        """The per-method table's columns as sharing.md shows them, with units: "saving (yuan/yr)",
+        "saving (%)", "fee (yuan/t)" (money per demand unit)."""
+        mu = self.units.get("money", "")
+        out = {"saving_pct": "saving (%)", "individually_rational": "individually rational",
+               "fee_per_unit": f"fee ({money_per_unit(mu, str(self.units.get('demand', '')))})"}
+        columns = {c for t in self.tables.values() for c in t.columns}
+        for name in sorted(c for c in columns if c.endswith("_per_yr")):
+            words = name[:-len("_per_yr")].replace("_", " ").replace("stand alone", "stand-alone")
+            out[name] = f"{words} ({mu}/yr)"
+        return out
+
     def to_markdown(self) -> str:
         from qzopt.report.markdown import md_table, money
 
@@ -157,12 +178,12 @@ class SharingResult:
             for c in view.columns:
                 if c.endswith("_per_yr"):
                     view[c] = view[c].map(money)
-            view["saving_pct"] = view["saving_pct"].map(lambda v: f"{v:.1f} %" if math.isfinite(v) else "n/a")
+            view["saving_pct"] = view["saving_pct"].map(percent)
             view["stand_alone_cost_per_yr"] = [self.stand_alone_text(p) for p in view.index]
             view.loc[~np.isfinite(t["stand_alone_cost_per_yr"].to_numpy(float)), "saving_per_yr"] = "n/a"
             if "fee_per_unit" in view:
                 view["fee_per_unit"] = view["fee_per_unit"].map(lambda v: f"{v:,.2f}")
-            lines += [f"## {m}", "", md_table(view.reset_index())]
+            lines += [f"## {m}", "", md_table(view.rename(columns=self.headers()).reset_index())]
             v, said = self.core[m], self.core_line(m)
             lines += [(said[:1].upper() + said[1:] + ".") if v.empty
                       else f"Not in the core: {len(v)} coalition(s) would pay less alone:", ""]
@@ -171,7 +192,8 @@ class SharingResult:
                 vv["coalition"] = vv["coalition"].map(lambda t: coalition_label(t.split(" + "), self.players))
                 for c in ("allocated", "stand_alone", "excess"):
                     vv[c] = vv[c].map(money)
-                lines += [md_table(vv)]
+                lines += [md_table(vv.rename(columns={c: f"{c.replace('_', '-')} ({mu}/yr)"
+                                                      for c in ("allocated", "stand_alone", "excess")}))]
         lines += [f"## Coalition costs ({mu}/yr)", "", f"Solver: {', '.join(self.solvers)}.", "",
                   md_table(self.coalition_view())]
         lines += [f"- {n}" for n in self.notes]
