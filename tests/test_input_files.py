@@ -844,3 +844,40 @@ def test_the_hint_for_circuity_under_another_method_is_one_that_works(tiny):
 
 
 DATA_TINY = ROOT / "tests" / "data" / "tiny.yaml"
+
+
+COST_MATRIX = """name: cost matrix
+units: {demand: t/d, distance: km, money: yuan}
+jurisdictions:
+  - {id: A, name: A}
+  - {id: B, name: B}
+demands:
+  - {id: dA, jurisdiction: A, amount: 10}
+  - {id: dB, jurisdiction: B, amount: 10}
+sizes:
+  s: [{name: S, capacity: 100, fixed_cost: 1000, unit_cost: 0}]
+sites:
+  - {id: sA, jurisdiction: A, sizes: s}
+  - {id: sB, jurisdiction: B, sizes: s}
+distances: {method: matrix, matrix: km.csv}
+costs: {matrix: cost.csv, matrix_per: demand}
+"""
+
+
+def test_a_cost_matrix_prices_every_pair_by_hand(tmp_path):
+    # costs per pair (whole demand per year): dA-sA 500, dA-sB 300, dB-sA 2000, dB-sB 100; a plant
+    # costs 1,000 a year.  sB alone: 1,000 + 300 + 100 = 1,400; sA alone 3,500; both 2,400.
+    # Per demand unit instead (x 10 t/d x 365): sB alone 1,000 + (300 + 100) x 3,650 = 1,461,000.
+    (tmp_path / "km.csv").write_text("demand,sA,sB\ndA,0,10\ndB,10,0\n", encoding="utf-8")
+    (tmp_path / "cost.csv").write_text("demand,sA,sB\ndA,500,300\ndB,2000,100\n", encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text(COST_MATRIX, encoding="utf-8")
+    res = qzopt.solve(path, isolate=False)
+    assert res.status == "optimal" and res.objective == pytest.approx(1400.0) and list(res.open_sites["site"]) == ["sB"]
+    res = qzopt.solve(qzopt.load_scenario(path, {"costs.matrix_per": "unit"}), isolate=False)
+    assert res.objective == pytest.approx(1_461_000.0)
+    # transport beside the matrix would be ignored; matrix_per without a matrix too: refused
+    msg = " ".join(error_of(path, {"costs.transport": "1.2"}).split())
+    assert "field `costs`" in msg and "costs.transport is not read when costs.matrix gives the cost" in msg
+    msg = " ".join(error_of(path, {"costs.matrix": "null"}).split())
+    assert "costs.matrix_per says how to read costs.matrix, which is not given" in msg

@@ -203,6 +203,18 @@ class Costs(Strict):
     discount_rate: float = Field(0.0, ge=0, lt=1, description="for annualising capex; 0 = straight line")
     lifetime_years: float = Field(1.0, gt=0, description="economic life of a plant, years")
 
+    @model_validator(mode="after")
+    def _one_source_of_pair_costs(self) -> "Costs":
+        """``transport`` beside a cost ``matrix`` would be ignored (the matrix gives every pair's
+        cost), and so would ``matrix_per`` without one."""
+        if self.matrix is not None and "transport" in self.model_fields_set:
+            raise ValueError("costs.transport is not read when costs.matrix gives the cost of every demand-site "
+                             "pair: remove transport (or matrix, to cost hauls by distance)")
+        if self.matrix is None and "matrix_per" in self.model_fields_set:
+            raise ValueError("costs.matrix_per says how to read costs.matrix, which is not given: remove "
+                             "matrix_per, or give the matrix")
+        return self
+
 
 class DemandRule(Strict):
     serve: float = Field(1.0, ge=0, le=1, description="share of total demand that must be served")
