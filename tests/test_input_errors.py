@@ -628,3 +628,12 @@ def test_a_value_written_1_30_gets_the_hint_wherever_it_is_refused(tiny, old, ne
     edit(old, new)
     msg = error_of(path)
     assert f"field `{field}`" in msg and "'1:30'" in msg and "Write a time as a decimal number (1:30 h -> 1.5)" in msg
+
+
+def test_capex_without_a_lifetime_is_a_warning_that_names_the_default(tiny):
+    # the default lifetime of 1 year charges a plant's whole capex every year: said, not silent
+    path, edit = tiny
+    assert not (qzopt.load_scenario(path).extras.get("warnings") or [])  # tiny gives lifetime_years: 25
+    edit("costs: {transport: 1.2, discount_rate: 0.06, lifetime_years: 25}", "costs: {transport: 1.2}")
+    said = qzopt.load_scenario(path).extras["warnings"]
+    assert any("costs.lifetime_years is not given, so capex is spread over 1 year" in w for w in said)

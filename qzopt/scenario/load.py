@@ -652,6 +652,10 @@ class _Resolver:
         from qzopt.scenario.checks import road_graph_parts, zero_coordinates
 
         warnings = self.warnings + road_graph_parts(sc) + zero_coordinates(sc, spec.distances.method == "great_circle")
+        if "lifetime_years" not in spec.costs.model_fields_set and (sc.sizes["capex"].to_numpy(float) > 0).any():
+            warnings.append("costs.lifetime_years is not given, so capex is spread over 1 year: every plant's whole "
+                            "capex is charged in every year's cost; give the plants' economic life (e.g. "
+                            "lifetime_years: 25)")
         if warnings:  # facts a user should see that do not stop a solve (``scenario.extras["warnings"]``)
             sc.extras["warnings"] = warnings
         return sc
