@@ -461,3 +461,34 @@ def test_one_distance_matrix_serves_every_table_of_a_sector_scenario(tmp_path):
     assert old in yaml
     (tmp_path / "w.yaml").write_text(yaml.replace(old, "distances: {method: matrix, matrix: m.csv}"), encoding="utf-8")
     assert solve(tmp_path / "w.yaml").objective == pytest.approx(35_798_706.0, abs=1.0)
+
+
+def test_a_hub_size_without_capacity_is_reported_unlimited_not_at_the_rows_bound(tmp_path):
+    # coldchain-3origins with size L unlimited: the same optimum (8,355,500, docs/sectors/coldchain.md;
+    # L's 400 t/d did not bind), peak throughput capacity inf (it was reported as 170 t/d x the 2.0
+    # peak factor = 340, the row's bound), and utilisation the cold store's 400 / 900 t
+    text = (TEACH / "coldchain-3origins.yaml").read_text(encoding="utf-8")
+    text = text.replace("{name: L, capacity: 400, capex: 1.6e7, unit_cost: 50}", "{name: L, capex: 1.6e7, unit_cost: 50}")
+    (tmp_path / "cc.yaml").write_text(text, encoding="utf-8")
+    for f in TEACH.glob("*.csv"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    res = solve(tmp_path / "cc.yaml")
+    assert res.status == "optimal" and res.objective == pytest.approx(8_355_500, rel=1e-9)
+    hub = res.open_sites.set_index("site").loc["hub_H"]
+    assert hub["size"] == "L" and hub["capacity"] == float("inf") and hub["peak_throughput_capacity"] == float("inf")
+    assert hub["utilisation"] == pytest.approx(400 / 900)
+
+
+@pytest.mark.parametrize("unit", ["t/h", "t/yr"])
+def test_a_cold_chain_with_demand_not_per_day_is_refused(tmp_path, unit):
+    # the cold store holds dwell_days x the daily amount: with t/h the file's 170 t/h x 2 days would
+    # be read as 340 t where it is 8,160 t (it ran and reported the store 400 of 900 t used)
+    text = (TEACH / "coldchain-3origins.yaml").read_text(encoding="utf-8")
+    assert "demand: t/d" in text
+    (tmp_path / "cc.yaml").write_text(text.replace("demand: t/d", f"demand: {unit}"), encoding="utf-8")
+    for f in TEACH.glob("*.csv"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(qzopt.errors.ScenarioError) as info:
+        qzopt.load_scenario(tmp_path / "cc.yaml")
+    msg = " ".join(str(info.value).split())
+    assert "cc.yaml" in msg and "units.demand" in msg and f"reads demand per day" in msg and repr(unit) in msg

@@ -31,7 +31,10 @@ def build(sc: Scenario) -> BuiltModel:
     attrs = sd.demand_attrs.reindex(sc.demands.index)
     peak_cap = np.where(np.isfinite(main.data.capacity), main.data.capacity, main.data.max_load[main.data.option_site]
                         * attrs["peak_factor"].max())
-    resource_capacity(main, "peak_throughput", attrs["peak_factor"].to_numpy(float), peak_cap)
+    # an unlimited hub (no capacity) gets the bound of all it can reach at the largest peak in its
+    # row, and is reported unlimited (inf), not at that bound
+    resource_capacity(main, "peak_throughput", attrs["peak_factor"].to_numpy(float), peak_cap,
+                      limit=main.data.capacity)
     storage = sc.sizes["size"].map(sd.spec.storage).to_numpy(float)
     resource_capacity(main, "cold_storage", attrs["dwell_days"].to_numpy(float), np.nan_to_num(storage))
     blk.dominated_sizes(main)

@@ -435,7 +435,7 @@ def site_table(b: Build, sites: pd.DataFrame, x: np.ndarray, tol: float) -> pd.D
     for name, (per_demand, per_option) in b.resources.items():
         a = b.model.values(b.prefix + "assign", x).to_numpy()
         used = np.bincount(pairs.j, weights=per_demand[pairs.i] * d.amount[pairs.i] * a, minlength=d.m)
-        res_cap = per_site(per_option * chosen)
+        res_cap = per_site(np.where(chosen, b.resource_limits.get(name, per_option), 0.0))  # inf: no limit
         t[f"{name}_used"] = used
         t[f"{name}_capacity"] = res_cap
         # utilisation is the binding resource's ratio (a cold-chain hub at its peak reads 100 %)

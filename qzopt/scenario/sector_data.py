@@ -15,6 +15,7 @@ import pandas as pd
 
 from qzopt.errors import few, suggest
 from qzopt.scenario import schema as S
+from qzopt.units import per_year_from_unit
 from qzopt.scenario.scenario import Policy, Scenario, capital_recovery_factor
 from qzopt.scenario.sectors import EchelonSpec, PerCapita
 
@@ -248,6 +249,14 @@ def _kitchen(r: "_Resolver", sc: Scenario, w: Any) -> Scenario:
 
 def _coldchain(r: "_Resolver", sc: Scenario) -> tuple[Scenario, SectorData]:
     cc = r.spec.coldchain
+    try:
+        daily = per_year_from_unit(sc.units.demand) == 365.0
+    except ValueError:
+        daily = False
+    if not daily:  # dwell_days x amount is a cold store in t only when the amount is per day
+        r.bad(f"the coldchain block reads demand per day (hub throughput in t/d, cold store = dwell_days x the daily "
+              f"amount), not {sc.units.demand!r}", ("units", "demand"),
+              "Give the demand per day, e.g. units.demand: t/d (with units.per_year for the days a year in operation).")
     commodity = {c.name: c for c in cc.commodities}
     names = [i.rsplit(":", 1)[1] for i in sc.demands.index]  # 'origin:commodity'; an origin id may hold ':'
     attrs = pd.DataFrame({"commodity": names,

@@ -12,10 +12,14 @@ import numpy as np
 from qzopt.models.blocks.siting import Build
 
 
-def resource_capacity(b: Build, name: str, per_demand: np.ndarray, per_option: np.ndarray) -> None:
-    """One row per site: resource use of the assigned demand <= resource of the chosen size."""
+def resource_capacity(b: Build, name: str, per_demand: np.ndarray, per_option: np.ndarray,
+                      limit: np.ndarray | None = None) -> None:
+    """One row per site: resource use of the assigned demand <= resource of the chosen size.
+    ``limit``: the amount per option as reported, where ``per_option`` replaces an unlimited one
+    (inf) by a finite bound the row needs (default: ``per_option``)."""
     d = b.data
     b.resources[name] = (np.asarray(per_demand, float), np.asarray(per_option, float))
+    b.resource_limits[name] = np.asarray(per_option if limit is None else limit, float)
     x, y = b.var("assign"), b.var("size")
     coef = np.asarray(per_demand, float)[d.pairs.i] * d.amount[d.pairs.i]
     rows = np.r_[d.pairs.j, d.option_site]

@@ -32,6 +32,7 @@ class Build:
     prefix: str = ""
     pair_fixed: np.ndarray | None = None  # fixed cost per used pair, money/yr (see connections.py)
     resources: dict = field(default_factory=dict)  # name -> (per-demand use, per-option amount)
+    resource_limits: dict = field(default_factory=dict)  # name -> per-option amount as reported (inf = no limit)
 
     def var(self, name: str):
         return self.model.var(self.prefix + name)
