@@ -15,6 +15,7 @@ from qzopt.scenario.scenario import FeeRules, Policy, Units
 from qzopt.solvers.base import SolveOptions
 from qzopt.solvers.highs import HighsBackend
 
+from test_sectors import TRANSFER_ONLY
 from conftest import line_scenario
 
 
@@ -367,38 +368,12 @@ def test_demand_left_unserved_pays_no_fee():
 
 
 # ----------------------------------------------------------------- audit fixes
-# copied from tests/test_sectors.py (TRANSFER_ONLY): A (310 t/d) reaches the plant wA directly, C
+# tests/test_sectors.py's TRANSFER_ONLY: A (310 t/d) reaches the plant wA directly, C
 # (100 t/d) only through the transfer station tC; the plant treats 410 t/d, the station passes 100 on
-WTE_TRANSFER = """\
-name: a county that reaches the plant only through its transfer station
-sector: wte
-units: {demand: t/d, distance: km, money: yuan}
-jurisdictions:
-  - {id: A, name: A, population: 310000, urban_share: 1.0}
-  - {id: C, name: C, population: 100000, urban_share: 1.0}
-sizes:
-  fa: [{name: FA, unit_cost: 1000}]
-  kp: [{name: K, capacity: 100, fixed_cost: 10000, unit_cost: 150}]
-  tr: [{name: T, capacity: 500, fixed_cost: 10000, unit_cost: 10}]
-sites: [{id: wA, jurisdiction: A, sizes: lines}]
-distances: {method: road_graph, edges: roads.csv, within_node: 5}
-costs: {transport: 1.0, discount_rate: 0.0, lifetime_years: 10}
-constraints: {max_distance: 50}
-wte:
-  generation: {urban: 1.0, rural: 0.5, unit: kg}
-  lines: {line_size: 300, max_lines: 2, min_plant_size: 300, capex_a: 1.0e6, capex_b: 0.5, fixed_cost_share: 0,
-          unit_cost: 100, min_load_share: 0.5}
-  electricity: {kwh_per_unit: 400, tariff: 0.05, tariff_cap: 280, tariff_above: 0.05}
-  fly_ash: {ratio: 0.04, unit: t/d, transport: 2.0, sites: [{id: faA, jurisdiction: A, existing: true, sizes: fa}]}
-  kitchen:
-    generation: {urban: 0.1, rural: 0.0, unit: kg, urban_only: true}
-    min_central_share: 0.0
-    penalty: 100
-    sites: [{id: kA, jurisdiction: A, sizes: kp}]
-  transfer:
-    compacted_transport: 0.5
-    sites: [{id: tC, jurisdiction: C, sizes: tr}]
-"""
+# (with a power tariff of 0.05 yuan/kWh, so that the fee stays above 0)
+WTE_TRANSFER = TRANSFER_ONLY.replace("tariff: 0.65, tariff_cap: 280, tariff_above: 0.35",
+                                     "tariff: 0.05, tariff_cap: 280, tariff_above: 0.05")
+assert WTE_TRANSFER != TRANSFER_ONLY
 
 
 def _wte_transfer(tmp_path, **rules) -> qzopt.Scenario:
