@@ -245,6 +245,11 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
+    if sc.fees is not None and sc.fees.active and sc.fees.mode == "banded":
+        from qzopt.fees import strategy
+        from qzopt.models import build_model
+
+        strategy(sc, build_model(sc, presolve=False))  # refuses banded fees that have no exact form, as solve does
     mask = allowed_mask(sc)
     findings = presolve_findings(sc)
     console.print(Text.assemble(("checked" if findings else "ok", "yellow" if findings else "green"),

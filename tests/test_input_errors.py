@@ -637,3 +637,15 @@ def test_capex_without_a_lifetime_is_a_warning_that_names_the_default(tiny):
     edit("costs: {transport: 1.2, discount_rate: 0.06, lifetime_years: 25}", "costs: {transport: 1.2}")
     said = qzopt.load_scenario(path).extras["warnings"]
     assert any("costs.lifetime_years is not given, so capex is spread over 1 year" in w for w in said)
+
+
+def test_validate_refuses_banded_fees_that_solve_would_refuse(tiny):
+    # banded fees with split assignment (capacities can bind, single sourcing off) have no exact
+    # linear form: solve said so, validate said "ok"; with single sourcing both accept it
+    path, _ = tiny
+    banded = ("--set", "fees.mode=banded", "--set", "fees.max_fee=100")
+    for command in (("validate",), ("solve", "-o", str(path.parent / "out"))):
+        proc = run_cli(*command, str(path), "--set", "constraints.single_sourcing=false", *banded)
+        assert proc.returncode == 2 and "banded fees with split assignment" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert run_cli("validate", str(path), *banded).returncode == 0
