@@ -441,11 +441,11 @@ def test_the_coalitions_are_solved_by_the_scenarios_solver_unless_one_is_named(t
 
 
 def test_sharing_md_columns_carry_units_and_no_negative_zero():
-    from qzopt.sharing.share import percent
+    from qzopt.report.markdown import points
 
     res = share(line_scenario(), by="jurisdiction", methods=("proportional",), territory="all")
     text = res.to_markdown()
     for header in ("stand-alone cost (yuan/yr)", "allocated cost (yuan/yr)", "saving (yuan/yr)", "saving (%)"):
         assert f"| {header} |" in text or f"| {header}" in text
     assert "_per_yr" not in text.split("## Coalition costs")[0]  # no raw field names above the coalition table
-    assert percent(-0.04) == "0.0 %" and percent(-0.06) == "-0.1 %" and percent(float("nan")) == "n/a"
+    assert points(-0.04, 1) == "0.0 %" and points(-0.06, 1) == "-0.1 %" and points(float("nan"), 1) == "n/a"

@@ -204,13 +204,11 @@ def latest_runs(frames: list[pd.DataFrame], names: list[str]) -> tuple[pd.DataFr
     that was in more than one folder."""
     import pandas as pd
 
-    last: dict[tuple, int] = {}
-    seen: dict[tuple, list[int]] = {}
+    seen: dict[tuple, list[int]] = {}  # (instance, solver) -> the folders holding it, in order
     for k, frame in enumerate(frames):
         for pair in dict.fromkeys(zip(frame["instance"], frame["solver"])):
-            last[pair] = k
             seen.setdefault(pair, []).append(k)
-    kept = [frame[[last[pair] == k for pair in zip(frame["instance"], frame["solver"])]]
+    kept = [frame[[seen[pair][-1] == k for pair in zip(frame["instance"], frame["solver"])]]
             for k, frame in enumerate(frames)]
     replaced = [f"{i}/{s} ({names[ks[-1]]} over {', '.join(names[k] for k in ks[:-1])})"
                 for (i, s), ks in seen.items() if len(ks) > 1]

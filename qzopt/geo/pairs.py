@@ -51,8 +51,7 @@ def allowed_mask(sc: Scenario) -> np.ndarray:
         pos = {j: k for k, j in enumerate(jur)}
         adj = np.eye(len(jur), dtype=bool)
         for pair in sc.adjacency:
-            ends = tuple(pair)  # Scenario.validate refuses a "pair" of one jurisdiction; it would be its own
-            a, b = ends[0], ends[-1]  # neighbour, as every jurisdiction already is (np.eye)
+            a, b = tuple(pair)  # two ends: Scenario.validate refuses a "pair" of one jurisdiction
             adj[pos[a], pos[b]] = adj[pos[b], pos[a]] = True
         di = np.array([pos[j] for j in dj])
         si = np.array([pos[j] for j in sj])

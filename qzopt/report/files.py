@@ -82,7 +82,8 @@ def read_sharing(folder: str | Path) -> dict:
         raise QzoptError(f"{file}: not a qzopt sharing.json ({exc})") from None
     if not isinstance(doc, dict):
         raise QzoptError(f"{file}: not a qzopt sharing.json (not a JSON object)")
-    def rows(v: Any) -> bool:
+
+    def rows(v: Any) -> bool:  # a list of JSON objects, or absent
         return v is None or (isinstance(v, list) and all(isinstance(r, dict) for r in v))
 
     tables = doc.get("tables")

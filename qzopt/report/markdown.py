@@ -161,11 +161,14 @@ def summary_line(res: "Result") -> str:
     return " · ".join(parts)
 
 
+def model_notes(res: "Result") -> list[str]:
+    """What the model builder and its presolves recorded (``extra["notes"]``), one line each."""
+    return [f"{k}: {v}" for k, v in (res.extra.get("notes") or {}).items()]
+
+
 def result_notes(res: "Result") -> list[str]:
-    """The lines under the solve facts: the input warnings, then what the model builder and its
-    presolves recorded (``extra["notes"]``)."""
-    return ([f"warning: {w}" for w in res.extra.get("warnings") or []]
-            + [f"{k}: {v}" for k, v in (res.extra.get("notes") or {}).items()])
+    """The lines under the solve facts: the input warnings, then :func:`model_notes`."""
+    return [f"warning: {w}" for w in res.extra.get("warnings") or []] + model_notes(res)
 
 
 def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing: dict | None = None) -> str:
@@ -178,7 +181,7 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
         lines += [f"> {md_text(res.message)}", ""]
     warnings = res.extra.get("warnings") or []
     lines += [f"> warning: {md_text(w)}" for w in warnings] + ([""] if warnings else [])
-    said = result_notes(res)[len(warnings):]  # the model builder's notes, after the warnings
+    said = model_notes(res)
     lines += [f"- {md_text(n)}" for n in said] + ([""] if said else [])
     if res.explanation:
         lines += ["## Why no plan exists", ""] + [f"- {md_text(e)}" for e in res.explanation] + [""]

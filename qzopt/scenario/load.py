@@ -25,7 +25,8 @@ from pydantic import BaseModel, ValidationError
 from qzopt.errors import Problem, ScenarioError, closest, few, suggest
 from qzopt.geo.distances import graph_distances, great_circle_km, road_graph
 from qzopt.scenario import schema as S
-from qzopt.scenario.scenario import FeeRules, Policy, Scenario, SolverSettings, Units, existing_size
+from qzopt.scenario.scenario import (FeeRules, Policy, Scenario, SolverSettings, Units, existing_size,
+                                     per_year_problem)
 from qzopt.units import parse_distance, per_year_from_unit
 
 Loc = tuple[Any, ...]
@@ -575,7 +576,7 @@ class _Resolver:
                     for p in self.problems):
                 self.bad(f"no {name}: the {'file' if fname != self.file else 'list'} has no rows", (name,),
                          "Give at least one row.", f=fname)
-        problem = S.per_year_problem(spec.units.demand, spec.units.per_year)
+        problem = per_year_problem(spec.units.demand, spec.units.per_year)
         if problem is not None:
             self.bad(problem, ("units", "per_year"), "Leave per_year out to use the unit's calendar count, or give "
                      "the demand per the period you mean (e.g. demand: t/h with amounts per hour).")

@@ -554,8 +554,9 @@ class Scenario:
                 "jurisdictions are adjacent: adjacency comes from road edges between jurisdictions or "
                 "`constraints.adjacency`, and neither gives any", "constraints.cross_border",
                 "Give constraints.adjacency (pairs of jurisdiction ids), or say cross_border: own or any.")
-        one = sorted({j for pair in self.adjacency if len(pair) == 1 for j in pair})
-        if one or any(len(pair) != 1 and len(pair) != 2 for pair in self.adjacency):
+        not_two = [pair for pair in self.adjacency if len(pair) != 2]
+        one = sorted({j for pair in not_two if len(pair) == 1 for j in pair})
+        if not_two:
             bad("an adjacency pair must name two different jurisdictions" + (f" ({few(one)} named with itself; "
                 "every jurisdiction is already adjacent to itself)" if one else ""), "constraints.adjacency",
                 "Give each pair as [a, b] with a and b different, or leave the pair out.")

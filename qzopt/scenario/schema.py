@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from qzopt.scenario.scenario import facility_count_problems, per_year_problem  # noqa: F401 (S.per_year_problem in load.py)
+from qzopt.scenario.scenario import facility_count_problems
 from qzopt.units import per_year_from_unit
 
 

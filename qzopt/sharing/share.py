@@ -22,14 +22,6 @@ from qzopt.sharing.game import Game, sample_orders
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
 
 
-def percent(v: float) -> str:
-    """A percentage with one decimal, "n/a" when not finite; never "-0.0 %" for a rounding residue."""
-    if not math.isfinite(v):
-        return "n/a"
-    text = f"{v:.1f}"
-    return ("0.0" if float(text) == 0 else text) + " %"
-
-
 def coalition_label(members: tuple[str, ...] | list[str], players: list[str]) -> str:
     """A coalition as tables and notes show it: "A + B"; "all but C and D" when it leaves out fewer
     players than it holds (with 33 counties, the coalitions of all but one are 32 names long)."""
@@ -158,7 +150,7 @@ class SharingResult:
         return out
 
     def to_markdown(self) -> str:
-        from qzopt.report.markdown import md_table, money
+        from qzopt.report.markdown import md_table, money, points
 
         mu = self.units.get("money", "")
         lines = [f"# Cost sharing: {self.scenario}", "",
@@ -178,7 +170,7 @@ class SharingResult:
             for c in view.columns:
                 if c.endswith("_per_yr"):
                     view[c] = view[c].map(money)
-            view["saving_pct"] = view["saving_pct"].map(percent)
+            view["saving_pct"] = view["saving_pct"].map(lambda v: points(v, 1))  # no "-0.0 %"
             view["stand_alone_cost_per_yr"] = [self.stand_alone_text(p) for p in view.index]
             view.loc[~np.isfinite(t["stand_alone_cost_per_yr"].to_numpy(float)), "saving_per_yr"] = "n/a"
             if "fee_per_unit" in view:
