@@ -147,8 +147,7 @@ def _dinkelbach_rows(b, setup: fb.FeeSetup, F: float) -> None:
     rows, cols = np.r_[rows, row_of[d.option_site[k]]], np.r_[cols, z.col(k)]
     vals = np.r_[vals, np.full(k.size, -setup.per_year * F)]
     if setup.rules.recovery == "pooled":
-        cols = np.r_[cols, *setup.extra_cost_cols] if setup.extra_cost_cols else cols
-        vals = np.r_[vals, *setup.extra_cost_vals] if setup.extra_cost_vals else vals
+        cols, vals = setup.with_extra_costs(cols, vals)
         rows = np.r_[np.zeros(cols.size, np.int64), 0]
         cols, vals = np.r_[cols, t.cols], np.r_[vals, -1.0]
         b.add_constraints("shortfall", rows, cols, vals, sense="<=", rhs=0.0)

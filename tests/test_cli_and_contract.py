@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -90,6 +91,31 @@ def test_result_tables_are_built_on_first_use_and_match_the_plan():
     assert "jurisdictions" in res.extra and "places" in res.extra
     again = dataclasses.replace(res)
     pd.testing.assert_frame_equal(again.assignments, a)
+
+
+def _oldest_python() -> tuple[str, str | None]:
+    """The lowest Python version pyproject.toml's requires-python admits ("3.10") and an
+    interpreter of that version on this machine, if any (on PATH or under pyenv)."""
+    import glob
+    import re
+    import shutil
+
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    version = re.search(r'requires-python\s*=\s*">=\s*(\d+\.\d+)', text).group(1)
+    found = sorted(glob.glob(str(Path.home() / f".pyenv/versions/{version}.*/bin/python")))
+    return version, (found[-1] if found else shutil.which(f"python{version}"))
+
+
+def test_the_package_compiles_on_the_oldest_python_it_declares():
+    # np.r_[a, *b] is Python 3.11 syntax; under 3.10, pip installs qzopt and the import fails
+    version, python = _oldest_python()
+    if python is None:
+        pytest.skip(f"no Python {version} on this machine")
+    code = ("import pathlib, sys\n"
+            "for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.py')):\n"
+            "    compile(p.read_text(encoding='utf-8'), str(p), 'exec')")  # compiles, writes nothing
+    proc = subprocess.run([python, "-c", code, str(ROOT / "qzopt")], capture_output=True, text=True)
+    assert proc.returncode == 0, f"Python {version} ({python}) cannot compile qzopt:\n{proc.stdout}{proc.stderr}"
 
 
 def test_solvers_command_lists_back_ends():

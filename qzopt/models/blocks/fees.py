@@ -40,6 +40,11 @@ class FeeSetup:
     extra_cost_cols: list[np.ndarray] = field(default_factory=list)  # pooled: other cost columns
     extra_cost_vals: list[np.ndarray] = field(default_factory=list)
 
+    def with_extra_costs(self, cols: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``cols`` and ``vals`` (yuan/yr per unit of each column) followed by the other cost columns
+        a pooled rule recovers (transfer arcs, downstream plants)."""
+        return np.concatenate([cols, *self.extra_cost_cols]), np.concatenate([vals, *self.extra_cost_vals])
+
 
 def plant_cost_terms(b: Build, setup: FeeSetup, sites: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, col, coefficient) of C_j for the given site positions (rows numbered 0..len-1)."""
@@ -138,10 +143,8 @@ def pooled_recovery(b: Build, setup: FeeSetup, fixed_fee: float | None = None) -
     volume <= 0.  Linear when every demand is served (volumes are constants) or the fee is fixed."""
     d = b.data
     allsites = np.arange(d.m)
-    rows, cols, vals = plant_cost_terms(b, setup, allsites)
-    rows = np.zeros_like(rows)
-    cols = np.r_[cols, *setup.extra_cost_cols] if setup.extra_cost_cols else cols
-    vals = np.r_[vals, *setup.extra_cost_vals] if setup.extra_cost_vals else vals
+    _, cols, vals = plant_cost_terms(b, setup, allsites)
+    cols, vals = setup.with_extra_costs(cols, vals)
     rows = np.zeros(cols.size, np.int64)
     partial = b.has("unserved")
     if fixed_fee is None:
