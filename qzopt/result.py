@@ -216,6 +216,7 @@ class Result:
     def read(cls, path: str | Path) -> "Result":
         """Load a result written by :meth:`write` (a directory or its result.json)."""
         from qzopt.errors import QzoptError
+        from qzopt.io.jsonfile import read_object
 
         path = Path(path)
         if path.is_dir():
@@ -223,12 +224,7 @@ class Result:
         if not path.exists():
             raise QzoptError(f"{path}: not found; a result directory is what `qzopt solve SCENARIO -o DIR` writes "
                              "(it holds result.json)")
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise QzoptError(f"{path}: not a qzopt result.json ({exc})") from None
-        if not isinstance(doc, dict):
-            raise QzoptError(f"{path}: not a qzopt result.json (not a JSON object)")
+        doc = read_object(path, "qzopt result.json")
         lacking = [f for f in ("status", "facilities") if f not in doc]
         if lacking:
             raise QzoptError(f"{path}: not a qzopt result.json (no {' or '.join(lacking)} field)")

@@ -364,6 +364,12 @@ def test_a_result_json_that_is_not_a_full_result_is_refused_by_file_and_field(tw
     (bad / "result.json").write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(QzoptError, match=re.escape("not a qzopt result.json (not a JSON object)")):
         read_result(bad)
+    # a result.json that cannot be read at all (here a folder) was an IsADirectoryError traceback
+    (bad / "result.json").unlink()
+    (bad / "result.json").mkdir()
+    proc = cli("report", bad)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{bad / 'result.json'}: cannot be read" in proc.stderr
 
 
 QUANTITY = re.compile(r"^(load|amount|capacity|demand(?= )|unserved|cost|fee|volume|distance|haul|fixed|variable|"

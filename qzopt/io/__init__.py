@@ -1,1 +1,1 @@
-"""Readers for external instance formats (OR-Library)."""
+"""Readers: external instance formats (OR-Library) and the JSON files qzopt writes."""

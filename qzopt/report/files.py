@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from qzopt.errors import QzoptError
+from qzopt.io.jsonfile import read_object
 
 if TYPE_CHECKING:
     from qzopt.result import Result
@@ -76,12 +76,7 @@ def read_frontier(folder: str | Path) -> pd.DataFrame:
 def read_sharing(folder: str | Path) -> dict:
     """``sharing.json`` of ``qzopt share -o DIR`` (NaN and Infinity allowed), with ``_source``."""
     file = Path(folder) / "sharing.json"
-    try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise QzoptError(f"{file}: not a qzopt sharing.json ({exc})") from None
-    if not isinstance(doc, dict):
-        raise QzoptError(f"{file}: not a qzopt sharing.json (not a JSON object)")
+    doc = read_object(file, "qzopt sharing.json")
 
     def rows(v: Any) -> bool:  # a list of JSON objects, or absent
         return v is None or (isinstance(v, list) and all(isinstance(r, dict) for r in v))
