@@ -53,6 +53,13 @@ def test_coalition_game_from_the_teaching_scenario(tmp_path):
     again = share(sc, by="jurisdiction", territory="all", workers=2, cache_dir=tmp_path, progress=False)
     assert again.coalitions["cached"].all()
     assert again.allocations.equals(res.allocations)
+    # a damaged cache entry (cut short, or written by another version) is solved again, not a traceback
+    for damage in (lambda text: text[:20], lambda text: text[:-1] + ', "made_up": 1}'):
+        for f in (tmp_path / "coalitions").glob("*.json"):
+            f.write_text(damage(f.read_text()))
+        third = share(sc, by="jurisdiction", territory="all", workers=1, cache_dir=tmp_path, progress=False)
+        assert not third.coalitions["cached"].any()
+        assert third.allocations.equals(res.allocations)
 
 
 def test_restrict_keeps_only_the_coalitions_territory():

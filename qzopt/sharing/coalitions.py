@@ -162,6 +162,18 @@ def _key(digest: str, coalition: Iterable[str], territory: str, solver: str, gap
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def _cached(file: Path) -> CoalitionResult | None:
+    """The proven (:data:`FINAL`) coalition result stored in ``file``; None when there is none, or
+    the file cannot be read as one (damaged, or written by another version: it is solved again)."""
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+        if doc.get("status") not in FINAL:
+            return None
+        return CoalitionResult(**{**doc, "players": tuple(doc["players"]), "cached": True})
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
 def _solve_one(sc: Scenario, by: str, coalition: tuple[str, ...], territory: Territory, solver: str,
                time_limit: float | None, gap: float, grand: bool = False) -> CoalitionResult:
     from qzopt.api import solve
@@ -257,9 +269,9 @@ def coalition_costs(
     todo = []
     for c in wanted:
         f = cache / f"{_key(digest, c, territory, solver, gap, c == grand)}.json"
-        doc = json.loads(f.read_text()) if f.exists() else None
-        if doc is not None and doc.get("status") in FINAL:
-            results[c] = CoalitionResult(**{**doc, "players": tuple(doc["players"]), "cached": True})
+        hit = _cached(f)
+        if hit is not None:
+            results[c] = hit
         else:  # not cached, or cached unproven (a time limit stopped it: a longer run may do better)
             todo.append(c)
 
