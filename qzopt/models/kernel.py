@@ -107,8 +107,6 @@ def _solve(form: MatrixForm, seconds: float, stop: threading.Event | None = None
            ) -> tuple[np.ndarray | None, float | None, float | None, bool]:
     """HiGHS on ``form`` for at most ``seconds`` (from ``form.start``; ``stop``, when set, ends
     it early): solution, objective, bound, and whether the time limit or ``stop`` ended it."""
-    import highspy
-
     h = _stoppable(form.to_highspy(), stop)
     h.setOptionValue("time_limit", max(0.1, float(seconds)))
     h.setOptionValue("mip_rel_gap", KERNEL_MIP_GAP)

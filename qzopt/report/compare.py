@@ -250,7 +250,7 @@ def no_plan_note(runs: list[Run]) -> str | None:
 def render_compare_md(runs: list[Run]) -> str:
     labels = ", ".join(f"{r.label} ({r.path})" for r in runs)
     note = no_plan_note(runs)
-    lines = [f"# Comparison of siting plans", "", f"Runs: {labels}. Baseline: {runs[0].label}.", ""]
+    lines = ["# Comparison of siting plans", "", f"Runs: {labels}. Baseline: {runs[0].label}.", ""]
     if note:
         lines += [f"> {note}", ""]
     lines += ["## Key figures", "", md.md_table(key_figures(runs)), DISTANCE_NOTE, "",

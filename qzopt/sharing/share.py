@@ -17,7 +17,7 @@ from qzopt.units import money_per_unit
 from qzopt.scenario.scenario import Scenario
 from qzopt.sharing.coalitions import (MAX_PLAYERS, Territory, coalition_costs, every_coalition, fee_rule_text,
                                      grouping_hint, players_of, sharing_game)
-from qzopt.sharing.game import Game, sample_orders
+from qzopt.sharing.game import sample_orders
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
 

@@ -61,7 +61,7 @@ def siting_variables(b: Build) -> None:
     - ``unserved[i]`` in [0, 1]: share of i's demand not served (only when the scenario allows
       partial service); cost penalty x d_i x per_year.
     """
-    d, m = b.data, b.model
+    d = b.data
     pairs = d.pairs
     b.add_variables("size", d.option_labels, kind="binary", cost=d.fixed)
     b.add_variables("open", d.site_ids, kind="binary")
@@ -80,7 +80,7 @@ def siting_variables(b: Build) -> None:
 
 def one_size(b: Build) -> None:
     """open[j] - sum_{k of j} size[k] = 0: at most one size per site (open <= 1)."""
-    d, m = b.data, b.model
+    d = b.data
     o, y = b.var("open"), b.var("size")
     rows = np.concatenate([np.arange(d.m), d.option_site])
     cols = np.concatenate([o.cols, y.cols])
@@ -91,7 +91,7 @@ def one_size(b: Build) -> None:
 def demand_satisfaction(b: Build) -> None:
     """sum_{j} assign[i,j] + unserved[i] = 1 for every i; with a service share s < 1 also
     sum_i d_i unserved[i] <= (1 - s) sum_i d_i."""
-    d, m = b.data, b.model
+    d = b.data
     x = b.var("assign")
     rows, cols = [d.pairs.i], [x.cols]
     partial = d.policy.partial_service
@@ -109,7 +109,7 @@ def demand_satisfaction(b: Build) -> None:
 
 def load_balance(b: Build) -> None:
     """sum_{k of j} load[k] - sum_{i} d_i assign[i,j] = 0 for every site j."""
-    d, m = b.data, b.model
+    d = b.data
     z, x = b.var("load"), b.var("assign")
     rows = np.concatenate([d.option_site, d.pairs.j])
     cols = np.concatenate([z.cols, x.cols])
@@ -122,7 +122,7 @@ def capacity(b: Build) -> None:
 
     Q_k is capped at the demand that can reach the site (a valid, tighter coefficient); for
     unlimited options that cap is what keeps load off sizes that are not built."""
-    d, m = b.data, b.model
+    d = b.data
     z, y = b.var("load"), b.var("size")
     Q = np.minimum(d.capacity, d.max_load[d.option_site])  # tightest valid coefficient
     k = np.arange(d.K)
@@ -145,7 +145,7 @@ def capacity_cover(b: Build) -> None:
 
 def min_load(b: Build) -> None:
     """load[k] - L_k size[k] >= 0 for options with a minimum load L_k > 0."""
-    d, m = b.data, b.model
+    d = b.data
     k = np.flatnonzero(d.min_load > 0)
     if k.size == 0:
         return
@@ -159,7 +159,7 @@ def min_load(b: Build) -> None:
 def strong_linking(b: Build) -> None:
     """assign[i,j] - open[j] <= 0 for every allowed pair: a valid inequality that makes the
     LP relaxation much tighter (the classic strong formulation of facility location)."""
-    d, m = b.data, b.model
+    d = b.data
     x, o = b.var("assign"), b.var("open")
     p = np.arange(d.P)
     b.add_constraints("strong_linking", np.concatenate([p, p]), np.concatenate([x.cols, o.col(d.pairs.j)]),
@@ -169,7 +169,7 @@ def strong_linking(b: Build) -> None:
 
 def facility_count(b: Build) -> None:
     """sum_j open[j] = p (or <= / >=)."""
-    d, m = b.data, b.model
+    d = b.data
     pol = d.policy
     o = b.var("open")
     for name, sense, value in (("facility_count", "==", pol.facilities_exactly),
@@ -181,7 +181,7 @@ def facility_count(b: Build) -> None:
 
 def budget(b: Build) -> None:
     """sum_{k at non-existing sites} C_k size[k] <= B (capex of new plants, money)."""
-    d, m = b.data, b.model
+    d = b.data
     if d.policy.budget is None:
         return
     new = ~d.site_existing[d.option_site]
