@@ -796,11 +796,12 @@ def _blank(values: Any) -> np.ndarray:
 
 
 def _names(values: np.ndarray, rows: pd.Index, fld: str, hint: str) -> None:
-    """Refuse a missing or empty id / name (``astype(str)`` made NaN the id 'nan'), naming the rows."""
+    """Refuse a missing or empty id / name (``astype(str)`` made NaN the id 'nan'), naming the rows;
+    None and NaN are both shown as nan (pandas 2 keeps None where pandas 3 makes it NaN)."""
     blank = _blank(values)
     if blank.any():
-        raise ScenarioError(Problem(f"missing in rows {few(rows[blank].tolist())} (got "
-                                    f"{[values[k] for k in np.flatnonzero(blank)[:5]]})", field=fld, hint=hint))
+        got = [np.nan if _missing(values[k]) else values[k] for k in np.flatnonzero(blank)[:5]]
+        raise ScenarioError(Problem(f"missing in rows {few(rows[blank].tolist())} (got {got})", field=fld, hint=hint))
 
 
 def _indexed(frame: pd.DataFrame, what: str) -> pd.DataFrame:
