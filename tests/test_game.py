@@ -141,7 +141,7 @@ def test_table_reports_savings_and_fees():
     t = g.table(x, volume={"A": 2.0, "B": 1.0}, per_year=365)
     assert t.loc["A", "saving_per_yr"] == 25 and t.loc["B", "saving_pct"] == pytest.approx(25.0)
     assert t["individually_rational"].all()
-    assert t.loc["A", "fee_per_unit"] == pytest.approx(75 / (2 * 365))
+    assert t.loc["A", "allocated_cost_per_unit"] == pytest.approx(75 / (2 * 365))
 
 
 def test_a_method_that_needs_finite_costs_names_each_infinite_coalition_once():

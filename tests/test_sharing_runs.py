@@ -455,4 +455,8 @@ def test_sharing_md_columns_carry_units_and_no_negative_zero():
     for header in ("stand-alone cost (yuan/yr)", "allocated cost (yuan/yr)", "saving (yuan/yr)", "saving (%)"):
         assert f"| {header} |" in text or f"| {header}" in text
     assert "_per_yr" not in text.split("## Coalition costs")[0]  # no raw field names above the coalition table
+    # allocated cost over demand includes haulage and side streams: it was headed "fee (yuan/t)", which
+    # read as the scenario's fee (qianzhong-wte: 174.92 beside a uniform fee of 80)
+    head = text.split("## Coalition costs")[0]
+    assert "allocated cost per unit (" in head and "| fee (" not in head
     assert points(-0.04, 1) == "0.0 %" and points(-0.06, 1) == "-0.1 %" and points(float("nan"), 1) == "n/a"

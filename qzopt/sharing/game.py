@@ -344,8 +344,9 @@ class Game:
     def table(self, allocation: pd.Series, volume: Mapping | pd.Series | None = None,
               per_year: float = 1.0) -> pd.DataFrame:
         """Per player: stand-alone cost, allocated cost, saving (money/yr and %), individually
-        rational, and the equivalent fee per unit of volume when ``volume`` (units per period)
-        is given."""
+        rational, and the allocated cost per unit of volume when ``volume`` (units per period) is
+        given (money per unit: everything the player is allocated - haulage, side streams - over
+        its demand; not the scenario's fee)."""
         x = pd.Series(allocation).reindex(self.players).astype(float)
         alone = pd.Series([self.cost(frozenset([p])) if self.has([p]) else np.nan for p in self.players],
                           index=self.players)
@@ -355,6 +356,6 @@ class Game:
         out["individually_rational"] = x <= alone + 1e-6 * alone.abs().clip(lower=1.0)
         if volume is not None:
             v = pd.Series(volume).reindex(self.players).astype(float)
-            out["fee_per_unit"] = x / (v * per_year)
+            out["allocated_cost_per_unit"] = x / (v * per_year)
         out.index.name = "player"
         return out

@@ -139,10 +139,11 @@ class SharingResult:
 
     def headers(self) -> dict[str, str]:
         """The per-method table's columns as sharing.md shows them, with units: "saving (yuan/yr)",
-        "saving (%)", "fee (yuan/t)" (money per demand unit)."""
+        "saving (%)", "allocated cost per unit (yuan/t)" (money per demand unit: not the fee)."""
         mu = self.units.get("money", "")
         out = {"saving_pct": "saving (%)", "individually_rational": "individually rational",
-               "fee_per_unit": f"fee ({money_per_unit(mu, str(self.units.get('demand', '')))})"}
+               "allocated_cost_per_unit":
+                   f"allocated cost per unit ({money_per_unit(mu, str(self.units.get('demand', '')))})"}
         columns = {c for t in self.tables.values() for c in t.columns}
         for name in sorted(c for c in columns if c.endswith("_per_yr")):
             words = name[:-len("_per_yr")].replace("_", " ").replace("stand alone", "stand-alone")
@@ -173,8 +174,8 @@ class SharingResult:
             view["saving_pct"] = view["saving_pct"].map(lambda v: points(v, 1))  # no "-0.0 %"
             view["stand_alone_cost_per_yr"] = [self.stand_alone_text(p) for p in view.index]
             view.loc[~np.isfinite(t["stand_alone_cost_per_yr"].to_numpy(float)), "saving_per_yr"] = "n/a"
-            if "fee_per_unit" in view:
-                view["fee_per_unit"] = view["fee_per_unit"].map(lambda v: f"{v:,.2f}")
+            if "allocated_cost_per_unit" in view:
+                view["allocated_cost_per_unit"] = view["allocated_cost_per_unit"].map(lambda v: f"{v:,.2f}")
             lines += [f"## {m}", "", md_table(view.rename(columns=self.headers()).reset_index())]
             v, said = self.core[m], self.core_line(m)
             lines += [(said[:1].upper() + said[1:] + ".") if v.empty
