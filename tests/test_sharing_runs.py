@@ -80,6 +80,9 @@ def test_share_cli(tmp_path):
     doc = json.loads((tmp_path / "out" / "sharing.json").read_text())
     assert doc["coalition_count"] == 15 and {"nucleolus", "proportional"} <= set(doc["tables"])
     assert (tmp_path / "out" / "sharing.md").read_text().startswith("# Cost sharing")
+    # a kept sharing.md says which file and version made it (docs/results had no command to rerun)
+    assert f"Computed by qzopt {qzopt.__version__} from `{TEACH}`" in (tmp_path / "out" / "sharing.md").read_text()
+    assert doc["source"] == str(TEACH) and doc["qzopt_version"] == qzopt.__version__
     bad = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--method", "banzhaf"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown --method banzhaf" in bad.stderr and "Traceback" not in bad.stderr

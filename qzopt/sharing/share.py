@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qzopt import __version__
 from qzopt.errors import QzoptError, few_names
 from qzopt.units import money_per_unit
 from qzopt.scenario.scenario import Scenario
@@ -52,6 +53,14 @@ class SharingResult:
     least_core_note: str = ""  # why the least core is undefined (when epsilon is NaN)
     sector: str = "facility"  # the scenario's sector (a report refuses a sharing of another one)
     core_complete: bool = True  # every coalition solved; False: the core check covers only those solved
+    source: str = ""  # the scenario file it was computed from ("" for a scenario built in Python)
+    version: str = ""  # the qzopt version that computed it
+
+    def provenance_line(self) -> str:
+        """Which file and qzopt version the sharing comes from, for sharing.md."""
+        made = f"qzopt {self.version}" if self.version else "qzopt"
+        return (f"Computed by {made} from `{self.source}`" if self.source else f"Computed by {made}") + \
+            "; the times below depend on the machine and its load."
 
     def core_line(self, method: str) -> str:
         """The core test of one method's allocation, in words."""
@@ -122,7 +131,8 @@ class SharingResult:
         if "cost_without_fees" in coal:
             coal["cost_without_fees"] = coal["cost_without_fees"].map(lambda c: None if pd.isna(c) else finite(c))
         return {
-            "scenario": self.scenario, "sector": self.sector, "players_by": self.by, "territory": self.territory,
+            "scenario": self.scenario, "sector": self.sector, "source": self.source, "qzopt_version": self.version,
+            "players_by": self.by, "territory": self.territory,
             "players": self.players,
             "grand_coalition_cost_per_yr": finite(self.grand_cost), "coalition_count": len(self.coalitions),
             "fee_rule": self.fee_rule, "solver": ", ".join(self.solvers), "max_gap": finite(
@@ -154,7 +164,7 @@ class SharingResult:
         from qzopt.report.markdown import md_table, money, points
 
         mu = self.units.get("money", "")
-        lines = [f"# Cost sharing: {self.scenario}", "",
+        lines = [f"# Cost sharing: {self.scenario}", "", self.provenance_line(), "",
                  f"Players: {self.by} ({len(self.players)}); sites usable by a coalition: {self.territory} territory; "
                  f"{len(self.coalitions)} coalitions solved in {self.seconds:.1f} s "
                  f"({int(self.coalitions['cached'].sum())} from cache).", "",
@@ -422,4 +432,5 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
         "applied_to_coalitions": True, "text": fee_rule_text(rules)}
     return SharingResult(sc.name, by, territory, players, frame, alloc, tables, core, eps, volume.reindex(players),
                          {"money": sc.units.money, "demand": sc.units.demand, "per_year": per_year},
-                         time.perf_counter() - t0, notes, fee_rule, lc_note, sc.sector, plan.every)
+                         time.perf_counter() - t0, notes, fee_rule, lc_note, sc.sector, plan.every,
+                         source=str(sc.source) if sc.source else "", version=__version__)
