@@ -51,6 +51,13 @@ def _match(group: pd.DataFrame) -> str:
     return "proved" if (gaps <= 1e-9).all() else "NO"
 
 
+def _median(values: pd.Series) -> float:
+    """The median of the values that are there; NaN when none is (pandas 2 warned "Mean of empty
+    slice" on an all-NaN column, e.g. the build time of a peer that reports none)."""
+    there = pd.to_numeric(values, errors="coerce").dropna()
+    return float(there.median()) if len(there) else float("nan")
+
+
 def summarise(runs: list[dict]) -> pd.DataFrame:
     """One row per (instance, solver): medians of the times and memory over repeats, the
     objective, the match column and, on qzopt rows, ``ratio`` = qzopt total / peer total."""
@@ -63,11 +70,10 @@ def summarise(runs: list[dict]) -> pd.DataFrame:
         rows.append({
             "instance": inst, "solver": solver, "kind": g["kind"].iloc[0],
             "size": next((s for s in g["size"] if isinstance(s, str)), ""),
-            "runs": len(g), "status": _status(g), "objective": g["objective"].dropna().median(),
+            "runs": len(g), "status": _status(g), "objective": _median(g["objective"]),
             "gap": g["gap"].dropna().max() if g["gap"].notna().any() else np.nan,
             "optimum": g["optimum"].iloc[0], "match": _match(g),
-            "build_s": g["build_s"].median(), "solve_s": g["solve_s"].median(), "total_s": g["total_s"].median(),
-            "tables_s": g["tables_s"].median(), "peak_mb": g["peak_mb"].median(),
+            **{c: _median(g[c]) for c in ("build_s", "solve_s", "total_s", "tables_s", "peak_mb")},
         })
     s = pd.DataFrame(rows)
     s["ratio"] = np.nan
