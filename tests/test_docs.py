@@ -27,3 +27,22 @@ def test_python_block_runs(code, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_kept_sharing_pages_have_the_headers_qzopt_share_writes_now():
+    # docs/results kept the raw field names (stand_alone_cost_per_yr, fee_per_unit) for months after
+    # sharing.md got headers with units: a kept page must be written again when the headers change
+    from qzopt.sharing.share import share
+
+    from conftest import line_scenario
+
+    fresh = share(line_scenario(), by="jurisdiction", territory="all", progress=False).to_markdown()
+    header = next(line for line in fresh.splitlines() if line.startswith("| player | stand-alone"))
+    pages = sorted((ROOT / "docs" / "results").glob("*-sharing.md"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith("# Cost sharing") and "Computed by qzopt" in text, page
+        rows = [line for line in text.splitlines() if line.startswith("| player | stand-alone")]
+        assert rows and all(re.sub(r"\(yuan/\w+\) \|$", "", r) == re.sub(r"\(yuan/\w+\) \|$", "", header)
+                            for r in rows), page
