@@ -74,3 +74,93 @@ def test_capa_needs_a_capacity(tmp_path):
         load_cap(f)
     sc = load_cap(f, capacity=10)
     assert list(sc.sizes["capacity"]) == [10, 10]
+
+
+# --- input validation: every error names the file and, where there is one, the line -----------
+
+PMED_BAD_NODE = ["0 2 5", "1 4 5"]
+
+
+def _bad(tmp_path, text: str | bytes, name: str = "bad.txt"):
+    f = tmp_path / name
+    f.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return f
+
+
+def _raises(loader, f, *parts: str) -> str:
+    with pytest.raises(ScenarioError) as err:
+        loader(f)
+    msg = str(err.value)
+    assert str(f) in msg and "<scenario>" not in msg, msg
+    for part in parts:
+        assert part in msg, msg
+    return msg
+
+
+def test_pmed_negative_edge_cost_is_refused_not_hung(tmp_path):
+    # scipy's Dijkstra loops forever (or dies in std::bad_alloc) on a negative cycle: a child process
+    # with a timeout keeps this test from hanging when the check is missing.
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    f = _bad(tmp_path, "3 2 1\n1 2 -5\n2 3 7\n")
+    code = ("import sys\nfrom qzopt.errors import ScenarioError\nfrom qzopt.io.orlib import load_pmed\n"
+            "try:\n    load_pmed(sys.argv[1])\nexcept ScenarioError as e:\n    print(e)\nelse:\n    sys.exit(3)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    try:
+        out = subprocess.run([sys.executable, "-c", code, str(f)], capture_output=True, text=True, timeout=60,
+                             env=env, cwd=ROOT, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail("load_pmed hangs on a negative edge cost")
+    assert out.returncode == 0, out.stderr[-2000:]
+    msg = out.stdout
+    assert str(f) in msg and "line 2" in msg and ">= 0" in msg and "-5" in msg, msg
+
+
+@pytest.mark.parametrize("edge", PMED_BAD_NODE)
+def test_pmed_node_id_out_of_range(tmp_path, edge):
+    f = _bad(tmp_path, f"3 2 1\n2 3 7\n{edge}\n")
+    _raises(load_pmed, f, "line 3", "1..3")
+
+
+@pytest.mark.parametrize("loader", [load_pmed, load_cap])
+def test_non_utf8_file(tmp_path, loader):
+    text = b"3 2 1\n1 2 5\n2 3 \xff7\n" if loader is load_pmed else b"2 2\n10 5\n10 5\n5 1 \xff2\n5 3 4\n"
+    _raises(loader, _bad(tmp_path, text), "UTF-8", "line 3" if loader is load_pmed else "line 4")
+
+
+@pytest.mark.parametrize("loader", [load_pmed, load_cap])
+def test_path_none(loader):
+    with pytest.raises(TypeError, match=r"^path: expected a path .*got NoneType"):
+        loader(None)
+
+
+def test_pmed_non_integer_edge_cost(tmp_path):
+    _raises(load_pmed, _bad(tmp_path, "3 2 1\n1 2 5\n2 3 7.5\n"), "line 3", "'7.5'")
+
+
+def test_pmed_negative_edge_count(tmp_path):
+    _raises(load_pmed, _bad(tmp_path, "3 -1 1\n1 2 5\n2 3 7\n"), "line 1", "edges", ">= 0")
+
+
+def test_pmed_p_above_n(tmp_path):
+    _raises(load_pmed, _bad(tmp_path, "3 2 4\n1 2 5\n2 3 7\n"), "line 1", "1..3")
+
+
+def test_pmed_too_few_edges(tmp_path):
+    _raises(load_pmed, _bad(tmp_path, "3 3 1\n1 2 5\n2 3 7\n"), "line 3", "3 edges", "found 6")
+
+
+def test_cap_non_numeric_cost_names_line(tmp_path):
+    _raises(load_cap, _bad(tmp_path, "2 2\n10 5\n10 5\n5 1 x2\n5 3 4\n"), "line 4", "'x2'")
+
+
+def test_cap_capacity_word_names_line(tmp_path):
+    _raises(load_cap, _bad(tmp_path, "2 2\n10 5\ncapacity 5\n5 1 2\n5 3 4\n"), "line 3", "'capacity'", "capacity=")
+
+
+def test_cap_scenario_errors_name_the_file(tmp_path):
+    _raises(load_cap, _bad(tmp_path, "2 2\n10 -5\n10 5\n5 1 2\n5 3 4\n"), "fixed_cost", ">= 0")
