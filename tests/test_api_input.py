@@ -134,6 +134,59 @@ INF = float("inf")
     (lambda: frames(name=""), "field `name`: '': must be a name (non-empty text)"),
     (lambda: frames().replace(name="  "), "field `name`: '  ': must be a name (non-empty text)"),
     (lambda: frames().replace(discount_rate=6), "field `discount_rate`: 6: must be a rate from 0 to below 1"),
+    # a demand point's own distance limit: a number above 0, as the YAML's Demand.max_distance (NaN: none)
+    (lambda: frames(demands={"max_distance": ["x", 50, 50]}),
+     "field `demands.max_distance`: not a number in rows ['A']: ['x']"),
+    (lambda: frames(demands={"max_distance": [50, True, 50]}),
+     "field `demands.max_distance`: True is not a number (rows ['B'])"),
+    (lambda: frames(demands={"max_distance": [0, 50, -5]}),
+     "field `demands.max_distance`: max_distance must be a finite distance above 0 in units.distance (NaN: no "
+     "limit of the point's own) (rows ['A', 'C']: [0.0, -5.0])"),
+    (lambda: frames(demands={"max_distance": [50, 50, INF]}), "field `demands.max_distance`: max_distance must be "
+                                                              "a finite distance above 0"),
+    (lambda: frames().replace(demands=frames().demands.assign(max_distance=[50.0, 0.0, np.nan])),
+     "field `demands.max_distance`: max_distance must be a finite distance above 0 in units.distance (NaN: no "
+     "limit of the point's own) (rows ['B']: [0.0])"),
+    # coordinates: numbers in WGS84 degrees, as the YAML's lat/lon (NaN: unknown)
+    (lambda: frames(demands={"lat": ["x", 26.0, 26.0], "lon": [106.0] * 3}),
+     "field `demands.lat`: not a number in rows ['A']: ['x']"),
+    (lambda: frames(demands={"lat": [999, 26.0, 26.0], "lon": [106.0] * 3}),
+     "field `demands.lat`: lat must be a latitude from -90 to 90 (WGS84 degrees; NaN: unknown) (rows ['A']: "
+     "[999.0])"),
+    (lambda: frames(demands={"lat": [26.0] * 3, "lon": [106.0, -181.0, 106.0]}),
+     "field `demands.lon`: lon must be a longitude from -180 to 180 (WGS84 degrees; NaN: unknown) (rows ['B']"),
+    (lambda: frames(sites={"lat": [26.0] * 3, "lon": [106.0, 200.0, 106.0]}),
+     "field `sites.lon`: lon must be a longitude from -180 to 180 (WGS84 degrees; NaN: unknown) (rows ['s2']: "
+     "[200.0])"),
+    (lambda: frames(sites={"lat": [26.0, True, 26.0], "lon": [106.0] * 3}),
+     "field `sites.lat`: True is not a number (rows ['s2'])"),
+    (lambda: frames(jurisdictions=pd.DataFrame({"id": TOWNS, "lat": [26.0, 26.0, -91.0]})),
+     "field `jurisdictions.lat`: lat must be a latitude from -90 to 90"),
+    (lambda: frames().replace(sites=frames().sites.assign(lat=[26.0, "north", 26.0])),
+     "field `sites.lat`: not a number in rows ['s2']: ['north']"),
+    # the sector: one with a model, and a sector model needs the data of its block
+    (lambda: frames(sector="nuclear"), "field `sector`: 'nuclear': must be one of facility, sewage, wte, coldchain"),
+    (lambda: frames(sector="Sewage"), "field `sector`: 'Sewage': must be one of facility, sewage, wte, coldchain "
+                                      "(the model family; facility: the generic siting model). Did you mean 'sewage'?"),
+    (lambda: frames(sector="sewage"), "field `sector`: sector 'sewage' needs its sector data (sector_data, which "
+                                      "qzopt.load_scenario resolves from the file's `sewage:` block)"),
+    (lambda: frames().replace(sector="wte"), "field `sector`: sector 'wte' needs its sector data"),
+    (lambda: frames(sector_data={"sewage": {}}), "field `sector_data`: sector_data must be the sector data "
+                                                 "qzopt.load_scenario attaches, or None (got dict)"),
+    # solver settings: the ranges of the YAML's solver block
+    (lambda: qzopt.SolverSettings(time_limit=-1), "field `solver.time_limit`: -1: must be None (no limit) or a "
+                                                  "number of seconds above 0 (per back end)"),
+    (lambda: qzopt.SolverSettings(time_limit=INF), "field `solver.time_limit`: inf: must be None (no limit)"),
+    (lambda: qzopt.SolverSettings(gap=1), "field `solver.gap`: 1: must be a relative gap from 0 (prove optimal) to "
+                                          "below 1 (0.01 = 1 %)"),
+    (lambda: qzopt.SolverSettings(threads=0), "field `solver.threads`: 0: must be None (the back end decides) or a "
+                                              "whole number >= 1"),
+    (lambda: qzopt.SolverSettings(name="hihgs"), "field `solver.name`: unknown solver 'hihgs' (did you mean "
+                                                 "'highs'?)"),
+    (lambda: qzopt.SolverSettings(fallback=("cbc", "nope")), "field `solver.fallback`: unknown solver 'nope'"),
+    (lambda: qzopt.SolverSettings(fallback=[3]), "field `solver.fallback`: [3]: must be None (the default order) "
+                                                 "or a tuple of solver names"),
+    (lambda: frames().replace(solver={"gap": -0.1}), "field `solver.gap`: -0.1: must be a relative gap"),
 ])
 def test_values_the_yaml_refuses_are_refused_by_the_api(make, said):
     refused(said, make)
@@ -250,6 +303,10 @@ def test_km_and_minutes_stay_allowed():
     (lambda: qzopt.Units("t/d", "km", "yuan", 365, "x"), "field `units`: Units takes at most 4 values (demand, "
                                                          "distance, money, per_year), got 5"),
     (lambda: qzopt.Units("t/d", demand="t/yr"), "field `units.demand`: 'demand' is given twice"),
+    (lambda: qzopt.SolverSettings(timelimit=5), "field `solver.timelimit`: SolverSettings has no field "
+                                                "'timelimit'. Did you mean 'time_limit'?"),
+    (lambda: frames().replace(solver={"time_limt": 5}), "field `solver.time_limt`: solver has no field 'time_limt'. "
+                                                        "Did you mean 'time_limit'?"),
 ])
 def test_a_misspelt_keyword_is_a_scenario_error_with_a_suggestion(make, said):
     refused(said, make)
@@ -313,3 +370,90 @@ def test_solve_checks_a_scenario_built_in_code_as_the_loaders_do():
                    lambda: qzopt.solve(dataclasses.replace(sc, demands=demands), isolate=False))
     assert "demands.amount" in said
     assert qzopt.solve(sc, isolate=False).objective == pytest.approx(350.0)
+
+
+# ---------------------------------------------------------------- 11: what the YAML path checks, the frames check too
+KM = np.abs(np.subtract.outer([0.0, 10.0, 20.0], [0.0, 10.0, 20.0]))
+
+
+def test_a_demand_limit_of_its_own_holds_and_nan_is_no_limit():
+    # A within 5 km: only s1 serves it; then a second plant (s2 or s3) beats hauling C 20 km: 300 + 100
+    sc = frames(demands={"max_distance": [5.0, np.nan, None]})
+    assert sc.demands["max_distance"].tolist()[0] == 5.0 and sc.demands["max_distance"].isna().tolist()[1:] == [True] * 2
+    assert qzopt.solve(sc, isolate=False).objective == pytest.approx(400.0)
+    assert frames(demands={"max_distance": ["5", 50, 50]}).demands["max_distance"].tolist() == [5.0, 50.0, 50.0]
+
+
+def test_coordinates_are_read_as_numbers_and_may_be_unknown():
+    sc = frames(demands={"lat": ["26.5", np.nan, None], "lon": [106.0, 106.5, 107]},
+                sites={"lat": [26.0, 26.1, 26.2]})
+    assert sc.demands["lat"].dtype == float and sc.demands["lat"].tolist()[0] == 26.5
+    assert sc.sites["lon"].isna().all()
+
+
+def test_a_cost_matrix_given_as_nested_lists_or_a_table_is_read_like_distance():
+    # cost per year for each point's whole demand, 20 per km: one plant at B 150 + 400; all three 450
+    cost = (KM * 20).tolist()
+    assert qzopt.solve(frames(cost=cost), isolate=False).objective == pytest.approx(450.0)
+    sc = frames().replace(cost=cost)  # was AttributeError: 'list' object has no attribute 'shape'
+    assert isinstance(sc.cost, np.ndarray) and sc.cost.tolist() == cost
+    table = pd.DataFrame(KM * 20, index=TOWNS, columns=["s1", "s2", "s3"])[["s3", "s1", "s2"]].loc[["C", "A", "B"]]
+    assert frames(cost=table).cost.tolist() == cost
+    refused("field `cost`: cost matrix is (2, 2), expected (3, 3) (3 demands x 3 sites)",
+            lambda: frames().replace(cost=[[1.0, 2.0], [3.0, 4.0]]))
+    refused("field `cost`: cost from demand 'B' to site 's1' is 'dear', not a number. Use inf for 'not allowed'.",
+            lambda: frames(cost=[[0, 1, 2], ["dear", 0, 1], [2, 1, 0]]))
+    refused("field `cost`: cost table lacks ids ['s3']", lambda: frames(cost=table.drop(columns="s3")))
+
+
+def test_a_matrix_of_a_scenario_built_in_code_is_checked_before_use():
+    import dataclasses
+
+    said = refused("field `cost`: cost must be a demand x site array of numbers (got list)",
+                   lambda: qzopt.solve(dataclasses.replace(frames(), cost=(KM * 20).tolist()), isolate=False))
+    assert "Scenario.replace convert" in said
+    refused("field `distance`: distance must be a demand x site array of numbers (got ndarray of object)",
+            lambda: dataclasses.replace(frames(), distance=KM.astype(object)).validate())
+
+
+def test_integer_ids_match_a_distance_table_indexed_by_integers():
+    d = pd.DataFrame({"id": [1, 2, 3], "jurisdiction": TOWNS, "amount": [10.0] * 3})
+    s = pd.DataFrame({"id": [11, 12, 13], "jurisdiction": TOWNS})
+    z = pd.DataFrame({"site": [11, 12, 13], "size": "std", "capacity": 30.0, "fixed_cost": 150.0})
+    km = pd.DataFrame(KM, index=[1, 2, 3], columns=[11, 12, 13])[[13, 11, 12]]  # was "lacks ids ['1', '2', ...]"
+    sc = qzopt.Scenario.from_frames(d, s, z, km, transport=1.0, units=qzopt.Units("t", "km", "yuan", per_year=1.0),
+                                    cost=km * 2)
+    assert sc.distance.tolist() == KM.tolist() and sc.cost.tolist() == (KM * 2).tolist()
+    assert qzopt.solve(sc.replace(cost=None), isolate=False).objective == pytest.approx(350.0)
+
+
+def test_a_distance_table_with_an_id_twice_is_told_so():
+    km = pd.DataFrame(np.vstack([KM, KM[:1]]), index=TOWNS + ["A"], columns=["s1", "s2", "s3"])
+    refused("field `distance`: distance table has the demand ids ['A'] more than once (rows). Give each demand one "
+            "row.", lambda: frames(distance=km))  # was: distance matrix is (4, 3), expected (3, 3)
+    refused("field `distance`: distance table has the site ids ['s2'] more than once (columns)",
+            lambda: frames().replace(distance=pd.DataFrame(KM, index=TOWNS, columns=["s1", "s2", "s2"])))
+
+
+def test_a_sector_scenario_keeps_its_sector_data():
+    from conftest import SCENARIOS
+
+    sew = qzopt.load_scenario(SCENARIOS / "teaching" / "sewage-3towns.yaml")
+    refused("field `sector`: sector 'sewage' needs its sector data", lambda: sew.replace(sector_data=None))
+    refused("field `sector`: sector 'wte' but sector_data is that of sector 'sewage'. The wte model reads the `wte:` "
+            "block of a scenario file", lambda: sew.replace(sector="wte"))
+    assert sew.replace(transport=sew.transport).sector_data is sew.sector_data
+
+
+def test_solver_settings_keep_valid_values_and_read_fallbacks_as_solve_does():
+    import pickle
+
+    assert qzopt.SolverSettings() == qzopt.SolverSettings("auto", 60.0, 0.0, None, None)
+    s = qzopt.SolverSettings(name="HiGHS", time_limit=None, gap=0.01, fallback=["cbc"], threads=np.int64(2))
+    assert s.fallback == ("cbc",) and pickle.loads(pickle.dumps(s)) == s
+    assert qzopt.SolverSettings(fallback="cbc, ortools").fallback == ("cbc", "ortools")
+    assert qzopt.SolverSettings(fallback=()).fallback == ()
+    assert "seconds" in qzopt.SolverSettings.__doc__ and "relative" in qzopt.SolverSettings.__doc__
+    with pytest.raises(ScenarioError) as err:  # both, not only the first
+        frames().replace(solver={"time_limit": -1, "name": "nope"})
+    assert [p.field for p in err.value.problems] == ["solver.time_limit", "solver.name"]

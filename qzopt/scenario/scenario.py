@@ -76,7 +76,7 @@ def _keywords_named(prefix: str) -> Callable[[type], type]:
                 elif k not in names:
                     hint = suggest(k, names)
                     scenario_field = closest(k, [f.name for f in dataclasses.fields(Scenario)], cutoff=0.8)
-                    if closest(k, names) is None and scenario_field is not None:
+                    if closest(k, names) is None and scenario_field not in (None, prefix):  # not Units(units=)
                         hint = (f"Did you mean the scenario's {scenario_field!r}? It is an argument of "
                                 f"Scenario.from_frames and Scenario.replace, not of {cls.__name__}.")
                     problems.append(Problem(f"{cls.__name__} has no field {k!r}", field=f"{prefix}.{k}", hint=hint))
@@ -265,13 +265,56 @@ class FeeRules:
         return self.mode != "none"
 
 
+@_keywords_named("solver")
 @dataclass(frozen=True)
 class SolverSettings:
+    """How to solve: the YAML's ``solver`` block, with its ranges.
+
+    ``name``: the back end tried first (``auto``, ``highs``, ``cbc``, ``ortools``, ``ortools-sat``
+    or ``pulp:<SOLVER>``); ``time_limit``: seconds of wall-clock time per back end, above 0 (None:
+    no limit); ``gap``: the relative optimality gap at which the search may stop, from 0 (prove
+    optimal) to below 1 (0.01 = 1 %); ``fallback``: the back ends tried in order if the first
+    fails (None: the default order; ``()``: none; a string "cbc,ortools" is read as on the
+    command line); ``threads``: a whole number >= 1 (None: the back end decides).
+    """
+
     name: str = "auto"
-    time_limit: float | None = 60.0  # seconds per back end
-    gap: float = 0.0  # relative
+    time_limit: float | None = 60.0  # seconds per back end; None: no limit
+    gap: float = 0.0  # relative, 0 <= gap < 1
     fallback: tuple[str, ...] | None = None
     threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.fallback, str):  # "cbc" or "cbc,ortools", as solve() and the command line read it
+            object.__setattr__(self, "fallback", tuple(p.strip() for p in self.fallback.split(",") if p.strip()))
+        try:
+            refuse_bad_fields(self, "solver", {  # the ranges of the YAML's SolverBlock (schema.py)
+                "name": (lambda v: isinstance(v, str) and v.strip() != "",
+                         "a solver's name (auto, highs, cbc, ortools, ortools-sat, pulp:<SOLVER>)"),
+                "time_limit": (_optional(lambda v: _number(v) and math.isfinite(v) and v > 0),
+                               "None (no limit) or a number of seconds above 0 (per back end)"),
+                "gap": (lambda v: _number(v) and 0 <= v < 1,
+                        "a relative gap from 0 (prove optimal) to below 1 (0.01 = 1 %)"),
+                "fallback": (_optional(lambda v: isinstance(v, (tuple, list)) and all(isinstance(n, str) and n.strip()
+                                                                                      for n in v)),
+                             "None (the default order) or a tuple of solver names (() for none)"),
+                "threads": (_optional(lambda v: _count(v) and v >= 1),
+                            "None (the back end decides) or a whole number >= 1"),
+            })
+            problems: list[Problem] = []
+        except ScenarioError as err:
+            problems = err.problems
+        if self.name != "auto" or self.fallback:  # no import while this module makes its default settings
+            from qzopt.solvers.registry import unknown_names
+
+            named = {p.field for p in problems}  # a name that is not text is told so, not looked up
+            problems += [Problem(said, field=f"solver.{fld}") for fld, said in
+                         (("name", "solver.name" not in named and unknown_names(self.name, first=True)),
+                          ("fallback", "solver.fallback" not in named and unknown_names(self.fallback))) if said]
+        if problems:
+            raise ScenarioError(problems)
+        if isinstance(self.fallback, list):
+            object.__setattr__(self, "fallback", tuple(self.fallback))
 
 
 def capital_recovery_factor(rate: float, years: float) -> float:
@@ -383,13 +426,14 @@ class Scenario:
             changes["sites"] = _tidy_sites(changes["sites"], changes.get("sizes", self.sizes))
         if "jurisdictions" in changes:
             changes["jurisdictions"] = _tidy_jurisdictions(changes["jurisdictions"])
-        if "distance" in changes:
-            changes["distance"] = _distance_matrix(changes["distance"], changes.get("demands", self.demands).index,
-                                                   changes.get("sites", self.sites).index)
+        for key in ("distance", "cost"):  # arrays, nested lists or DataFrames, as from_frames takes them
+            if key in changes and not (key == "cost" and changes[key] is None):  # cost None: by transport
+                changes[key] = _distance_matrix(changes[key], changes.get("demands", self.demands).index,
+                                                changes.get("sites", self.sites).index, key)
         if "extras" not in changes and "overrides" in self.extras:  # no longer the file with those --set changes
             changes["extras"] = {k: v for k, v in self.extras.items() if k != "overrides"}
         new = dataclasses.replace(self, **changes)
-        new.validate()
+        new.validate(require_sector_data=True)
         return new
 
     # ------------------------------------------------------------ construction
@@ -409,7 +453,9 @@ class Scenario:
         ``demands`` needs ``id`` (index or column), ``jurisdiction`` and ``amount``; ``sites``
         needs ``id`` and ``jurisdiction``; ``sizes`` needs ``site``, ``size`` and ``capacity``
         (other cost columns default to 0).  ``distance`` is a demand x site array, or a
-        DataFrame indexed by demand ids with site ids as columns (reordered to match).
+        DataFrame indexed by demand ids with site ids as columns (reordered to match; ids are
+        compared as text, as the tables' ids are); ``cost`` (money per year for a point's whole
+        demand from a site) is given the same way.
         Columns qzopt reads are in :data:`COLUMNS`; an extra column close to one of them that is
         absent (``fixed_costs``) is refused as a misspelling, other extra columns are kept.
         Keyword arguments are :class:`Scenario` fields (``transport``, ``units``, ``policy``, ...).
@@ -436,6 +482,8 @@ class Scenario:
             jurisdictions = pd.DataFrame({"name": ids, "group": ids, "lat": np.nan, "lon": np.nan}, index=ids)
         jurisdictions = _tidy_jurisdictions(jurisdictions)
         distance = _distance_matrix(distance, demands.index, sites.index)
+        if kwargs.get("cost") is not None:
+            kwargs["cost"] = _distance_matrix(kwargs["cost"], demands.index, sites.index, "cost")
         sc = cls(
             name=name,
             jurisdictions=jurisdictions,
@@ -445,16 +493,35 @@ class Scenario:
             distance=distance,
             **kwargs,
         )
-        sc.validate()
+        sc.validate(require_sector_data=True)
         return sc
 
-    def validate(self) -> None:
-        """Check ids, shapes and signs; raises :class:`ScenarioError` listing every problem."""
+    def validate(self, *, require_sector_data: bool = False) -> None:
+        """Check ids, shapes, signs and ranges; raises :class:`ScenarioError` listing every problem.
+
+        ``require_sector_data``: a sector scenario (sewage, wte, coldchain) must carry its sector data, as
+        :meth:`from_frames` and :meth:`replace` ask (the YAML loader validates the scenario once
+        before it attaches them, so that is not asked by default)."""
         problems: list[Problem] = []
         file = str(self.source) if self.source else None
 
         def bad(msg: str, fld: str, hint: str | None = None) -> None:
             problems.append(Problem(msg, file=file, field=fld, hint=hint))
+
+        def numbers(frame: pd.DataFrame, col: str, fld: str) -> np.ndarray | None:
+            """The column as floats, or None (and a problem) when it holds other things than numbers."""
+            column = frame[col]
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                return column.to_numpy(float)
+            try:
+                _numeric(column, fld)  # names the rows that are not numbers
+            except ScenarioError as err:
+                problems.extend(dataclasses.replace(p, file=file) for p in err.problems)
+                return None
+            if not column.map(_missing).all():  # text of numbers: from_frames and replace read it, this does not
+                bad(f"{col} must be numbers (got {column.dtype} values)", fld,
+                    "Give the table to Scenario.from_frames or Scenario.replace, which read text of numbers.")
+            return None
 
         if not isinstance(self.name, str) or not self.name.strip():
             bad(f"{self.name!r}: must be a name (non-empty text)", "name", "e.g. name='qianzhong-msw'.")
@@ -464,6 +531,24 @@ class Scenario:
                     f"e.g. qzopt.{kind.__name__}(...) or scenario.replace({fld}={{...}}).")
         if self.fees is not None and not isinstance(self.fees, FeeRules):
             bad(f"must be FeeRules or None (got {type(self.fees).__name__})", "fees")
+        from qzopt.models import SECTORS
+
+        kind = getattr(self.sector_data, "kind", None)
+        if not isinstance(self.sector, str) or self.sector not in SECTORS:
+            bad(f"{self.sector!r}: must be one of {', '.join(SECTORS)} (the model family; facility: the generic "
+                "siting model)", "sector", suggest(self.sector, SECTORS, otherwise=""))
+        elif self.sector_data is not None and kind not in SECTORS[1:]:
+            bad(f"sector_data must be the sector data qzopt.load_scenario attaches, or None (got "
+                f"{type(self.sector_data).__name__})", "sector_data")
+        elif self.sector != "facility" and self.sector_data is not None and kind != self.sector:
+            bad(f"sector {self.sector!r} but sector_data is that of sector {kind!r}", "sector",
+                f"The {self.sector} model reads the `{self.sector}:` block of a scenario file: load that file, or "
+                f"keep sector {kind!r}.")
+        elif self.sector != "facility" and self.sector_data is None and require_sector_data:
+            bad(f"sector {self.sector!r} needs its sector data (sector_data, which qzopt.load_scenario resolves "
+                f"from the file's `{self.sector}:` block), and this scenario has none", "sector",
+                f"Load a scenario file with a `{self.sector}:` block, or use sector 'facility' (the generic "
+                "siting model).")
         for fld, ok, want in (("transport", _finite_ge0, "a finite number >= 0 (money per demand unit per "
                                                           "distance unit)"),
                               ("discount_rate", lambda v: _number(v) and 0 <= v < 1,
@@ -536,12 +621,32 @@ class Scenario:
             both = self.sites.index[self.sites["required"].astype(bool) & self.sites["excluded"].astype(bool)].tolist()
             if both:
                 bad(f"sites {few(both)} are both required and excluded", "sites.required")
+        for col, (ok, want) in _ROW_RANGES.items():  # coordinates and limits, as the YAML's rows have them
+            for tname, frame in (("jurisdictions", self.jurisdictions), ("demands", self.demands),
+                                 ("sites", self.sites)):
+                if col not in frame or (col == "max_distance" and tname != "demands"):
+                    continue
+                v = numbers(frame, col, f"{tname}.{col}")
+                if v is None:
+                    continue
+                wrong = ~(np.isnan(v) | ok(np.where(np.isnan(v), 0.0, v)))
+                if wrong.any():
+                    bad(f"{col} must be {want} (rows {few(frame.index[wrong].tolist())}: {v[wrong].tolist()[:5]})",
+                        f"{tname}.{col}")
         n, m = len(self.demands), len(self.sites)
-        if self.distance.shape != (n, m):
-            bad(f"distance matrix is {self.distance.shape}, expected {(n, m)} (demands x sites)", "distances")
-        elif np.any(np.isnan(self.distance)) or np.any(self.distance < 0):
-            bad("distances must be >= 0 (use inf for 'no connection')", "distances")
-        if self.cost is not None:
+        arrays = {}  # the matrices that are arrays of numbers (a scenario built in code may hold a list)
+        for fld, arr in (("distance", self.distance), ("cost", self.cost)):
+            arrays[fld] = isinstance(arr, np.ndarray) and arr.dtype.kind in "iuf"
+            if not arrays[fld] and not (fld == "cost" and arr is None):
+                bad(f"{fld} must be a demand x site array of numbers (got {type(arr).__name__}"
+                    f"{' of ' + str(arr.dtype) if isinstance(arr, np.ndarray) else ''})", fld,
+                    "Scenario.from_frames and Scenario.replace convert nested lists and DataFrames.")
+        if arrays["distance"]:
+            if self.distance.shape != (n, m):
+                bad(f"distance matrix is {self.distance.shape}, expected {(n, m)} (demands x sites)", "distances")
+            elif np.any(np.isnan(self.distance)) or np.any(self.distance < 0):
+                bad("distances must be >= 0 (use inf for 'no connection')", "distances")
+        if arrays["cost"]:
             if self.cost.shape != (n, m):
                 bad(f"cost matrix is {self.cost.shape}, expected {(n, m)}", "costs.matrix")
             elif np.any(np.isnan(self.cost)) or np.any(self.cost < 0):
@@ -565,6 +670,17 @@ class Scenario:
             bad(f"adjacency names unknown jurisdictions {few(adj_unknown)}", "constraints.adjacency")
         if problems:
             raise ScenarioError(problems)
+
+
+#: Ranges of the number columns of the rows (test on the values that are not NaN, what they must be),
+#: as the YAML schema's Jurisdiction, Demand and Site have them; NaN is "not given": an unknown
+#: place, or no distance limit of the demand point's own.  ``max_distance`` is read for demands only.
+_ROW_RANGES: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
+    "lat": (lambda v: (v >= -90) & (v <= 90), "a latitude from -90 to 90 (WGS84 degrees; NaN: unknown)"),
+    "lon": (lambda v: (v >= -180) & (v <= 180), "a longitude from -180 to 180 (WGS84 degrees; NaN: unknown)"),
+    "max_distance": (lambda v: np.isfinite(v) & (v > 0), "a finite distance above 0 in units.distance (NaN: no "
+                                                         "limit of the point's own)"),
+}
 
 
 #: Columns qzopt reads from each table of :meth:`Scenario.from_frames` (others are kept, unread).
@@ -701,7 +817,9 @@ def _tidy_demands(frame: pd.DataFrame) -> pd.DataFrame:
     for col in ("lat", "lon"):
         if col not in demands:
             demands[col] = np.nan
-    demands["amount"] = _numeric(demands["amount"], "demands.amount")
+    for col in ("amount", "lat", "lon", "max_distance"):
+        if col in demands:
+            demands[col] = _numeric(demands[col], f"demands.{col}")
     return demands
 
 
@@ -733,6 +851,8 @@ def _tidy_sites(frame: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
     for col, default in (("existing", ""), ("excluded", False), ("required", False)):
         if col not in sites:
             sites[col] = default
+    for col in ("lat", "lon"):
+        sites[col] = _numeric(sites[col], f"sites.{col}")
     sites["excluded"] = _flags(sites["excluded"], "sites.excluded")
     sites["required"] = _flags(sites["required"], "sites.required")
     sites["existing"] = _existing(sites["existing"], sizes)
@@ -744,39 +864,58 @@ def _tidy_jurisdictions(frame: pd.DataFrame) -> pd.DataFrame:
     for col, default in (("name", None), ("group", None), ("lat", np.nan), ("lon", np.nan)):
         if col not in jurisdictions:
             jurisdictions[col] = jurisdictions.index if default is None else default
+    for col in ("lat", "lon"):
+        jurisdictions[col] = _numeric(jurisdictions[col], f"jurisdictions.{col}")
     return jurisdictions
 
 
-def _distance_matrix(distance: Any, demand_ids: pd.Index, site_ids: pd.Index) -> np.ndarray:
-    """The demand x site distances as a float array (a DataFrame is reordered to the ids)."""
+def _distance_matrix(distance: Any, demand_ids: pd.Index, site_ids: pd.Index, what: str = "distance") -> np.ndarray:
+    """The demand x site distances (or, with ``what="cost"``, pair costs) as a float array of that
+    shape: a DataFrame is reordered to the ids (compared as text, as the tables' ids are), an
+    array or nested list is taken in demands x sites order.  A ScenarioError names ``what``."""
+    no = "no connection" if what == "distance" else "not allowed"
     if isinstance(distance, pd.DataFrame):
-        missing = [d for d in demand_ids if d not in distance.index]
-        missing += [s for s in site_ids if s not in distance.columns]
+        rows, cols = distance.index.astype(str), distance.columns.astype(str)  # ids 1, 2 are '1', '2' in the tables
+        problems = [Problem(f"{what} table has the {kind} ids {few(ids[ids.duplicated()].unique().tolist())} more "
+                            f"than once ({axis})", field=what, hint=f"Give each {kind} one {axis[:-1]}.")
+                    for ids, kind, axis in ((rows, "demand", "rows"), (cols, "site", "columns"))
+                    if ids.duplicated().any()]
+        missing = [d for d in demand_ids if d not in rows] + [s for s in site_ids if s not in cols]
         if missing:
-            raise ScenarioError(Problem(f"distance table lacks ids {few(missing)}", field="distance"))
-        distance = distance.loc[demand_ids, site_ids]
+            problems.append(Problem(f"{what} table lacks ids {few(missing)}", field=what,
+                                    hint="Index it by demand id, with one column per site id."))
+        if problems:
+            raise ScenarioError(problems)
+        distance = distance.set_axis(rows, axis=0).set_axis(cols, axis=1).loc[demand_ids, site_ids]
         numbers = all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in distance.dtypes)
         distance = distance.to_numpy(float if numbers else object)
+    shape = (len(demand_ids), len(site_ids))
     if isinstance(distance, np.ndarray) and distance.dtype.kind in "iuf":
-        return distance.astype(float, copy=False)  # the fast path: numbers already
-    try:
-        cells = np.asarray(distance, dtype=object)
-    except (TypeError, ValueError):
-        cells = None
-    if cells is not None and cells.shape == (len(demand_ids), len(site_ids)) and cells.size:
-        wrong = []  # (demand, site, value): text or a flag, which float() would take (True as 1) or fail on
-        for (i, j), v in np.ndenumerate(cells):
-            if isinstance(v, (bool, np.bool_)) or not _convertible(v):
-                wrong.append(Problem(f"distance from demand {demand_ids[i]!r} to site {site_ids[j]!r} is {v!r}, "
-                                     "not a number", field="distance",
-                                     hint="Use inf for 'no connection'." if not wrong else None))
-        if wrong:
-            raise ScenarioError(wrong[:5])
-    try:
-        return np.asarray(distance, dtype=float)
-    except (TypeError, ValueError):
-        raise ScenarioError(Problem(f"distance must be a demand x site array of numbers or a DataFrame "
-                                    f"(got {type(distance).__name__})", field="distance")) from None
+        values = distance.astype(float, copy=False)  # the fast path: numbers already
+    else:
+        try:
+            cells = np.asarray(distance, dtype=object)
+        except (TypeError, ValueError):
+            cells = None
+        if cells is not None and cells.shape == shape and cells.size:
+            wrong = []  # (demand, site, value): text or a flag, which float() would take (True as 1) or fail on
+            for (i, j), v in np.ndenumerate(cells):
+                if isinstance(v, (bool, np.bool_)) or not _convertible(v):
+                    wrong.append(Problem(f"{what} from demand {demand_ids[i]!r} to site {site_ids[j]!r} is {v!r}, "
+                                         "not a number", field=what,
+                                         hint=f"Use inf for '{no}'." if not wrong else None))
+            if wrong:
+                raise ScenarioError(wrong[:5])
+        try:
+            values = np.asarray(distance, dtype=float)
+        except (TypeError, ValueError):
+            raise ScenarioError(Problem(f"{what} must be a demand x site array of numbers or a DataFrame "
+                                        f"(got {type(distance).__name__})", field=what)) from None
+    if values.shape != shape:
+        raise ScenarioError(Problem(f"{what} matrix is {values.shape}, expected {shape} ({shape[0]} demands x "
+                                    f"{shape[1]} sites)", field=what,
+                                    hint="One row per demand (in the demands' order), one column per site."))
+    return values
 
 
 def _convertible(v: Any) -> bool:
