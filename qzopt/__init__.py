@@ -32,6 +32,7 @@ _EXPORTS = {
     "Result": "qzopt.result",
     "QzoptError": "qzopt.errors",
     "ScenarioError": "qzopt.errors",
+    "ArgumentError": "qzopt.arguments",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from qzopt.errors import QzoptError
+from qzopt.arguments import ArgumentError, bad_argument
 from qzopt.geo.places import places
 from qzopt.models import build_model
 from qzopt.models.facility import cost_breakdown
@@ -26,6 +26,37 @@ from qzopt.solvers.base import RawSolution, SolveOptions
 from qzopt.solvers.registry import Attempt, solve_with_fallback, solver_order, split_names
 
 __all__ = ["load_scenario", "solve"]
+
+
+
+def scenario_of(function: str, scenario: object) -> Scenario:
+    """``scenario`` itself, or the scenario in the file it names (``str`` or ``os.PathLike``), as
+    :func:`solve` takes it; anything else is an :class:`ArgumentError`."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if not isinstance(scenario, (str, os.PathLike)):
+        raise ArgumentError(f"{function}() takes a Scenario or the path of a scenario file, "
+                            f"not {type(scenario).__name__}")
+    return load_scenario(os.fspath(scenario))
+
+
+def _solver_names(value: object, name: str) -> object:
+    """``solve``'s ``solver`` (a name) or ``fallback`` (a name, "a,b", or a list or tuple of
+    names) when it has that shape, else an :class:`ArgumentError`; whether each name is a known
+    back end is :func:`~qzopt.solvers.registry.solver_order`'s to say."""
+    if value is None:
+        return value
+    if name == "solver":
+        ok = isinstance(value, str) and value.strip() != ""
+        what = "must be a solver's name (auto, highs, cbc, ortools, pulp:<SOLVER>), or None for the scenario's"
+    else:
+        ok = isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) and v.strip()
+                                                                                  for v in value))
+        what = ("must be solver names: a list or tuple of them, or one string (\"cbc\" or \"cbc,ortools\"); [] for "
+                "none, None for the scenario's")
+    if not ok:
+        raise bad_argument("solve", name, value, what)
+    return value
 
 
 def solve(
@@ -47,9 +78,12 @@ def solve(
     relative (0 = prove optimality), ``fallback`` the back ends to try next.  With ``isolate``
     (default) each back end runs in a child process so that a solver crash cannot end yours.
     """
-    if not isinstance(scenario, (Scenario, str, os.PathLike)):
-        raise QzoptError(f"solve() takes a Scenario or the path of a scenario file, not {type(scenario).__name__}")
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(os.fspath(scenario))
+    sc = scenario_of("solve", scenario)
+    _solver_names(solver, "solver")
+    _solver_names(fallback, "fallback")
+    if on_event is not None and not callable(on_event):
+        raise bad_argument("solve", "on_event", on_event, "must be a function taking one str (each progress "
+                           "message), or None")
     if isinstance(scenario, Scenario):  # built in code (dataclasses.replace skips the checks): tens of ms at 1 M pairs
         sc.validate()
     if isinstance(fallback, str):  # "cbc" or "cbc,ortools", as on the command line (a str is not a list of letters)
@@ -125,6 +159,13 @@ def solve(
         from qzopt.infeasibility import explain_infeasibility
 
         result.explanation = explain_infeasibility(sc, options, order, isolate)
+    if staged and result.status == "infeasible" and not result.message:
+        # the reason in one line, as a result the pre-solve checks prove infeasible has it (the
+        # solver of the fee stages only says "infeasible")
+        result.message = "the scenario cannot be satisfied: " + (
+            result.explanation[0] if result.explanation else
+            f"no plan meets its rules under the fee rule ({result.termination}; solve with explain=True to be "
+            "told which rule)")
     return result
 
 

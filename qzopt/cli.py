@@ -376,16 +376,20 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
 
 
 def _share(args: argparse.Namespace, console: Console) -> int:
+    from qzopt.errors import QzoptError
     from qzopt.scenario.load import load_scenario
+    from qzopt.sharing.coalitions import players_of
     from qzopt.sharing.share import METHODS, share
 
     sc = load_scenario(args.scenario, _overrides(args))
     methods = METHODS if args.method == "all" else tuple(m.strip() for m in args.method.split(","))
     bad = [m for m in methods if m not in METHODS]
     if bad:
-        from qzopt.errors import QzoptError
-
         raise QzoptError(f"unknown --method {', '.join(bad)}; choose from {', '.join(METHODS)} or all")
+    try:
+        players_of(sc, args.players)  # said as --players, not as share()'s argument `by`
+    except ValueError as exc:
+        raise QzoptError(f"--players {args.players}: {exc}") from None
     outdir = output_dir(args.outdir or Path("out") / f"{Path(args.scenario).stem}-sharing")
     if args.cache:
         output_dir(args.cache, "--cache")
@@ -394,8 +398,6 @@ def _share(args: argparse.Namespace, console: Console) -> int:
                     time_limit=args.time_limit, workers=args.workers, cache_dir=args.cache, samples=args.samples,
                     seed=args.seed)
     except ValueError as exc:
-        from qzopt.errors import QzoptError
-
         raise QzoptError(str(exc)) from None
     res.write(outdir)
     res.print_console(console)

@@ -18,6 +18,9 @@ Exactness (docs/fees.md):
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
+import os
 import time
 from typing import Callable
 
@@ -25,7 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from qzopt.errors import QzoptError
+from qzopt.arguments import bad_argument, check_int
+from qzopt.errors import QzoptError, few
 from qzopt.models import build_model
 from qzopt.models.blocks import fees as fb
 from qzopt.models.facility import BuiltModel
@@ -465,18 +469,23 @@ def unconstrained(sc: Scenario) -> Scenario:
     return dataclasses.replace(sc, fees=None)
 
 
-def frontier(sc: Scenario, caps: list[float] | None = None, points: int = 5, solve_kwargs: dict | None = None,
-             on_event: Callable[[str], None] | None = None) -> pd.DataFrame:
+def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None = None, points: int = 5,
+             solve_kwargs: dict | None = None, on_event: Callable[[str], None] | None = None) -> pd.DataFrame:
     """The trade-off between the equalised fee and total cost.
 
     One row per point: the fee cap, the total cost (money/yr), the fee the plan actually needs,
     the price of equalisation against the unconstrained optimum, and the sites opened.  Default
     caps: ``points`` values from the smallest achievable fee to the fee the unconstrained
     optimum needs.  The scenario's ``fees`` block gives mode/recovery (default uniform,
-    per plant).
+    per plant).  ``sc`` may be the path of a scenario file, as for :func:`qzopt.solve`; ``caps``
+    one cap or a list of them, each a number above 0 (fee per demand unit); ``points`` 1 or more.
     """
-    from qzopt.api import solve
+    from qzopt.api import scenario_of, solve
 
+    sc = scenario_of("frontier", sc)
+    caps = _caps(caps)
+    points = check_int("frontier", "points", points, 1, hint="how many caps, from the smallest fee to the fee the "
+                       "cheapest plan needs")
     kw = dict(solve_kwargs or {}, explain=False)
     rules = sc.fees if sc.fees is not None and sc.fees.active else FeeRulesDefault()
     say = on_event or (lambda _m: None)
@@ -495,6 +504,22 @@ def frontier(sc: Scenario, caps: list[float] | None = None, points: int = 5, sol
         r = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9))), **kw)
         rows.append(_frontier_row(r, float(cap), free.objective, "capped"))
     return pd.DataFrame(rows)
+
+
+def _caps(caps: object) -> list[float] | None:
+    """``frontier``'s ``caps``: None, one number or a list of them, each finite and above 0 (as
+    ``--caps`` takes them); anything else is an :class:`~qzopt.arguments.ArgumentError` naming ``caps``."""
+
+    if caps is None:
+        return None
+    many = list(caps) if isinstance(caps, (list, tuple, np.ndarray, pd.Series)) else [caps]
+    bad = [c for c in many if isinstance(c, (bool, np.bool_)) or not isinstance(c, numbers.Real)
+           or not (math.isfinite(c) and c > 0)]
+    if bad or not many:
+        raise bad_argument("frontier", "caps", caps, "must be a fee cap or a list of them, each a number above 0 "
+                           "(money per demand unit), or None for caps spread over the fees plans need"
+                           + (f"; not {few(bad)}" if bad and len(many) > 1 else ""))
+    return [float(c) for c in many]
 
 
 def price_of_equalization(cost: float, free_cost: float) -> float:

@@ -169,10 +169,10 @@ class Result:
         ``jurisdictions.csv``, the tables of further streams and echelons (:meth:`section_tables`),
         ``report.md`` and (``html``) the self-contained ``report.html`` into ``outdir`` (created if
         needed; without ``html`` an older ``report.html`` there is removed); returns the directory."""
+        from qzopt.arguments import output_folder
         from qzopt.report.markdown import render_markdown
 
-        out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_folder("Result.write", "outdir", outdir)
         sections = self.section_tables()
         for name in _section_files(out / "result.json"):  # an earlier result's stream and echelon tables
             if name not in sections:
@@ -215,10 +215,11 @@ class Result:
     @classmethod
     def read(cls, path: str | Path) -> "Result":
         """Load a result written by :meth:`write` (a directory or its result.json)."""
+        from qzopt.arguments import check_path
         from qzopt.errors import QzoptError
         from qzopt.io.jsonfile import read_object
 
-        path = Path(path)
+        path = check_path("Result.read", "path", path)
         if path.is_dir():
             path = path / "result.json"
         if not path.exists():

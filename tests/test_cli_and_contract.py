@@ -220,3 +220,47 @@ def test_a_result_read_back_has_the_tables_and_units_solve_returns(tmp_path):
                 if isinstance(table, pd.DataFrame):  # read back as a DataFrame, not a list of dicts
                     pd.testing.assert_frame_equal(back.extra[section][name][key], table, check_dtype=False,
                                                   check_exact=False)
+
+
+def test_solve_names_a_solver_fallback_or_on_event_it_cannot_use():
+    """solver=3 / fallback=3 raised "'int' object is not iterable" from the solver registry,
+    on_event=5 "'int' object is not callable" after the model was built, and solver="" solved
+    with the scenario's solver as if none had been named."""
+    from qzopt.errors import QzoptError
+
+    sc = line_scenario()
+    for args, said in [
+        (dict(solver=3), "solve(): solver 3: must be a solver's name"),
+        (dict(solver=""), "solve(): solver '': must be a solver's name"),
+        (dict(solver=["highs"]), "solve(): solver ['highs']: must be a solver's name"),
+        (dict(fallback=3), "solve(): fallback 3: must be solver names"),
+        (dict(fallback=["cbc", None]), "solve(): fallback ['cbc', None]: must be solver names"),
+        (dict(on_event=5), "solve(): on_event 5: must be a function taking one str"),
+    ]:
+        with pytest.raises(QzoptError) as info:
+            qzopt.solve(sc, isolate=False, **args)
+        assert str(info.value).startswith(said), (args, str(info.value))
+        assert isinstance(info.value, (TypeError, ValueError))  # what was raised before is still caught
+    # what stays allowed: None (the scenario's), one name, "a,b" and [] for no fallback
+    assert qzopt.solve(sc, solver="highs", fallback="", isolate=False).status == "optimal"
+    assert qzopt.solve(sc, solver=None, fallback=("cbc",), isolate=False, on_event=[].append).status == "optimal"
+
+
+def test_a_result_is_read_from_and_written_to_a_path_and_a_file_is_not_a_folder(tmp_path):
+    from qzopt.errors import QzoptError
+    from qzopt.report.compare import load_runs
+
+    res = qzopt.solve(line_scenario(), isolate=False)
+    with pytest.raises(QzoptError, match=r"^Result.read\(\): path None: must be a path \(str or pathlib.Path\), "
+                                         "not NoneType"):
+        qzopt.Result.read(None)
+    with pytest.raises(QzoptError, match=r"^Result.write\(\): outdir None: must be a path"):
+        res.write(None)
+    (tmp_path / "taken").write_text("a file", encoding="utf-8")
+    with pytest.raises(QzoptError, match=r"^Result.write\(\): outdir '.*taken': is a file, not a folder"):
+        res.write(tmp_path / "taken")
+    # compare's runs: a list of directories, not the letters of one
+    with pytest.raises(QzoptError, match=r"^load_runs\(\): paths 'out/a': must be a list of result directories"):
+        load_runs("out/a")
+    with pytest.raises(QzoptError, match=r"^load_runs\(\): paths\[1\] 7: must be a path"):
+        load_runs([res.write(tmp_path / "a", html=False), 7])

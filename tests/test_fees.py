@@ -450,3 +450,54 @@ def test_a_band_given_with_a_uniform_fee_is_refused_with_file_line_and_field(tmp
     path.write_text(path.read_text(encoding="utf-8").replace("mode: uniform", "mode: banded"), encoding="utf-8")
     assert qzopt.load_scenario(path).fees.band == 0.3
     assert qzopt.load_scenario(path, {"fees.mode": "none"}).fees.active is False
+
+
+def test_bad_frontier_arguments_are_named_before_anything_is_solved(monkeypatch):
+    from qzopt.errors import QzoptError
+
+    def no_solve(*a, **k):
+        raise AssertionError("solved before the arguments were checked")
+
+    monkeypatch.setattr("qzopt.api.solve", no_solve)
+    sc = three_towns(10)
+    for args, said in [
+        (dict(points=-1), "frontier(): points -1: must be a whole number 1 or more"),
+        (dict(points="3"), "frontier(): points '3': must be a whole number 1 or more, not str"),
+        (dict(points=2.5), "frontier(): points 2.5: must be a whole number 1 or more, not float"),
+        (dict(points=0), "frontier(): points 0: must be a whole number 1 or more"),  # was: the no-fee row only
+        (dict(caps=["x"]), "frontier(): caps ['x']: must be a fee cap or a list of them, each a number above 0"),
+        (dict(caps=[6, -1, float("nan")]), "frontier(): caps [6, -1, nan]: must be a fee cap or a list of them"),
+        (dict(caps=[]), "frontier(): caps []: must be a fee cap or a list of them"),
+        (dict(caps="7"), "frontier(): caps '7': must be a fee cap or a list of them"),
+    ]:
+        with pytest.raises(QzoptError) as info:
+            F.frontier(sc, **args)
+        assert str(info.value).startswith(said), (args, str(info.value))
+    with pytest.raises(QzoptError, match=r"; not \[-1, nan\]$"):  # which of them
+        F.frontier(sc, caps=[6, -1, float("nan")])
+    with pytest.raises(QzoptError, match=r"frontier\(\) takes a Scenario or the path of a scenario file, not int"):
+        F.frontier(3)
+    with pytest.raises(QzoptError, match="scenario file not found"):
+        F.frontier("no/such/scenario.yaml")
+
+
+def test_a_frontier_takes_one_cap_as_a_list_of_one():
+    sc = three_towns(10)
+    one = F.frontier(sc, caps=8, solve_kwargs={"isolate": False})
+    assert one["fee_cap"].tolist()[1:] == [8.0] and one["status"].tolist() == ["optimal", "optimal"]
+
+
+@pytest.mark.parametrize("explain", [True, False])
+def test_a_fee_cap_no_plan_keeps_is_said_in_the_message_as_a_presolve_proof_is(explain):
+    """The fee path left `message` empty and gave the reason only in `explanation`."""
+    res = qzopt.solve(three_towns(1.0), isolate=False, explain=explain)
+    assert res.status == "infeasible"
+    assert res.message.startswith("the scenario cannot be satisfied: ")
+    if explain:
+        assert res.message.endswith(res.explanation[0]) and "fee cap of 1 yuan/t cannot be met" in res.message
+    else:
+        assert "fee rule" in res.message and "explain=True" in res.message
+    # as a result the pre-solve checks prove infeasible has it
+    proved = qzopt.solve(line_scenario(amounts=(10.0, 10.0, 100.0)), isolate=False)
+    assert proved.termination == "proved by pre-solve checks" and proved.message.startswith(
+        "the scenario cannot be satisfied: ")

@@ -188,3 +188,78 @@ def test_methods_that_need_every_coalition_say_so_at_once_for_a_large_partial_ga
     x["p00"] = 300.0
     viol = g.core_violations(x)
     assert viol["coalition"].tolist() == ["p00"] and viol["excess"].iloc[0] == pytest.approx(290)
+
+
+def _three_towns() -> Game:
+    return Game("ABC", table_game("ABC", [10, 40, 80, 45, 85, 110, 115]))
+
+
+def test_an_allocation_is_read_per_player_a_list_in_player_order_and_a_gap_is_refused():
+    """A list was reindexed by player names to all-NaN and 'in the core'; a player left out of a
+    dict counted as paying 0 (here A + B then paid 50 > 45 was found only by luck of the order)."""
+    from qzopt.errors import QzoptError
+
+    g = _three_towns()
+    as_dict = g.core_violations({"A": 10, "B": 40, "C": 65})
+    assert as_dict["coalition"].tolist() == ["A + B"]  # 50 against 45 alone
+    assert g.core_violations([10, 40, 65]).equals(as_dict)  # a list: in the order of g.players
+    assert g.core_violations(np.array([10.0, 40, 65])).equals(as_dict)
+    assert not g.in_core([10, 40, 65]) and g.in_core([7, 34, 74])
+    for bad, said in [
+        ({"A": 10, "B": 40}, "allocation {'A': 10, 'B': 40}: must have one value per player: no value for 'C'"),
+        ({"A": 10, "B": 40, "C": 65, "D": 0}, "must have one value per player: 'D' not a player"),
+        ([10, 40], "allocation [10, 40]: must be a mapping player -> value, or 3 values in the order of the players "
+                   "('A', 'B', 'C')"),
+        ([10, 40, float("nan")], "allocation [10, 40, nan]: must be finite numbers: not for 'C'"),
+    ]:
+        with pytest.raises(QzoptError) as info:
+            g.core_violations(bad)
+        assert said in str(info.value) and str(info.value).startswith("Game.core_violations(): allocation")
+    with pytest.raises(QzoptError, match=r"Game.table\(\): allocation .*no value for 'B'"):
+        g.table({"A": 1.0, "C": 2.0})
+
+
+def test_proportional_weights_name_every_player():
+    """{"A": 1, "B": 1} gave C NaN and split all of c(N) between A and B."""
+    from qzopt.errors import QzoptError
+
+    g = _three_towns()
+    with pytest.raises(QzoptError, match=r"Game.proportional\(\): weights \{'A': 1, 'B': 1\}: .*no value for 'C'"):
+        g.proportional({"A": 1, "B": 1})
+    with pytest.raises(QzoptError, match=r"Game.proportional\(\): weights .*no value for 'C'"):
+        g.proportional(pd.Series({"A": 1.0, "B": 1.0}))
+    with pytest.raises(ValueError, match=r"Game.proportional\(\): weights \[1, 1, -1\]: must be >= 0"):
+        g.proportional([1, 1, -1])
+    assert g.proportional([1, 1, 2]).to_numpy() == pytest.approx([28.75, 28.75, 57.5])
+
+
+def test_shapley_samples_zero_is_refused_not_read_as_two_thousand():
+    from qzopt.errors import QzoptError
+
+    g = _three_towns()
+    for samples in (0, 1, 2.5, "20"):
+        with pytest.raises(QzoptError, match=rf"Game.shapley\(\): samples {samples!r}: must be a whole number 2 or "
+                                             "more"):
+            g.shapley(samples=samples)
+    with pytest.raises(QzoptError, match=r"Game.shapley\(\): seed -1: must be a whole number 0 or more"):
+        g.shapley(samples=5, seed=-1)
+    assert len(g.shapley(samples=2)) == 3
+
+
+def test_a_game_refuses_repeated_players_and_costs_that_are_not_numbers():
+    """NaN was taken for an infinite cost (a coalition that cannot serve itself)."""
+    from qzopt.errors import QzoptError
+
+    with pytest.raises(QzoptError, match=r"Game\(\): players \['A', 'A', 'B'\]: must be distinct: 'A' given more "
+                                         "than once") as info:
+        Game(list("AAB"), {})
+    assert isinstance(info.value, ValueError)
+    table = table_game("ABC", [10, 40, 80, 45, float("nan"), 110, 115])
+    with pytest.raises(QzoptError, match=r"Game\(\): cost: coalition\(s\) \{A, C\} have no number \(NaN\)"):
+        Game("ABC", table)
+    with pytest.raises(QzoptError, match=r"Game\(\): cost: coalition\(s\) \{A\} have no number \(NaN\)"):
+        Game("ABC", lambda s: float("nan")).shapley()
+    with pytest.raises(QzoptError, match=r"Game\(\): cost: coalitions name players not in players: \['D'\]"):
+        Game("ABC", {frozenset("D"): 1.0})
+    inf = table_game("ABC", [10, 40, 80, 45, math.inf, 110, 115])  # infinite stays allowed
+    assert Game("ABC", inf).nucleolus().sum() == pytest.approx(115)

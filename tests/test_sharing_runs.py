@@ -86,6 +86,9 @@ def test_share_cli(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--method", "banzhaf"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "unknown --method banzhaf" in bad.stderr and "Traceback" not in bad.stderr
+    bad = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--players", "nope"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "--players nope: no column 'nope'" in bad.stderr and "share():" not in bad.stderr
 
 
 def test_frontier_cli(tmp_path):
@@ -383,7 +386,7 @@ def test_more_than_fifteen_players_get_what_needs_no_full_enumeration(tmp_path):
     assert "proportional and scrb are computed (from 17 and 33 coalitions)" in said and "need them all" not in said
     with pytest.raises(ValueError, match="from 2"):
         share(sc, by="jurisdiction", methods=("shapley",), samples=1, cache_dir=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="seed must be 0 or more"):
+    with pytest.raises(ValueError, match="seed -1: must be a whole number 0 or more"):
         share(sc, by="jurisdiction", methods=("shapley",), samples=5, seed=-1, cache_dir=tmp_path, progress=False)
     with pytest.raises(qzopt.QzoptError, match=r"10,000 joining orders of 16 players need up to 140,000 plans"):
         share(sc, by="jurisdiction", methods=("shapley",), samples=10_000, cache_dir=tmp_path, progress=False)
@@ -463,3 +466,72 @@ def test_sharing_md_columns_carry_units_and_no_negative_zero():
     head = text.split("## Coalition costs")[0]
     assert "allocated cost per unit (" in head and "| fee (" not in head
     assert points(-0.04, 1) == "0.0 %" and points(-0.06, 1) == "-0.1 %" and points(float("nan"), 1) == "n/a"
+
+
+def _excluded_ends():
+    """line_scenario with s1 and s3 excluded: A and C have no site of their own."""
+    sc = line_scenario()
+    return sc.replace(sites=sc.sites.assign(excluded=[True, False, True]))
+
+
+def test_a_territory_other_than_own_or_all_is_refused_not_read_as_all(tmp_path):
+    """territory="Own" was anything-but-"own", i.e. "all": A and C then used B's site and had a
+    finite stand-alone cost that their own territory does not give them."""
+    from qzopt.errors import QzoptError
+
+    sc = _excluded_ends()
+    for bad, said in (("Own", "'Own': must be 'own' or 'all' (did you mean 'own'?)"),
+                      ("al", "'al': must be 'own' or 'all' (did you mean 'all'?)"),
+                      (None, "None: must be 'own' or 'all'")):
+        with pytest.raises(QzoptError) as info:
+            share(sc, by="jurisdiction", territory=bad, workers=1, cache_dir=tmp_path, progress=False)
+        assert str(info.value) == f"share(): territory {said}" and isinstance(info.value, ValueError)
+    with pytest.raises(QzoptError, match=r"restrict\(\): territory 'Own': must be 'own' or 'all'"):
+        restrict(sc, {"A"}, territory="Own")
+    with pytest.raises(QzoptError, match=r"coalition_costs\(\): territory 'ALL': must be 'own' or 'all'"):
+        coalition_costs(sc, by="jurisdiction", territory="ALL", cache_dir=tmp_path, progress=False)
+    own = share(sc, by="jurisdiction", methods="proportional", workers=1, cache_dir=tmp_path, progress=False)
+    assert own.coalitions.set_index("players")["cost"][("A",)] == float("inf")
+
+
+def test_bad_share_arguments_are_named_not_a_traceback_from_inside(tmp_path):
+    from qzopt.errors import QzoptError
+
+    sc = line_scenario()
+    kw = dict(by="jurisdiction", workers=1, cache_dir=tmp_path, progress=False)
+    for args, said in [
+        (dict(by="nope"), "share(): by 'nope': no column 'nope' on the jurisdictions; use 'jurisdiction'"),
+        (dict(methods=["nope"]), "share(): methods ['nope']: 'nope' is not a method; choose from proportional"),
+        (dict(methods="shapely"), "share(): methods 'shapely': 'shapely' is not a method; choose from "
+                                  "proportional, scrb, shapley, nucleolus, or 'all' (did you mean 'shapley'?)"),
+        (dict(methods=[]), "share(): methods []: names no method"),
+        (dict(samples=1), "share(): samples 1: must be a whole number from 2 to 1,000,000"),
+        (dict(samples="5"), "share(): samples '5': must be a whole number from 2 to 1,000,000, not str"),
+        (dict(seed=-1), "share(): seed -1: must be a whole number 0 or more"),
+        (dict(seed="1"), "share(): seed '1': must be a whole number 0 or more, not str"),
+        (dict(workers=2.5), "share(): workers 2.5: must be a whole number 1 or more, not float"),
+        (dict(workers=0), "share(): workers 0: must be a whole number 1 or more (None: one per core)"),
+        (dict(workers=-2), "share(): workers -2: must be a whole number 1 or more"),
+    ]:
+        with pytest.raises(QzoptError) as info:
+            share(sc, **{**kw, **args})
+        assert str(info.value).startswith(said), (args, str(info.value))
+        assert isinstance(info.value, (ValueError, TypeError))  # what was raised before is still caught
+    with pytest.raises(QzoptError, match=r"coalition_costs\(\): workers 0: must be a whole number 1 or more"):
+        coalition_costs(sc, by="jurisdiction", workers=0, cache_dir=tmp_path, progress=False)
+    # a string is one method (or several joined by commas, as --method takes them), not its letters
+    one = share(sc, methods="shapley", **kw)
+    assert list(one.allocations.columns) == ["shapley"]
+    (tmp_path / "taken").write_text("a file", encoding="utf-8")
+    with pytest.raises(QzoptError, match=r"^SharingResult.write\(\): outdir '.*taken': is a file, not a folder"):
+        one.write(tmp_path / "taken")
+    assert list(share(sc, methods="scrb, shapley", **kw).allocations.columns) == ["scrb", "shapley"]
+    assert list(share(sc, methods="all", **kw).allocations.columns) == list(share(sc, **kw).allocations.columns)
+    # the path of a scenario file, as solve() takes it
+    with pytest.raises(QzoptError, match="share\\(\\) takes a Scenario or the path of a scenario file, not int"):
+        share(3)
+    with pytest.raises(QzoptError, match="scenario file not found"):
+        share(str(tmp_path / "no-such.yaml"))
+    res = share(SEWAGE, by="jurisdiction", methods="proportional", territory="all", workers=1, cache_dir=tmp_path,
+                progress=False)
+    assert res.source == str(SEWAGE) and res.grand_cost == pytest.approx(qzopt.solve(SEWAGE).objective, rel=1e-9)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qzopt.arguments import bad_argument, check_path
 from qzopt.errors import QzoptError
 from qzopt.report import markdown as md
 from qzopt.report.files import output_pair, read_result, write_text
@@ -34,7 +35,13 @@ class Run:
 
 
 def load_runs(paths: list[str | Path]) -> list[Run]:
-    """Read the result directories; labels are the directory names (made unique)."""
+    """Read the result directories (a list or tuple of paths); labels are the directory names
+    (made unique)."""
+
+    if not isinstance(paths, (list, tuple)):  # one path is not a list of its letters
+        raise bad_argument("load_runs", "paths", paths, "must be a list of result directories, the baseline first: "
+                           "compare needs at least two")
+    paths = [check_path("load_runs", f"paths[{k}]", p) for k, p in enumerate(paths)]
     if len(paths) < 2:
         raise QzoptError("compare needs at least two result directories (RUN_A RUN_B …)")
     runs, seen = [], {}

@@ -29,20 +29,26 @@ from typing import Iterable, Literal
 import numpy as np
 import pandas as pd
 
+from qzopt.arguments import ArgumentError, bad_argument, check_choice, check_int
 from qzopt.errors import QzoptError
 from qzopt.scenario.scenario import Scenario
 
 Territory = Literal["own", "all"]
+#: The values of a ``territory`` argument: a coalition's own sites, or every site.
+TERRITORIES = ("own", "all")
 
 
-def players_of(sc: Scenario, by: str = "group") -> pd.Series:
-    """Jurisdiction id -> player: its ``group`` (e.g. prefecture) or itself (``jurisdiction``)."""
+def players_of(sc: Scenario, by: str = "group", function: str | None = None) -> pd.Series:
+    """Jurisdiction id -> player: its ``group`` (e.g. prefecture) or itself (``jurisdiction``).
+    Another ``by`` is an :class:`~qzopt.arguments.ArgumentError` (a ValueError), naming ``function``,
+    the caller, and its argument ``by`` when ``function`` is given."""
     if by in ("jurisdiction", "id"):
         return pd.Series(sc.jurisdictions.index, index=sc.jurisdictions.index)
-    if by not in sc.jurisdictions.columns:
+    if not isinstance(by, str) or by not in sc.jurisdictions.columns:
         text = [c for c in sc.jurisdictions.columns if not pd.api.types.is_numeric_dtype(sc.jurisdictions[c])]
-        raise ValueError(f"no column {by!r} on the jurisdictions; use 'jurisdiction'"
-                         + (f" or one of {', '.join(repr(c) for c in text)}" if text else ""))
+        problem = (f"no column {by!r} on the jurisdictions; use 'jurisdiction'"
+                   + (f" or one of {', '.join(repr(c) for c in text)}" if text else ""))
+        raise ArgumentError(problem) if function is None else bad_argument(function, "by", by, problem)
     return sc.jurisdictions[by].astype(str)
 
 
@@ -82,6 +88,7 @@ def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own"
     and the capex budget are rules of the whole region: they are dropped for a proper coalition
     and kept when ``jurisdictions`` is every jurisdiction, which is then the scenario itself.
     """
+    territory = check_choice("restrict", "territory", territory, TERRITORIES)
     rules = sc.fees if fees and sc.fees is not None and sc.fees.active else None
     if rules is not None:
         rules = dataclasses.replace(rules, compare=False)
@@ -253,7 +260,9 @@ def coalition_costs(
     ones (:data:`FINAL`) are reused, so a cost a time limit cut short is solved again.
     ``solver`` and ``time_limit`` (seconds per coalition and back end) default to the scenario's.
     """
-    players = sorted(players_of(sc, by).unique()) if players is None else sorted(players)
+    territory = check_choice("coalition_costs", "territory", territory, TERRITORIES)
+    workers = check_int("coalition_costs", "workers", workers, 1, optional=True, hint="None: one per core")
+    players = sorted(players_of(sc, by, "coalition_costs").unique()) if players is None else sorted(players)
     grand = tuple(players)
     if coalitions is None:
         wanted = every_coalition(players, sc, by)

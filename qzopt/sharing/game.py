@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from qzopt.arguments import bad_argument, check_int
 from qzopt.errors import few, few_names
 
 Coalition = frozenset
@@ -59,14 +61,27 @@ class Game:
 
     def __init__(self, players: Sequence, cost: Mapping[frozenset, float] | Callable[[frozenset], float]) -> None:
         self.players = list(players)
-        if len(set(self.players)) != len(self.players):
-            raise ValueError("players must be distinct")
+        twice = [p for p, k in Counter(self.players).items() if k > 1]
+        if twice:
+            raise bad_argument("Game", "players", players, f"must be distinct: {few_names(map(repr, twice))} "
+                               "given more than once")
         self._fn = cost if callable(cost) else None
         self._table: dict[frozenset, float] = {} if callable(cost) else {frozenset(k): float(v) for k, v in cost.items()}
         self._table.setdefault(frozenset(), 0.0)
         unknown = {p for s in self._table for p in s} - set(self.players)
         if unknown:
-            raise ValueError(f"coalitions name unknown players {few(sorted(map(str, unknown)))}")
+            raise bad_argument("Game", "cost", ..., f"coalitions name players not in players: "
+                               f"{few(sorted(map(str, unknown)))}")
+        self._no_nan([s for s, v in self._table.items() if math.isnan(v)])
+
+    @staticmethod
+    def _no_nan(coalitions: list[frozenset]) -> None:
+        """Refuse coalitions whose cost is NaN: not a number is not an infinite cost (one that
+        cannot serve itself: ``math.inf``), and the methods would read it as one."""
+        if coalitions:
+            raise bad_argument("Game", "cost", ..., f"coalition(s) {few_names(map(_braced, coalitions))} have no "
+                               "number (NaN) as cost; give each a number, math.inf where a coalition cannot serve "
+                               "itself")
 
     @property
     def n(self) -> int:
@@ -85,7 +100,9 @@ class Game:
         if s not in self._table:
             if self._fn is None:
                 raise MissingCoalition("this method", [s])
-            self._table[s] = float(self._fn(s))
+            value = float(self._fn(s))
+            self._no_nan([s] if math.isnan(value) else [])
+            self._table[s] = value
         return self._table[s]
 
     def _need_every(self, method: str) -> None:
@@ -124,6 +141,32 @@ class Game:
         known = [s for s in self._table if s and s != self.grand]
         return sorted(known, key=lambda s: (len(s), sorted(pos[p] for p in s)))
 
+    def by_player(self, values: Mapping | Sequence[float] | pd.Series, name: str, function: str) -> pd.Series:
+        """``values`` (``function``'s argument ``name``) as a float Series indexed by the players: a
+        mapping or Series with exactly the players as keys, or a list or array in the order of
+        :attr:`players`; each a finite number.  Anything else is an :class:`~qzopt.arguments.ArgumentError`:
+        a player left out is not a player at 0, nor a list index a player."""
+        if isinstance(values, (Mapping, pd.Series)):
+            keys = list(values.index if isinstance(values, pd.Series) else values.keys())
+            given, players = set(keys), set(self.players)
+            missing = [p for p in self.players if p not in given]
+            unknown = [k for k in keys if k not in players]
+            if missing or unknown:
+                raise bad_argument(function, name, values, "must have one value per player: " + "; ".join(
+                    [f"no value for {few_names(map(repr, missing))}"] * bool(missing)
+                    + [f"{few_names(map(repr, unknown))} not a player"] * bool(unknown)))
+            x = pd.Series([values[p] for p in self.players], index=self.players)
+        elif isinstance(values, (list, tuple, np.ndarray)) and np.ndim(values) == 1 and len(values) == self.n:
+            x = pd.Series(list(values), index=self.players)
+        else:
+            raise bad_argument(function, name, values, f"must be a mapping player -> value, or {self.n} values in "
+                               f"the order of the players ({few_names(map(repr, self.players))})")
+        x = pd.to_numeric(x, errors="coerce").astype(float)  # a word is not a number: NaN, refused below
+        bad = [p for p, v in x.items() if not math.isfinite(v)]
+        if bad:
+            raise bad_argument(function, name, values, f"must be finite numbers: not for {few_names(map(repr, bad))}")
+        return x
+
     def _series(self, values: Iterable[float], name: str) -> pd.Series:
         return pd.Series(list(values), index=pd.Index(self.players, name="player"), name=name, dtype=float)
 
@@ -131,11 +174,9 @@ class Game:
     def proportional(self, weights: Mapping | Sequence[float] | pd.Series) -> pd.Series:
         """x_i = c(N) w_i / sum(w): what a uniform fee implies with w = volume."""
         self._need("proportional", [self.grand])
-        w = pd.Series(weights, index=self.players) if isinstance(weights, Mapping) else pd.Series(
-            list(weights) if not isinstance(weights, pd.Series) else weights.reindex(self.players).tolist(),
-            index=self.players)
+        w = self.by_player(weights, "weights", "Game.proportional")
         if (w < 0).any() or w.sum() <= 0:
-            raise ValueError("weights must be >= 0 with a positive sum")
+            raise bad_argument("Game.proportional", "weights", weights, "must be >= 0 with a positive sum")
         return self._series((self.cost(self.grand) * w / w.sum()).to_numpy(), "proportional")
 
     def scrb(self) -> pd.Series:
@@ -163,6 +204,9 @@ class Game:
         ``samples`` is given, a Monte-Carlo estimate over random orders: a DataFrame with
         columns ``shapley``, ``std_error``, ``ci95_low``, ``ci95_high``.
         """
+        samples = check_int("Game.shapley", "samples", samples, 2, optional=True,
+                            hint="a standard error needs two orders; None: exact up to exact_up_to players")
+        seed = check_int("Game.shapley", "seed", seed, 0)
         n = self.n
         if samples is None and n <= exact_up_to:
             self._need_every("shapley")
@@ -178,11 +222,9 @@ class Game:
                         total += w[r] * (self.cost(s | {p}) - self.cost(s))
                 phi.append(total)
             return self._series(phi, "shapley")
-        return self._shapley_sampled(samples or 2000, seed)
+        return self._shapley_sampled(2000 if samples is None else samples, seed)
 
     def _shapley_sampled(self, samples: int, seed: int) -> pd.DataFrame:
-        if samples < 2:
-            raise ValueError(f"a sampled Shapley value needs at least 2 orders (for its standard error), not {samples}")
         contrib = np.zeros((samples, self.n))
         seen: list[frozenset] = []
         for t, order in enumerate(sample_orders(self.n, samples, seed)):
@@ -247,8 +289,9 @@ class Game:
     # -------------------------------------------------------------- core check
     def core_violations(self, allocation: Mapping | pd.Series, tol: float = 1e-6) -> pd.DataFrame:
         """Coalitions that would pay less alone than under ``allocation``, worst first:
-        columns coalition, allocated, stand_alone, excess (money per year)."""
-        x = pd.Series(allocation).reindex(self.players).astype(float)
+        columns coalition, allocated, stand_alone, excess (money per year).  ``allocation``: a
+        mapping or Series player -> money, or a list in the order of :attr:`players`."""
+        x = self.by_player(allocation, "allocation", "Game.core_violations")
         rows = []
         for s in self.known_coalitions():
             paid = float(x[list(s)].sum())
@@ -262,7 +305,7 @@ class Game:
     def in_core(self, allocation: Mapping | pd.Series, tol: float = 1e-6) -> bool:
         """Efficient and no coalition pays more than alone (needs every coalition's cost)."""
         self._need_every("in_core")
-        x = pd.Series(allocation).reindex(self.players).astype(float)
+        x = self.by_player(allocation, "allocation", "Game.in_core")
         efficient = abs(x.sum() - self.cost(self.grand)) <= tol * max(1.0, abs(self.cost(self.grand)))
         return efficient and self.core_violations(x, tol).empty
 
@@ -347,7 +390,7 @@ class Game:
         rational, and the allocated cost per unit of volume when ``volume`` (units per period) is
         given (money per unit: everything the player is allocated - haulage, side streams - over
         its demand; not the scenario's fee)."""
-        x = pd.Series(allocation).reindex(self.players).astype(float)
+        x = self.by_player(allocation, "allocation", "Game.table")
         alone = pd.Series([self.cost(frozenset([p])) if self.has([p]) else np.nan for p in self.players],
                           index=self.players)
         out = pd.DataFrame({"stand_alone_cost_per_yr": alone, "allocated_cost_per_yr": x})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from qzopt import __version__
-from qzopt.errors import QzoptError, few_names
+from qzopt.arguments import bad_argument, check_choice, check_int, output_folder
+from qzopt.errors import QzoptError, closest, few_names
 from qzopt.units import money_per_unit
 from qzopt.scenario.scenario import Scenario
-from qzopt.sharing.coalitions import (MAX_PLAYERS, Territory, coalition_costs, every_coalition, fee_rule_text,
-                                     grouping_hint, players_of, sharing_game)
+from qzopt.sharing.coalitions import (MAX_PLAYERS, TERRITORIES, Territory, coalition_costs, every_coalition,
+                                     fee_rule_text, grouping_hint, players_of, sharing_game)
 from qzopt.sharing.game import sample_orders
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
@@ -271,8 +273,7 @@ class SharingResult:
             console.print(f"note: {n}", soft_wrap=True)
 
     def write(self, outdir: str | Path) -> Path:
-        out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
+        out = output_folder("SharingResult.write", "outdir", outdir)
         (out / "sharing.json").write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
                                           .replace("NaN", "null"), encoding="utf-8")
         (out / "sharing.md").write_text(self.to_markdown(), encoding="utf-8")
@@ -340,7 +341,27 @@ def plan_coalitions(players: list[str], methods: tuple[str, ...] | list[str], sa
     return Plan(wanted, kept, False, notes)
 
 
-def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] = METHODS,
+def method_names(methods: object) -> list[str]:
+    """The allocation methods ``methods`` asks for: one name, several joined by commas
+    ("shapley,scrb", as ``--method`` takes them) or "all", or a list or tuple of names; anything
+    else, or a name not in :data:`METHODS`, is an :class:`~qzopt.arguments.ArgumentError` naming ``methods``."""
+    given = methods
+    if isinstance(methods, str):  # one method, not a list of letters
+        methods = METHODS if methods.strip() == "all" else [m.strip() for m in methods.split(",") if m.strip()]
+    choose = f"choose from {', '.join(METHODS)}, or 'all'"
+    if not isinstance(methods, (list, tuple)):
+        raise bad_argument("share", "methods", given, f"must be a method's name or a list of them; {choose}")
+    unknown = [m for m in methods if not isinstance(m, str) or m not in METHODS]
+    if unknown or not methods:
+        near = [n for m in unknown if isinstance(m, str) and (n := closest(m, METHODS))]
+        said = "names no method" if not unknown else f"{few_names(map(repr, unknown))} " + (
+            "is not a method" if len(unknown) == 1 else "are not methods")
+        raise bad_argument("share", "methods", given, f"{said}; {choose}"
+                           + (f" (did you mean {', '.join(map(repr, near))}?)" if near else ""))
+    return list(dict.fromkeys(methods))
+
+
+def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tuple[str, ...] | list[str] = METHODS,
           territory: Territory = "own", solver: str | None = None, time_limit: float | None = None,
           workers: int | None = None, cache_dir: str | Path | None = None, progress: bool = True,
           samples: int | None = None, seed: int = 0) -> SharingResult:
@@ -349,16 +370,22 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
     with ``seed``) instead of exactly (exact up to 10 players, 2,000 orders from every coalition's
     cost up to 15; with more players Shapley is computed only when ``samples`` is given).
     ``solver`` and ``time_limit`` (seconds per coalition and back end) default to the scenario's
-    ``solver`` block; every coalition is solved to a zero gap (its cost is exact or marked)."""
+    ``solver`` block; every coalition is solved to a zero gap (its cost is exact or marked).
+
+    ``sc`` may be the path of a scenario file, as for :func:`qzopt.solve`; ``methods`` one name,
+    several joined by commas ("shapley,scrb", as on the command line) or ``"all"``, or a list of
+    names.  An argument it cannot use is an :class:`~qzopt.arguments.ArgumentError` naming it."""
+    from qzopt.api import scenario_of
+
     t0 = time.perf_counter()
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)} or all")
-    if samples is not None and not 2 <= samples <= 1_000_000:
-        raise ValueError(f"samples must be from 2 (a standard error needs two orders) to 1,000,000, not {samples}")
-    if seed < 0:
-        raise ValueError(f"seed must be 0 or more, not {seed}")
-    who = players_of(sc, by)
+    sc = scenario_of("share", sc)
+    methods = method_names(methods)
+    territory = check_choice("share", "territory", territory, TERRITORIES)
+    samples = check_int("share", "samples", samples, 2, 1_000_000, optional=True,
+                        hint="a standard error needs two orders; None: exact where it can be")
+    seed = check_int("share", "seed", seed, 0)
+    workers = check_int("share", "workers", workers, 1, optional=True, hint="None: one per core")
+    who = players_of(sc, by, "share")
     volume = sc.demands.groupby(sc.demands["jurisdiction"].map(who))["amount"].sum()
     players = sorted(volume.index)  # players with demand
     plan = plan_coalitions(players, methods, samples, seed, sc, by)
@@ -398,7 +425,8 @@ def share(sc: Scenario, by: str = "group", methods: tuple[str, ...] | list[str] 
                 val = game.shapley(samples, seed)
                 if isinstance(val, pd.DataFrame):  # sampled: say how closely
                     worst = val["std_error"].idxmax()
-                    notes.append(f"shapley: estimated over {samples or 2000:,} random joining orders (seed {seed}); "
+                    orders = 2000 if samples is None else samples
+                    notes.append(f"shapley: estimated over {orders:,} random joining orders (seed {seed}); "
                                  f"largest standard error {val['std_error'].max():,.0f} (player {worst}); each "
                                  "player's standard error and 95 % interval are in the shapley table of sharing.md "
                                  "and sharing.json")

@@ -1,0 +1,84 @@
+"""Checks of the arguments of qzopt's public functions: one error class, one message form
+("share(): territory 'Own': must be 'own' or 'all' (did you mean 'own'?)")."""
+
+from __future__ import annotations
+
+import numbers
+import os
+import reprlib
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from qzopt.errors import QzoptError, closest
+
+
+class ArgumentError(QzoptError, ValueError, TypeError):
+    """A public function was given an argument it cannot use.  The message names the function,
+    the argument, the value and what it must be ("share(): territory 'Own': must be 'own' or
+    'all' (did you mean 'own'?)").  It is a ValueError and a TypeError too, so code that caught
+    what such calls raised before (``except ValueError``) still catches it."""
+
+
+def bad_argument(function: str, name: str, value: object, problem: str) -> ArgumentError:
+    """The :class:`ArgumentError` of ``function``'s argument ``name`` given ``value`` (shown
+    shortened, as ``[1, 2, 3, 4, 5, 6, ...]``; not at all when it is ``...``): raise it."""
+    if value is ...:
+        return ArgumentError(f"{function}(): {name}: {problem}")
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)  # the path as written, not PosixPath('...')
+    elif isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist()  # 3, not np.int64(3); a list, not an array over lines
+    elif isinstance(value, pd.Series):
+        value = value.to_dict()
+    return ArgumentError(f"{function}(): {name} {_SHORT.repr(value)}: {problem}")
+
+
+_SHORT = reprlib.Repr()  # a value as a message shows it: a path in full, a long list or table cut short
+_SHORT.maxstring, _SHORT.maxother = 160, 80
+
+
+def check_int(function: str, name: str, value: object, low: int, high: int | None = None,
+              optional: bool = False, hint: str = "") -> int | None:
+    """``value`` as an int when it is a whole number from ``low`` (to ``high``), else an
+    :class:`ArgumentError`; None passes when ``optional``.  ``hint`` ends the message."""
+    if value is None and optional:
+        return None
+    span = f"from {low:,} to {high:,}" if high is not None else f"{low:,} or more"
+    whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not whole or value < low or (high is not None and value > high):
+        kind = "" if whole else f", not {type(value).__name__}"
+        raise bad_argument(function, name, value, f"must be a whole number {span}{kind}"
+                           + (f" ({hint})" if hint else ""))
+    return int(value)
+
+
+def check_choice(function: str, name: str, value: object, choices: Iterable[str]) -> str:
+    """``value`` when it is one of ``choices`` (exactly), else an :class:`ArgumentError` with the
+    closest choice suggested."""
+    choices = list(choices)
+    if isinstance(value, str) and value in choices:
+        return value
+    near = closest(value, choices) if isinstance(value, str) else None
+    raise bad_argument(function, name, value, "must be " + " or ".join(map(repr, choices))
+                       + (f" (did you mean {near!r}?)" if near else ""))
+
+
+def check_path(function: str, name: str, value: object) -> Path:
+    """``value`` (``str`` or ``os.PathLike``, not empty) as a :class:`~pathlib.Path`."""
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise bad_argument(function, name, value, "must be a path (str or pathlib.Path)"
+                           + ("" if isinstance(value, (str, os.PathLike)) else f", not {type(value).__name__}"))
+    return Path(value)
+
+
+def output_folder(function: str, name: str, value: object) -> Path:
+    """The folder ``value`` names (:func:`check_path`), created if missing; a file there is an
+    :class:`ArgumentError` (not a FileExistsError from inside ``mkdir``)."""
+    out = check_path(function, name, value)
+    if out.exists() and not out.is_dir():
+        raise bad_argument(function, name, value, "is a file, not a folder; name a folder to write into")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
