@@ -159,13 +159,13 @@ def solve(
         from qzopt.infeasibility import explain_infeasibility
 
         result.explanation = explain_infeasibility(sc, options, order, isolate)
-    if staged and result.status == "infeasible" and not result.message:
-        # the reason in one line, as a result the pre-solve checks prove infeasible has it (the
-        # solver of the fee stages only says "infeasible")
+    if result.status == "infeasible" and not result.message:
+        # the reason in one line, as a result the pre-solve checks prove infeasible has it (a solver
+        # that proves it only says "infeasible")
+        rules = "under the fee rule " if staged else ""
         result.message = "the scenario cannot be satisfied: " + (
             result.explanation[0] if result.explanation else
-            f"no plan meets its rules under the fee rule ({result.termination}; solve with explain=True to be "
-            "told which rule)")
+            f"no plan meets its rules {rules}({result.termination}; solve with explain=True to be told which rule)")
     return result
 
 

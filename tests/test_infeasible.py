@@ -244,3 +244,29 @@ def test_a_cold_store_shortfall_is_no_proof_when_part_of_the_demand_may_go_unser
     assert res.status == "optimal"
     served = res.demands["amount"] - res.demands["unserved"]
     assert served.sum() >= 0.5 * res.demands["amount"].sum() - 1e-6
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_exactly_p_sites_that_cannot_serve_every_point_is_infeasible_not_optimal_with_a_point_dropped(solver):
+    # three towns 10 km apart; C reaches only its own site and A, B only theirs (s1, s2): one site
+    # cannot serve all three.  The p-median presolve found no plan serving everyone, fixed sites
+    # against its best one anyway, dropped C's only pair, and the MILP said "optimal, 250" with
+    # C's 10 t unserved although every point must be served.
+    import numpy as np
+    import pandas as pd
+
+    towns = ["A", "B", "C"]
+    km = np.abs(np.subtract.outer([0.0, 10.0, 20.0], [0.0, 10.0, 20.0]))
+    km[2, :2] = km[:2, 2] = np.inf
+    sc = qzopt.Scenario.from_frames(
+        pd.DataFrame({"id": towns, "jurisdiction": towns, "amount": [10.0] * 3}),
+        pd.DataFrame({"id": ["s1", "s2", "s3"], "jurisdiction": towns}),
+        pd.DataFrame({"site": ["s1", "s2", "s3"], "size": "std", "capacity": 30.0, "fixed_cost": 150.0}), km,
+        transport=1.0, units=qzopt.Units("t", "km", "yuan", per_year=1.0), policy=qzopt.Policy(facilities_exactly=1))
+    res = solve(sc, solver=solver, isolate=False)
+    assert res.status == "infeasible" and res.objective is None
+    assert "facility count" in res.message and "C (C): 10 of 10 t unserved" in res.explanation
+    # with two sites it can: s3 for C and s1 or s2 for A and B (150 + 150 + 10 km x 10 t)
+    two = solve(sc.replace(policy=qzopt.Policy(facilities_exactly=2)), solver=solver, isolate=False)
+    assert two.status == "optimal" and two.objective == pytest.approx(400.0)
+    assert two.demands["unserved"].sum() == 0

@@ -268,7 +268,8 @@ def branch_and_bound(C: np.ndarray, f: np.ndarray, p: int, forced: np.ndarray, a
 def presolve_pmedian(n: int, m: int, i: np.ndarray, j: np.ndarray, cost: np.ndarray, f: np.ndarray, p: int,
                      forced: np.ndarray, excluded: np.ndarray, seconds: float = 90.0) -> Presolve | None:
     """Heuristic plan, Lagrangian bound and fixed sites for exactly ``p`` sites; ``None`` when
-    the dense cost matrix would be too large.  When the root bound leaves a gap of at least
+    the dense cost matrix would be too large, or when no plan of ``p`` sites serving every point
+    was found (fixing against a plan that leaves a point unserved would drop that point's pairs).  When the root bound leaves a gap of at least
     :data:`TREE_GAP`, the Lagrangian branch and bound (:func:`branch_and_bound`) runs until about ``seconds`` after the start: if
     it proves its plan optimal, every site is fixed (open in the plan, closed elsewhere)."""
     if n * m > MAX_DENSE or p <= forced.sum() or p >= int((~excluded).sum()):
@@ -289,6 +290,8 @@ def presolve_pmedian(n: int, m: int, i: np.ndarray, j: np.ndarray, cost: np.ndar
         polished = interchange(C, f, start, forced, allowed)  # Lagrangian plans, polished
         if plan_cost(C, f, polished) < upper:
             plan, upper = polished, plan_cost(C, f, polished)
+    if upper >= BIG:  # no plan of p sites found that serves every point: fix nothing, the MILP decides
+        return None
     cutoff = cut(upper)
     closed, opened = reduced_cost_fixing(C, f, p, forced, allowed, lam, plan, cutoff)
     tree = None
