@@ -138,29 +138,15 @@ def test_path_none(loader):
         loader(None)
 
 
-def test_pmed_non_integer_edge_cost(tmp_path):
-    _raises(load_pmed, _bad(tmp_path, "3 2 1\n1 2 5\n2 3 7.5\n"), "line 3", "'7.5'")
-
-
-def test_pmed_negative_edge_count(tmp_path):
-    _raises(load_pmed, _bad(tmp_path, "3 -1 1\n1 2 5\n2 3 7\n"), "line 1", "edges", ">= 0")
-
-
-def test_pmed_p_above_n(tmp_path):
-    _raises(load_pmed, _bad(tmp_path, "3 2 4\n1 2 5\n2 3 7\n"), "line 1", "1..3")
-
-
-def test_pmed_too_few_edges(tmp_path):
-    _raises(load_pmed, _bad(tmp_path, "3 3 1\n1 2 5\n2 3 7\n"), "line 3", "3 edges", "found 6")
-
-
-def test_cap_non_numeric_cost_names_line(tmp_path):
-    _raises(load_cap, _bad(tmp_path, "2 2\n10 5\n10 5\n5 1 x2\n5 3 4\n"), "line 4", "'x2'")
-
-
-def test_cap_capacity_word_names_line(tmp_path):
-    _raises(load_cap, _bad(tmp_path, "2 2\n10 5\ncapacity 5\n5 1 2\n5 3 4\n"), "line 3", "'capacity'", "capacity=")
-
-
-def test_cap_scenario_errors_name_the_file(tmp_path):
-    _raises(load_cap, _bad(tmp_path, "2 2\n10 -5\n10 5\n5 1 2\n5 3 4\n"), "fixed_cost", ">= 0")
+@pytest.mark.parametrize("loader, text, said", [
+    (load_pmed, "3 2 1\n1 2 5\n2 3 7.5\n", ("line 3", "'7.5'")),  # a cost that is not a whole number
+    (load_pmed, "3 -1 1\n1 2 5\n2 3 7\n", ("line 1", "edges", ">= 0")),  # a negative edge count
+    (load_pmed, "3 2 4\n1 2 5\n2 3 7\n", ("line 1", "1..3")),  # p above n
+    (load_pmed, "3 3 1\n1 2 5\n2 3 7\n", ("line 3", "3 edges", "found 6")),  # an edge missing
+    (load_cap, "2 2\n10 5\n10 5\n5 1 x2\n5 3 4\n", ("line 4", "'x2'")),  # a cost that is not a number
+    (load_cap, "2 2\n10 5\ncapacity 5\n5 1 2\n5 3 4\n", ("line 3", "'capacity'", "capacity=")),  # capa's word
+    (load_cap, "2 2\n10 -5\n10 5\n5 1 2\n5 3 4\n", ("fixed_cost", ">= 0")),  # the scenario's check, by file
+], ids=["pmed-float-cost", "pmed-negative-edges", "pmed-p-above-n", "pmed-too-few-edges", "cap-text-cost",
+        "cap-capacity-word", "cap-negative-fixed-cost"])
+def test_a_malformed_file_is_refused_by_file_line_and_token(tmp_path, loader, text, said):
+    _raises(loader, _bad(tmp_path, text), *said)
