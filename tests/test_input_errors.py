@@ -196,8 +196,9 @@ def test_the_set_example_in_the_help_is_a_field_that_exists(tiny):
 
 
 @pytest.mark.parametrize("override, said", [
-    ({"time_limit": -1.0}, "time_limit -1.0: must be above 0 seconds"),
-    ({"time_limit": float("nan")}, "time_limit nan: must be above 0 seconds"),
+    ({"time_limit": -1.0}, "time_limit -1.0: must be a finite number of seconds above 0"),
+    ({"time_limit": float("nan")}, "time_limit nan: must be a finite number of seconds above 0"),
+    ({"time_limit": float("inf")}, "time_limit inf: must be a finite number of seconds above 0 (None = no limit)"),
     ({"gap": 1.5}, "gap 1.5: must be a relative gap from 0"),
     ({"gap": -0.1}, "gap -0.1: must be a relative gap from 0"),
     ({"threads": 0}, "threads 0: must be 1 or more"),

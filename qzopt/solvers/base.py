@@ -57,7 +57,7 @@ class SolveOptions:
                 raise QzoptError(f"{name} {v!r}: must be a {'whole number' if whole else 'number'}, "
                                  f"not {type(v).__name__}")
         if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
-            raise QzoptError(f"time_limit {self.time_limit!r}: must be above 0 seconds (None = no limit)")
+            raise QzoptError(f"time_limit {self.time_limit!r}: must be a finite number of seconds above 0 (None = no limit)")
         if not (0.0 <= self.gap < 1.0):
             raise QzoptError(f"gap {self.gap!r}: must be a relative gap from 0 (prove optimal) to below 1, "
                              f"e.g. 0.01 for 1 %")
