@@ -75,12 +75,19 @@ def solve(
 
     Arguments override the scenario's ``solver`` block: ``solver`` (``auto``, ``highs``,
     ``cbc``, ``ortools``, ``pulp:<NAME>``), ``time_limit`` in seconds per back end, ``gap``
-    relative (0 = prove optimality), ``fallback`` the back ends to try next.  With ``isolate``
-    (default) each back end runs in a child process so that a solver crash cannot end yours.
+    relative (0 = prove optimality), ``fallback`` the back ends to try next, ``threads`` the
+    solver's threads (None: the solver decides).  With ``isolate`` (default) each back end runs in
+    a child process so that a solver crash cannot end yours.  ``verbose`` streams the solver's log;
+    ``on_event`` is called with each progress message (model built, solver started, ...);
+    ``explain`` (default) works out, for an infeasible scenario, which requirement cannot be met
+    (:attr:`Result.explanation`), at the cost of a few more solves.
     """
     sc = scenario_of("solve", scenario)
     _solver_names(solver, "solver")
     _solver_names(fallback, "fallback")
+    for flag, value in (("verbose", verbose), ("isolate", isolate), ("explain", explain)):
+        if not isinstance(value, (bool, np.bool_)):  # "no" would be read as true
+            raise bad_argument("solve", flag, value, "must be True or False")
     if on_event is not None and not callable(on_event):
         raise bad_argument("solve", "on_event", on_event, "must be a function taking one str (each progress "
                            "message), or None")

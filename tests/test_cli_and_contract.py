@@ -236,9 +236,11 @@ def test_solve_names_a_solver_fallback_or_on_event_it_cannot_use():
         (dict(fallback=3), "solve(): fallback 3: must be solver names"),
         (dict(fallback=["cbc", None]), "solve(): fallback ['cbc', None]: must be solver names"),
         (dict(on_event=5), "solve(): on_event 5: must be a function taking one str"),
+        (dict(isolate="no"), "solve(): isolate 'no': must be True or False"),  # "no" was read as true
+        (dict(verbose="yes"), "solve(): verbose 'yes': must be True or False"),
     ]:
         with pytest.raises(QzoptError) as info:
-            qzopt.solve(sc, isolate=False, **args)
+            qzopt.solve(sc, **{"isolate": False, **args})
         assert str(info.value).startswith(said), (args, str(info.value))
         assert isinstance(info.value, (TypeError, ValueError))  # what was raised before is still caught
     # what stays allowed: None (the scenario's), one name, "a,b" and [] for no fallback
