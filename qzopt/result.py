@@ -88,6 +88,7 @@ class Result:
 
     @property
     def distance_unit(self) -> str:
+        """The unit of every distance in the tables ("km", "min" of travel time, or "cost")."""
         return str(self.units.get("distance", ""))
 
     @property
@@ -162,6 +163,7 @@ class Result:
         return doc
 
     def to_json(self, indent: int | None = 2) -> str:
+        """The result as result.json holds it (:meth:`to_dict`; strict JSON: no NaN or Infinity)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
     def write(self, outdir: str | Path, html: bool = True) -> Path:

@@ -157,6 +157,8 @@ class Units:
     @classmethod
     def for_demand(cls, demand: str, distance: str = "km", money: str = "yuan",
                    per_year: float | None = None) -> "Units":
+        """Units for a demand unit such as "t/d" or "m3/d", with ``per_year`` (periods of that
+        unit in a year: 365 for "/d") worked out from it when not given."""
         return cls(demand, distance, money, per_year)
 
 
@@ -223,6 +225,7 @@ class Policy:
 
     @property
     def partial_service(self) -> bool:
+        """Whether demand may go unserved at ``unserved_penalty`` (money per demand unit)."""
         return self.unserved_penalty is not None
 
 
@@ -262,6 +265,7 @@ class FeeRules:
 
     @property
     def active(self) -> bool:
+        """Whether a fee rule applies (``mode`` is not "none")."""
         return self.mode != "none"
 
 
@@ -369,6 +373,8 @@ class Scenario:
     # ---------------------------------------------------------------- derived
     @property
     def crf(self) -> float:
+        """Capital recovery factor: annual payment per unit of capex (1/yr), from
+        ``discount_rate`` and ``lifetime_years``."""
         return capital_recovery_factor(self.discount_rate, self.lifetime_years)
 
     def annual_fixed_cost(self) -> np.ndarray:
