@@ -379,13 +379,10 @@ def _share(args: argparse.Namespace, console: Console) -> int:
     from qzopt.errors import QzoptError
     from qzopt.scenario.load import load_scenario
     from qzopt.sharing.coalitions import players_of
-    from qzopt.sharing.share import METHODS, share
+    from qzopt.sharing.share import method_names, share
 
+    methods = method_names(args.method, flag="--method")  # a bad flag is refused before the file is read
     sc = load_scenario(args.scenario, _overrides(args))
-    methods = METHODS if args.method == "all" else tuple(m.strip() for m in args.method.split(","))
-    bad = [m for m in methods if m not in METHODS]
-    if bad:
-        raise QzoptError(f"unknown --method {', '.join(bad)}; choose from {', '.join(METHODS)} or all")
     try:
         players_of(sc, args.players)  # said as --players, not as share()'s argument `by`
     except ValueError as exc:

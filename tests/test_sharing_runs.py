@@ -85,7 +85,7 @@ def test_share_cli(tmp_path):
     assert doc["source"] == str(TEACH) and doc["qzopt_version"] == qzopt.__version__
     bad = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--method", "banzhaf"],
                          capture_output=True, text=True)
-    assert bad.returncode == 2 and "unknown --method banzhaf" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--method banzhaf: 'banzhaf' is not a method; choose from" in bad.stderr and "Traceback" not in bad.stderr
     bad = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--players", "nope"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "--players nope: no column 'nope'" in bad.stderr and "share():" not in bad.stderr

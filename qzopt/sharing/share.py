@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt import __version__
-from qzopt.arguments import bad_argument, check_choice, check_int, output_folder
+from qzopt.arguments import ArgumentError, bad_argument, check_choice, check_int, output_folder
 from qzopt.errors import QzoptError, closest, few_names
 from qzopt.units import money_per_unit
 from qzopt.scenario.scenario import Scenario
@@ -341,23 +341,29 @@ def plan_coalitions(players: list[str], methods: tuple[str, ...] | list[str], sa
     return Plan(wanted, kept, False, notes)
 
 
-def method_names(methods: object) -> list[str]:
+def method_names(methods: object, flag: str | None = None) -> list[str]:
     """The allocation methods ``methods`` asks for: one name, several joined by commas
     ("shapley,scrb", as ``--method`` takes them) or "all", or a list or tuple of names; anything
-    else, or a name not in :data:`METHODS`, is an :class:`~qzopt.arguments.ArgumentError` naming ``methods``."""
+    else, or a name not in :data:`METHODS`, is an :class:`~qzopt.arguments.ArgumentError` naming
+    ``methods`` - or naming ``flag`` ("--method banzhaf: ..."), for the command line."""
     given = methods
     if isinstance(methods, str):  # one method, not a list of letters
         methods = METHODS if methods.strip() == "all" else [m.strip() for m in methods.split(",") if m.strip()]
     choose = f"choose from {', '.join(METHODS)}, or 'all'"
+
+    def refuse(problem: str) -> ArgumentError:
+        if flag:
+            return ArgumentError(f"{flag} {given or repr(given)}: {problem}")
+        return bad_argument("share", "methods", given, problem)
+
     if not isinstance(methods, (list, tuple)):
-        raise bad_argument("share", "methods", given, f"must be a method's name or a list of them; {choose}")
+        raise refuse(f"must be a method's name or a list of them; {choose}")
     unknown = [m for m in methods if not isinstance(m, str) or m not in METHODS]
     if unknown or not methods:
         near = [n for m in unknown if isinstance(m, str) and (n := closest(m, METHODS))]
         said = "names no method" if not unknown else f"{few_names(map(repr, unknown))} " + (
             "is not a method" if len(unknown) == 1 else "are not methods")
-        raise bad_argument("share", "methods", given, f"{said}; {choose}"
-                           + (f" (did you mean {', '.join(map(repr, near))}?)" if near else ""))
+        raise refuse(f"{said}; {choose}" + (f" (did you mean {', '.join(map(repr, near))}?)" if near else ""))
     return list(dict.fromkeys(methods))
 
 
