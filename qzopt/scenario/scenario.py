@@ -817,13 +817,18 @@ def _frame(frame: Any, what: str) -> pd.DataFrame:
     return frame
 
 
+def _coordinates(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``table`` (a copy the caller owns) with ``lat``/``lon`` in degrees as floats, NaN where
+    not given (a ScenarioError names ``name.lat`` when a cell is not a number)."""
+    for col in ("lat", "lon"):
+        table[col] = _numeric(table[col], f"{name}.{col}") if col in table else np.nan
+    return table
+
+
 def _tidy_demands(frame: pd.DataFrame) -> pd.DataFrame:
     """``demands`` indexed by id, lat/lon added, amount as floats (or a ScenarioError)."""
-    demands = _indexed(_frame(frame, "demands"), "demands")
-    for col in ("lat", "lon"):
-        if col not in demands:
-            demands[col] = np.nan
-    for col in ("amount", "lat", "lon", "max_distance"):
+    demands = _coordinates(_indexed(_frame(frame, "demands"), "demands"), "demands")
+    for col in ("amount", "max_distance"):
         if col in demands:
             demands[col] = _numeric(demands[col], f"demands.{col}")
     return demands
@@ -850,15 +855,10 @@ def _tidy_sizes(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _tidy_sites(frame: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
     """``sites`` indexed by id, lat/lon added, flags as bools and ``existing`` as size names."""
-    sites = _indexed(_frame(frame, "sites"), "sites")
-    for col in ("lat", "lon"):
-        if col not in sites:
-            sites[col] = np.nan
+    sites = _coordinates(_indexed(_frame(frame, "sites"), "sites"), "sites")
     for col, default in (("existing", ""), ("excluded", False), ("required", False)):
         if col not in sites:
             sites[col] = default
-    for col in ("lat", "lon"):
-        sites[col] = _numeric(sites[col], f"sites.{col}")
     sites["excluded"] = _flags(sites["excluded"], "sites.excluded")
     sites["required"] = _flags(sites["required"], "sites.required")
     sites["existing"] = _existing(sites["existing"], sizes)
@@ -866,12 +866,11 @@ def _tidy_sites(frame: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tidy_jurisdictions(frame: pd.DataFrame) -> pd.DataFrame:
-    jurisdictions = _indexed(_frame(frame, "jurisdictions"), "jurisdictions")
-    for col, default in (("name", None), ("group", None), ("lat", np.nan), ("lon", np.nan)):
+    """``jurisdictions`` indexed by id, lat/lon added, name and group defaulted to the id."""
+    jurisdictions = _coordinates(_indexed(_frame(frame, "jurisdictions"), "jurisdictions"), "jurisdictions")
+    for col in ("name", "group"):
         if col not in jurisdictions:
-            jurisdictions[col] = jurisdictions.index if default is None else default
-    for col in ("lat", "lon"):
-        jurisdictions[col] = _numeric(jurisdictions[col], f"jurisdictions.{col}")
+            jurisdictions[col] = jurisdictions.index
     return jurisdictions
 
 
