@@ -92,7 +92,7 @@ def solve(
         raise bad_argument("solve", "on_event", on_event, "must be a function taking one str (each progress "
                            "message), or None")
     if isinstance(scenario, Scenario):  # built in code (dataclasses.replace skips the checks): tens of ms at 1 M pairs
-        sc.validate()
+        sc.validate(require_sector_data=True)
     if isinstance(fallback, str):  # "cbc" or "cbc,ortools", as on the command line (a str is not a list of letters)
         fallback = split_names(fallback)
     settings = sc.solver

@@ -4,6 +4,7 @@ and never a silent change of meaning."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -443,6 +444,9 @@ def test_a_sector_scenario_keeps_its_sector_data():
     refused("field `sector`: sector 'wte' but sector_data is that of sector 'sewage'. The wte model reads the `wte:` "
             "block of a scenario file", lambda: sew.replace(sector="wte"))
     assert sew.replace(transport=sew.transport).sector_data is sew.sector_data
+    # dataclasses.replace skips the checks; solve() makes them (it was an AttributeError inside the model)
+    refused("field `sector`: sector 'sewage' needs its sector data",
+            lambda: qzopt.solve(dataclasses.replace(sew, sector_data=None), isolate=False))
 
 
 def test_solver_settings_keep_valid_values_and_read_fallbacks_as_solve_does():

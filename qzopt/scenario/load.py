@@ -649,7 +649,7 @@ class _Resolver:
             from qzopt.scenario.sector_data import resolve_sector
 
             sc = resolve_sector(self, sc)
-            sc.validate()  # with the sector's defaults applied: the checks qzopt.solve(Scenario) makes
+            sc.validate(require_sector_data=True)  # with the sector's defaults applied: the checks qzopt.solve(Scenario) makes
         from qzopt.scenario.checks import road_graph_parts, zero_coordinates
 
         warnings = self.warnings + road_graph_parts(sc) + zero_coordinates(sc, spec.distances.method == "great_circle")
