@@ -176,6 +176,29 @@ def solve(
     return result
 
 
+def plan_or_raise(res: Result, what: str) -> Result:
+    """``res`` when it has a plan (optimal or feasible); else the error a caller that needs that
+    plan raises (the fee frontier, cost sharing), with the CLI's exit code: :class:`InfeasibleError`
+    (3) with the requirement that cannot be met (``res.explanation``, else its message), or
+    :class:`SolverError` (4) with why no back end answered.  ``what`` names the solve in the
+    message: "<what> cannot be satisfied: ..." / "<what> has no plan: ..."."""
+    from qzopt.errors import InfeasibleError, SolverError
+
+    if res.ok:
+        return res
+    if res.status == "infeasible":
+        reasons = list(res.explanation) or [res.message.removeprefix(_CANNOT) or "no plan meets its rules"]
+        raise InfeasibleError(f"{what} cannot be satisfied: {reasons[0]}"
+                              + "".join(f"\n  - {r}" for r in reasons[1:]))
+    tried = "; ".join(f"{f['solver']}: {f['reason']}" for f in res.fallbacks)
+    raise SolverError(f"{what} has no plan: {res.message or res.termination or res.status}"
+                      + (f" (tried {tried})" if tried else ""))
+
+
+#: How the message of an infeasible result begins (:func:`solve`).
+_CANNOT = "the scenario cannot be satisfied: "
+
+
 #: Least share of the time limit a stage of a fee solve gets when the earlier stages used it up.
 MIN_STAGE_SHARE = 0.1
 

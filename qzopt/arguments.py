@@ -82,3 +82,19 @@ def output_folder(function: str, name: str, value: object) -> Path:
         raise bad_argument(function, name, value, "is a file, not a folder; name a folder to write into")
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def writable_folder(path: str | os.PathLike, name: str, hint: str = "name a folder to write into") -> Path:
+    """The folder ``path`` names, created if missing, for a command-line option or a setting
+    (``name``: "-o", "--cache", "QZOPT_CACHE"); a file there, an empty path or a folder that cannot
+    be made is a :class:`QzoptError` naming ``name`` and the path, ending with ``hint``."""
+    if not os.fspath(path):  # Path("") would be the current folder: an empty $OUT in a script is a mistake
+        raise QzoptError(f"{name} '': names no folder; {hint}")
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise QzoptError(f"{name} {out}: that is a file, not a folder; {hint}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QzoptError(f"{name} {out}: cannot create the folder ({exc.strerror}); {hint}") from None
+    return out

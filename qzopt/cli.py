@@ -35,12 +35,14 @@ def _number(text: str, kind: type = float):
 
 
 def positive(kind: type):
-    """An argparse type: a finite number of ``kind`` above zero (argparse names the option when it fails)."""
+    """An argparse type: a finite number of ``kind`` above zero, or a whole number 1 or more when
+    ``kind`` is int (argparse names the option when it fails)."""
 
     def parse(text: str):
         value = _number(text, kind)
         if not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number above 0")
+            raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number, 1 or more" if kind is int
+                                             else f"{text!r}: must be a finite number above 0")
         return value
 
     return parse
@@ -50,7 +52,7 @@ def nonnegative_int(text: str) -> int:
     """An argparse type: a whole number 0 or above (argparse names the option when it fails)."""
     value = _number(text, int)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number, 0 or more")
     return value
 
 
@@ -91,17 +93,26 @@ def positive_list(text: str) -> list[float]:
 
 def output_dir(path: str | Path, option: str = "-o") -> Path:
     """``path`` as a folder to write into, created if missing; checked before any long solve so a
-    bad ``-o`` is refused at once (QzoptError naming the option and the path), not after it."""
+    bad ``-o`` (a file, an empty path) is refused at once (QzoptError naming the option and the
+    path), not after it."""
+    from qzopt.arguments import writable_folder
+
+    return writable_folder(path, option)
+
+
+def _not_empty(value: str | None, option: str) -> None:
+    """Refuse ``option ""`` (QzoptError naming it): an empty path is not "not given", and read as
+    a path it would be the current folder."""
     from qzopt.errors import QzoptError
 
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise QzoptError(f"{option} {out}: that is a file, not a folder; name a folder to write into")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise QzoptError(f"{option} {out}: cannot create the folder ({exc.strerror})") from None
-    return out
+    if value == "":
+        raise QzoptError(f"{option} '': names no file or folder; name one, or leave {option} out")
+
+
+def outdir_of(args: argparse.Namespace, default: Path) -> Path:
+    """The folder of ``-o`` (:func:`output_dir`), or ``default`` when -o is not given; an empty
+    ``-o ""`` is refused, not read as "not given"."""
+    return output_dir(default if args.outdir is None else args.outdir)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,7 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--solver", type=solver_name, help="auto | highs | cbc | ortools | ortools-sat | pulp:<NAME> (default: the scenario's)")
     s.add_argument("--time-limit", type=positive(float), metavar="S",
                    help="seconds per solver (default: the scenario's)")
-    s.add_argument("--gap", type=fraction, metavar="G", help="relative optimality gap, e.g. 0.01 (default 0: prove)")
+    s.add_argument("--gap", type=fraction, metavar="G",
+                   help="relative optimality gap at which the solver may stop, from 0 (prove optimal) to below 1; "
+                        "0.01 = 1 %% (default: the scenario's solver.gap)")
     s.add_argument("--fallback", type=fallback_list, help="comma-separated solvers to try next (default: the others; \"\" for none)")
     s.add_argument("--threads", type=positive(int), help="solver threads")
     s.add_argument("-v", "--verbose", action="store_true", help="stream the solver log")
@@ -138,7 +151,8 @@ def _parser() -> argparse.ArgumentParser:
                          "smallest achievable fee to the fee of the cheapest plan")
     fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given (default 5)")
     fr.add_argument("--solver", type=solver_name, help="as for solve (default: the scenario's)")
-    fr.add_argument("--time-limit", type=positive(float), metavar="S")
+    fr.add_argument("--time-limit", type=positive(float), metavar="S",
+                    help="seconds per solver for each of the frontier's solves (default: the scenario's)")
     fr.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-frontier)")
     _add_set(fr)
 
@@ -172,7 +186,8 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--cache", help="directory for cached coalition costs, kept in its coalitions/ folder "
                                       "(default ~/.cache/qzopt, or $QZOPT_CACHE)")
     sh.add_argument("--solver", type=solver_name, help="as for solve (default: the scenario's)")
-    sh.add_argument("--time-limit", type=positive(float), metavar="S")
+    sh.add_argument("--time-limit", type=positive(float), metavar="S",
+                    help="seconds per solver for each coalition (default: the scenario's)")
     sh.add_argument("-o", "--outdir", help="output directory (default: out/<scenario file name>-sharing)")
     _add_set(sh)
 
@@ -253,9 +268,10 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
     mask = allowed_mask(sc)
     findings = presolve_findings(sc)
     console.print(Text.assemble(("checked" if findings else "ok", "yellow" if findings else "green"),
-                                f": {args.scenario}: scenario {sc.name!r} ({sc.sector}) with {len(sc.jurisdictions)} "
-                  f"jurisdictions, {len(sc.demands)} demand points ({num(sc.demands['amount'].sum())} {sc.units.demand}), "
-                  f"{len(sc.sites)} sites, {len(sc.sizes)} size options, {int(mask.sum()):,} allowed pairs."))
+                                f": {args.scenario}: scenario {sc.name!r} ({sc.sector}) with "
+                  f"{_count(len(sc.jurisdictions), 'jurisdiction')}, {_count(len(sc.demands), 'demand point')} "
+                  f"({num(sc.demands['amount'].sum())} {sc.units.demand}), {_count(len(sc.sites), 'site')}, "
+                  f"{_count(len(sc.sizes), 'size option')}, {_count(int(mask.sum()), 'allowed pair')}."))
     for w in sc.extras.get("warnings") or []:
         console.print(Text(f"warning: {w}", style="yellow"))
     if findings:
@@ -288,7 +304,7 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
-    outdir = output_dir(args.outdir or Path("out") / Path(args.scenario).stem)
+    outdir = outdir_of(args, Path("out") / Path(args.scenario).stem)
     with console.status(f"solving {sc.name}…", spinner="dots") as status:
         def event(msg: str) -> None:
             status.update(f"{sc.name}: {msg}")
@@ -314,6 +330,8 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
 def _report(args: argparse.Namespace, console: Console) -> int:
     from qzopt.report.files import write_report
 
+    for option, value in (("-o", args.output), ("--frontier", args.frontier), ("--sharing", args.sharing)):
+        _not_empty(value, option)
     with console.status("drawing the report…"):
         written = write_report(args.result, frontier=args.frontier, sharing=args.sharing, output=args.output)
     console.print(f"wrote {written.html} and {written.md}"
@@ -324,6 +342,7 @@ def _report(args: argparse.Namespace, console: Console) -> int:
 def _compare(args: argparse.Namespace, console: Console) -> int:
     from qzopt.report.compare import key_figures, load_runs, write_compare
 
+    _not_empty(args.output, "-o")
     runs = load_runs(args.runs)
     with console.status(f"comparing {len(runs)} plans…"):
         html_path, md_path = write_compare(runs, args.output)
@@ -345,7 +364,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
-    outdir = output_dir(args.outdir or Path("out") / f"{Path(args.scenario).stem}-frontier")
+    outdir = outdir_of(args, Path("out") / f"{Path(args.scenario).stem}-frontier")
     with console.status("solving the fee frontier…") as status:
         table = frontier(sc, caps=args.caps, points=args.points,
                          solve_kwargs={"solver": args.solver, "time_limit": args.time_limit},
@@ -358,8 +377,10 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
                         gap=table["gap"].map(pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"),
                         fee_cap=table["fee_cap"].map(lambda v: "none" if v is None or v != v else f"{v:,.2f}"),
                         fee=table["fee"].map(lambda v: "" if v is None or v != v else f"{v:,.2f}"))
+    notes = table.attrs.get("notes") or []
     (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nSector: {sc.sector}.  Fees in {fee_unit}; "
-                                        f"costs in {sc.units.money}/yr.\n\n" + md_table(view), encoding="utf-8")
+                                        f"costs in {sc.units.money}/yr.\n\n" + md_table(view)
+                                        + "".join(f"\nNote: {n}.\n" for n in notes), encoding="utf-8")
     frontier_chart(table, fee_unit, sc.units.money, outdir / "frontier.png")
     t = Table(title=f"{sc.name}: fee frontier ({fee_unit})", title_justify="left")
     for c in ("fee cap", "fee", f"cost ({sc.units.money}/yr)", f"price of equalisation ({sc.units.money}/yr)",
@@ -368,11 +389,18 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     for r in table.itertuples():
         t.add_row("none" if r.fee_cap is None or r.fee_cap != r.fee_cap else f"{r.fee_cap:,.4g}",
                   "" if r.fee is None or r.fee != r.fee else f"{r.fee:,.4g}", money(r.total_cost_per_yr),
-                  money(r.price_of_equalization_per_yr), f"{len(str(r.sites).split(';')) if r.sites else 0} sites",
+                  money(r.price_of_equalization_per_yr), _count(len(str(r.sites).split(';')) if r.sites else 0, "site"),
                   r.status, pct(r.gap), r.solver, f"{r.seconds:.2f}")
     console.print(t)
+    for note in notes:
+        console.print(Text(f"note: {note}", style="yellow"))
     console.print(f"wrote {outdir}/frontier.csv, frontier.json, frontier.md, frontier.png")
     return EXIT_OK
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1 ("1 site", "3 sites")."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _share(args: argparse.Namespace, console: Console) -> int:
@@ -387,8 +415,8 @@ def _share(args: argparse.Namespace, console: Console) -> int:
         players_of(sc, args.players)  # said as --players, not as share()'s argument `by`
     except ValueError as exc:
         raise QzoptError(f"--players {args.players}: {exc}") from None
-    outdir = output_dir(args.outdir or Path("out") / f"{Path(args.scenario).stem}-sharing")
-    if args.cache:
+    outdir = outdir_of(args, Path("out") / f"{Path(args.scenario).stem}-sharing")
+    if args.cache is not None:
         output_dir(args.cache, "--cache")
     try:
         res = share(sc, by=args.players, methods=methods, territory=args.territory, solver=args.solver,

@@ -1,8 +1,9 @@
 """Errors a user can act on.
 
 Every error that reaches the command line is a :class:`QzoptError`; the CLI prints its text and
-exits with code 2, without a traceback.  :class:`ScenarioError` names the file, the field (and
-the line where YAML gives it) and what to do.
+exits with the error's ``exit_code``, without a traceback: 2 (bad input) for most, 3 for
+:class:`InfeasibleError`, 4 for :class:`SolverError` (the codes of ``qzopt/cli.py``).
+:class:`ScenarioError` names the file, the field (and the line where YAML gives it) and what to do.
 """
 
 from __future__ import annotations
@@ -100,8 +101,14 @@ class ScenarioError(QzoptError):
 
 
 class InfeasibleError(QzoptError):
-    """Raised by pre-solve checks when a requirement provably cannot be met."""
+    """A requirement provably cannot be met, where the caller needs a plan to go on (the fee
+    frontier, cost sharing); the text says which.  CLI exit code 3, as for an infeasible solve."""
+
+    exit_code = 3
 
 
 class SolverError(QzoptError):
-    """No back end in the fallback chain produced a usable answer."""
+    """No back end in the fallback chain produced a usable answer where the caller needs one.
+    CLI exit code 4, as for a solve no solver answered."""
+
+    exit_code = 4

@@ -479,8 +479,11 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     optimum needs.  The scenario's ``fees`` block gives mode/recovery (default uniform,
     per plant).  ``sc`` may be the path of a scenario file, as for :func:`qzopt.solve`; ``caps``
     one cap or a list of them, each a number above 0 (fee per demand unit); ``points`` 1 or more.
+    When the default caps coincide (:func:`default_caps`) ``attrs["notes"]`` of the table says so.
+    Without a plan for the scenario without fee rules there is no frontier:
+    :class:`~qzopt.errors.InfeasibleError` with the reason, or :class:`~qzopt.errors.SolverError`.
     """
-    from qzopt.api import scenario_of, solve
+    from qzopt.api import plan_or_raise, scenario_of, solve
 
     sc = scenario_of("frontier", sc)
     caps = _caps(caps)
@@ -489,21 +492,45 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     kw = dict(solve_kwargs or {}, explain=False)
     rules = sc.fees if sc.fees is not None and sc.fees.active else FeeRulesDefault()
     say = on_event or (lambda _m: None)
-    free = solve(dataclasses.replace(sc, fees=None), **kw)
-    if not free.ok:
-        raise QzoptError(f"the scenario without fee rules is {free.status}: {free.message or free.explanation}")
+    # every point is compared with the plan without fee rules: without it there is no frontier
+    # (InfeasibleError, exit 3, with the reason; SolverError, exit 4, when no solver answered)
+    free = plan_or_raise(solve(dataclasses.replace(sc, fees=None), **{**kw, "explain": True}),
+                         "the scenario without fee rules (the frontier's first point)")
     big = dataclasses.replace(rules, max_fee=1e7, objective="cost", compare=False)
-    at_free = solve(dataclasses.replace(sc, fees=big), **kw)  # fee needed by the cheapest plan
-    low = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, objective="fee")), **kw)
+    at_free = plan_or_raise(solve(dataclasses.replace(sc, fees=big), **kw),  # fee needed by the cheapest plan
+                            "the scenario with one fee and no cap (the fee of the cheapest plan)")
+    low = plan_or_raise(solve(dataclasses.replace(sc, fees=dataclasses.replace(big, objective="fee")), **kw),
+                        "the scenario at its smallest fee")
     f_hi, f_lo = at_free.extra["fees"]["fee"], low.extra["fees"]["fee"]
+    notes = []
     if caps is None:
-        caps = list(np.linspace(f_lo, f_hi, points)) if f_hi > f_lo * (1 + 1e-6) else [f_lo]
+        caps, note = default_caps(f_lo, f_hi, points, money_per_unit(sc.units.money, sc.units.demand))
+        notes += [note] if note else []
     rows = [_frontier_row(free, None, free.objective, "no fee rule", fee=f_hi)]
     for cap in caps:
         say(f"fee cap {cap:,.6g}")
         r = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9))), **kw)
         rows.append(_frontier_row(r, float(cap), free.objective, "capped"))
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.attrs["notes"] = notes  # what the table alone would not say (qzopt frontier prints them)
+    return table
+
+
+def default_caps(f_lo: float, f_hi: float, points: int, unit: str) -> tuple[list[float], str | None]:
+    """The frontier's caps when none are given: ``points`` of them from the smallest fee ``f_lo``
+    to the fee of the cheapest plan ``f_hi`` (both in ``unit``, money per demand unit), and no note.
+    When the two are equal the points coincide: one cap (none when the fee is 0, as no cap above 0
+    binds and a cap of 0 is not one ``caps`` takes), and a note that says so."""
+    if f_hi > f_lo * (1 + 1e-6) and f_hi > 1e-9:
+        return [float(c) for c in np.linspace(f_lo, f_hi, points)], None
+    if points == 1 and f_lo > 1e-9:
+        return [float(f_lo)], None
+    same = f"the fee does not change between its smallest and the cheapest plan's ({f_lo:,.4g} {unit} both)"
+    if f_lo > 1e-9:
+        return [float(f_lo)], f"all {points} points coincide: {same}, so one cap, {f_lo:,.4g}, is solved"
+    return [], (f"the fee is 0 {unit} both at its smallest and in the cheapest plan, so no cap above 0 changes "
+                f"the plan: no capped point is solved (of the {points} asked), and the frontier is the plan without "
+                "fee rules")
 
 
 def _caps(caps: object) -> list[float] | None:

@@ -129,8 +129,8 @@ def test_unknown_suite_or_instance_is_named_and_nothing_runs(argv, said, tmp_pat
 
 
 @pytest.mark.parametrize("argv, said", [
-    (["--repeats", "0"], "argument --repeats: '0': must be a finite number above 0"),
-    (["--peer-repeats", "-1"], "argument --peer-repeats: '-1': must be a finite number above 0"),
+    (["--repeats", "0"], "argument --repeats: '0': must be a whole number, 1 or more"),
+    (["--peer-repeats", "-1"], "argument --peer-repeats: '-1': must be a whole number, 1 or more"),
     (["--time-limit", "-5"], "argument --time-limit: '-5': must be a finite number above 0"),
     (["--time-limit", "abc"], "argument --time-limit: 'abc' is not a number"),
 ])

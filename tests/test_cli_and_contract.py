@@ -266,3 +266,36 @@ def test_a_result_is_read_from_and_written_to_a_path_and_a_file_is_not_a_folder(
         load_runs("out/a")
     with pytest.raises(QzoptError, match=r"^load_runs\(\): paths\[1\] 7: must be a path"):
         load_runs([res.write(tmp_path / "a", html=False), 7])
+
+
+def test_a_time_limit_beyond_the_os_timers_is_no_limit_not_a_crash(tmp_path):
+    # 1e9 s is typed to mean "no limit": the watchdog's timeout (limit + 10 %) overflowed poll()
+    # ("OverflowError: timeout is too large", a traceback, exit 1) from about 2e6 s on
+    from qzopt.solvers.base import MAX_WATCHDOG_SECONDS, SolveOptions
+
+    assert SolveOptions(time_limit=60).watchdog(20.0) == 80.0
+    assert SolveOptions(time_limit=1e9).watchdog(20.0) is None and SolveOptions().watchdog(20.0) is None
+    assert SolveOptions(time_limit=MAX_WATCHDOG_SECONDS / 2).watchdog(20.0) == pytest.approx(0.55 * MAX_WATCHDOG_SECONDS)
+    for args in (("--time-limit", "2e6"), ("--set", "solver.time_limit=1e300")):
+        proc = cli("solve", str(TINY), "--no-html", "-o", str(tmp_path / "run"), *args)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+        assert json.loads((tmp_path / "run" / "result.json").read_text())["status"] == "optimal"
+    for solver in ("highs", "cbc"):  # CBC runs as a child process of its own, with a watchdog of its own
+        for isolate in (True, False):
+            res = qzopt.solve(TINY, solver=solver, fallback=[], time_limit=1e9, isolate=isolate)
+            assert res.status == "optimal" and res.solver == solver, (solver, isolate, res.message)
+
+
+def test_the_help_says_what_gap_and_time_limit_are_and_their_defaults():
+    def help_of(command: str) -> str:
+        proc = cli(command, "--help")
+        assert proc.returncode == 0, proc.stderr
+        return " ".join(proc.stdout.split())  # argparse wraps to the terminal's width
+
+    solve_help = help_of("solve")
+    assert ("--gap G relative optimality gap at which the solver may stop, from 0 (prove optimal) to below 1; "
+            "0.01 = 1 % (default: the scenario's solver.gap)") in solve_help
+    assert "default 0: prove" not in solve_help  # the scenario's gap is the default, not 0
+    assert ("--time-limit S seconds per solver for each of the frontier's solves (default: the scenario's)"
+            in help_of("frontier"))
+    assert "--time-limit S seconds per solver for each coalition (default: the scenario's)" in help_of("share")

@@ -322,3 +322,17 @@ def test_a_plan_the_presolve_proves_is_optimal_even_when_no_back_end_answered(mo
     assert res.objective == pytest.approx(1040444.375, rel=1e-9)  # published optimum
     assert "no back end answered" in res.message and "presolve's bound" in res.message
     assert [f["solver"] for f in res.fallbacks] == ["highs", "cbc"]
+
+
+def test_the_last_solver_of_the_chain_says_no_fallback_is_left():
+    # CP-SAT refuses the line scenario (continuous flows); before, with fallback [] it said
+    # "...; trying the next solver" though there was none
+    events: list[str] = []
+    res = qzopt.solve(line_scenario(), solver="ortools-sat", fallback=[], isolate=False, on_event=events.append)
+    assert res.status == "error" and res.solver == "none"
+    said = [e for e in events if e.startswith("ortools-sat: ")]
+    assert len(said) == 1 and said[0].endswith("; no fallback solver is left"), events
+    events.clear()
+    assert qzopt.solve(line_scenario(), solver="ortools-sat", fallback=["highs"], isolate=False,
+                       on_event=events.append).solver == "highs"
+    assert [e for e in events if e.startswith("ortools-sat: ")][0].endswith("; trying the next solver"), events

@@ -163,9 +163,9 @@ def test_cli_bad_input_exits_2_without_traceback(tiny):
     (("solve", "{path}", "--time-limit", "-1"), "argument --time-limit: '-1': must be a finite number above 0"),
     (("solve", "{path}", "--time-limit", "inf"), "argument --time-limit: 'inf': must be a finite number above 0"),
     (("solve", "{path}", "--gap", "5"), "argument --gap: '5': a relative gap from 0 to below 1 (0.01 = 1 %)"),
-    (("solve", "{path}", "--threads", "0"), "argument --threads: '0': must be a finite number above 0"),
-    (("share", "{path}", "--workers", "0"), "argument --workers: '0': must be a finite number above 0"),
-    (("frontier", "{path}", "--points", "0"), "argument --points: '0': must be a finite number above 0"),
+    (("solve", "{path}", "--threads", "0"), "argument --threads: '0': must be a whole number, 1 or more"),
+    (("share", "{path}", "--workers", "0"), "argument --workers: '0': must be a whole number, 1 or more"),
+    (("frontier", "{path}", "--points", "0"), "argument --points: '0': must be a whole number, 1 or more"),
     (("frontier", "{path}", "--caps", "300,abc"), "argument --caps: 'abc' is not a number"),
     (("frontier", "{path}", "--caps", "300,-5"), "argument --caps: '-5': must be a finite number above 0"),
 ])
@@ -344,6 +344,14 @@ def test_a_folder_given_as_the_scenario_lists_its_yaml_files():
     (("share", "{path}", "--cache", "{path}"), "--cache {path}: that is a file, not a folder"),
     (("solve", "{path}", "-o", "{path}/out"), "-o {path}/out: cannot create the folder"),
     (("solve", "{path}", "--threads", "1.5"), "argument --threads: '1.5' is not a whole number"),
+    # an empty -o (an unset $OUT in a script) is refused, not read as "not given" (out/<name>)
+    (("solve", "{path}", "-o", ""), "-o '': names no folder; name a folder to write into"),
+    (("frontier", "{path}", "-o", ""), "-o '': names no folder"),
+    (("share", "{path}", "-o", ""), "-o '': names no folder"),
+    (("share", "{path}", "--cache", ""), "--cache '': names no folder"),
+    (("report", "{path}", "-o", ""), "-o '': names no file or folder; name one, or leave -o out"),
+    (("report", "{path}", "--frontier", ""), "--frontier '': names no file or folder"),
+    (("compare", "{path}", "{path}", "-o", ""), "-o '': names no file or folder"),
 ])
 def test_an_output_folder_that_cannot_be_one_is_refused_before_solving(tiny, args, said):
     path, _ = tiny

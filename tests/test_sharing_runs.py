@@ -395,7 +395,7 @@ def test_more_than_fifteen_players_get_what_needs_no_full_enumeration(tmp_path):
     assert proc.returncode == 2 and "--seed" in proc.stderr and "0 or more" in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--samples", "0"],
                           capture_output=True, text=True)
-    assert proc.returncode == 2 and "--samples" in proc.stderr and "above 0" in proc.stderr
+    assert proc.returncode == 2 and "argument --samples: '0': must be a whole number, 1 or more" in proc.stderr
 
 
 def test_the_grand_coalition_may_use_the_sites_of_jurisdictions_without_demand(tmp_path):
@@ -535,3 +535,83 @@ def test_bad_share_arguments_are_named_not_a_traceback_from_inside(tmp_path):
     res = share(SEWAGE, by="jurisdiction", methods="proportional", territory="all", workers=1, cache_dir=tmp_path,
                 progress=False)
     assert res.source == str(SEWAGE) and res.grand_cost == pytest.approx(qzopt.solve(SEWAGE).objective, rel=1e-9)
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qzopt.cli", *args], capture_output=True, text=True, env=env)
+
+
+def test_a_cache_folder_that_is_a_file_is_named_by_where_it_came_from(tmp_path):
+    # QZOPT_CACHE or ~/.cache/qzopt naming a file: a NotADirectoryError traceback (exit 1) before
+    import os
+
+    from qzopt.errors import QzoptError
+    from qzopt.sharing.coalitions import cache_folder
+
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder", encoding="utf-8")
+    home = tmp_path / "home"
+    (home / ".cache").mkdir(parents=True)
+    (home / ".cache" / "qzopt").write_text("not a folder", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "QZOPT_CACHE"}
+    for extra, said in [({"QZOPT_CACHE": str(afile)}, f"QZOPT_CACHE {afile}: that is a file, not a folder; set "
+                                                      "QZOPT_CACHE to a folder, or name one with --cache"),
+                        ({"HOME": str(home)}, f"the default cache folder {home / '.cache' / 'qzopt'}: that is a "
+                                              "file, not a folder")]:
+        proc = _cli("share", str(TEACH), "--workers", "1", "-o", str(tmp_path / "out"), env={**env, **extra})
+        assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and "coalitions" not in proc.stdout  # refused before any solve
+    with pytest.raises(QzoptError, match=r"^coalition_costs\(\): cache_dir '.*afile': is a file, not a folder"):
+        cache_folder(afile)
+    assert cache_folder(tmp_path / "c") == tmp_path / "c" / "coalitions" and (tmp_path / "c" / "coalitions").is_dir()
+
+
+def test_share_of_an_infeasible_scenario_says_why_and_exits_3(tmp_path):
+    # before: "error: Game.table(): allocation {'A': inf, ...}: must be finite numbers", exit 2
+    from qzopt.errors import InfeasibleError
+
+    small = ["--set", "sewage.plants.capacities=[1000]"]
+    said = ("the whole scenario (the grand coalition, whose cost is to be shared) cannot be satisfied: the largest "
+            "possible total capacity, 3,000 m3/d (every usable site at its largest size), is smaller than the demand "
+            "that must be served, 25,000 m3/d.")
+    proc = _cli("share", str(SEWAGE), *small, "--workers", "1", "--cache", str(tmp_path / "cache"),
+                "-o", str(tmp_path / "s"))
+    assert proc.returncode == 3 and said in proc.stderr, proc.stderr
+    assert "Game.table" not in proc.stderr and "Traceback" not in proc.stderr
+    assert _cli("solve", str(SEWAGE), *small, "--no-html", "-o", str(tmp_path / "r")).returncode == 3  # as solve
+    sc = qzopt.load_scenario(SEWAGE, {"sewage.plants.capacities": "[1000]"})
+    with pytest.raises(InfeasibleError) as info:
+        share(sc, by="jurisdiction", workers=1, cache_dir=tmp_path / "cache", progress=False)
+    assert str(info.value) == said and info.value.exit_code == 3
+
+
+def test_a_frontier_without_its_first_plan_exits_as_solve_does(tmp_path):
+    # before: exit 2 for both, and "the scenario without fee rules is error: no feasible solution ..."
+    proc = _cli("frontier", str(SEWAGE), "--set", "sewage.plants.capacities=[1000]", "-o", str(tmp_path / "f"))
+    assert proc.returncode == 3, proc.stderr
+    assert ("error: the scenario without fee rules (the frontier's first point) cannot be satisfied: the largest "
+            "possible total capacity, 3,000 m3/d") in proc.stderr and "Traceback" not in proc.stderr
+    proc = _cli("frontier", str(SEWAGE), "--time-limit", "0.0001", "-o", str(tmp_path / "f"))
+    assert proc.returncode == 4, proc.stderr
+    assert ("error: the scenario without fee rules (the frontier's first point) has no plan: no feasible solution "
+            "was found within the time limit (tried highs: ") in proc.stderr
+    assert "is error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_frontier_whose_points_coincide_says_so_and_shows_no_cap_of_0(tmp_path):
+    # wte-4towns: the fee is 0 with or without a cap (before: 2 of 3 points, one with cap 0, no word why)
+    from qzopt.fees import default_caps
+
+    proc = _cli("frontier", str(TEACH), "--points", "3", "-o", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    note = ("the fee is 0 yuan/t both at its smallest and in the cheapest plan, so no cap above 0 changes the plan: "
+            "no capped point is solved (of the 3 asked), and the frontier is the plan without fee rules")
+    assert note in " ".join(proc.stdout.split()) and f"Note: {note}." in (tmp_path / "frontier.md").read_text()
+    rows = json.loads((tmp_path / "frontier.json").read_text())
+    assert [r["point"] for r in rows] == ["no fee rule"]
+    assert "1 site " in proc.stdout and "1 sites" not in proc.stdout  # the opened column: 1 site, 2 sites
+    assert default_caps(0.5, 0.5, 3, "yuan/m3") == ([0.5], "all 3 points coincide: the fee does not change between "
+                                                    "its smallest and the cheapest plan's (0.5 yuan/m3 both), so one "
+                                                    "cap, 0.5, is solved")
+    assert default_caps(0.5, 0.5, 1, "yuan/m3") == ([0.5], None)  # one point asked, one given
+    assert default_caps(0.5, 1.0, 3, "yuan/m3") == ([0.5, 0.75, 1.0], None)

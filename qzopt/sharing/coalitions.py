@@ -212,9 +212,13 @@ def _solve_one(sc: Scenario, by: str, coalition: tuple[str, ...], territory: Ter
     elif res.status == "infeasible":
         reason = "cannot serve its demand with the sites it may use" + _why(res)
     elif res.status != "optimal":
-        reason = f"{res.status}: {res.message or 'no solution'}; the cost is unknown and treated as infinite"
+        reason = f"{res.status}: {res.message or 'no solution'}{UNKNOWN_COST}"
     return CoalitionResult(coalition, float(cost), res.status, res.gap, res.solver, time.perf_counter() - t0,
                            reason=reason, cost_without_fees=free_cost)
+
+
+#: How the reason of a coalition no solver answered ends.
+UNKNOWN_COST = "; the cost is unknown and treated as infinite"
 
 
 def _why(res) -> str:
@@ -233,6 +237,26 @@ def fee_rule_text(rules) -> str:
     cap = f"within max_fee {rules.max_fee:g}" if rules.max_fee < 1e6 else "with no cap"
     extra = f", subsidy {rules.subsidy_per_unit:g} per unit" if rules.subsidy_per_unit else ""
     return f"{what} {cap} ({rules.recovery} recovery{extra}; objective {rules.objective})"
+
+
+def cache_folder(cache_dir: str | os.PathLike | None) -> Path:
+    """The ``coalitions/`` folder of the cache, created if missing: in ``cache_dir``, else in
+    ``$QZOPT_CACHE`` (when set and not empty), else in ``~/.cache/qzopt``.  A file where a folder
+    should be, or a folder that cannot be made, is a :class:`~qzopt.errors.QzoptError` naming
+    where the path came from (``cache_dir``, ``QZOPT_CACHE`` or the default folder)."""
+    from qzopt.arguments import output_folder, writable_folder
+
+    if cache_dir is not None:
+        return writable_folder(output_folder("coalition_costs", "cache_dir", cache_dir) / "coalitions",
+                               "coalition_costs(): cache_dir's")
+    env = os.environ.get("QZOPT_CACHE", "")
+    if env:
+        root, name = Path(env), "QZOPT_CACHE"
+    else:
+        root, name = Path.home() / ".cache" / "qzopt", "the default cache folder"
+    hint = "set QZOPT_CACHE to a folder, or name one with --cache (cache_dir in Python)"
+    writable_folder(root, name, hint)
+    return writable_folder(root / "coalitions", name, hint)
 
 
 def coalition_costs(
@@ -255,9 +279,10 @@ def coalition_costs(
     coalition is the grand one, solved as the whole scenario: it may also use the sites of
     jurisdictions outside the game (``qzopt share`` plays only the players with demand).
 
-    Results are cached in ``cache_dir`` (default ``~/.cache/qzopt/coalitions``) keyed by the
-    scenario's content, the coalition, the territory rule and the solver settings; only proven
-    ones (:data:`FINAL`) are reused, so a cost a time limit cut short is solved again.
+    Results are cached in ``cache_dir``'s ``coalitions/`` folder (default: ``$QZOPT_CACHE``, else
+    ``~/.cache/qzopt``; :func:`cache_folder`) keyed by the scenario's content, the coalition, the
+    territory rule and the solver settings; only proven ones (:data:`FINAL`) are reused, so a cost
+    a time limit cut short is solved again.
     ``solver`` and ``time_limit`` (seconds per coalition and back end) default to the scenario's.
     """
     territory = check_choice("coalition_costs", "territory", territory, TERRITORIES)
@@ -268,9 +293,7 @@ def coalition_costs(
         wanted = every_coalition(players, sc, by)
     else:
         wanted = [tuple(sorted(c)) for c in coalitions]
-    cache = Path(cache_dir) if cache_dir else Path(os.environ.get("QZOPT_CACHE", Path.home() / ".cache" / "qzopt"))
-    cache = cache / "coalitions"
-    cache.mkdir(parents=True, exist_ok=True)
+    cache = cache_folder(cache_dir)
     digest = sc.digest()
     time_limit = time_limit if time_limit is not None else sc.solver.time_limit
     solver = solver or sc.solver.name

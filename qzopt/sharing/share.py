@@ -18,8 +18,8 @@ from qzopt.arguments import ArgumentError, bad_argument, check_choice, check_int
 from qzopt.errors import QzoptError, closest, few_names
 from qzopt.units import money_per_unit
 from qzopt.scenario.scenario import Scenario
-from qzopt.sharing.coalitions import (MAX_PLAYERS, TERRITORIES, Territory, coalition_costs, every_coalition,
-                                     fee_rule_text, grouping_hint, players_of, sharing_game)
+from qzopt.sharing.coalitions import (MAX_PLAYERS, TERRITORIES, UNKNOWN_COST, Territory, coalition_costs,
+                                     every_coalition, fee_rule_text, grouping_hint, players_of, sharing_game)
 from qzopt.sharing.game import sample_orders
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
@@ -367,6 +367,27 @@ def method_names(methods: object, flag: str | None = None) -> list[str]:
     return list(dict.fromkeys(methods))
 
 
+def _grand_or_raise(sc: Scenario, frame: pd.DataFrame, grand: tuple[str, ...], solver: str | None,
+                    time_limit: float | None) -> None:
+    """Nothing when the grand coalition (the whole scenario) has a plan, whose cost (money/yr) is
+    what is shared; else :class:`~qzopt.errors.InfeasibleError` (CLI exit 3) with the reason a
+    solve gives (the scenario is solved once more, with ``explain``, to find it), or
+    :class:`~qzopt.errors.SolverError` (exit 4) when no solver answered within ``time_limit``
+    (seconds per back end)."""
+    from qzopt.api import plan_or_raise, solve
+    from qzopt.errors import SolverError
+
+    rows = frame[[tuple(p) == grand for p in frame["players"]]]
+    what = "the whole scenario (the grand coalition, whose cost is to be shared)"
+    if rows.empty or rows.iloc[0]["status"] in ("optimal", "feasible"):
+        return
+    row = rows.iloc[0]
+    if row["status"] == "infeasible":
+        plan_or_raise(solve(sc, solver=solver, time_limit=time_limit, gap=0.0, isolate=False), what)
+    why = str(row["reason"] or "").removesuffix(UNKNOWN_COST).removeprefix(f"{row['status']}: ")
+    raise SolverError(f"{what} has no plan (status {row['status']}): {why or 'no solver answered'}")
+
+
 def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tuple[str, ...] | list[str] = METHODS,
           territory: Territory = "own", solver: str | None = None, time_limit: float | None = None,
           workers: int | None = None, cache_dir: str | Path | None = None, progress: bool = True,
@@ -397,6 +418,7 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
     plan = plan_coalitions(players, methods, samples, seed, sc, by)
     frame = coalition_costs(sc, by, plan.coalitions, territory, solver, time_limit, 0.0, workers, cache_dir, progress,
                             players)
+    _grand_or_raise(sc, frame, tuple(players), solver, time_limit)
     game = sharing_game(frame, players)
     if not plan.every:  # the nucleolus and the least core are not computed here
         game.advice = ("let every coalition use any site (--territory all, territory=\"all\") or " if territory == "own"

@@ -68,6 +68,21 @@ class SolveOptions:
     def effective_gap(self) -> float:
         return max(self.gap, EXACT_GAP)
 
+    def watchdog(self, grace: float) -> float | None:
+        """Seconds after which a child process solving with these options is stopped: the time
+        limit plus ``grace`` seconds (or 10 % of the limit, if more); None (no watchdog) without a
+        limit, or when that is beyond :data:`MAX_WATCHDOG_SECONDS` (a limit such as 1e9 s means
+        "no limit", and the operating system's timers take no such timeout)."""
+        if self.time_limit is None:
+            return None
+        seconds = self.time_limit + max(grace, 0.1 * self.time_limit)
+        return seconds if seconds <= MAX_WATCHDOG_SECONDS else None
+
+
+#: Longest watchdog timeout in seconds (about 11.6 days): ``poll()`` takes at most 2**31 - 1 ms
+#: (24.8 days) and fails with OverflowError beyond it.  A longer time limit runs without a watchdog.
+MAX_WATCHDOG_SECONDS = 1e6
+
 
 @dataclass
 class RawSolution:

@@ -98,9 +98,7 @@ class CbcBackend:
             scale = objective_scale(model.c)
             write_mps(dataclasses.replace(model, c=model.c * scale), mps)
             cmd = self.command(mps, sol, model, options)
-            timeout = None
-            if options.time_limit is not None:
-                timeout = options.time_limit + max(5.0, 0.1 * options.time_limit)
+            timeout = options.watchdog(5.0)  # None: CBC's own -sec is the only limit
             started = time.perf_counter()  # CBC's own run, not the MPS writing before it
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     start_new_session=True)

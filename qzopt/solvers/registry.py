@@ -145,7 +145,8 @@ def run_isolated(name: str, model: MatrixForm, options: SolveOptions,
                  worker_cmd: list[str] | None = None) -> RawSolution:
     """Solve in a child process; a crash or hang there becomes a status, not our death.
 
-    The child is killed ``GRACE_SECONDS`` (or 10 % of the limit, if more) after the time limit.
+    The child is killed ``GRACE_SECONDS`` (or 10 % of the limit, if more) after the time limit
+    (:meth:`SolveOptions.watchdog`: not at all without a limit or with one beyond 1e6 s).
     """
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qzopt-") as tmp:
@@ -153,9 +154,7 @@ def run_isolated(name: str, model: MatrixForm, options: SolveOptions,
         with open(src, "wb") as fh:
             pickle.dump((name, model, options), fh, protocol=pickle.HIGHEST_PROTOCOL)
         cmd = (worker_cmd or [sys.executable, "-m", "qzopt.solvers.worker"]) + [str(src), str(dst)]
-        timeout = None
-        if options.time_limit is not None:
-            timeout = options.time_limit + max(GRACE_SECONDS, 0.1 * options.time_limit)
+        timeout = options.watchdog(GRACE_SECONDS)
         out = None if options.verbose else subprocess.DEVNULL
         proc = subprocess.Popen(cmd, stdout=out, stderr=None if options.verbose else subprocess.PIPE,
                                 start_new_session=True)
@@ -219,12 +218,13 @@ def solve_with_fallback(
     attempts: list[Attempt] = []
     last: RawSolution | None = None
     bounds: list[float] = []  # of back ends stopped by the limit without a plan: each one proven
-    for name in order:
+    for k, name in enumerate(order):
+        then = "trying the next solver" if k + 1 < len(order) else "no fallback solver is left"
         reason = unavailable_reason(name)
         if reason is not None:
             attempts.append(Attempt(name, f"unavailable: {reason}", "error", 0.0))
             if on_event:
-                on_event(f"{name}: unavailable ({reason})")
+                on_event(f"{name}: unavailable ({reason}); {then}")
             continue
         if on_event:
             on_event(f"solving with {name}")
@@ -255,7 +255,7 @@ def solve_with_fallback(
                 bounds.append(raw.bound)
         attempts.append(Attempt(name, why, raw.status, raw.seconds))
         if on_event:
-            on_event(f"{name}: {why}; trying the next solver")
+            on_event(f"{name}: {why}; {then}")
     if last is None:
         return RawSolution(solver="none", status="error",
                            message=f"no solver is available (tried {', '.join(order) or 'none'}; see fallbacks)"
