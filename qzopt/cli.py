@@ -431,7 +431,7 @@ def _share(args: argparse.Namespace, console: Console) -> int:
 
 
 def print_summary(res, console: Console) -> None:
-    from qzopt.report.markdown import money, num, pct, solve_facts
+    from qzopt.report.markdown import beyond_main_sites, money, num, pct, solve_facts
 
     colour = {"optimal": "green", "feasible": "yellow"}.get(res.status, "red")
     t = Table(show_header=False, title=f"{res.scenario}", title_justify="left")
@@ -464,6 +464,11 @@ def print_summary(res, console: Console) -> None:
             st.add_row(f"{row['site']}{'*' if row['existing'] else ''}", str(row["size"]), num(row["load"]),
                        pct(row["utilisation"]), *used, money(row["total_cost_per_yr"]))
         console.print(st)
+        beyond = beyond_main_sites(res)  # the total also pays for these: say so, not just the main stream's sites
+        for line in beyond:
+            console.print(f"  {line}")
+        if beyond:
+            console.print("  (the total cost covers these too; report.md lists them in full)")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -156,6 +156,27 @@ def test_the_cold_chain_summary_shows_the_resources_behind_utilisation(tmp_path)
     assert "peak (t/d)" in proc.stdout and "cold storage (t)" in proc.stdout
 
 
+def test_the_solve_summary_names_the_sites_and_unserved_demand_beyond_the_main_stream(tmp_path):
+    """The console listed the main stream's open sites only: on four WtE towns the kitchen-waste
+    plant, the fly-ash site and 27 t/d of kitchen waste left unserved were in report.md alone."""
+    from qzopt.report.markdown import num
+
+    scenario = ROOT / "scenarios" / "teaching" / "wte-4towns.yaml"
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "solve", str(scenario), "-o", str(tmp_path),
+                           "--no-html"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    res = qzopt.solve(scenario, isolate=False)  # the same plan: one scenario, one solver
+    others = [(name, part) for kind in ("streams", "echelons") for name, part in res.extra[kind].items()]
+    assert others  # a kitchen-waste stream and a fly-ash echelon
+    for name, part in others:
+        fac = pd.DataFrame(part["facilities"])
+        for site in fac.loc[fac["open"].astype(bool), "site"]:
+            assert site in proc.stdout and f"{name}" in proc.stdout
+    kitchen = pd.DataFrame(res.extra["streams"]["kitchen"]["demands"])
+    short = float(kitchen["amount"].sum() - kitchen["served"].sum())
+    assert short > 1 and f"({num(short, 6)} t/d not served)" in proc.stdout
+
+
 def test_validate_does_not_say_ok_for_a_scenario_it_proves_infeasible():
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "validate", str(TINY), "--set", "demands[1].amount=500"],
                           capture_output=True, text=True)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from qzopt import units
+from qzopt.errors import few_names
 from qzopt.report.files import finite as _finite
 
 if TYPE_CHECKING:
@@ -345,6 +346,41 @@ def jurisdictions_note(res: "Result") -> str | None:
     if abs(rest) >= 0.5 and abs(rest) > 1e-9 * abs(total):
         text += f"; not attributed to any jurisdiction: {money(rest)} {mu} ({pct(rest / total)})"
     return text + "."
+
+
+def beyond_main_sites(res: "Result") -> list[str]:
+    """One line per part of the plan that the main stream's open sites leave out (the console
+    lists those sites only): unserved main-stream demand, each further stream (WtE kitchen waste:
+    its open sites, served and unserved amounts, sites' cost) and each second echelon (sludge,
+    fly ash: its destination sites, their cost and the hauls' cost).  Amounts in the run's
+    demand unit (an echelon's in its own unit), money per year."""
+    du, mu = res.units.get("demand", ""), f"{res.units.get('money', '')}/yr"
+    lines = []
+    d = res.demands
+    short = float(d["unserved"].sum()) if "unserved" in d else 0.0
+    if short > 1e-9:
+        lines.append(f"main stream: {num(short, 6)} {du} of {num(float(d['amount'].sum()), 6)} not served "
+                     f"({int((d['unserved'] > 1e-9).sum())} demand points)")
+    for name, part in (res.extra.get("streams") or {}).items():
+        sd, fac = _frame(part.get("demands")), _frame(part.get("facilities"))
+        open_ = fac[fac["open"].astype(bool)] if not fac.empty else fac
+        served, amount = float(sd["served"].sum()), float(sd["amount"].sum())
+        text = (f"{name} stream: {few_names(map(str, open_['site'])) if len(open_) else 'no site'} open, "
+                f"{num(served, 6)} of {num(amount, 6)} {du} served")
+        if amount - served > 1e-9:
+            text += f" ({num(amount - served, 6)} {du} not served)"
+        cost = float(open_["total_cost_per_yr"].sum()) if len(open_) and "total_cost_per_yr" in open_ else 0.0
+        lines.append(text + f"; sites' cost {money(cost)} {mu}")
+    costs = echelon_costs(res)
+    for name, part in (res.extra.get("echelons") or {}).items():
+        fac = _frame(part.get("facilities"))
+        if fac.empty:  # flows back into main-stream sites (WtE transfer stations): listed above
+            continue
+        open_ = fac[fac["open"].astype(bool)]
+        sites, hauls = costs.get(name, (0.0, 0.0))
+        lines.append(f"second echelon {name}: {few_names(map(str, open_['site'])) if len(open_) else 'no site'} "
+                     f"open; sites' cost {money(sites)}, hauls {money(hauls)} {mu}")
+    return lines
 
 
 def echelon_costs(res: "Result") -> dict[str, tuple[float, float]]:
