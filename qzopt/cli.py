@@ -313,6 +313,8 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
         # --fallback "" is no fallback at all ([]); not given (None), the scenario's (or the default chain)
         res = solve(sc, solver=args.solver, time_limit=args.time_limit, gap=args.gap, fallback=args.fallback,
                     threads=args.threads, verbose=args.verbose, isolate=not args.no_isolate, on_event=event)
+    # which scenario this is, for `qzopt report --frontier/--sharing` (refuses add-ons of another version of it)
+    res.extra["scenario_digest"] = {"with_fees": sc.digest(), "without_fees": sc.digest(fees=False)}
     with console.status("writing the results and the report…"):
         stale = args.no_html and (outdir / "report.html").exists()
         res.write(outdir, html=not args.no_html)
@@ -359,6 +361,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 
 def _frontier(args: argparse.Namespace, console: Console) -> int:
     from qzopt.fees import frontier
+    from qzopt.report.files import FRONTIER_DIGEST
     from qzopt.report.charts import frontier_chart
     from qzopt.report.markdown import md_table, money, pct
     from qzopt.scenario.load import load_scenario
@@ -378,8 +381,11 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
                         fee_cap=table["fee_cap"].map(lambda v: "none" if v is None or v != v else f"{v:,.2f}"),
                         fee=table["fee"].map(lambda v: "" if v is None or v != v else f"{v:,.2f}"))
     notes = table.attrs.get("notes") or []
+    changed = "; ".join(f"{k}={v}" for k, v in (sc.extras.get("overrides") or {}).items())
     (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nSector: {sc.sector}.  Fees in {fee_unit}; "
-                                        f"costs in {sc.units.money}/yr.\n\n" + md_table(view)
+                                        f"costs in {sc.units.money}/yr.  {FRONTIER_DIGEST}: {sc.digest(fees=False)}."
+                                        + (f"  Changed for this run (--set): {changed}." if changed else "")
+                                        + "\n\n" + md_table(view)
                                         + "".join(f"\nNote: {n}.\n" for n in notes), encoding="utf-8")
     frontier_chart(table, fee_unit, sc.units.money, outdir / "frontier.png")
     t = Table(title=f"{sc.name}: fee frontier ({fee_unit})", title_justify="left")

@@ -311,11 +311,39 @@ def test_share_and_frontier_write_the_sector_the_report_checks(tmp_path):
     proc = cli("frontier", wte4, "--points", "2", "--time-limit", "20", "-o", tmp_path / "front")
     assert proc.returncode == 0, proc.stderr
     assert read_frontier(tmp_path / "front").attrs == {"source": str(tmp_path / "front" / "frontier.csv"),
-                                                       "scenario": qzopt.load_scenario(wte4).name, "sector": "wte"}
+                                                       "scenario": qzopt.load_scenario(wte4).name, "sector": "wte",
+                                                       "scenario_digest": qzopt.load_scenario(wte4).digest(fees=False),
+                                                       "overrides": "none"}
     sewage3 = ROOT / "scenarios" / "teaching" / "sewage-3towns.yaml"
     proc = cli("share", sewage3, "--method", "proportional", "-o", tmp_path / "share")
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "share" / "sharing.json").read_text(encoding="utf-8"))["sector"] == "sewage"
+
+
+def test_report_refuses_add_ons_of_another_version_of_the_same_scenario(tmp_path):
+    """A sharing computed with `--set costs.discount_rate=0.05` was put beside the result of the
+    file as it is, in one report, without a word: the name and sector matched.  The scenario's
+    digest now tells them apart (a frontier's without the fee rules, which it varies itself)."""
+    sewage3 = ROOT / "scenarios" / "teaching" / "sewage-3towns.yaml"
+    other = ("--set", "costs.discount_rate=0.05")
+    runs = [("solve", "run", ()), ("share", "same-share", ("--method", "proportional")),
+            ("share", "other-share", ("--method", "proportional", *other)),
+            ("frontier", "same-front", ("--points", "2")), ("frontier", "other-front", ("--points", "2", *other))]
+    for command, out, extra in runs:
+        proc = cli(command, sewage3, *extra, "-o", tmp_path / out, *(("--cache", tmp_path / "cache")
+                                                                   if command == "share" else ()))
+        assert proc.returncode == 0, proc.stderr
+    proc = cli("report", tmp_path / "run", "--sharing", tmp_path / "same-share", "--frontier", tmp_path / "same-front",
+               "-o", tmp_path / "ok.html")
+    assert proc.returncode == 0, proc.stderr
+    for option, folder, what in (("--sharing", "other-share", "cost sharing"), ("--frontier", "other-front",
+                                                                                 "fee frontier")):
+        proc = cli("report", tmp_path / "run", option, tmp_path / folder, "-o", tmp_path / "bad.html")
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert (f"the {what} is of another version of scenario 'Sewage, three towns (teaching)' than the result"
+                in proc.stderr), proc.stderr
+        assert f"for the {what} costs.discount_rate=0.05; for the result none" in proc.stderr
+    assert not (tmp_path / "bad.html").exists()
 
 
 def test_compare_and_report_output_never_overwrite_one_file_with_the_other(two_runs, tmp_path):

@@ -70,7 +70,16 @@ def read_frontier(folder: str | Path) -> pd.DataFrame:
         sector = re.match(r"Sector: (\w+)\.", head[2]) if len(head) > 2 else None
         if sector:
             table.attrs["sector"] = sector.group(1)
+        digest = re.search(re.escape(FRONTIER_DIGEST) + r": (\w+)\.", head[2]) if len(head) > 2 else None
+        if digest:
+            table.attrs["scenario_digest"] = digest.group(1)
+        changed = re.search(r"Changed for this run \(--set\): (.*)\.$", head[2]) if len(head) > 2 else None
+        table.attrs["overrides"] = changed.group(1) if changed else "none"
     return table
+
+
+#: How ``frontier.md`` names the digest of its scenario without fee rules (:meth:`Scenario.digest`).
+FRONTIER_DIGEST = "Scenario digest without fee rules"
 
 
 def read_sharing(folder: str | Path) -> dict:
@@ -100,9 +109,22 @@ def _addon_facts(addon: Any) -> tuple[str | None, str | None, str]:
     return addon.get("scenario"), addon.get("sector"), addon.get("_source", "the cost sharing")
 
 
+def _addon_version(addon: Any) -> tuple[str | None, str, str]:
+    """(the add-on's scenario digest or None, which digest of a result it compares with, what
+    ``--set`` changed for it, in words)."""
+    if isinstance(addon, pd.DataFrame):  # a frontier: of the scenario whatever its fee rules
+        return addon.attrs.get("scenario_digest"), "without_fees", addon.attrs.get("overrides", "none")
+    changed = "; ".join(f"{k}={v}" for k, v in (addon.get("overrides") or {}).items()) or "none"
+    return addon.get("scenario_digest") or None, "with_fees", changed
+
+
 def check_addons(res: "Result", frontier: pd.DataFrame | None = None, sharing: dict | None = None) -> None:
-    """Refuse a frontier or a sharing of another scenario or sector than ``res`` (an add-on that does
-    not say which scenario it is of is taken as it is)."""
+    """Refuse a frontier or a sharing of another scenario or sector than ``res``, or of another
+    version of it (the file edited, or other ``--set`` changes: their scenario digests differ; a
+    frontier's leaves the fee rules out).  An add-on or a result that does not record which
+    scenario it is of is taken as it is."""
+    from qzopt.report.markdown import overrides_text
+
     for what, addon in (("fee frontier", frontier), ("cost sharing", sharing)):
         if addon is None:
             continue
@@ -113,6 +135,15 @@ def check_addons(res: "Result", frontier: pd.DataFrame | None = None, sharing: d
         if sector is not None and sector != res.sector:
             raise QzoptError(f"{source}: the {what} is of a {sector!r} scenario, the result of a {res.sector!r} "
                              f"scenario ({res.scenario!r}): add the {what} of the same scenario (or leave it out)")
+        digest, kind, changed = _addon_version(addon)
+        mine = (res.extra.get("scenario_digest") or {}).get(kind) if isinstance(res.extra.get("scenario_digest"),
+                                                                                dict) else None
+        if digest and mine and digest != mine:
+            scope = " (fee rules aside)" if kind == "without_fees" else ""
+            raise QzoptError(f"{source}: the {what} is of another version of scenario {res.scenario!r} than the "
+                             f"result{scope}: the scenario's data or settings differ (changed with --set: for the "
+                             f"{what} {changed}; for the result {overrides_text(res)}): compute both from the same "
+                             "file with the same --set changes (or leave it out)")
 
 
 def read_extras(outdir: str | Path) -> tuple[pd.DataFrame | None, dict | None]:

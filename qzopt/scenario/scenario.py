@@ -388,8 +388,10 @@ class Scenario:
         amount = self.demands["amount"].to_numpy(float)[:, None]
         return amount * self.units.per_year * self.transport * self.distance
 
-    def digest(self) -> str:
-        """A content hash of everything that affects solutions (for caches of coalition costs)."""
+    def digest(self, fees: bool = True) -> str:
+        """A content hash of everything that affects solutions (for caches of coalition costs, and
+        for reports that put a fee frontier or a cost sharing beside a result).  ``fees=False``
+        leaves the fee rules out (a fee frontier is of the scenario whatever its fee cap)."""
         import hashlib
 
         h = hashlib.sha256()
@@ -399,7 +401,7 @@ class Scenario:
             if arr is not None:
                 h.update(np.ascontiguousarray(arr).tobytes())
         h.update(repr((self.units, self.policy, self.transport, self.discount_rate, self.lifetime_years,
-                       sorted(map(sorted, self.adjacency)), self.sector, self.fees)).encode())
+                       sorted(map(sorted, self.adjacency)), self.sector, self.fees if fees else None)).encode())
         if self.sector_data is not None:
             h.update(self.sector_data.spec.model_dump_json().encode())
         return h.hexdigest()[:16]

@@ -57,6 +57,8 @@ class SharingResult:
     core_complete: bool = True  # every coalition solved; False: the core check covers only those solved
     source: str = ""  # the scenario file it was computed from ("" for a scenario built in Python)
     version: str = ""  # the qzopt version that computed it
+    scenario_digest: str = ""  # Scenario.digest() of what was shared (a report refuses it beside another scenario's result)
+    overrides: dict[str, Any] = field(default_factory=dict)  # what --set changed in the file for this run
 
     def provenance_line(self) -> str:
         """Which file and qzopt version the sharing comes from, for sharing.md."""
@@ -134,6 +136,7 @@ class SharingResult:
             coal["cost_without_fees"] = coal["cost_without_fees"].map(lambda c: None if pd.isna(c) else finite(c))
         return {
             "scenario": self.scenario, "sector": self.sector, "source": self.source, "qzopt_version": self.version,
+            "scenario_digest": self.scenario_digest, "overrides": self.overrides,
             "players_by": self.by, "territory": self.territory,
             "players": self.players,
             "grand_coalition_cost_per_yr": finite(self.grand_cost), "coalition_count": len(self.coalitions),
@@ -489,4 +492,5 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
     return SharingResult(sc.name, by, territory, players, frame, alloc, tables, core, eps, volume.reindex(players),
                          {"money": sc.units.money, "demand": sc.units.demand, "per_year": per_year},
                          time.perf_counter() - t0, notes, fee_rule, lc_note, sc.sector, plan.every,
-                         source=str(sc.source) if sc.source else "", version=__version__)
+                         source=str(sc.source) if sc.source else "", version=__version__,
+                         scenario_digest=sc.digest(), overrides=dict(sc.extras.get("overrides") or {}))
