@@ -779,3 +779,12 @@ def test_report_md_states_the_scenario_and_the_model_notes_as_the_html_does(two_
     assert line in text and line in page
     assert "- formulation: radius formulation (no capacity can bind)" in text
     assert "formulation: radius formulation (no capacity can bind)" in page
+
+
+def test_the_frontier_digest_leaves_out_only_the_fee_rules():
+    """A result solved under a fee cap goes with the frontier of the same file (which varies the
+    cap itself); any other change tells the two apart."""
+    sc = qzopt.load_scenario(ROOT / "scenarios" / "teaching" / "sewage-3towns.yaml")
+    capped = sc.replace(fees={"max_fee": 80.0, "mode": "uniform"})
+    assert capped.digest() != sc.digest() and capped.digest(fees=False) == sc.digest(fees=False)
+    assert sc.replace(transport=sc.transport + 1).digest(fees=False) != sc.digest(fees=False)
