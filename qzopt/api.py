@@ -165,7 +165,9 @@ def solve(
     if result.status == "infeasible" and explain:
         from qzopt.infeasibility import explain_infeasibility
 
+        started = time.perf_counter()
         result.explanation = explain_infeasibility(sc, options, order, isolate)
+        result.extra["explain_seconds"] = time.perf_counter() - started  # not in result.seconds: the solve's own
     if result.status == "infeasible" and not result.message:
         # the reason in one line, as a result the pre-solve checks prove infeasible has it (a solver
         # that proves it only says "infeasible")

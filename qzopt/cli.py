@@ -224,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # markup off: names, paths and messages are printed as they are ("demands[0]", "[A]" stay)
     # piped to a file or a log, rich would assume 80 columns and cut figures to "191,438,0…"
-    console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+    console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200,
+                      log_path=False)  # progress lines without "cli.py:295" at their end
     err = Console(stderr=True, highlight=False, markup=False)
     try:
         if args.command == "solve":
@@ -451,7 +452,8 @@ def print_summary(res, console: Console) -> None:
     for w in res.extra.get("warnings") or []:
         console.print(Text(f"warning: {w}", style="yellow"))
     for line in res.explanation:
-        console.print(f"  - {line}")
+        if line not in (res.message or ""):  # the message already says the first reason
+            console.print(f"  - {line}")
     if res.ok:
         f = res.open_sites
         du, mu = res.units.get("demand", ""), res.units.get("money", "")

@@ -5,6 +5,7 @@ thing in tests/data/tiny.yaml; the figures are computed here by solving without 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -57,6 +58,12 @@ def test_fee_cap_in_the_cli_exits_3_and_names_the_cap(tiny, tmp_path):
     text = " ".join(proc.stdout.split())
     assert "fee cap of 10 yuan/t cannot be met" in text, text
     assert "0 demand point(s)" not in text
+    # the reason once (it was printed as the message and again as a bullet); the solves that found
+    # it are timed apart from the solve's own time, which left them out without a word
+    assert text.count("fee cap of 10 yuan/t cannot be met") == 1, text
+    doc = json.loads((tmp_path / "out" / "result.json").read_text(encoding="utf-8"))
+    assert doc["explain_seconds"] > 0 and "Time spent finding why (s)" in text
+    assert "cli.py:" not in proc.stdout  # progress lines without rich's source locations
 
 
 def _env() -> dict:

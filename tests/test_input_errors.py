@@ -352,6 +352,7 @@ def test_a_folder_given_as_the_scenario_lists_its_yaml_files():
     (("report", "{path}", "-o", ""), "-o '': names no file or folder; name one, or leave -o out"),
     (("report", "{path}", "--frontier", ""), "--frontier '': names no file or folder"),
     (("compare", "{path}", "{path}", "-o", ""), "-o '': names no file or folder"),
+    (("validate", ""), "the scenario path is empty"),  # was "error: .: . is a folder"
 ])
 def test_an_output_folder_that_cannot_be_one_is_refused_before_solving(tiny, args, said):
     path, _ = tiny

@@ -66,6 +66,8 @@ def solve_facts(res: "Result") -> list[tuple[str, str]]:
         (f"Best bound ({money_unit})", money(res.bound)),
         ("Optimality gap", pct(res.gap)),
         ("Solve time (s)", f"{res.seconds:.2f}"),
+        *([("Time spent finding why (s)", f"{res.extra['explain_seconds']:.2f}")]
+          if res.extra.get("explain_seconds") is not None else []),
         ("Model build time (s)", f"{res.build_seconds:.2f}"),
     ]
     if res.model_size:

@@ -314,6 +314,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     if overrides is not None and not isinstance(overrides, Mapping):
         raise ScenarioError(Problem(f"overrides must be a mapping such as {{'fees.mode': 'none'}}, not "
                                     f"{type(overrides).__name__}", file=str(path)))
+    if not os.fspath(path).strip():  # Path("") is the current folder: "'.' is a folder" would puzzle
+        raise ScenarioError(Problem("the scenario path is empty", hint="Name a scenario YAML file, e.g. "
+                                    "scenarios/qianzhong-msw.yaml."))
     path = Path(path)
     file = str(path)
     if not path.exists():

@@ -339,7 +339,7 @@ def plan_coalitions(players: list[str], methods: tuple[str, ...] | list[str], sa
         for order in sample_orders(n, samples, seed):
             wanted += [tuple(sorted(players[k] for k in order[:r])) for r in range(2, n)]
     wanted = sorted(set(wanted), key=lambda c: (len(c), c))
-    notes.append(f"core check: only over the {len(wanted) - 1:,} coalitions solved (of {2 ** n - 2:,}): a coalition "
+    notes.append(f"core check: only over the {len(wanted) - 1:,} coalitions solved besides the grand one (of {2 ** n - 2:,}): a coalition "
                  "it names does pay more than alone, but none named proves nothing; the least core is not computed")
     return Plan(wanted, kept, False, notes)
 
