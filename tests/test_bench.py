@@ -158,6 +158,7 @@ def test_bad_output_and_summary_folders_are_refused_before_anything_runs(tmp_pat
     (other / "runs.csv").write_text("a,b\n1,2\n")
     for argv, said in (
         (["--suite", "smoke", "-o", str(afile)], f"-o {afile}: that is a file, not a folder"),
+        (["--suite", "smoke", "-o", ""], "-o '': names no folder"),  # was read as "write nothing"
         (["--suite", "smoke", "--shared", str(tmp_path / "nope")], f"--shared {tmp_path / 'nope'}: no such folder"),
         (["--summarise", str(tmp_path)], f"--summarise: no runs.csv in {tmp_path / 'runs.csv'}"),
         (["--summarise", str(empty)], f"{empty / 'runs.csv'}: not a runs.csv of qzopt bench"),

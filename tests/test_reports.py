@@ -25,7 +25,7 @@ from qzopt.errors import QzoptError
 from qzopt.report.compare import jurisdiction_changes, key_figures, load_runs, site_changes
 from qzopt.report.files import read_frontier, read_result, write_report
 from qzopt.report.html import render_html
-from qzopt.report.markdown import render_markdown
+from qzopt.report.markdown import num, render_markdown
 from qzopt.scenario.scenario import FeeRules
 
 from conftest import ROOT, line_scenario
@@ -580,6 +580,19 @@ def test_compare_distances_and_costs_say_what_they_include(two_runs):
     text = render_compare_md(runs)
     assert "transfer-station hauls and second-echelon flows are not in them" in text
     assert "including what the site sends on" in text and "Further streams (WtE kitchen waste) are not in it" in text
+
+
+def test_compare_says_which_stream_its_unserved_demand_is_of(tmp_path):
+    """On four WtE towns 27 t/d of kitchen waste goes unserved; compare said "unserved demand
+    (t/d) 0" (the main stream's) and nothing of the kitchen waste."""
+    wte4 = ROOT / "scenarios" / "teaching" / "wte-4towns.yaml"
+    res = qzopt.solve(wte4, isolate=False)
+    res.write(tmp_path / "wte4", html=False)
+    kf = key_figures(load_runs([tmp_path / "wte4", tmp_path / "wte4"])).set_index("figure")
+    kitchen = pd.DataFrame(res.extra["streams"]["kitchen"]["demands"])
+    short = float(kitchen["amount"].sum() - kitchen["served"].sum())
+    assert short > 1 and kf.loc["unserved demand, kitchen stream (t/d)"].iloc[0] == num(short)
+    assert kf.loc["unserved demand, main stream (t/d)"].iloc[0] == num(float(res.demands["unserved"].sum()))
 
 
 def test_an_unchanged_cost_has_no_negative_zero(two_runs):

@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     try:  # every option is checked before the first instance runs
-        if args.outdir:
-            output_dir(args.outdir)
+        if args.outdir is not None:
+            output_dir(args.outdir)  # -o "" (an unset $OUT) is refused, not read as "no output"
         if args.summarise:
             return _resummarise([Path(d) for d in args.summarise], Path(args.outdir) if args.outdir else None,
                                 console)

@@ -122,9 +122,23 @@ def key_figures(runs: list[Run]) -> pd.DataFrame:
     put(f"max distance, demand point to first site ({dist})", [md.num(_max_distance(r.result)) for r in runs])
     put(f"mean distance, demand point to first site, demand-weighted ({dist})",
         [md.num(_mean_distance(r.result)) for r in runs])
-    put(f"unserved demand ({du})", [md.num(float(r.result.demands["unserved"].sum()) if "unserved" in r.result.demands
-                                           else float("nan")) for r in runs])
+    streams = sorted({name for r in runs for name in (r.result.extra.get("streams") or {})})
+    put(f"unserved demand{', main stream' if streams else ''} ({du})",
+        [md.num(float(r.result.demands["unserved"].sum()) if "unserved" in r.result.demands else float("nan"))
+         for r in runs])
+    for name in streams:  # e.g. WtE kitchen waste: its unserved amount was in no figure
+        put(f"unserved demand, {name} stream ({du})", [md.num(_stream_unserved(r.result, name)) for r in runs])
     return pd.DataFrame(rows, index=[r.label for r in runs]).T.rename_axis("figure").reset_index()
+
+
+def _stream_unserved(res: Result, name: str) -> float:
+    """A further stream's demand left unserved (the run's demand unit); NaN when the run has no
+    such stream or no plan."""
+    part = (res.extra.get("streams") or {}).get(name) if res.ok else None
+    d = pd.DataFrame(part.get("demands")) if isinstance(part, dict) else pd.DataFrame()
+    if d.empty or "amount" not in d or "served" not in d:
+        return float("nan")
+    return float(d["amount"].sum() - d["served"].sum())
 
 
 def _max_distance(res: Result) -> float:
