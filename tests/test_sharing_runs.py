@@ -615,3 +615,13 @@ def test_a_frontier_whose_points_coincide_says_so_and_shows_no_cap_of_0(tmp_path
                                                     "cap, 0.5, is solved")
     assert default_caps(0.5, 0.5, 1, "yuan/m3") == ([0.5], None)  # one point asked, one given
     assert default_caps(0.5, 1.0, 3, "yuan/m3") == ([0.5, 0.75, 1.0], None)
+
+
+def test_scrb_and_shapley_do_not_point_to_methods_that_are_undefined_here(tmp_path):
+    """Four WtE towns on their own territory: scrb's and shapley's notes said "use the nucleolus
+    or the least core", and the next note said both are undefined for this game."""
+    res = share(TEACH, territory="own", workers=1, cache_dir=tmp_path, progress=False)
+    assert any(n.startswith("least core:") and "undefined" in n for n in res.notes), res.notes
+    for method in ("scrb", "shapley"):
+        said = next(n for n in res.notes if n.startswith(f"{method}:"))
+        assert "use the nucleolus" not in said and "are undefined here too" in said, said

@@ -445,6 +445,13 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
     if len(unproven):
         notes.append(f"{len(unproven)} coalition(s) were not proven optimal (status feasible: the cost is an upper "
                      f"bound; otherwise unknown and treated as infinite): {names(unproven)}")
+    if plan.every and {"scrb", "shapley"} & set(plan.methods):
+        try:  # what scrb and shapley suggest when costs are infinite must itself be defined
+            game.least_core()
+        except ValueError:
+            game.advice = ("the nucleolus and the least core, which ignore them, are undefined here too: "
+                           + ("let coalitions use every site (--territory all) or " if territory == "own" else "")
+                           + "group the players")
     allocations, spread = {}, None
     for m in plan.methods:
         try:
