@@ -461,7 +461,8 @@ def print_summary(res, console: Console) -> None:
         resources = [(f"peak ({du})", "peak_throughput"), ("cold storage (t)", "cold_storage")]
         resources = [(label, k) for label, k in resources if f"{k}_capacity" in f and f[f"{k}_capacity"].notna().any()]
         st = Table(title=f"{len(f)} site{'' if len(f) == 1 else 's'} open (* = existing)", title_justify="left")
-        cols = [("site", False), ("size", False), (f"load ({du})", True), ("utilisation", True)]
+        cols = [("site", False), ("size", False), (f"load ({du})", True),
+                ("utilisation" + (" (of the binding resource)" if resources else ""), True)]
         cols += [(label, True) for label, _ in resources] + [(f"cost ({mu}/yr)", True)]
         for col, right in cols:
             st.add_column(col, justify="right" if right else "left")

@@ -66,12 +66,23 @@ def _g(x: float) -> str:
     return f"{x:,.6g}"
 
 
+def _distance_source(sc: Scenario) -> str:
+    """The scenario field the distance limit comes from: a sewage scenario's trunk sewers cap it
+    at ``sewage.trunk_sewer.max_length`` (the smaller of that and ``constraints.max_distance``),
+    which raising ``constraints.max_distance`` does not lift."""
+    spec = getattr(sc.sector_data, "spec", None) if sc.sector == "sewage" else None
+    sewer = getattr(getattr(spec, "trunk_sewer", None), "max_length", None)
+    if sewer is not None and abs(float(sewer) - float(sc.policy.max_distance)) <= 1e-9 * max(1.0, float(sewer)):
+        return "sewage.trunk_sewer.max_length, the longest trunk sewer; constraints.max_distance cannot raise it"
+    return "constraints.max_distance"
+
+
 def _fee_figure(sc: Scenario, res: Result) -> str:
     fees = res.extra["fees"]
     what = "uniform fee" if sc.fees.mode == "uniform" else f"mean fee (fees within {sc.fees.band:.0%} of it)"
     about = "about " if res.status == "optimal" else "at most about "
-    return (f"no plan recovers its costs at or below it; the lowest {what} any plan needs is {about}"
-            f"{fees['fee']:,.4g} {fees['fee_unit']} (solved without the cap)")
+    return (f"no plan that meets the other rules recovers its costs at or below it; the lowest {what} such a plan "
+            f"needs is {about}{fees['fee']:,.4g} {fees['fee_unit']} (solved without the cap)")
 
 
 def _min_load_figure(sc: Scenario, res: Result) -> str:
@@ -188,7 +199,7 @@ RULES: tuple[_Rule, ...] = (
           lambda sc: "single sourcing (constraints.single_sourcing)",
           lambda sc: sc.replace(policy={"single_sourcing": False}), _split_figure),
     _Rule(lambda sc: sc.policy.max_distance is not None,
-          lambda sc: f"the {sc.policy.max_distance:g} {sc.units.distance} distance limit (constraints.max_distance)",
+          lambda sc: f"the {sc.policy.max_distance:g} {sc.units.distance} distance limit ({_distance_source(sc)})",
           lambda sc: sc.replace(policy={"max_distance": None}), _distance_figure),
 )
 

@@ -277,3 +277,16 @@ def test_exactly_p_sites_that_cannot_serve_every_point_is_infeasible_not_optimal
     two = solve(sc.replace(policy=qzopt.Policy(facilities_exactly=2)), solver=solver, isolate=False)
     assert two.status == "optimal" and two.objective == pytest.approx(400.0)
     assert two.demands["unserved"].sum() == 0
+
+
+def test_a_sewage_distance_limit_names_the_trunk_sewer_length_it_comes_from():
+    """The diagnosis named constraints.max_distance for a limit set by the longest trunk sewer,
+    which raising constraints.max_distance cannot lift (docs: sector_policy takes the smaller)."""
+    from conftest import SCENARIOS
+
+    sc = qzopt.load_scenario(SCENARIOS / "teaching" / "sewage-3towns.yaml",
+                             {"sewage.plants.capacities": "[9000]", "sewage.trunk_sewer.max_length": "20"})
+    res = solve(sc)  # B's 1,000 m3/d over its plant would need C's, 30 km away
+    assert res.status == "infeasible"
+    line = line_with(res.explanation, "20 km distance limit")
+    assert "sewage.trunk_sewer.max_length" in line and "constraints.max_distance cannot raise it" in line, line

@@ -801,3 +801,26 @@ def test_the_frontier_digest_leaves_out_only_the_fee_rules():
     capped = sc.replace(fees={"max_fee": 80.0, "mode": "uniform"})
     assert capped.digest() != sc.digest() and capped.digest(fees=False) == sc.digest(fees=False)
     assert sc.replace(transport=sc.transport + 1).digest(fees=False) != sc.digest(fees=False)
+
+
+def test_the_html_report_says_what_report_md_says_of_demand_and_streams(tmp_path):
+    """report.html lacked the Demand line and each stream's served amount (four WtE towns: 27 t/d
+    of kitchen waste unserved showed only as a cost); the unserved columns are said to be the
+    main stream's, and each stream has its own."""
+    from qzopt.report.markdown import demand_line, stream_line
+
+    res = qzopt.solve(TEACHING / "wte-4towns.yaml", isolate=False)
+    page, text = render_html(res), render_markdown(res)
+    kitchen = res.extra["streams"]["kitchen"]
+    for line in (demand_line(res), stream_line(kitchen, res)):
+        assert line in text and str(escape(line)) in page, line
+    assert "of the main stream" in demand_line(res) and "27 t/d not served" in stream_line(kitchen, res)
+    assert "unserved, main stream (t/d)" in text and "kitchen stream unserved (t/d)" in text
+    assert "kitchen stream unserved (t/d)" in page
+
+
+def test_a_hubs_utilisation_says_it_is_the_binding_resources():
+    """hub_H read capacity 400, load 170, utilisation 66.2 % (its peak throughput, 265 / 400)."""
+    res = qzopt.solve(TEACHING / "coldchain-3origins.yaml", isolate=False)
+    text = render_markdown(res)
+    assert "| load (t/d) | utilisation (of the binding resource) | peak throughput used / capacity (t/d) |" in text

@@ -125,6 +125,7 @@ def render_html(res: "Result", frontier: pd.DataFrame | None = None, sharing: di
                    sites_table=html_table(md.facilities_view(res), "sites-table"),
                    jurisdictions_table=html_table(md.jurisdictions_view(res), "jurisdictions-table"),
                    jurisdictions_note=md.jurisdictions_note(res), fee_scope_note=md.fee_scope_note(res),
+                   demand_line=md.demand_line(res),
                    connections_table=None if pipes is None else html_table(pipes, "connections-table"),
                    assignments_table=html_table(md.assignments_view(res), "assignments-table"),
                    n_assignments=len(res.assignments))
@@ -150,8 +151,9 @@ def echelon_tables(res: "Result") -> list[tuple[str, Any]]:
             frame(part.get("flows")), res, md.echelon_unit_label(name, part, res)))))
     for name, part in (res.extra.get("streams") or {}).items():
         fac = frame(part.get("facilities"))
-        if not fac.empty:
-            out.append((f"Stream: {name} sites", html_table(md._sites_table(fac[fac["open"].astype(bool)], res))))
+        if not fac.empty:  # the same line as report.md: how much of the stream is served
+            out.append((f"Stream: {name} sites", Markup(f"<p>{escape(md.stream_line(part, res))}</p>")
+                        + html_table(md._sites_table(fac[fac["open"].astype(bool)], res))))
     return out
 
 

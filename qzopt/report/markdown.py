@@ -104,7 +104,11 @@ def facilities_view(res: "Result") -> pd.DataFrame:
         f"load ({du})": f["load"].map(num),
         "utilisation": f["utilisation"].map(pct),
     })
-    # cold chain: the other resources a hub's size buys (used / capacity and their ratio)
+    # cold chain: the other resources a hub's size buys (used / capacity and their ratio); the
+    # utilisation is then that of the binding one, not load / capacity: the column says so
+    hubs = [c for c in ("peak_throughput_capacity", "cold_storage_capacity") if c in f and f[c].notna().any()]
+    if hubs:
+        view = view.rename(columns={"utilisation": "utilisation (of the binding resource)"})
     for used, cap, label, unit in (("peak_throughput_used", "peak_throughput_capacity", "peak throughput", du),
                                    ("cold_storage_used", "cold_storage_capacity", "cold storage", "t")):
         if used in f and cap in f and f[cap].notna().any():
@@ -197,11 +201,7 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
         pipes = connections_view(res)
         if pipes is not None:
             lines += ["### Trunk sewers and connections built", "", md_table(pipes)]
-        d = res.demands
-        unserved = d[d["unserved"] > 1e-9]
-        lines += ["## Demand", "",
-                  f"{len(d)} demand points, {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} in total; "
-                  f"{len(unserved)} not fully served.", ""]
+        lines += ["## Demand", "", demand_line(res), ""]
         lines += ["## Jurisdictions", "", md_table(jurisdictions_view(res))]
         note = jurisdictions_note(res)
         if note:
@@ -218,10 +218,7 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
             lines += ["Flows:", "", md_table(_flows_table(_frame(part.get("flows")), res,
                                                           echelon_unit_label(name, part, res)))]
         for name, part in (res.extra.get("streams") or {}).items():
-            d = _frame(part.get("demands"))
-            lines += [f"## Stream: {name}", "",
-                      f"{num(d['served'].sum(), 6)} of {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} "
-                      f"served ({pct(d['served'].sum() / d['amount'].sum())}).", "",
+            lines += [f"## Stream: {name}", "", stream_line(part, res), "",
                       md_table(_sites_table(_frame(part.get("facilities")).query("open"), res))]
         fees = fee_facts_view(res)
         if fees is not None:
@@ -285,12 +282,18 @@ def jurisdictions_view(res: "Result") -> pd.DataFrame:
     du, mu, dist = res.units.get("demand", ""), res.units.get("money", ""), res.distance_unit
     view = pd.DataFrame({
         "jurisdiction": j["jurisdiction"], "name": j["name"], "group": j["group"],
-        f"demand ({du})": j["demand"].map(num), f"unserved ({du})": j["unserved"].map(num),
+        f"demand{main_stream(res)} ({du})": j["demand"].map(num),
+        f"unserved{main_stream(res)} ({du})": j["unserved"].map(num),
         "served by": j["sites"].fillna("").astype(str).str.replace(";", "; "), f"mean distance ({dist})": j["mean_distance"].map(num),
         f"service cost ({mu}/yr)": j["service_cost_per_yr"].map(money),
         f"cost per unit ({money_per_unit(res)})": j["cost_per_unit"].map(lambda v: num(v, 4)),
     })
     attributed = j.set_index("jurisdiction")["service_cost_per_yr"].astype(float)
+    for name, part in (res.extra.get("streams") or {}).items():  # its unserved amount was in no column
+        sj = _frame(part.get("jurisdictions")) if isinstance(part, dict) else pd.DataFrame()
+        if not sj.empty and "unserved" in sj:
+            short = sj.groupby("jurisdiction")["unserved"].sum().astype(float).reindex(j["jurisdiction"])
+            view[f"{name} stream unserved ({du})"] = [num(v) for v in short.to_numpy()]
     for name, costs in stream_service_costs(res).items():  # e.g. WtE's kitchen-waste stream, per jurisdiction
         mine = costs.reindex(j["jurisdiction"]).to_numpy()
         view[f"{name} stream service cost ({mu}/yr)"] = [money(v) for v in mine]
@@ -348,6 +351,33 @@ def jurisdictions_note(res: "Result") -> str | None:
     if abs(rest) >= 0.5 and abs(rest) > 1e-9 * abs(total):
         text += f"; not attributed to any jurisdiction: {money(rest)} {mu} ({pct(rest / total)})"
     return text + "."
+
+
+def main_stream(res: "Result") -> str:
+    """", main stream" when the plan has further streams (WtE kitchen waste), else "": what a
+    demand or unserved figure of ``res.demands`` is of."""
+    return ", main stream" if res.extra.get("streams") else ""
+
+
+def demand_line(res: "Result") -> str:
+    """The demand points, their total and how many are not fully served (of the main stream
+    when there are further streams; amounts in the run's demand unit)."""
+    d = res.demands
+    unserved = d[d["unserved"] > 1e-9]
+    of = " of the main stream" if main_stream(res) else ""
+    return (f"{len(d)} demand points{of}, {num(d['amount'].sum(), 6)} {res.units.get('demand', '')} in total; "
+            f"{len(unserved)} not fully served"
+            + (f" ({num(float(unserved['unserved'].sum()), 6)} {res.units.get('demand', '')} unserved)"
+               if len(unserved) else "") + ".")
+
+
+def stream_line(part: dict, res: "Result") -> str:
+    """How much of a further stream's demand is served (the run's demand unit)."""
+    d = _frame(part.get("demands"))
+    served, amount = float(d["served"].sum()), float(d["amount"].sum())
+    du = res.units.get("demand", "")
+    return (f"{num(served, 6)} of {num(amount, 6)} {du} served ({pct(served / amount if amount else None)})"
+            + (f"; {num(amount - served, 6)} {du} not served" if amount - served > 1e-9 else "") + ".")
 
 
 def beyond_main_sites(res: "Result") -> list[str]:
