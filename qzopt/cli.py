@@ -364,7 +364,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     from qzopt.fees import frontier
     from qzopt.report.files import FRONTIER_DIGEST
     from qzopt.report.charts import frontier_chart
-    from qzopt.report.markdown import md_table, money, pct
+    from qzopt.report.markdown import gap_pct, md_table, money
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
@@ -378,7 +378,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     fee_unit = money_per_unit(sc.units.money, sc.units.demand)
     view = table.assign(total_cost_per_yr=table["total_cost_per_yr"].map(money),
                         price_of_equalization_per_yr=table["price_of_equalization_per_yr"].map(money),
-                        gap=table["gap"].map(pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"),
+                        gap=table["gap"].map(gap_pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"),
                         fee_cap=table["fee_cap"].map(lambda v: "none" if v is None or v != v else f"{v:,.2f}"),
                         fee=table["fee"].map(lambda v: "" if v is None or v != v else f"{v:,.2f}"))
     notes = table.attrs.get("notes") or []
@@ -397,7 +397,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
         t.add_row("none" if r.fee_cap is None or r.fee_cap != r.fee_cap else f"{r.fee_cap:,.4g}",
                   "" if r.fee is None or r.fee != r.fee else f"{r.fee:,.4g}", money(r.total_cost_per_yr),
                   money(r.price_of_equalization_per_yr), _count(len(str(r.sites).split(';')) if r.sites else 0, "site"),
-                  r.status, pct(r.gap), r.solver, f"{r.seconds:.2f}")
+                  r.status, gap_pct(r.gap), r.solver, f"{r.seconds:.2f}")
     console.print(t)
     for note in notes:
         console.print(Text(f"note: {note}", style="yellow"))

@@ -824,3 +824,12 @@ def test_a_hubs_utilisation_says_it_is_the_binding_resources():
     res = qzopt.solve(TEACHING / "coldchain-3origins.yaml", isolate=False)
     text = render_markdown(res)
     assert "| load (t/d) | utilisation (of the binding resource) | peak throughput used / capacity (t/d) |" in text
+
+
+def test_a_gap_above_zero_never_reads_as_zero():
+    """A plan stopped by the time limit at a 0.03 % gap read "Optimality gap 0.0 %" (0.74 M yuan/yr
+    at sewage scale)."""
+    from qzopt.report.markdown import gap_pct
+
+    assert gap_pct(0.0003) == "0.03 %" and gap_pct(0.00012345) == "0.012 %"
+    assert gap_pct(0.0) == "0.0 %" and gap_pct(0.0123) == "1.2 %" and gap_pct(None) == "n/a"

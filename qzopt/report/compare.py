@@ -105,7 +105,7 @@ def key_figures(runs: list[Run]) -> pd.DataFrame:
         put("changed for the run (--set)", [md.overrides_text(r.result) for r in runs])
     put("status", [r.result.status for r in runs])
     put("solver", [r.result.solver for r in runs])
-    put("optimality gap", [md.pct(r.result.gap) for r in runs])
+    put("optimality gap", [md.gap_pct(r.result.gap) for r in runs])
     put("solve time (s)", [f"{r.result.seconds:.2f}" for r in runs])
     put(f"total cost ({mu}/yr)", [md.money(r.result.objective) for r in runs])
     put(f"change against {runs[0].label} ({mu}/yr)",

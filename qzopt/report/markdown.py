@@ -28,6 +28,15 @@ def pct(x: float | None) -> str:
     return "n/a" if x is None or pd.isna(x) else f"{100 * x:.1f} %"
 
 
+def gap_pct(gap: float | None) -> str:
+    """A relative optimality gap as a percentage: one decimal, but a gap above 0 never reads
+    "0.0 %" (two significant digits below 0.05 %: "0.012 %"), so a plan not proved optimal is
+    never shown as if it were."""
+    if gap is None or pd.isna(gap) or gap <= 0 or 100 * gap >= 0.05:
+        return pct(gap)
+    return f"{100 * gap:.2g} %"
+
+
 def num(x: float | None, digits: int = 4) -> str:
     """``digits`` significant digits; whole numbers with thousands separators instead of an exponent."""
     if x is None or pd.isna(x):
@@ -64,7 +73,7 @@ def solve_facts(res: "Result") -> list[tuple[str, str]]:
         *([("Changed for this run (--set)", overrides_text(res))] if res.extra.get("overrides") else []),
         (f"Total cost ({money_unit})", money(res.objective)),
         (f"Best bound ({money_unit})", money(res.bound)),
-        ("Optimality gap", pct(res.gap)),
+        ("Optimality gap", gap_pct(res.gap)),
         ("Solve time (s)", f"{res.seconds:.2f}"),
         *([("Time spent finding why (s)", f"{res.extra['explain_seconds']:.2f}")]
           if res.extra.get("explain_seconds") is not None else []),
@@ -463,7 +472,7 @@ def overrides_text(res: "Result") -> str:
 
 
 def price_text(fees: dict, with_pct: bool = True) -> str:
-    """The price of equalisation as a figure: "17,780,254 (1.91 % over 930,477,608)", or, when a
+    """The price of equalisation as a figure: "17,780,254 (1.91 % over 930,489,608)", or, when a
     solve behind it was not proven, the difference of the two plans found and the range the price
     itself lies in: "3,606,224 between the plans found; the price lies between 0 and 34,000,000
     (the comparison solve without fee rules was not proven)"."""
