@@ -275,7 +275,8 @@ def render_compare_md(runs: list[Run]) -> str:
     if note:
         lines += [f"> {note}", ""]
     lines += ["## Key figures", "", md.md_table(key_figures(runs)), DISTANCE_NOTE, "",
-              "## Sites", "", md.md_table(site_changes(runs)),
+              "## Sites opened and closed", "", "Size of each site in each plan (blank = not open); changes against "
+              "the baseline.", "", md.md_table(site_changes(runs)),
               "## Jurisdictions: who gains, who loses", "", COST_PER_UNIT_NOTE, "",
               md.md_table(jurisdiction_changes(runs))]
     return "\n".join(lines)
