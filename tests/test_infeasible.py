@@ -290,3 +290,20 @@ def test_a_sewage_distance_limit_names_the_trunk_sewer_length_it_comes_from():
     assert res.status == "infeasible"
     line = line_with(res.explanation, "20 km distance limit")
     assert "sewage.trunk_sewer.max_length" in line and "constraints.max_distance cannot raise it" in line, line
+
+
+def test_largest_takes_each_usable_sites_largest_option_by_hand():
+    """checks.largest (numpy since the pre-solve checks were timed at 1.8 ms of an 11 ms solve):
+    per site the largest of each column over its options, NaN skipped; 0 for an excluded site,
+    one without options, or one whose options are all NaN; options of unknown sites ignored."""
+    import numpy as np
+    import pandas as pd
+
+    from qzopt.scenario.checks import largest
+
+    sites = pd.DataFrame({"excluded": [False, True, False, False]}, index=pd.Index(["a", "b", "c", "d"], name="id"))
+    sizes = pd.DataFrame({"site": ["a", "a", "b", "c", "c", "zz"], "capacity": [5.0, np.inf, 3.0, np.nan, 7.0, 9.0],
+                          "storage": [1.0, 2.0, 3.0, 4.0, np.nan, 5.0]})
+    got = largest(sites, sizes, ("capacity", "storage"))
+    assert got.values.tolist() == [[np.inf, 2.0], [0.0, 0.0], [7.0, 4.0], [0.0, 0.0]]
+    assert list(got.index) == ["a", "b", "c", "d"] and list(got.columns) == ["capacity", "storage"]

@@ -55,10 +55,15 @@ def unreachable_demands(sc: Scenario, mask: np.ndarray | None = None) -> list[st
 def largest(sites: pd.DataFrame, sizes: pd.DataFrame, columns: tuple[str, ...] = ("capacity",)) -> pd.DataFrame:
     """Per site (in ``sites`` order), the largest value of each of ``columns`` over its size
     options; 0 at an excluded site or one without options (every usable site at its largest size)."""
-    best = sizes.groupby("site")[list(columns)].max().reindex(sites.index).fillna(0.0)
+    pos = sites.index.get_indexer(sizes["site"])  # -1: a size option of no site here
+    known = pos >= 0
+    best = np.full((len(sites), len(columns)), -np.inf)
+    for k, col in enumerate(columns):  # numpy, not a pandas groupby: this runs before every solve
+        np.fmax.at(best[:, k], pos[known], sizes[col].to_numpy(float)[known])  # NaN skipped, as max() does
+    best[np.isneginf(best) | np.isnan(best)] = 0.0  # no size options, or only NaN ones: 0, as fillna gave
     if "excluded" in sites:
-        best.loc[sites["excluded"].astype(bool).to_numpy()] = 0.0
-    return best
+        best[sites["excluded"].to_numpy(bool)] = 0.0
+    return pd.DataFrame(best, index=sites.index, columns=list(columns))
 
 
 def capacity_shortfall(sc: Scenario) -> list[str]:
@@ -114,7 +119,9 @@ def existing_conflicts(sc: Scenario) -> list[str]:
         return []
     out = []
     sizes = sc.sizes
-    existing = sizes["site"].map(sc.sites["existing"]).to_numpy() == sizes["size"].to_numpy()
+    pos = sc.sites.index.get_indexer(sizes["site"])  # numpy, not Series.map: this runs before every solve
+    has = sc.sites["existing"].to_numpy(object)[np.maximum(pos, 0)] if len(sc.sites) else np.array([], object)
+    existing = (pos >= 0) & (has == sizes["size"].to_numpy(object))
     candidates = sizes[existing & (sizes["min_load"].to_numpy(float) > 0)]
     mask = allowed_mask(sc) if len(candidates) else None
     demand = sc.demands["amount"].to_numpy(float)
