@@ -364,7 +364,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     from qzopt.fees import frontier
     from qzopt.report.files import FRONTIER_DIGEST
     from qzopt.report.charts import frontier_chart
-    from qzopt.report.markdown import gap_pct, md_table, money
+    from qzopt.report.markdown import gap_pct, md_table, money, overrides_line
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
@@ -382,7 +382,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
                         fee_cap=table["fee_cap"].map(lambda v: "none" if v is None or v != v else f"{v:,.2f}"),
                         fee=table["fee"].map(lambda v: "" if v is None or v != v else f"{v:,.2f}"))
     notes = table.attrs.get("notes") or []
-    changed = "; ".join(f"{k}={v}" for k, v in (sc.extras.get("overrides") or {}).items())
+    changed = overrides_line(sc.extras.get("overrides"))
     (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nSector: {sc.sector}.  Fees in {fee_unit}; "
                                         f"costs in {sc.units.money}/yr.  {FRONTIER_DIGEST}: {sc.digest(fees=False)}."
                                         + (f"  Changed for this run (--set): {changed}." if changed else "")
@@ -460,7 +460,7 @@ def print_summary(res, console: Console) -> None:
         # cold-chain hubs: the resources behind utilisation (the binding one's ratio)
         resources = [(f"peak ({du})", "peak_throughput"), ("cold storage (t)", "cold_storage")]
         resources = [(label, k) for label, k in resources if f"{k}_capacity" in f and f[f"{k}_capacity"].notna().any()]
-        st = Table(title=f"{len(f)} site{'' if len(f) == 1 else 's'} open (* = existing)", title_justify="left")
+        st = Table(title=f"{_count(len(f), 'site')} open (* = existing)", title_justify="left")
         cols = [("site", False), ("size", False), (f"load ({du})", True),
                 ("utilisation" + (" (of the binding resource)" if resources else ""), True)]
         cols += [(label, True) for label, _ in resources] + [(f"cost ({mu}/yr)", True)]

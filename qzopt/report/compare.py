@@ -134,11 +134,8 @@ def key_figures(runs: list[Run]) -> pd.DataFrame:
 def _stream_unserved(res: Result, name: str) -> float:
     """A further stream's demand left unserved (the run's demand unit); NaN when the run has no
     such stream or no plan."""
-    part = (res.extra.get("streams") or {}).get(name) if res.ok else None
-    d = pd.DataFrame(part.get("demands")) if isinstance(part, dict) else pd.DataFrame()
-    if d.empty or "amount" not in d or "served" not in d:
-        return float("nan")
-    return float(d["amount"].sum() - d["served"].sum())
+    served, amount = md.stream_served((res.extra.get("streams") or {}).get(name) if res.ok else None)
+    return amount - served
 
 
 def _max_distance(res: Result) -> float:

@@ -114,8 +114,9 @@ def _addon_version(addon: Any) -> tuple[str | None, str, str]:
     ``--set`` changed for it, in words)."""
     if isinstance(addon, pd.DataFrame):  # a frontier: of the scenario whatever its fee rules
         return addon.attrs.get("scenario_digest"), "without_fees", addon.attrs.get("overrides", "none")
-    changed = "; ".join(f"{k}={v}" for k, v in (addon.get("overrides") or {}).items()) or "none"
-    return addon.get("scenario_digest") or None, "with_fees", changed
+    from qzopt.report.markdown import overrides_line
+
+    return addon.get("scenario_digest") or None, "with_fees", overrides_line(addon.get("overrides")) or "none"
 
 
 def check_addons(res: "Result", frontier: pd.DataFrame | None = None, sharing: dict | None = None) -> None:

@@ -380,10 +380,18 @@ def demand_line(res: "Result") -> str:
                if len(unserved) else "") + ".")
 
 
+def stream_served(part: dict | None) -> tuple[float, float]:
+    """(served, total demand) of a further stream's part of a result (the run's demand unit); NaN
+    for both when it has no demand table."""
+    d = _frame(part.get("demands")) if isinstance(part, dict) else pd.DataFrame()
+    if d.empty or "amount" not in d or "served" not in d:
+        return float("nan"), float("nan")
+    return float(d["served"].sum()), float(d["amount"].sum())
+
+
 def stream_line(part: dict, res: "Result") -> str:
     """How much of a further stream's demand is served (the run's demand unit)."""
-    d = _frame(part.get("demands"))
-    served, amount = float(d["served"].sum()), float(d["amount"].sum())
+    served, amount = stream_served(part)
     du = res.units.get("demand", "")
     return (f"{num(served, 6)} of {num(amount, 6)} {du} served ({pct(served / amount if amount else None)})"
             + (f"; {num(amount - served, 6)} {du} not served" if amount - served > 1e-9 else "") + ".")
@@ -403,9 +411,9 @@ def beyond_main_sites(res: "Result") -> list[str]:
         lines.append(f"main stream: {num(short, 6)} {du} of {num(float(d['amount'].sum()), 6)} not served "
                      f"({int((d['unserved'] > 1e-9).sum())} demand points)")
     for name, part in (res.extra.get("streams") or {}).items():
-        sd, fac = _frame(part.get("demands")), _frame(part.get("facilities"))
+        fac = _frame(part.get("facilities"))
         open_ = fac[fac["open"].astype(bool)] if not fac.empty else fac
-        served, amount = float(sd["served"].sum()), float(sd["amount"].sum())
+        served, amount = stream_served(part)
         text = (f"{name} stream: {few_names(map(str, open_['site'])) if len(open_) else 'no site'} open, "
                 f"{num(served, 6)} of {num(amount, 6)} {du} served")
         if amount - served > 1e-9:
@@ -468,7 +476,13 @@ def fee_scope_note(res: "Result") -> str | None:
 def overrides_text(res: "Result") -> str:
     """The fields ``--set`` changed for this run, as given: "constraints.max_distance=100; fees.mode=none"
     ("none" when it changed none)."""
-    return "; ".join(f"{k}={v}" for k, v in (res.extra.get("overrides") or {}).items()) or "none"
+    return overrides_line(res.extra.get("overrides")) or "none"
+
+
+def overrides_line(overrides: dict | None) -> str:
+    """``--set`` changes (field -> value) as one line, "constraints.max_distance=100; fees.mode=none";
+    "" for none.  Said the same way in results, sharings and frontiers."""
+    return "; ".join(f"{k}={v}" for k, v in (overrides or {}).items())
 
 
 def price_text(fees: dict, with_pct: bool = True) -> str:
