@@ -75,12 +75,12 @@ def check_path(function: str, name: str, value: object) -> Path:
 
 
 def output_folder(function: str, name: str, value: object) -> Path:
-    """The folder ``value`` names (:func:`check_path`), created if missing; a file there is an
-    :class:`ArgumentError` (not a FileExistsError from inside ``mkdir``)."""
+    """The folder ``value`` names (:func:`check_path`), created if missing; a file there or a
+    folder that cannot be made is an :class:`ArgumentError` (not an OSError from ``mkdir``)."""
     out = check_path(function, name, value)
-    if out.exists() and not out.is_dir():
-        raise bad_argument(function, name, value, "is a file, not a folder; name a folder to write into")
-    out.mkdir(parents=True, exist_ok=True)
+    problem = _make_folder(out)
+    if problem:
+        raise bad_argument(function, name, value, f"{problem}; name a folder to write into")
     return out
 
 
@@ -91,10 +91,20 @@ def writable_folder(path: str | os.PathLike, name: str, hint: str = "name a fold
     if not os.fspath(path):  # Path("") would be the current folder: an empty $OUT in a script is a mistake
         raise QzoptError(f"{name} '': names no folder; {hint}")
     out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise QzoptError(f"{name} {out}: that is a file, not a folder; {hint}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise QzoptError(f"{name} {out}: cannot create the folder ({exc.strerror}); {hint}") from None
+    problem = _make_folder(out)
+    if problem:
+        said = "that " + problem if problem.startswith("is a file") else problem  # "-o x: that is a file"
+        raise QzoptError(f"{name} {out}: {said}; {hint}")
     return out
+
+
+def _make_folder(path: Path) -> str | None:
+    """Create the folder ``path`` and its parents when missing; what stops that, in words ("is a
+    file, not a folder", "cannot create the folder (Permission denied)"), else None."""
+    if path.exists() and not path.is_dir():
+        return "is a file, not a folder"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create the folder ({exc.strerror or exc})"
+    return None

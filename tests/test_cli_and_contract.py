@@ -282,6 +282,9 @@ def test_a_result_is_read_from_and_written_to_a_path_and_a_file_is_not_a_folder(
     (tmp_path / "taken").write_text("a file", encoding="utf-8")
     with pytest.raises(QzoptError, match=r"^Result.write\(\): outdir '.*taken': is a file, not a folder"):
         res.write(tmp_path / "taken")
+    # a folder that cannot be made (its parent is a file): the message, not a NotADirectoryError
+    with pytest.raises(QzoptError, match=r"^Result.write\(\): outdir '.*taken/out': cannot create the folder \("):
+        res.write(tmp_path / "taken" / "out")
     # compare's runs: a list of directories, not the letters of one
     with pytest.raises(QzoptError, match=r"^load_runs\(\): paths 'out/a': must be a list of result directories"):
         load_runs("out/a")
