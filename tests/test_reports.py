@@ -123,6 +123,20 @@ def test_compare_key_figures_sites_and_winners(two_runs):
     assert j.loc["B", "name"] == "Wudang 乌当区"
 
 
+def test_compare_shows_a_change_as_0_exactly_where_the_verdict_is_same(two_runs):
+    import copy
+
+    runs = load_runs([two_runs[0], two_runs[0]])
+    again = pd.DataFrame(copy.deepcopy(runs[0].result.extra["jurisdictions"]))
+    # A pays 15 yuan/t in the base: +2e-5 is above the verdict's tolerance (1e-6 x 16), +1e-6 on B's 5 is not
+    again["cost_per_unit"] = again["cost_per_unit"] + again["jurisdiction"].map({"A": 2e-5, "B": 1e-6, "C": -3e-4})
+    runs[1].result.extra["jurisdictions"] = again.to_dict("records")
+    j = jurisdiction_changes(runs).set_index("jurisdiction")
+    label = runs[1].label
+    assert list(j[f"verdict ({label})"]) == ["loses", "same", "gains"]
+    assert list(j[f"change ({label}, yuan/t)"]) == ["+2e-05", "0", "-0.0003"]
+
+
 def test_compare_command_writes_html_and_markdown(two_runs, tmp_path):
     out = tmp_path / "cmp" / "compare.html"
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "compare", *map(str, two_runs), "-o", str(out)],

@@ -217,7 +217,7 @@ def jurisdiction_changes(runs: list[Run]) -> pd.DataFrame:
         delta = cost - base_cost.reindex(cost.index)
         tol = 1e-6 * (1 + base_cost.abs().reindex(delta.index))
         columns[f"{r.label}: cost per unit ({mu})"] = cost
-        columns[f"change ({r.label}, {mu})"] = delta
+        columns[f"change ({r.label}, {mu})"] = pd.Series(map(_change, delta, tol), index=delta.index, dtype=object)
         columns[f"verdict ({r.label})"] = pd.Series(np.select([delta < -tol, delta > tol], ["gains", "loses"], "same"),
                                                     index=delta.index)
     for label, fee in fees.items():
@@ -232,12 +232,18 @@ def jurisdiction_changes(runs: list[Run]) -> pd.DataFrame:
     table.insert(0, "name", names.reindex(table.index))
     table = table.rename_axis("jurisdiction").reset_index()
     for c in table.columns:
-        if c.startswith("change ("):
-            table[c] = table[c].map(lambda v: "n/a" if pd.isna(v) else "0" if abs(v) < 5e-5
-                                    else f"{'+' if v > 0 else ''}{v:,.4g}")
-        elif c.endswith(f"({mu})") and ":" in c:
+        if c.endswith(f"({mu})") and ":" in c:
             table[c] = table[c].map(lambda v: md.num(v, 5))
     return table
+
+
+def _change(delta: float, tol: float) -> str:
+    """A change of cost per unit as the table shows it: "0" exactly where the verdict says
+    "same" (within ``tol``), else signed with 4 significant digits ("+0.1234", "-3e-05");
+    "n/a" without a figure."""
+    if pd.isna(delta):
+        return "n/a"
+    return "0" if abs(delta) <= tol else f"{'+' if delta > 0 else ''}{delta:,.4g}"
 
 
 #: What the key figures' distances measure.
