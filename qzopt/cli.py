@@ -364,7 +364,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     from qzopt.fees import frontier
     from qzopt.report.files import FRONTIER_DIGEST
     from qzopt.report.charts import frontier_chart
-    from qzopt.report.markdown import gap_pct, md_table, money, overrides_line
+    from qzopt.report.markdown import frontier_intro, frontier_view, md_table, overrides_line
     from qzopt.scenario.load import load_scenario
 
     sc = load_scenario(args.scenario, _overrides(args))
@@ -376,31 +376,26 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
     table.to_csv(outdir / "frontier.csv", index=False)
     (outdir / "frontier.json").write_text(table.to_json(orient="records", indent=2), encoding="utf-8")
     fee_unit = money_per_unit(sc.units.money, sc.units.demand)
-    view = table.assign(total_cost_per_yr=table["total_cost_per_yr"].map(money),
-                        price_of_equalization_per_yr=table["price_of_equalization_per_yr"].map(money),
-                        gap=table["gap"].map(gap_pct), seconds=table["seconds"].map(lambda v: f"{v:.2f}"),
-                        fee_cap=table["fee_cap"].map(lambda v: "none" if v is None or v != v else f"{v:,.2f}"),
-                        fee=table["fee"].map(lambda v: "" if v is None or v != v else f"{v:,.2f}"))
-    notes = table.attrs.get("notes") or []
+    view = frontier_view(table, sc.units.money, fee_unit)  # the rows as the report shows them
     changed = overrides_line(sc.extras.get("overrides"))
     (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nSector: {sc.sector}.  Fees in {fee_unit}; "
                                         f"costs in {sc.units.money}/yr.  {FRONTIER_DIGEST}: {sc.digest(fees=False)}."
                                         + (f"  Changed for this run (--set): {changed}." if changed else "")
-                                        + "\n\n" + md_table(view)
-                                        + "".join(f"\nNote: {n}.\n" for n in notes), encoding="utf-8")
+                                        + "\n\n" + frontier_intro(table) + "\n\n" + md_table(view),
+                                        encoding="utf-8")
     frontier_chart(table, fee_unit, sc.units.money, outdir / "frontier.png")
-    t = Table(title=f"{sc.name}: fee frontier ({fee_unit})", title_justify="left")
-    for c in ("fee cap", "fee", f"cost ({sc.units.money}/yr)", f"price of equalisation ({sc.units.money}/yr)",
-              "opened", "status", "gap", "solver", "time (s)"):
-        t.add_column(c, justify="right", overflow="fold")
-    for r in table.itertuples():
-        t.add_row("none" if r.fee_cap is None or r.fee_cap != r.fee_cap else f"{r.fee_cap:,.4g}",
-                  "" if r.fee is None or r.fee != r.fee else f"{r.fee:,.4g}", money(r.total_cost_per_yr),
-                  money(r.price_of_equalization_per_yr), _count(len(str(r.sites).split(';')) if r.sites else 0, "site"),
-                  r.status, gap_pct(r.gap), r.solver, f"{r.seconds:.2f}")
+    t = Table(title=f"{sc.name}: fee frontier ({table['fee_rule'].iloc[0]})", title_justify="left")
+    shown = view.drop(columns=["sites", "note"], errors="ignore").assign(
+        opened=[_count(len(str(v).split(";")) if v else 0, "site") for v in table["sites"].fillna("")])
+    for c in shown.columns:
+        t.add_column(c, justify="left" if c in ("point", "status", "solver") else "right", overflow="fold")
+    for row in shown.itertuples(index=False):
+        t.add_row(*map(str, row))
     console.print(t)
-    for note in notes:
-        console.print(Text(f"note: {note}", style="yellow"))
+    for cap, point, note in zip(table["fee_cap"], table["point"], table["note"]):
+        if note:  # a cap's own note, and the frontier's (on its last row)
+            label = point if cap is None or cap != cap else f"cap {cap:,.5g}"
+            console.print(Text(f"{label}: {note}", style="yellow"))
     console.print(f"wrote {outdir}/frontier.csv, frontier.json, frontier.md, frontier.png")
     return EXIT_OK
 

@@ -479,7 +479,12 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     optimum needs.  The scenario's ``fees`` block gives mode/recovery (default uniform,
     per plant).  ``sc`` may be the path of a scenario file, as for :func:`qzopt.solve`; ``caps``
     one cap or a list of them, each a number above 0 (fee per demand unit); ``points`` 1 or more.
-    When the default caps coincide (:func:`default_caps`) ``attrs["notes"]`` of the table says so.
+    Caps are solved in rising order, each once.  Each row says how its point was solved (status,
+    solver, gap, seconds), the price as a range when a solve was cut short
+    (``price_of_equalization_lower_per_yr`` / ``_upper_per_yr``), a ``note`` where the row alone
+    would not say why (a cap below the smallest fee has no plan; a cap at or above the cheapest
+    plan's fee does not bind; the default caps coincide, :func:`default_caps`) and the
+    ``fee_rule`` in words; ``attrs["notes"]`` repeats the table-wide notes.
     Without a plan for the scenario without fee rules there is no frontier:
     :class:`~qzopt.errors.InfeasibleError` with the reason, or :class:`~qzopt.errors.SolverError`.
     """
@@ -499,21 +504,48 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     big = dataclasses.replace(rules, max_fee=1e7, objective="cost", compare=False)
     at_free = plan_or_raise(solve(dataclasses.replace(sc, fees=big), **kw),  # fee needed by the cheapest plan
                             "the scenario with one fee and no cap (the fee of the cheapest plan)")
-    low = plan_or_raise(solve(dataclasses.replace(sc, fees=dataclasses.replace(big, objective="fee")), **kw),
-                        "the scenario at its smallest fee")
-    f_hi, f_lo = at_free.extra["fees"]["fee"], low.extra["fees"]["fee"]
+    f_hi = at_free.extra["fees"]["fee"]
+    # the smallest fee is at most f_hi (that plan's fee): a cap there, not 1e7, which as the fee
+    # revenue's big M let banded fees leak revenue through the integrality tolerance (a "smallest
+    # fee" no plan has, then an infeasible stage)
+    low_rules = dataclasses.replace(big, objective="fee", max_fee=max(f_hi * (1 + 1e-6), 1e-9))
+    low = plan_or_raise(solve(dataclasses.replace(sc, fees=low_rules), **kw), "the scenario at its smallest fee")
+    f_lo = low.extra["fees"]["fee"]
+    unit = money_per_unit(sc.units.money, sc.units.demand)
     notes = []
     if caps is None:
-        caps, note = default_caps(f_lo, f_hi, points, money_per_unit(sc.units.money, sc.units.demand))
+        caps, note = default_caps(f_lo, f_hi, points, unit)
         notes += [note] if note else []
-    rows = [_frontier_row(free, None, free.objective, "no fee rule", fee=f_hi)]
-    for cap in caps:
+    rows = [_frontier_row(free, None, free, "no fee rule", fee=f_hi)]
+    for cap in sorted(set(caps)):  # by cap, each once: the frontier is a function of the cap
         say(f"fee cap {cap:,.6g}")
         r = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9))), **kw)
-        rows.append(_frontier_row(r, float(cap), free.objective, "capped"))
+        rows.append(_frontier_row(r, float(cap), free, "capped", note=_cap_note(cap, r, f_lo, f_hi, unit)))
+    if notes:  # said where the rows are read (frontier.csv, the report), not only on the console
+        rows[-1]["note"] = "; ".join(filter(None, [rows[-1]["note"], *notes]))
     table = pd.DataFrame(rows)
+    table["fee_rule"] = rule_text(rules, unit)
     table.attrs["notes"] = notes  # what the table alone would not say (qzopt frontier prints them)
     return table
+
+
+def rule_text(rules, unit: str) -> str:
+    """A fee rule in words, as a frontier states it ("uniform fee, costs recovered per plant";
+    "fees within a 10 % band, ..., subsidy 0.2 yuan/t")."""
+    mode = f"fees within a {100 * rules.band:g} % band of their mean" if rules.mode == "banded" else "one uniform fee"
+    text = f"{mode}, costs recovered {'per plant' if rules.recovery == 'per_plant' else 'pooled over all plants'}"
+    return text + (f", subsidy {rules.subsidy_per_unit:,.6g} {unit}" if rules.subsidy_per_unit else "")
+
+
+def _cap_note(cap: float, r, f_lo: float, f_hi: float, unit: str) -> str:
+    """Why a capped point is what it is, where the row alone would not say: a cap below the
+    smallest fee any plan needs has no plan; a cap at or above the cheapest plan's fee does not
+    bind (the point is the plan without fee rules, unless a time limit stopped the solve short)."""
+    if not r.ok and cap < f_lo * (1 - 1e-9):
+        return f"no plan: the cap is below the smallest fee any plan needs ({f_lo:,.6g} {unit})"
+    if r.ok and cap >= f_hi * (1 - 1e-9):
+        return f"the cap does not bind: the cheapest plan's fee ({f_hi:,.6g} {unit}) is within it"
+    return ""
 
 
 def default_caps(f_lo: float, f_hi: float, points: int, unit: str) -> tuple[list[float], str | None]:
@@ -585,14 +617,24 @@ def price_range(fee: tuple[float, float | None, str], free: tuple[float, float |
     return out
 
 
-def _frontier_row(r, cap: float | None, free_cost: float, point: str, fee: float | None = None) -> dict:
-    """One frontier point from its solve: cap and fee (money per demand unit), costs (money/yr),
-    and how it was solved (solver, status, relative gap, seconds)."""
+def _frontier_row(r, cap: float | None, free, point: str, fee: float | None = None, note: str = "") -> dict:
+    """One frontier point from its solve ``r``: cap and fee (money per demand unit), costs
+    (money/yr), how it was solved (solver, status, relative gap, seconds) and a ``note``.  The
+    price of equalisation is against ``free``, the solve without fee rules; when either solve
+    was not proved optimal it is a range (:func:`price_range`: ``..._lower_per_yr`` to
+    ``..._upper_per_yr``, the upper None without a bound), else both ends are the price."""
+    if r is free:  # the plan without fee rules: no price, by definition
+        price = {"price_of_equalization_per_yr": 0.0}
+    else:
+        price = price_range((r.objective, r.bound, r.status), (free.objective, free.bound, free.status)) if r.ok else {}
+    value = price.get("price_of_equalization_per_yr")
     return {"fee_cap": cap, "total_cost_per_yr": r.objective if r.ok else None,
             "fee": fee if fee is not None else (r.extra.get("fees", {}).get("fee") if r.ok else None),
-            "price_of_equalization_per_yr": price_of_equalization(r.objective, free_cost) if r.ok else None,
+            "price_of_equalization_per_yr": value,
+            "price_of_equalization_lower_per_yr": price.get("price_of_equalization_lower_per_yr", value),
+            "price_of_equalization_upper_per_yr": price.get("price_of_equalization_upper_per_yr", value),
             "sites": ";".join(sorted(r.open_sites["site"])) if r.ok else "", "point": point,
-            "status": r.status, "solver": r.solver, "gap": r.gap, "seconds": r.seconds}
+            "status": r.status, "solver": r.solver, "gap": r.gap, "seconds": r.seconds, "note": note}
 
 
 def FeeRulesDefault():

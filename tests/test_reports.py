@@ -847,3 +847,33 @@ def test_a_gap_above_zero_never_reads_as_zero():
 
     assert gap_pct(0.0003) == "0.03 %" and gap_pct(0.00012345) == "0.012 %"
     assert gap_pct(0.0) == "0.0 %" and gap_pct(0.0123) == "1.2 %" and gap_pct(None) == "n/a"
+    assert gap_pct(2e-6) == "0.0002 %" and gap_pct(1e-9) == "< 0.0001 %"  # was "1e-07 %"
+
+
+def test_the_reports_frontier_says_what_its_rows_mean_and_how_each_point_was_solved(fee_run):
+    # before: report.md/.html showed the costs only, no status, gap, solver, time or note, and no word
+    # on what a row means; the chart joined unsorted caps with straight lines
+    from qzopt.report.charts import frontier_figure
+
+    res = qzopt.Result.read(fee_run)
+    frontier = pd.DataFrame({
+        "point": ["no fee rule", "capped", "capped", "capped"], "fee_cap": [None, 8.0, 2.0, 6.0],
+        "fee": [5.0, 5.0, None, 5.0], "total_cost_per_yr": [350.0, 350.0, None, 360.0],
+        "price_of_equalization_per_yr": [0.0, 0.0, None, 10.0],
+        "price_of_equalization_lower_per_yr": [0.0, 0.0, None, 0.0],
+        "price_of_equalization_upper_per_yr": [0.0, 0.0, None, 10.0],
+        "sites": ["s2", "s2", "", "s2"], "status": ["optimal", "optimal", "infeasible", "feasible"],
+        "solver": ["highs"] * 4, "gap": [0.0, 0.0, None, 0.03], "seconds": [0.1, 0.2, 0.1, 30.0],
+        "note": ["", "the cap does not bind", "no plan: the cap is below the smallest fee", ""],
+        "fee_rule": ["one uniform fee, costs recovered per plant"] * 4})
+    text, page = render_markdown(res, frontier=frontier), render_html(res, frontier=frontier)
+    assert "(fee rule: one uniform fee, costs recovered per plant)" in text and 'id="frontier-intro"' in page
+    front = md_tables(text)["Fee frontier"]
+    assert list(front["status"]) == ["optimal", "optimal", "infeasible", "feasible"]
+    assert list(front["gap"]) == ["0.0 %", "0.0 %", "n/a", "3.0 %"]
+    assert list(front["price of equalisation (yuan/yr)"]) == ["0", "0", "n/a", "10 (between 0 and 10)"]
+    assert front["note"].iloc[2] == "no plan: the cap is below the smallest fee"
+    fig = frontier_figure(frontier, "yuan/t", "yuan")
+    steps, _free, none = fig.axes[0].lines
+    assert list(steps.get_xdata()) == [6.0, 8.0] and steps.get_drawstyle() == "steps-post"
+    assert list(none.get_xdata()) == [2.0] and none.get_marker() == "x"

@@ -606,9 +606,10 @@ def test_a_frontier_whose_points_coincide_says_so_and_shows_no_cap_of_0(tmp_path
     assert proc.returncode == 0, proc.stderr
     note = ("the fee is 0 yuan/t both at its smallest and in the cheapest plan, so no cap above 0 changes the plan: "
             "no capped point is solved (of the 3 asked), and the frontier is the plan without fee rules")
-    assert note in " ".join(proc.stdout.split()) and f"Note: {note}." in (tmp_path / "frontier.md").read_text()
+    assert note in " ".join(proc.stdout.split()) and f"| {note} |" in (tmp_path / "frontier.md").read_text()
     rows = json.loads((tmp_path / "frontier.json").read_text())
     assert [r["point"] for r in rows] == ["no fee rule"]
+    assert rows[0]["note"] == note  # in frontier.csv/.json too, where the report reads the rows
     assert "1 site " in proc.stdout and "1 sites" not in proc.stdout  # the opened column: 1 site, 2 sites
     assert default_caps(0.5, 0.5, 3, "yuan/m3") == ([0.5], "all 3 points coincide: the fee does not change between "
                                                     "its smallest and the cheapest plan's (0.5 yuan/m3 both), so one "
@@ -625,3 +626,67 @@ def test_scrb_and_shapley_do_not_point_to_methods_that_are_undefined_here(tmp_pa
     for method in ("scrb", "shapley"):
         said = next(n for n in res.notes if n.startswith(f"{method}:"))
         assert "use the nucleolus" not in said and "are undefined here too" in said, said
+
+
+def test_a_frontier_solves_caps_in_rising_order_and_says_why_a_point_is_what_it_is():
+    # three towns: the smallest fee any plan needs is 0.609589 yuan/m3 (one plant at B), the
+    # cheapest plan's 0.773973 (docs/fees.md); caps given out of order and one twice
+    from qzopt.fees import frontier
+
+    table = frontier(SEWAGE, caps=[0.8, 0.3, 0.62, 0.65, 0.62], solve_kwargs={"isolate": False})
+    assert table["fee_cap"].tolist()[1:] == [0.3, 0.62, 0.65, 0.8]
+    rows = table.set_index("fee_cap", drop=False)
+    free = table.iloc[0]
+    assert rows.loc[0.3, "status"] == "infeasible"
+    assert rows.loc[0.3, "note"] == "no plan: the cap is below the smallest fee any plan needs (0.609589 yuan/m3)"
+    assert rows.loc[0.8, "note"] == "the cap does not bind: the cheapest plan's fee (0.773973 yuan/m3) is within it"
+    assert rows.loc[0.8, "total_cost_per_yr"] == pytest.approx(free["total_cost_per_yr"], rel=1e-9)
+    assert rows.loc[0.62, "note"] == "" and rows.loc[0.62, "fee"] == pytest.approx(0.609589, abs=1e-6)
+    # proven points: the price is one figure, both ends of its range
+    proven = table[table["status"] == "optimal"]
+    assert (proven["price_of_equalization_lower_per_yr"] == proven["price_of_equalization_per_yr"]).all()
+    assert (proven["price_of_equalization_upper_per_yr"] == proven["price_of_equalization_per_yr"]).all()
+    assert set(table["fee_rule"]) == {"one uniform fee, costs recovered per plant"}
+
+
+def test_a_frontier_under_banded_fees_finds_the_smallest_fee_a_plan_has():
+    # before: the smallest-fee solve ran with a cap of 1e7 yuan/m3 as the fee revenue's big M,
+    # reported a smallest fee of 0.436 no plan has, and the frontier ended "cannot be satisfied"
+    from qzopt.fees import frontier
+
+    sc = qzopt.load_scenario(SEWAGE, {"fees": {"mode": "banded", "band": 0.1, "recovery": "per_plant", "max_fee": 1},
+                                      "constraints.single_sourcing": True})
+    table = frontier(sc, points=3, solve_kwargs={"isolate": False})
+    capped = table[table["point"] == "capped"]
+    assert len(capped) == 3 and (capped["status"] == "optimal").all()
+    # the smallest mean fee within a 10 % band: one plant at B, as with one uniform fee but the
+    # towns' fees spread within the band (0.597636 at every cap from 1 to 1e5, solved one by one)
+    assert capped["fee_cap"].iloc[0] == pytest.approx(capped["fee"].iloc[0]) == pytest.approx(0.597636, abs=1e-6)
+    assert (capped["fee"] <= capped["fee_cap"] * (1 + 1e-6)).all()
+    assert (capped["total_cost_per_yr"] >= table["total_cost_per_yr"].iloc[0] * (1 - 1e-9)).all()
+    assert set(table["fee_rule"]) == {"fees within a 10 % band of their mean, costs recovered per plant"}
+
+
+def test_a_frontier_point_cut_short_gives_its_price_as_a_range():
+    # a capped solve stopped at its time limit (plan 120, bound 100) against a proven plan
+    # without fee rules (100): the price lies between 0 and 20, not "20"
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from qzopt.fees import _frontier_row
+    from qzopt.report.markdown import frontier_view
+
+    def solved(objective, bound, status):
+        return SimpleNamespace(objective=objective, bound=bound, status=status, ok=True, solver="highs",
+                               gap=(objective - bound) / objective, seconds=1.0, extra={"fees": {"fee": 5.0}},
+                               open_sites=pd.DataFrame({"site": ["s1"]}))
+
+    free = solved(100.0, 100.0, "optimal")
+    row = _frontier_row(solved(120.0, 100.0, "feasible"), 6.0, free, "capped")
+    assert (row["price_of_equalization_per_yr"], row["price_of_equalization_lower_per_yr"],
+            row["price_of_equalization_upper_per_yr"]) == (20.0, 0.0, 20.0)
+    view = frontier_view(pd.DataFrame([_frontier_row(free, None, free, "no fee rule", fee=5.0), row]), "yuan", "yuan/t")
+    assert view["price of equalisation (yuan/yr)"].tolist() == ["0", "20 (between 0 and 20)"]
+    assert view["fee cap (yuan/t)"].tolist() == ["none", "6"] and view["status"].tolist() == ["optimal", "feasible"]
+    assert view["gap"].tolist() == ["0.0 %", "16.7 %"]

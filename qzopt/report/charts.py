@@ -82,18 +82,35 @@ def utilisation_chart(res: "Result") -> "Figure":
 
 
 def frontier_figure(table: pd.DataFrame, fee_unit: str, money: str) -> "Figure":
-    """Total cost against the equalised fee cap, with the unconstrained optimum as a line."""
-    capped = table[table["point"] == "capped"].dropna(subset=["total_cost_per_yr"])
+    """Total cost against the equalised fee cap, by rising cap, with the plan without fee rules as
+    a dashed line.  The capped points are joined as steps: past a cap the cost is at most that
+    cap's (a looser cap keeps every plan a tighter one allows), and where it drops between two
+    caps is not known.  Caps with no plan are marked on the axis; with no capped plan at all the
+    chart says so."""
+    capped = table[table["point"] == "capped"].sort_values("fee_cap")
+    solved = capped.dropna(subset=["total_cost_per_yr"])
+    none = capped[capped["total_cost_per_yr"].isna()]
     free = table[table["point"] != "capped"]
     fig, ax = new_figure((6.4, 4.0), dpi=120)
-    ax.plot(capped["fee_cap"], capped["total_cost_per_yr"] / 1e6, marker="o", label="with the fee cap")
+    if len(solved):
+        ax.plot(solved["fee_cap"], solved["total_cost_per_yr"] / 1e6, marker="o", drawstyle="steps-post",
+                label="with the fee cap (at most this cost up to the next cap)")
     if len(free):
         ax.axhline(float(free["total_cost_per_yr"].iloc[0]) / 1e6, color="grey", linestyle="--",
                    label="no fee rule")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.35 * (hi - lo))  # room for the legend above the points
+    if len(none):
+        ax.plot(none["fee_cap"], [ax.get_ylim()[0]] * len(none), linestyle="none", marker="x", color="#b2182b",
+                markersize=9, clip_on=False, label="no plan at this cap")
+    if not len(solved):
+        ax.text(0.5, 0.5, "no capped point has a plan" if len(capped) else "no cap was solved (see the notes)",
+                transform=ax.transAxes, ha="center", va="center",
+                color="#555555")
     ax.set_xlabel(f"fee cap ({fee_unit})")
     ax.set_ylabel(f"total cost (million {money}/yr)")
     ax.set_title("Price of equalising the fee")
-    ax.legend()
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

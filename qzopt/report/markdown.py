@@ -31,10 +31,10 @@ def pct(x: float | None) -> str:
 def gap_pct(gap: float | None) -> str:
     """A relative optimality gap as a percentage: one decimal, but a gap above 0 never reads
     "0.0 %" (two significant digits below 0.05 %: "0.012 %"), so a plan not proved optimal is
-    never shown as if it were."""
+    never shown as if it were; below 0.0001 % it reads "< 0.0001 %", not "1e-07 %")."""
     if gap is None or pd.isna(gap) or gap <= 0 or 100 * gap >= 0.05:
         return pct(gap)
-    return f"{100 * gap:.2g} %"
+    return f"{100 * gap:.2g} %" if 100 * gap >= 1e-4 else "< 0.0001 %"
 
 
 def num(x: float | None, digits: int = 4) -> str:
@@ -236,7 +236,8 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
             if plants is not None:
                 lines += ["### Plants: annual cost and break-even fee", "", md_table(plants)]
     if frontier is not None and not frontier.empty:
-        lines += ["## Fee frontier", "", md_table(frontier_view(frontier, res))]
+        lines += ["## Fee frontier", "", frontier_intro(frontier), "",
+                  md_table(frontier_view(frontier, res.units.get("money", ""), frontier_fee_unit(res)))]
     if sharing:
         view = sharing_view(sharing, res.units.get("money", ""))
         summary, core, notes = sharing_text(sharing, res.units.get("money", ""))
@@ -572,16 +573,46 @@ def frontier_fee_unit(res: "Result") -> str:
     return (res.extra.get("fees") or {}).get("fee_unit") or money_per_unit(res)
 
 
-def frontier_view(table: pd.DataFrame, res: "Result") -> pd.DataFrame:
-    """The rows of a ``frontier.csv`` with units in the column names."""
-    mu, unit = res.units.get("money", ""), frontier_fee_unit(res)
-    return pd.DataFrame({"point": table["point"],
-                         f"fee cap ({unit})": table["fee_cap"].map(lambda v: num(_finite(v), 5)),
-                         f"fee ({unit})": table["fee"].map(lambda v: num(_finite(v), 5)),
-                         f"total cost ({mu}/yr)": table["total_cost_per_yr"].map(lambda v: money(_finite(v))),
-                         f"price of equalisation ({mu}/yr)":
-                             table["price_of_equalization_per_yr"].map(lambda v: money(_finite(v))),
+def frontier_view(table: pd.DataFrame, money_unit: str, fee_unit: str) -> pd.DataFrame:
+    """The rows of a ``frontier.csv`` as ``frontier.md`` and the report show them: units in the
+    column names (money per year, ``fee_unit`` per demand unit), fees to 5 significant digits, the
+    price as a range where a solve was cut short, and how each point was solved.  Columns a
+    frontier written before a version had them (status ..., note) are left out."""
+    def price(row) -> str:
+        value = money(_finite(row.get("price_of_equalization_per_yr")))
+        low, high = (_finite(row.get(f"price_of_equalization_{e}_per_yr")) for e in ("lower", "upper"))
+        if low is None or money(low) == value == money(high):
+            return value
+        return f"{value} (between {money(low)} and {money(high) if high is not None else 'unknown'})"
+
+    rows = table.to_dict("records")
+    view = pd.DataFrame({"point": table["point"],
+                         f"fee cap ({fee_unit})": table["fee_cap"].map(lambda v: "none" if _finite(v) is None
+                                                                        else num(v, 5)),
+                         f"fee ({fee_unit})": table["fee"].map(lambda v: num(_finite(v), 5)),
+                         f"total cost ({money_unit}/yr)": table["total_cost_per_yr"].map(lambda v: money(_finite(v))),
+                         f"price of equalisation ({money_unit}/yr)": [price(r) for r in rows],
                          "sites": table["sites"].fillna("") if "sites" in table else ""})
+    if "status" in table:
+        view["status"] = table["status"].fillna("")
+        view["gap"] = table["gap"].map(gap_pct) if "gap" in table else ""
+        view["solver"] = table["solver"].fillna("") if "solver" in table else ""
+        view["time (s)"] = table["seconds"].map(lambda v: "" if _finite(v) is None else f"{v:.2f}") \
+            if "seconds" in table else ""
+    if "note" in table and table["note"].fillna("").astype(str).str.strip().any():
+        view["note"] = table["note"].fillna("")
+    return view
+
+
+def frontier_intro(table: pd.DataFrame) -> str:
+    """What a frontier's rows mean, and its fee rule when the table records it."""
+    rule = table["fee_rule"].dropna().iloc[0] if "fee_rule" in table and table["fee_rule"].notna().any() else None
+    return ("Each capped row is the cheapest plan whose fees stay within the cap"
+            + (f" (fee rule: {rule})" if rule else "")
+            + "; the first row is the plan without fee rules, with the fee it would need.  The price of "
+            "equalisation is what a row costs per year above that plan (a range where a solve was stopped "
+            "short of a proof, as its status and gap say).  Between two caps the cost is at most that at the "
+            "lower cap; a cap below the smallest fee any plan needs has no plan.")
 
 
 def _sharing_frames(doc: dict) -> tuple[pd.DataFrame, pd.DataFrame, str]:
