@@ -516,7 +516,9 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     if caps is None:
         caps, note = default_caps(f_lo, f_hi, points, unit)
         notes += [note] if note else []
-    rows = [_frontier_row(free, None, free, "no fee rule", fee=f_hi)]
+    found = (f"its fee, {f_hi:,.6g} {unit}, and the smallest fee any plan needs, {f_lo:,.6g} {unit}, are from two "
+             f"further solves ({at_free.seconds + low.seconds:.2f} s)")
+    rows = [_frontier_row(free, None, free, "no fee rule", fee=f_hi, note=found)]
     for cap in sorted(set(caps)):  # by cap, each once: the frontier is a function of the cap
         say(f"fee cap {cap:,.6g}")
         r = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9))), **kw)
@@ -533,7 +535,7 @@ def rule_text(rules, unit: str) -> str:
     """A fee rule in words, as a frontier states it ("uniform fee, costs recovered per plant";
     "fees within a 10 % band, ..., subsidy 0.2 yuan/t")."""
     mode = f"fees within a {100 * rules.band:g} % band of their mean" if rules.mode == "banded" else "one uniform fee"
-    text = f"{mode}, costs recovered {'per plant' if rules.recovery == 'per_plant' else 'pooled over all plants'}"
+    text = f"{mode}, costs recovered {'per plant' if rules.recovery == 'per_plant' else 'over all plants together (pooled)'}"
     return text + (f", subsidy {rules.subsidy_per_unit:,.6g} {unit}" if rules.subsidy_per_unit else "")
 
 

@@ -868,6 +868,11 @@ def test_the_reports_frontier_says_what_its_rows_mean_and_how_each_point_was_sol
         "fee_rule": ["one uniform fee, costs recovered per plant"] * 4})
     text, page = render_markdown(res, frontier=frontier), render_html(res, frontier=frontier)
     assert "(fee rule: one uniform fee, costs recovered per plant)" in text and 'id="frontier-intro"' in page
+    assert res.extra["fees"]["mode"] == "uniform" and "another fee rule" not in text
+    # a frontier of another rule beside this plan is said to be one (it was shown as if it were the plan's)
+    other = frontier.assign(fee_rule="fees within a 10 % band of their mean, costs recovered per plant")
+    assert ("Note: this plan was solved under another fee rule (one uniform fee, costs recovered per plant); the "
+            "frontier's rows are not its own.") in render_markdown(res, frontier=other)
     front = md_tables(text)["Fee frontier"]
     assert list(front["status"]) == ["optimal", "optimal", "infeasible", "feasible"]
     assert list(front["gap"]) == ["0.0 %", "0.0 %", "n/a", "3.0 %"]

@@ -606,10 +606,10 @@ def test_a_frontier_whose_points_coincide_says_so_and_shows_no_cap_of_0(tmp_path
     assert proc.returncode == 0, proc.stderr
     note = ("the fee is 0 yuan/t both at its smallest and in the cheapest plan, so no cap above 0 changes the plan: "
             "no capped point is solved (of the 3 asked), and the frontier is the plan without fee rules")
-    assert note in " ".join(proc.stdout.split()) and f"| {note} |" in (tmp_path / "frontier.md").read_text()
+    assert note in " ".join(proc.stdout.split()) and f"; {note} |" in (tmp_path / "frontier.md").read_text()
     rows = json.loads((tmp_path / "frontier.json").read_text())
     assert [r["point"] for r in rows] == ["no fee rule"]
-    assert rows[0]["note"] == note  # in frontier.csv/.json too, where the report reads the rows
+    assert rows[0]["note"].endswith("; " + note)  # in frontier.csv/.json too, where the report reads the rows
     assert "1 site " in proc.stdout and "1 sites" not in proc.stdout  # the opened column: 1 site, 2 sites
     assert default_caps(0.5, 0.5, 3, "yuan/m3") == ([0.5], "all 3 points coincide: the fee does not change between "
                                                     "its smallest and the cheapest plan's (0.5 yuan/m3 both), so one "
@@ -647,6 +647,8 @@ def test_a_frontier_solves_caps_in_rising_order_and_says_why_a_point_is_what_it_
     assert (proven["price_of_equalization_lower_per_yr"] == proven["price_of_equalization_per_yr"]).all()
     assert (proven["price_of_equalization_upper_per_yr"] == proven["price_of_equalization_per_yr"]).all()
     assert set(table["fee_rule"]) == {"one uniform fee, costs recovered per plant"}
+    assert table["note"].iloc[0].startswith("its fee, 0.773973 yuan/m3, and the smallest fee any plan needs, "
+                                            "0.609589 yuan/m3, are from two further solves (")
 
 
 def test_a_frontier_under_banded_fees_finds_the_smallest_fee_a_plan_has():

@@ -101,7 +101,7 @@ def frontier_section(table: pd.DataFrame, res: "Result") -> dict[str, Any]:
         return {}
     unit = md.frontier_fee_unit(res)
     return {"frontier_uri": data_uri(png(frontier_figure(table, unit, res.units.get("money", "")))),
-            "frontier_intro": md.frontier_intro(table),
+            "frontier_intro": md.frontier_intro(table, res),
             "frontier_table": html_table(md.frontier_view(table, res.units.get("money", ""), unit))}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -236,7 +237,7 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
             if plants is not None:
                 lines += ["### Plants: annual cost and break-even fee", "", md_table(plants)]
     if frontier is not None and not frontier.empty:
-        lines += ["## Fee frontier", "", frontier_intro(frontier), "",
+        lines += ["## Fee frontier", "", frontier_intro(frontier, res), "",
                   md_table(frontier_view(frontier, res.units.get("money", ""), frontier_fee_unit(res)))]
     if sharing:
         view = sharing_view(sharing, res.units.get("money", ""))
@@ -604,15 +605,26 @@ def frontier_view(table: pd.DataFrame, money_unit: str, fee_unit: str) -> pd.Dat
     return view
 
 
-def frontier_intro(table: pd.DataFrame) -> str:
-    """What a frontier's rows mean, and its fee rule when the table records it."""
+def frontier_intro(table: pd.DataFrame, res: "Result | None" = None) -> str:
+    """What a frontier's rows mean, and its fee rule when the table records it; with ``res``, a
+    warning when ``res`` was solved under another fee rule (mode, recovery, band, subsidy)."""
+    from qzopt.fees import rule_text
+
     rule = table["fee_rule"].dropna().iloc[0] if "fee_rule" in table and table["fee_rule"].notna().any() else None
-    return ("Each capped row is the cheapest plan whose fees stay within the cap"
+    text = ("Each capped row is the cheapest plan whose fees stay within the cap"
             + (f" (fee rule: {rule})" if rule else "")
             + "; the first row is the plan without fee rules, with the fee it would need.  The price of "
             "equalisation is what a row costs per year above that plan (a range where a solve was stopped "
             "short of a proof, as its status and gap say).  Between two caps the cost is at most that at the "
             "lower cap; a cap below the smallest fee any plan needs has no plan.")
+    fees = (res.extra.get("fees") or {}) if res is not None else {}
+    if rule and fees.get("mode") in ("uniform", "banded"):
+        own = rule_text(SimpleNamespace(mode=fees["mode"], band=fees.get("band") or 0.0,
+                                        recovery=fees.get("recovery"),
+                                        subsidy_per_unit=fees.get("subsidy_per_unit") or 0.0), frontier_fee_unit(res))
+        if own != rule:
+            text += f"  Note: this plan was solved under another fee rule ({own}); the frontier's rows are not its own."
+    return text
 
 
 def _sharing_frames(doc: dict) -> tuple[pd.DataFrame, pd.DataFrame, str]:
