@@ -86,9 +86,16 @@ def fallback_list(text: str) -> list[str]:
     return names
 
 
-def positive_list(text: str) -> list[float]:
-    """An argparse type: comma-separated numbers, each finite and above zero (e.g. fee caps)."""
-    return [positive(float)(part.strip()) for part in text.split(",")]
+def fee_caps(text: str) -> list[float]:
+    """An argparse type: comma-separated fee caps, each a finite number 0 or above (0: plants
+    break even without fees, as ``fees.max_fee: 0`` in a scenario)."""
+    caps = []
+    for part in text.split(","):
+        value = _number(part.strip(), float)
+        if not (value >= 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"{part.strip()!r}: must be a finite number, 0 or above")
+        caps.append(value)
+    return caps
 
 
 def output_dir(path: str | Path, option: str = "-o") -> Path:
@@ -146,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
 
     fr = sub.add_parser("frontier", help="trade-off between an equalised fee and total cost")
     fr.add_argument("scenario")
-    fr.add_argument("--caps", type=positive_list,
+    fr.add_argument("--caps", type=fee_caps,
                     help="comma-separated fee caps (money per demand unit); default: from the "
                          "smallest achievable fee to the fee of the cheapest plan")
     fr.add_argument("--points", type=positive(int), default=5, help="number of caps when --caps is not given (default 5)")

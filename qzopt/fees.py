@@ -478,7 +478,7 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     caps: ``points`` values from the smallest achievable fee to the fee the unconstrained
     optimum needs.  The scenario's ``fees`` block gives mode/recovery (default uniform,
     per plant).  ``sc`` may be the path of a scenario file, as for :func:`qzopt.solve`; ``caps``
-    one cap or a list of them, each a number above 0 (fee per demand unit); ``points`` 1 or more.
+    one cap or a list of them, each a number 0 or above (fee per demand unit); ``points`` 1 or more.
     Caps are solved in rising order, each once.  Each row says how its point was solved (status,
     solver, gap, seconds), the price as a range when a solve was cut short
     (``price_of_equalization_lower_per_yr`` / ``_upper_per_yr``), a ``note`` where the row alone
@@ -553,8 +553,8 @@ def _cap_note(cap: float, r, f_lo: float, f_hi: float, unit: str) -> str:
 def default_caps(f_lo: float, f_hi: float, points: int, unit: str) -> tuple[list[float], str | None]:
     """The frontier's caps when none are given: ``points`` of them from the smallest fee ``f_lo``
     to the fee of the cheapest plan ``f_hi`` (both in ``unit``, money per demand unit), and no note.
-    When the two are equal the points coincide: one cap (none when the fee is 0, as no cap above 0
-    binds and a cap of 0 is not one ``caps`` takes), and a note that says so."""
+    When the two are equal the points coincide: one cap (none when the fee is 0, as no cap binds:
+    every cap would give the plan without fee rules again), and a note that says so."""
     if f_hi > f_lo * (1 + 1e-6) and f_hi > 1e-9:
         return [float(c) for c in np.linspace(f_lo, f_hi, points)], None
     if points == 1 and f_lo > 1e-9:
@@ -568,16 +568,16 @@ def default_caps(f_lo: float, f_hi: float, points: int, unit: str) -> tuple[list
 
 
 def _caps(caps: object) -> list[float] | None:
-    """``frontier``'s ``caps``: None, one number or a list of them, each finite and above 0 (as
+    """``frontier``'s ``caps``: None, one number or a list of them, each finite and 0 or above (as
     ``--caps`` takes them); anything else is an :class:`~qzopt.arguments.ArgumentError` naming ``caps``."""
 
     if caps is None:
         return None
     many = list(caps) if isinstance(caps, (list, tuple, np.ndarray, pd.Series)) else [caps]
     bad = [c for c in many if isinstance(c, (bool, np.bool_)) or not isinstance(c, numbers.Real)
-           or not (math.isfinite(c) and c > 0)]
+           or not (math.isfinite(c) and c >= 0)]
     if bad or not many:
-        raise bad_argument("frontier", "caps", caps, "must be a fee cap or a list of them, each a number above 0 "
+        raise bad_argument("frontier", "caps", caps, "must be a fee cap or a list of them, each a number 0 or above "
                            "(money per demand unit), or None for caps spread over the fees plans need"
                            + (f"; not {few(bad)}" if bad and len(many) > 1 else ""))
     return [float(c) for c in many]

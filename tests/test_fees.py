@@ -465,7 +465,7 @@ def test_bad_frontier_arguments_are_named_before_anything_is_solved(monkeypatch)
         (dict(points="3"), "frontier(): points '3': must be a whole number 1 or more, not str"),
         (dict(points=2.5), "frontier(): points 2.5: must be a whole number 1 or more, not float"),
         (dict(points=0), "frontier(): points 0: must be a whole number 1 or more"),  # was: the no-fee row only
-        (dict(caps=["x"]), "frontier(): caps ['x']: must be a fee cap or a list of them, each a number above 0"),
+        (dict(caps=["x"]), "frontier(): caps ['x']: must be a fee cap or a list of them, each a number 0 or above"),
         (dict(caps=[6, -1, float("nan")]), "frontier(): caps [6, -1, nan]: must be a fee cap or a list of them"),
         (dict(caps=[]), "frontier(): caps []: must be a fee cap or a list of them"),
         (dict(caps="7"), "frontier(): caps '7': must be a fee cap or a list of them"),

@@ -167,7 +167,7 @@ def test_cli_bad_input_exits_2_without_traceback(tiny):
     (("share", "{path}", "--workers", "0"), "argument --workers: '0': must be a whole number, 1 or more"),
     (("frontier", "{path}", "--points", "0"), "argument --points: '0': must be a whole number, 1 or more"),
     (("frontier", "{path}", "--caps", "300,abc"), "argument --caps: 'abc' is not a number"),
-    (("frontier", "{path}", "--caps", "300,-5"), "argument --caps: '-5': must be a finite number above 0"),
+    (("frontier", "{path}", "--caps", "300,-5"), "argument --caps: '-5': must be a finite number, 0 or above"),
 ])
 def test_cli_option_out_of_range_is_named_not_run(tiny, args, said):
     path, _ = tiny

@@ -633,10 +633,15 @@ def test_a_frontier_solves_caps_in_rising_order_and_says_why_a_point_is_what_it_
     # cheapest plan's 0.773973 (docs/fees.md); caps given out of order and one twice
     from qzopt.fees import frontier
 
-    table = frontier(SEWAGE, caps=[0.8, 0.3, 0.62, 0.65, 0.62], solve_kwargs={"isolate": False})
-    assert table["fee_cap"].tolist()[1:] == [0.3, 0.62, 0.65, 0.8]
+    table = frontier(SEWAGE, caps=[0.8, 0.3, 0.62, 0.65, 0.62, 0], solve_kwargs={"isolate": False})
+    assert table["fee_cap"].tolist()[1:] == [0.0, 0.3, 0.62, 0.65, 0.8]
     rows = table.set_index("fee_cap", drop=False)
     free = table.iloc[0]
+    # a cap of 0 is taken, as fees.max_fee: 0 is (plants break even without fees): none can here
+    assert rows.loc[0.0, "status"] == "infeasible" and rows.loc[0.0, "note"].startswith("no plan: the cap is below")
+    from qzopt.cli import fee_caps
+
+    assert fee_caps("0, 0.62") == [0.0, 0.62]
     assert rows.loc[0.3, "status"] == "infeasible"
     assert rows.loc[0.3, "note"] == "no plan: the cap is below the smallest fee any plan needs (0.609589 yuan/m3)"
     assert rows.loc[0.8, "note"] == "the cap does not bind: the cheapest plan's fee (0.773973 yuan/m3) is within it"
