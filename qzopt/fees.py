@@ -522,7 +522,8 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     for cap in sorted(set(caps)):  # by cap, each once: the frontier is a function of the cap
         say(f"fee cap {cap:,.6g}")
         r = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9))), **kw)
-        rows.append(_frontier_row(r, float(cap), free, "capped", note=_cap_note(cap, r, f_lo, f_hi, unit)))
+        rows.append(_frontier_row(r, float(cap), free, "capped",
+                                  note=_cap_note(cap, r, f_lo, f_hi, unit, proved=at_free.status == "optimal")))
     if notes:  # said where the rows are read (frontier.csv, the report), not only on the console
         rows[-1]["note"] = "; ".join(filter(None, [rows[-1]["note"], *notes]))
     table = pd.DataFrame(rows)
@@ -539,14 +540,18 @@ def rule_text(rules, unit: str) -> str:
     return text + (f", subsidy {rules.subsidy_per_unit:,.6g} {unit}" if rules.subsidy_per_unit else "")
 
 
-def _cap_note(cap: float, r, f_lo: float, f_hi: float, unit: str) -> str:
+def _cap_note(cap: float, r, f_lo: float, f_hi: float, unit: str, proved: bool = True) -> str:
     """Why a capped point is what it is, where the row alone would not say: a cap below the
     smallest fee any plan needs has no plan; a cap at or above the cheapest plan's fee does not
-    bind (the point is the plan without fee rules, unless a time limit stopped the solve short)."""
+    bind (the point is the plan without fee rules, unless a time limit stopped the solve short;
+    ``proved`` False: that plan was the cheapest found, not proved cheapest, and the note says so)."""
     if not r.ok and cap < f_lo * (1 - 1e-9):
         return f"no plan: the cap is below the smallest fee any plan needs ({f_lo:,.6g} {unit})"
     if r.ok and cap >= f_hi * (1 - 1e-9):
-        return f"the cap does not bind: the cheapest plan's fee ({f_hi:,.6g} {unit}) is within it"
+        if proved:
+            return f"the cap does not bind: the cheapest plan's fee ({f_hi:,.6g} {unit}) is within it"
+        return (f"the cap does not bind: the cheapest plan found needs {f_hi:,.6g} {unit}, within it (a time limit "
+                "stopped that solve: the plan was not proved cheapest)")
     return ""
 
 

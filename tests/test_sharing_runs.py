@@ -697,3 +697,10 @@ def test_a_frontier_point_cut_short_gives_its_price_as_a_range():
     assert view["price of equalisation (yuan/yr)"].tolist() == ["0", "20 (between 0 and 20)"]
     assert view["fee cap (yuan/t)"].tolist() == ["none", "6"] and view["status"].tolist() == ["optimal", "feasible"]
     assert view["gap"].tolist() == ["0.0 %", "16.7 %"]
+    # a cap above the fee of a plan not proved cheapest: its note does not call that plan the cheapest
+    from qzopt.fees import _cap_note
+
+    assert _cap_note(7.0, row_ok := SimpleNamespace(ok=True), 4.0, 5.0, "yuan/t", proved=False) == (
+        "the cap does not bind: the cheapest plan found needs 5 yuan/t, within it (a time limit stopped that solve: "
+        "the plan was not proved cheapest)")
+    assert _cap_note(7.0, row_ok, 4.0, 5.0, "yuan/t") == "the cap does not bind: the cheapest plan's fee (5 yuan/t) is within it"
