@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -57,11 +58,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
-    from qzopt.bench.cases import peer_missing, peer_of
-
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    try:  # every option is checked before the first instance runs
-        if args.outdir is not None:
+    try:  # every option is checked before the first instance runs, and before -o is created
+        if args.outdir is not None and not args.outdir:
             output_dir(args.outdir)  # -o "" (an unset $OUT) is refused, not read as "no output"
         if args.summarise:
             return _resummarise([Path(d) for d in args.summarise], Path(args.outdir) if args.outdir else None,
@@ -71,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
             raise QzoptError(f"--shared {args.shared}: no such folder (it holds benchmarks/orlib and "
                              "benchmarks/orlib-large)")
         instances = chosen(args.suite, args.instances, shared)
+        if args.outdir is not None:
+            if (Path(args.outdir) / "runs.csv").exists():  # its runs would be overwritten, its summaries go stale
+                raise QzoptError(f"-o {args.outdir}: holds the runs.csv of an earlier run; name a new folder "
+                                 "(`qzopt bench --summarise` joins the runs of several)")
+            output_dir(args.outdir)
     except (ValueError, QzoptError) as exc:
         Console(stderr=True, highlight=False).print(Text.assemble(("error:", "bold red"), f" {exc}"),
                                                     soft_wrap=True)
@@ -80,32 +84,34 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[yellow]skipping {len(missing)} instance(s) whose file is missing: "
                       f"{', '.join(i.path for i in missing)} (the benchmarks folder: --shared or $QZOPT_SHARED)")
         instances = [i for i in instances if i not in missing]
-    runs = []
+    runs: list[dict] = []
     started = time.time()
-    skipped: set[str] = set()
-    for inst in instances:
-        peer = peer_of(inst.kind) if args.peers else None
-        if peer and peer_missing(peer):
-            if peer not in skipped:  # said once: a peer that is not installed is not a failed run
-                console.print(f"[yellow]peer {peer} skipped: {peer_missing(peer)}")
-                skipped.add(peer)
-            peer = None
-        solvers = ["qzopt"] + ([peer] if peer else [])
-        for solver in solvers:
-            repeats = args.repeats if solver == "qzopt" or not args.peer_repeats else args.peer_repeats
-            for rep in range(repeats):
+    plan = _plan(instances, args, console)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a kill stops the worker too, as Ctrl-C does
+    try:
+        with console.status("") as status:
+            for k, (inst, solver, rep) in enumerate(plan):
+                if solver != "qzopt" and rep and runs[-1]["solver"] == solver and runs[-1]["status"] == "timeout":
+                    continue  # a peer that cannot finish once will not finish on the next repeat
+                status.update(f"run {k + 1} of {len(plan)}: {inst.name} {solver} #{rep + 1} "
+                              f"(at most {args.time_limit:g} s)")
                 out = measure(solver, inst, args.time_limit)
                 out.update(instance=inst.name, kind=inst.kind, solver=solver, repeat=rep, optimum=inst.optimum,
                            asked_gap=inst.gap)
                 runs.append(out)
                 if args.outdir:  # written as we go: a long run that is stopped keeps what finished
                     _write_runs(runs, Path(args.outdir))
-                obj = out.get("objective")
+                obj, mb = out.get("objective"), out.get("peak_mb")
                 console.print(f"[dim]{inst.name:<20} {solver:<10} #{rep + 1}: {out['status']:<8} "
                               f"{'' if obj is None else f'{obj:,.3f}':>16}  {out.get('total_s', 0):8.2f} s "
-                              f"{out.get('peak_mb', 0):7.0f} MB  {out.get('message', '')}[/]")
-                if solver != "qzopt" and out["status"] == "timeout":
-                    break  # a peer that cannot finish once will not finish on the next repeat
+                              f"{'' if mb is None else f'{mb:7.0f} MB'}  {out.get('message', '')}[/]")
+    except KeyboardInterrupt:
+        kept = f"; its {len(runs)} finished run(s) are in {Path(args.outdir) / 'runs.csv'}: `qzopt bench " \
+               f"--summarise {args.outdir}` prints their tables" if args.outdir and runs else ""
+        Console(stderr=True, highlight=False).print(f"interrupted: the running worker was stopped{kept}")
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not runs:
         console.print("[red]no instance to run")
         return 2
@@ -123,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         (out / "summary.md").write_text(markdown(summary) + "\n" + targets_markdown(targets(summary)))
         given = sys.argv[2:] if sys.argv[1:2] == ["bench"] else sys.argv[1:]  # `qzopt bench` or `-m qzopt.bench`
         payload = {"machine": info, "command": " ".join(["qzopt bench"] + given),
-                   "options": {k: v for k, v in vars(args).items() if k != "func"},
+                   "options": {k: v for k, v in vars(args).items() if k not in ("func", "command")},
                    "summary": json.loads(summary.to_json(orient="records"))}
         (out / "summary.json").write_text(json.dumps(payload, indent=2))
         console.print(f"wrote {out / 'runs.csv'}, {out / 'summary.csv'}, {out / 'summary.json'}, "
@@ -131,6 +137,30 @@ def run(args: argparse.Namespace) -> int:
     ours = summary[summary["solver"] == "qzopt"]
     ok = ours["match"].isin(["yes", "proved", "built"]) | ours["match"].str.startswith("gap<=")
     return 0 if ok.all() else 1
+
+
+def _plan(instances: list[Instance], args: argparse.Namespace, console) -> list[tuple[Instance, str, int]]:
+    """The runs to make, in order: (instance, solver, repeat), qzopt's and then its peer's (a peer
+    that is not installed is said once and left out)."""
+    from qzopt.bench.cases import peer_missing, peer_of
+
+    plan, skipped = [], set()
+    for inst in instances:
+        peer = peer_of(inst.kind) if args.peers else None
+        if peer and peer_missing(peer):
+            if peer not in skipped:  # said once: a peer that is not installed is not a failed run
+                console.print(f"[yellow]peer {peer} skipped: {peer_missing(peer)}")
+                skipped.add(peer)
+            peer = None
+        for solver in ["qzopt"] + ([peer] if peer else []):
+            repeats = args.repeats if solver == "qzopt" or not args.peer_repeats else args.peer_repeats
+            plan += [(inst, solver, rep) for rep in range(repeats)]
+    return plan
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM as Ctrl-C: the running worker's process group is killed (:func:`runner.measure`)."""
+    raise KeyboardInterrupt
 
 
 def chosen(suites: str, names: str | None, shared: Path) -> list[Instance]:
@@ -168,13 +198,20 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
     for d in dirs:
         try:
             frame = pd.read_csv(d / "runs.csv")
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise QzoptError(f"{d / 'runs.csv'}: not a runs.csv of qzopt bench ({exc})") from None
-        lacking = [c for c in ("instance", "solver", "kind", "status") if c not in frame.columns]
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+            raise QzoptError(f"{d / 'runs.csv'}: not a runs.csv of qzopt bench "
+                             f"({exc.strerror if isinstance(exc, OSError) else exc})") from None
+        lacking = [c for c in RUNS_COLUMNS if c not in frame.columns]
         if lacking or frame.empty:
             raise QzoptError(f"{d / 'runs.csv'}: not a runs.csv of qzopt bench ("
                              + (f"no column(s) {', '.join(lacking)}" if lacking else "no runs") + ")")
-        frames.append(frame)
+        for col in NUMBER_COLUMNS:
+            if col in frame:
+                bad = frame[col][pd.to_numeric(frame[col], errors="coerce").isna() & frame[col].notna()]
+                if len(bad):
+                    raise QzoptError(f"{d / 'runs.csv'}: column {col}, row {bad.index[0] + 2}: {bad.iloc[0]!r} is "
+                                     "not a number")
+        frames.append(frame.assign(folder=str(d)))
     frame, replaced = latest_runs(frames, [str(d) for d in dirs])
     if replaced:
         console.print(f"runs of {len(replaced)} instance/solver pair(s) are in several folders; the last folder "
@@ -189,11 +226,25 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
         return 0
     out = output_dir(out) if out else dirs[0]
     if len(dirs) > 1:
-        _write_runs(runs, out)
+        _write_runs(runs, out)  # with each run's folder: the joint runs.csv can be summarised again
     summary.to_csv(out / "summary.csv", index=False)
     (out / "summary.md").write_text(markdown(summary) + "\n" + targets_markdown(targets(summary)))
-    console.print(f"wrote {out / 'summary.csv'}, {out / 'summary.md'}")
+    old = dirs[0] / "summary.json"  # the machine and command of the run; the summary itself anew
+    try:
+        payload = json.loads(old.read_text()) if len(dirs) == 1 and old.is_file() else {}
+    except (OSError, ValueError):
+        payload = {}
+    payload.update(summarised=[str(d) for d in dirs], summary=json.loads(summary.to_json(orient="records")))
+    (out / "summary.json").write_text(json.dumps(payload, indent=2))
+    console.print(f"wrote {out / 'summary.csv'}, {out / 'summary.json'}, {out / 'summary.md'}"
+                  + (f", {out / 'runs.csv'}" if len(dirs) > 1 else ""))
     return 0
+
+
+#: Columns a runs.csv must have to be summarised, and those that must hold numbers where filled.
+RUNS_COLUMNS = ("instance", "solver", "kind", "status", "total_s")
+NUMBER_COLUMNS = ("objective", "bound", "gap", "build_s", "solve_s", "total_s", "tables_s", "peak_mb", "optimum",
+                  "asked_gap")
 
 
 def latest_runs(frames: list[pd.DataFrame], names: list[str]) -> tuple[pd.DataFrame, list[str]]:

@@ -23,7 +23,7 @@ CAP_SMALL = ["cap41", "cap42", "cap43", "cap44", "cap51", "cap61", "cap62", "cap
              "cap71", "cap72", "cap73", "cap74"]
 CAP_LARGE = [f"cap{g}{k}" for g in (8, 9, 10, 11, 12, 13) for k in (1, 2, 3, 4)]
 
-SUITES = ("orlib-pmed", "orlib-cap", "qianzhong-scale", "smoke")
+SUITES = ("orlib-pmed", "orlib-cap", "qianzhong-scale", "smoke", "orlib-cap-small", "orlib-capabc")
 
 
 @dataclass(frozen=True)
@@ -102,13 +102,18 @@ def scale_instances() -> list[Instance]:
 
 
 def suite(name: str, shared: Path | None = None) -> list[Instance]:
-    """The instances of a suite (``all`` = every suite but ``smoke``)."""
+    """The instances of a suite (``all`` = orlib-pmed, orlib-cap and qianzhong-scale; ``orlib-cap-small``
+    and ``orlib-capabc`` are the two parts of orlib-cap)."""
     if name == "orlib-pmed":
         return pmed_instances(shared)
     if name == "orlib-cap":
         return cap_instances(shared)
     if name == "qianzhong-scale":
         return scale_instances()
+    if name == "orlib-cap-small":  # cap41-cap134: the 1/3 target at ~20 ms a solve, 9 runs per median
+        return [i for i in cap_instances(shared) if not i.capacity]
+    if name == "orlib-capabc":  # capa/capb/capc at their four capacities: minutes each
+        return [i for i in cap_instances(shared) if i.capacity]
     if name == "smoke":  # a few seconds: the CI subset
         by_name = {i.name: i for i in pmed_instances(shared) + cap_instances(shared)}
         return [by_name["pmed1"], by_name["cap41"]]
