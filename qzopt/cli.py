@@ -419,6 +419,9 @@ def _share(args: argparse.Namespace, console: Console) -> int:
     from qzopt.sharing.share import method_names, share
 
     methods = method_names(args.method, flag="--method")  # a bad flag is refused before the file is read
+    if args.samples is not None and "shapley" not in methods:  # it would be ignored without a word
+        raise QzoptError(f"--samples {args.samples}: only the Shapley value is sampled, and --method "
+                         f"{args.method} does not ask for it; add shapley to --method, or leave --samples out")
     sc = load_scenario(args.scenario, _overrides(args))
     try:
         players_of(sc, args.players)  # said as --players, not as share()'s argument `by`

@@ -28,12 +28,14 @@ def test_coalition_game_from_the_teaching_scenario(tmp_path):
     alone = own.coalitions.set_index("players")["cost"]
     assert alone[("D",)] == float("inf") and alone[("B",)] == float("inf") and alone[("A", "B")] < float("inf")
     assert any("nucleolus" in n for n in own.notes)
-    # the least core is undefined there, so whether the core is empty is not known: said, not claimed
+    # the least core is undefined there because the finite coalitions (those with A and B) do not
+    # bound the allocation: C and D can be charged up to c(N) - c(A+B+D) and c(N) - c(A+B+C) and more,
+    # A and B paid the rest, so the core is not empty (it read "unknown, not tested")
     assert own.least_core_epsilon != own.least_core_epsilon  # NaN
     doc = own.to_dict()
-    assert doc["core_empty"] is None and doc["core_status"].startswith("unknown") and "undefined" in doc["core_status"]
+    assert doc["core_empty"] is False and doc["core_status"].startswith("not empty") and "undefined" in doc["core_status"]
     text = own.to_markdown()
-    assert "core is not empty" not in text and "core is empty" not in text and "unknown" in text
+    assert "Core: not empty: there are allocations no coalition would leave (the coalitions with finite cost" in text
     # every report states solver, status, gap and time: per coalition and the solver once
     assert "| players | cost | status | gap | seconds |" in text and "Solver: highs" in text
     # any site allowed: every coalition is finite
@@ -396,6 +398,11 @@ def test_more_than_fifteen_players_get_what_needs_no_full_enumeration(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--samples", "0"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "argument --samples: '0': must be a whole number, 1 or more" in proc.stderr
+    # --samples without shapley was ignored without a word
+    proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--method", "scrb", "--samples",
+                           "5"], capture_output=True, text=True)
+    assert proc.returncode == 2 and ("--samples 5: only the Shapley value is sampled, and --method scrb does not ask "
+                                     "for it") in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_the_grand_coalition_may_use_the_sites_of_jurisdictions_without_demand(tmp_path):
@@ -704,3 +711,42 @@ def test_a_frontier_point_cut_short_gives_its_price_as_a_range():
         "the cap does not bind: the cheapest plan found needs 5 yuan/t, within it (a time limit stopped that solve: "
         "the plan was not proved cheapest)")
     assert _cap_note(7.0, row_ok, 4.0, 5.0, "yuan/t") == "the cap does not bind: the cheapest plan's fee (5 yuan/t) is within it"
+
+
+def test_a_core_the_finite_coalitions_do_not_bound_is_said_not_empty(tmp_path):
+    """Three towns on their own territory: A and C cannot serve themselves (nor can A + C), so the
+    least core is unbounded.  The core was reported "unknown, not tested" beside a method said to be
+    in it; it is not empty: x = (3.0 M, 3.0 M, 1,867,075) meets B <= 3,091,500, A + B <= 6,033,000
+    and B + C <= 4,925,575 and sums to c(N) = 7,867,075 (checked by hand)."""
+    res = share(SEWAGE, by="jurisdiction", workers=1, cache_dir=tmp_path, progress=False)
+    cost = {frozenset(p): c for p, c in zip(res.coalitions["players"], res.coalitions["cost"])}
+    x = {"A": 3_000_000.0, "B": 3_000_000.0, "C": 1_867_075.0}
+    assert sum(x.values()) == pytest.approx(res.grand_cost)
+    assert all(sum(x[p] for p in s) <= c for s, c in cost.items() if c != float("inf"))
+    assert res.core_empty is False and res.core_status.startswith("not empty: there are allocations no coalition "
+                                                                  "would leave (the coalitions with finite cost do "
+                                                                  "not bound the allocation")
+    assert res.to_dict()["core_empty"] is False
+
+
+def test_sharing_md_says_when_it_lists_only_the_largest_core_violations_and_the_report_names_coalitions_alike(tmp_path):
+    """sharing.md said "88 coalition(s) would pay less alone:" above 10 rows; the report named the
+    worst coalition "A + B + C" where sharing.md and the console say "all but D"."""
+    import dataclasses
+
+    import pandas as pd
+
+    from qzopt.report.markdown import sharing_text
+
+    res = share(TEACH, by="jurisdiction", territory="all", workers=1, cache_dir=tmp_path, progress=False)
+    worst = res.core["proportional"]
+    assert worst["coalition"].tolist() == ["A + B + C"]  # 3 of 4 players: "all but D" in sharing.md
+    summary, core, _notes = sharing_text(res.to_dict(), "yuan")
+    assert any(line.startswith("proportional: not in the core — 1 coalition(s) would pay less alone, worst all but D by ")
+               for line in core), core
+    assert "Core: " in summary and "least-core ε" in summary and "0 or below: the core is not empty" in summary
+    many = pd.DataFrame({"coalition": ["A + B"] * 12, "size": 2, "allocated": 10.0, "stand_alone": 9.0,
+                         "excess": [float(12 - k) for k in range(12)]})
+    text = dataclasses.replace(res, core={**res.core, "proportional": many}).to_markdown()
+    assert ("Not in the core: 12 coalition(s) would pay less alone; the 10 with the largest excess (all 12 in "
+            "sharing.json, `core_violations`):") in text

@@ -703,7 +703,10 @@ NO_ALLOCATION = "No allocation could be computed; the notes below say why."
 
 def sharing_text(doc: dict, money_unit: str) -> tuple[str, list[str], list[str]]:
     """(summary line, one core-test line per method, notes: why figures are missing)."""
+    from qzopt.sharing.share import coalition_label
+
     alloc, _, _ = _sharing_frames(doc)
+    players = [str(p) for p in doc.get("players") or list(alloc.index)]
     core = []
     for m, v in (doc.get("core_violations") or {}).items():
         if v is None:
@@ -712,14 +715,19 @@ def sharing_text(doc: dict, money_unit: str) -> tuple[str, list[str], list[str]]
             core.append(f"{m}: " + ("in the core" if doc.get("core_check") != "partial" else partial_core_line()))
         else:
             worst = v[0] if isinstance(v[0], dict) else {}
+            named = str(worst.get("coalition") or "")
+            named = coalition_label(named.split(" + "), players) if named else "n/a"  # as sharing.md names it
             core.append(f"{m}: not in the core — {len(v)} coalition(s) would pay less alone, worst "
-                        f"{worst.get('coalition')} by {money(_finite(worst.get('excess')))} {money_unit}/yr")
+                        f"{named} by {money(_finite(worst.get('excess')))} {money_unit}/yr")
     eps = _finite(doc.get("least_core_epsilon"))
     count = doc.get("coalition_count")
     summary = (f"Players: {doc.get('players_by') or 'n/a'} ({len(doc.get('players') or alloc)}); "
                f"{count if count is not None else 'n/a'} coalitions; "
                f"cost of the grand coalition {money(_finite(doc.get('grand_coalition_cost_per_yr')))} {money_unit}/yr; "
-               f"least-core ε {money(eps)}" + ("" if eps is None else f" {money_unit}/yr") + ".")
+               f"least-core ε {money(eps)}" + ("" if eps is None else f" {money_unit}/yr (the most any coalition "
+               "pays above its stand-alone cost under the allocation that makes that most smallest; 0 or below: "
+               "the core is not empty)") + "."
+               + (f"  Core: {doc['core_status']}." if doc.get("core_status") else ""))
     notes = []
     _, alone_text = stand_alone(doc)
     if (alone_text == "infeasible alone").any():

@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
+from scipy.stats import t as student_t
 
 from qzopt.arguments import bad_argument, check_int
 from qzopt.errors import few, few_names
@@ -49,6 +50,12 @@ class MissingCoalition(KeyError):
             super().__init__(f"{method} needs the cost of coalition(s) {names}, which the game lacks")
 
 
+class UnboundedLeastCore(ValueError):
+    """The coalitions with finite cost do not bound the allocation: the least core and the
+    nucleolus are undefined, and the core is not empty (allocations exist with every finite
+    coalition's excess as low as one likes)."""
+
+
 class Game:
     """A cooperative cost game.
 
@@ -57,7 +64,7 @@ class Game:
     """
 
     #: what a method that needs finite costs suggests instead when some are infinite
-    advice = "use the nucleolus or the least core, which ignore them"
+    advice = "use the nucleolus, which ignores them"
 
     def __init__(self, players: Sequence, cost: Mapping[frozenset, float] | Callable[[frozenset], float]) -> None:
         self.players = list(players)
@@ -202,7 +209,8 @@ class Game:
 
         Exact for up to ``exact_up_to`` players (all 2^n coalitions).  Beyond, or when
         ``samples`` is given, a Monte-Carlo estimate over random orders: a DataFrame with
-        columns ``shapley``, ``std_error``, ``ci95_low``, ``ci95_high``.
+        columns ``shapley``, ``std_error``, ``ci95_low``, ``ci95_high`` (a 95 % interval from Student's
+        t with ``samples`` - 1 degrees of freedom).
         """
         samples = check_int("Game.shapley", "samples", samples, 2, optional=True,
                             hint="a standard error needs two orders; None: exact up to exact_up_to players")
@@ -239,9 +247,11 @@ class Game:
         self._finite("shapley", seen)  # an infinite cost makes the marginal costs after it meaningless
         mean = contrib.mean(axis=0)
         se = contrib.std(axis=0, ddof=1) / math.sqrt(samples)
-        # each sampled order is efficient, so the mean is exactly efficient too
-        return pd.DataFrame({"shapley": mean, "std_error": se, "ci95_low": mean - 1.96 * se,
-                             "ci95_high": mean + 1.96 * se}, index=pd.Index(self.players, name="player"))
+        # each sampled order is efficient, so the mean is exactly efficient too; the 95 % interval
+        # uses Student's t with samples - 1 degrees of freedom (1.96 made it ~30 % too narrow at 5)
+        half = float(student_t.ppf(0.975, samples - 1)) * se
+        return pd.DataFrame({"shapley": mean, "std_error": se, "ci95_low": mean - half,
+                             "ci95_high": mean + half}, index=pd.Index(self.players, name="player"))
 
     def least_core(self) -> pd.Series:
         """An allocation minimising the largest excess; ``.attrs["epsilon"]`` is that excess.
@@ -353,7 +363,7 @@ class Game:
         c = np.r_[np.zeros(n), 1.0]
         res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=[(None, None)] * (n + 1), method="highs")
         if res.status == 3:  # unbounded
-            raise ValueError("the least core and nucleolus are undefined here: the coalitions with finite cost "
+            raise UnboundedLeastCore("the least core and nucleolus are undefined here: the coalitions with finite cost "
                              "do not bound the allocation (too many coalitions cannot serve themselves, or not within "
                              "the fee rule); "
                              "let coalitions use every site (`--territory all`, where they do not already) or "

@@ -20,7 +20,7 @@ from qzopt.units import money_per_unit
 from qzopt.scenario.scenario import Scenario
 from qzopt.sharing.coalitions import (MAX_PLAYERS, TERRITORIES, UNKNOWN_COST, Territory, coalition_costs,
                                      every_coalition, fee_rule_text, grouping_hint, players_of, sharing_game)
-from qzopt.sharing.game import sample_orders
+from qzopt.sharing.game import UnboundedLeastCore, sample_orders
 
 METHODS = ("proportional", "scrb", "shapley", "nucleolus")
 
@@ -59,6 +59,7 @@ class SharingResult:
     version: str = ""  # the qzopt version that computed it
     scenario_digest: str = ""  # Scenario.digest() of what was shared (a report refuses it beside another scenario's result)
     overrides: dict[str, Any] = field(default_factory=dict)  # what --set changed in the file for this run
+    core_unbounded: bool = False  # the finite coalitions do not bound the allocation: the core is not empty
 
     def provenance_line(self) -> str:
         """Which file and qzopt version the sharing comes from, for sharing.md."""
@@ -82,7 +83,11 @@ class SharingResult:
 
     @property
     def core_empty(self) -> bool | None:
-        """True / False when the least core was computed; None (unknown) when it is undefined."""
+        """True / False when the least core was computed; False too when it is undefined because
+        the coalitions with finite cost do not bound the allocation (then allocations exist that no
+        coalition would leave); None (unknown) when it was not computed."""
+        if self.core_unbounded:
+            return False
         if not math.isfinite(self.least_core_epsilon):
             return None
         return bool(self.least_core_epsilon > 1e-6 * max(1.0, abs(self.grand_cost)))
@@ -95,7 +100,9 @@ class SharingResult:
             why = self.least_core_note or "the least core was not computed"
             return f"unknown, not tested: {why}"
         text = ("empty: some coalition always pays more than alone" if empty
-                else "not empty: there are allocations no coalition would leave")
+                else "not empty: there are allocations no coalition would leave"
+                + (" (the coalitions with finite cost do not bound the allocation, so there are many; the least core "
+                   "and the nucleolus are undefined)" if self.core_unbounded else ""))
         unproven = int((~self.coalitions["status"].isin(["optimal", "infeasible"])).sum())
         if unproven:
             text += (f" (on the costs found: {unproven} coalition cost(s) are not proven optimal, "
@@ -194,9 +201,11 @@ class SharingResult:
             lines += [f"## {m}", "", md_table(view.rename(columns=self.headers()).reset_index())]
             v, said = self.core[m], self.core_line(m)
             lines += [(said[:1].upper() + said[1:] + ".") if v.empty
-                      else f"Not in the core: {len(v)} coalition(s) would pay less alone:", ""]
+                      else f"Not in the core: {len(v)} coalition(s) would pay less alone"
+                      + (f"; the {SHOWN_VIOLATIONS} with the largest excess (all {len(v)} in sharing.json, "
+                         "`core_violations`):" if len(v) > SHOWN_VIOLATIONS else ":"), ""]
             if not v.empty:
-                vv = v.head(10).copy()
+                vv = v.head(SHOWN_VIOLATIONS).copy()
                 vv["coalition"] = vv["coalition"].map(lambda t: coalition_label(t.split(" + "), self.players))
                 for c in ("allocated", "stand_alone", "excess"):
                     vv[c] = vv[c].map(money)
@@ -283,6 +292,9 @@ class SharingResult:
         self.allocations.to_csv(out / "allocations.csv")
         return out
 
+
+#: Core violations sharing.md lists per method (the largest excesses first; sharing.json has all).
+SHOWN_VIOLATIONS = 10
 
 #: the most plans a sampled Shapley estimate may need beyond 15 players (orders x (players - 2)):
 #: about a day at a second each
@@ -436,7 +448,7 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
     if len(capped):
         notes.append(f"{len(capped)} coalition(s) cannot keep {fee_rule_text(sc.fees)} on their own, though they "
                      f"could serve themselves without the fee rule: {names(capped)}; their stand-alone cost is "
-                     "infinite (no alternative within the rule), see 'why' in the coalition table")
+                     "infinite (no alternative within the rule); the coalition table of sharing.md says why for each")
     alone = frame[(frame["status"] == "infeasible") & ~reason.str.startswith("fee cap")]
     if len(alone):
         notes.append(f"{len(alone)} coalition(s) cannot serve their demand with the sites they may use "
@@ -482,14 +494,14 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
     if spread is not None and "shapley" in tables:  # a sampled estimate: how close
         tables["shapley"] = tables["shapley"].join(spread)
     core = {m: game.core_violations(alloc[m]) for m in alloc.columns}
-    lc_note, eps = "", float("nan")
+    lc_note, eps, unbounded = "", float("nan"), False
     if not plan.every:
         lc_note = f"it needs every coalition, and {len(frame):,} of {2 ** len(players) - 1:,} were solved"
     else:
         try:
             eps = float(game.least_core().attrs["epsilon"])
         except ValueError as exc:
-            lc_note = str(exc)
+            lc_note, unbounded = str(exc), isinstance(exc, UnboundedLeastCore)
             notes.append(f"least core: {exc}")
     rules = sc.fees if sc.fees is not None and sc.fees.active else None
     fee_rule = None if rules is None else {
@@ -500,4 +512,5 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
                          {"money": sc.units.money, "demand": sc.units.demand, "per_year": per_year},
                          time.perf_counter() - t0, notes, fee_rule, lc_note, sc.sector, plan.every,
                          source=str(sc.source) if sc.source else "", version=__version__,
-                         scenario_digest=sc.digest(), overrides=dict(sc.extras.get("overrides") or {}))
+                         scenario_digest=sc.digest(), overrides=dict(sc.extras.get("overrides") or {}),
+                         core_unbounded=unbounded)
