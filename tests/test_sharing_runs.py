@@ -747,6 +747,8 @@ def test_sharing_md_says_when_it_lists_only_the_largest_core_violations_and_the_
     assert "Core: " in summary and "least-core ε" in summary and "0 or below: the core is not empty" in summary
     many = pd.DataFrame({"coalition": ["A + B"] * 12, "size": 2, "allocated": 10.0, "stand_alone": 9.0,
                          "excess": [float(12 - k) for k in range(12)]})
+    plain = res.to_markdown()
+    assert "**nucleolus** makes the largest overcharge" in plain and "| yes |" in plain and "| True |" not in plain
     text = dataclasses.replace(res, core={**res.core, "proportional": many}).to_markdown()
     assert ("Not in the core: 12 coalition(s) would pay less alone; the 10 with the largest excess (all 12 in "
             "sharing.json, `core_violations`):") in text

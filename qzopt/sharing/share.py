@@ -187,7 +187,7 @@ class SharingResult:
                  f"Least-core epsilon: {money(self.least_core_epsilon)}"
                  + (f" {mu}/yr" if math.isfinite(self.least_core_epsilon) else "")
                  + f".  Core: {self.core_status}.", ""]
-        lines += [f"## Allocations ({mu}/yr)", "", md_table(self.allocations.map(money).reset_index())]
+        lines += [f"## Allocations ({mu}/yr)", "", METHODS_NOTE, "", md_table(self.allocations.map(money).reset_index())]
         for m, t in self.tables.items():
             view = t.copy()
             for c in view.columns:
@@ -198,6 +198,8 @@ class SharingResult:
             view.loc[~np.isfinite(t["stand_alone_cost_per_yr"].to_numpy(float)), "saving_per_yr"] = "n/a"
             if "allocated_cost_per_unit" in view:
                 view["allocated_cost_per_unit"] = view["allocated_cost_per_unit"].map(lambda v: f"{v:,.2f}")
+            if "individually_rational" in view:  # yes / no, not Python's True / False
+                view["individually_rational"] = view["individually_rational"].map({True: "yes", False: "no"})
             lines += [f"## {m}", "", md_table(view.rename(columns=self.headers()).reset_index())]
             v, said = self.core[m], self.core_line(m)
             lines += [(said[:1].upper() + said[1:] + ".") if v.empty
@@ -214,7 +216,7 @@ class SharingResult:
         lines += [f"## Coalition costs ({mu}/yr)", "", f"Solver: {', '.join(self.solvers)}.", "",
                   md_table(self.coalition_view())]
         lines += [f"- {n}" for n in self.notes]
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n"
 
     def status_counts(self) -> str:
         counts = self.coalitions["status"].value_counts()
@@ -235,7 +237,7 @@ class SharingResult:
         c = self.coalitions
         view = pd.DataFrame({
             "players": c["players"].map(lambda m: coalition_label(m, self.players)),
-            "cost": c["cost"].map(lambda v: money(v) if math.isfinite(v) else "inf"),
+            "cost": c["cost"].map(lambda v: money(v) if math.isfinite(v) else "none (see why)"),
             "status": c["status"],
             "gap": c["gap"].map(lambda g: "n/a" if g is None or pd.isna(g) else f"{100 * g:.2f} %"),
             "seconds": c["seconds"].map(lambda t: f"{t:.2f}") + np.where(c["cached"], " (cache)", ""),
@@ -292,6 +294,16 @@ class SharingResult:
         self.allocations.to_csv(out / "allocations.csv")
         return out
 
+
+#: What each allocation method does, for sharing.md (planners choose among them).
+METHODS_NOTE = (
+    "How each method splits the grand coalition's cost: **proportional** by each player's demand (one cost per "
+    "unit for all); **scrb** (separable costs, remaining benefits) charges each player the cost it adds to the "
+    "others and splits the rest by what each saves over going alone; **shapley** charges each player its extra "
+    "cost averaged over every order in which the players could join; **nucleolus** makes the largest overcharge "
+    "of any coalition against its stand-alone cost as small as it can, and so lies in the core whenever the core "
+    "is not empty.  An allocation in the core leaves no group of players better off planning alone; the tables "
+    "below say, per method, whether it is.")
 
 #: Core violations sharing.md lists per method (the largest excesses first; sharing.json has all).
 SHOWN_VIOLATIONS = 10
