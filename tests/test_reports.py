@@ -350,6 +350,13 @@ def test_report_refuses_add_ons_of_another_version_of_the_same_scenario(tmp_path
     proc = cli("report", tmp_path / "run", "--sharing", tmp_path / "same-share", "--frontier", tmp_path / "same-front",
                "-o", tmp_path / "ok.html")
     assert proc.returncode == 0, proc.stderr
+    # the files themselves named, not their folders (it said "no sharing.json there")
+    proc = cli("report", tmp_path / "run", "--sharing", tmp_path / "same-share" / "sharing.json", "--frontier",
+               tmp_path / "same-front" / "frontier.csv", "-o", tmp_path / "ok2.html")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "ok2.html").read_text(encoding="utf-8").count('id="frontier-chart"') == 1
+    sharing = json.loads((tmp_path / "same-share" / "sharing.json").read_text(encoding="utf-8"))
+    assert all("index" not in row for rows in sharing["core_violations"].values() for row in rows)
     for option, folder, what in (("--sharing", "other-share", "cost sharing"), ("--frontier", "other-front",
                                                                                  "fee frontier")):
         proc = cli("report", tmp_path / "run", option, tmp_path / folder, "-o", tmp_path / "bad.html")

@@ -51,6 +51,8 @@ def read_frontier(folder: str | Path) -> pd.DataFrame:
     in ``frontier.md`` (its title and its "Sector: ..." line) and the file read.  A file that is
     not one (unreadable, no rows, lacking :data:`FRONTIER_COLUMNS`) is refused naming it."""
     folder = Path(folder)
+    if folder.name == "frontier.csv" and folder.is_file():  # the file itself named: its folder
+        folder = folder.parent
     file = folder / "frontier.csv"
     try:
         table = pd.read_csv(file)
@@ -83,8 +85,10 @@ FRONTIER_DIGEST = "Scenario digest without fee rules"
 
 
 def read_sharing(folder: str | Path) -> dict:
-    """``sharing.json`` of ``qzopt share -o DIR`` (NaN and Infinity allowed), with ``_source``."""
-    file = Path(folder) / "sharing.json"
+    """``sharing.json`` of ``qzopt share -o DIR`` (NaN and Infinity allowed), with ``_source``;
+    ``folder`` may name the file itself."""
+    folder = Path(folder)
+    file = folder if folder.name == "sharing.json" and folder.is_file() else folder / "sharing.json"
     doc = read_object(file, "qzopt sharing.json")
 
     def rows(v: Any) -> bool:  # a list of JSON objects, or absent
@@ -207,6 +211,8 @@ def write_report(result: str | Path, frontier: str | Path | None = None, sharing
         if given is None:
             continue
         name = "frontier.csv" if option == "frontier" else "sharing.json"
+        if Path(given).name == name and Path(given).is_file():  # the file named, not its folder: fine
+            given = Path(given).parent
         if not (Path(given) / name).is_file():
             command = "frontier" if option == "frontier" else "share"
             raise QzoptError(f"--{option} {given}: no {name} there (write it with `qzopt {command} SCENARIO -o {given}`)")

@@ -132,7 +132,8 @@ class SharingResult:
 
     def to_dict(self) -> dict[str, Any]:
         def rec(frame: pd.DataFrame) -> list[dict]:
-            return json.loads(frame.reset_index().to_json(orient="records"))
+            # the players' index is a column; a plain row number (core violations) is not one
+            return json.loads(frame.reset_index(drop=frame.index.name is None).to_json(orient="records"))
 
         def finite(c):
             return c if c is not None and math.isfinite(c) else None
