@@ -217,6 +217,10 @@ def test_a_summary_of_earlier_runs_goes_to_a_new_folder_with_a_runnable_command(
     again = pd.read_csv(tmp_path / "new" / "b" / "summary.csv").set_index("instance")
     assert again.loc["pmed1", "objective"] == pytest.approx(5819, abs=1e-6)  # published optimum
     assert "medians of 1 run(s) per instance and solver" in capsys.readouterr().out
+    # the new folder holds the runs too, so it can be summarised again (it held the summaries only)
+    assert main(["--summarise", str(tmp_path / "new" / "b")]) == 0
+    assert "options" not in json.loads((tmp_path / "new" / "b" / "summary.json").read_text()) or \
+        "command" not in json.loads((tmp_path / "new" / "b" / "summary.json").read_text())["options"]
 
 
 def test_a_peer_that_is_not_installed_is_skipped_not_a_failed_run(tmp_path, capsys, monkeypatch):

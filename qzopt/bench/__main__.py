@@ -225,8 +225,9 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
                       "(a new folder: runs.csv, summary.csv, summary.md)")
         return 0
     out = output_dir(out) if out else dirs[0]
-    if len(dirs) > 1:
-        _write_runs(runs, out)  # with each run's folder: the joint runs.csv can be summarised again
+    joined = out.resolve() != dirs[0].resolve()
+    if joined:  # with each run's folder: the new folder's runs.csv can be summarised again
+        _write_runs(runs, out)
     summary.to_csv(out / "summary.csv", index=False)
     (out / "summary.md").write_text(markdown(summary) + "\n" + targets_markdown(targets(summary)))
     old = dirs[0] / "summary.json"  # the machine and command of the run; the summary itself anew
@@ -237,7 +238,7 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
     payload.update(summarised=[str(d) for d in dirs], summary=json.loads(summary.to_json(orient="records")))
     (out / "summary.json").write_text(json.dumps(payload, indent=2))
     console.print(f"wrote {out / 'summary.csv'}, {out / 'summary.json'}, {out / 'summary.md'}"
-                  + (f", {out / 'runs.csv'}" if len(dirs) > 1 else ""))
+                  + (f", {out / 'runs.csv'}" if joined else ""))
     return 0
 
 
