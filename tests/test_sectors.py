@@ -492,3 +492,33 @@ def test_a_cold_chain_with_demand_not_per_day_is_refused(tmp_path, unit):
         qzopt.load_scenario(tmp_path / "cc.yaml")
     msg = " ".join(str(info.value).split())
     assert "cc.yaml" in msg and "units.demand" in msg and f"reads demand per day" in msg and repr(unit) in msg
+
+
+def test_single_sourcing_holds_when_a_hubs_cold_store_binds(tmp_path):
+    """Two required hubs whose throughput (1,000 t/d) no point set can fill, but whose cold store
+    (S 150 t, L 250 t) can bind: single sourcing was taken as implied (the check saw capacity and
+    minimum load only), the fungi of P were split 0.5 / 0.5 between the hubs (8,855,500 yuan/yr) and
+    the assignments table gave them to hub_P alone, 300 t in its 250 t store.  Kept, the fungi go
+    to hub_H, which needs size L: 9,155,500 (the same model with every assignment binary)."""
+    import shutil
+
+    text = (TEACH / "coldchain-3origins.yaml").read_text(encoding="utf-8")
+    for old, new in (("{name: S, capacity: 150,", "{name: S, capacity: 1000,"),
+                     ("{name: L, capacity: 400,", "{name: L, capacity: 1000,"),
+                     ("{id: hub_P, jurisdiction: P, sizes: hub}", "{id: hub_P, jurisdiction: P, sizes: hub, required: true}"),
+                     ("{id: hub_H, jurisdiction: H, sizes: hub}", "{id: hub_H, jurisdiction: H, sizes: hub, required: true}"),
+                     ("{id: hub_Q, jurisdiction: Q, sizes: hub}", "{id: hub_Q, jurisdiction: Q, sizes: hub, excluded: true}"),
+                     ("storage: {S: 300, L: 900}", "storage: {S: 150, L: 250}")):
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp_path / "cc.yaml").write_text(text + "constraints: {single_sourcing: true}\n", encoding="utf-8")
+    shutil.copy(TEACH / "three_origins_roads.csv", tmp_path)
+    sc = qzopt.load_scenario(tmp_path / "cc.yaml")
+    res = qzopt.solve(sc, isolate=False)
+    assert res.status == "optimal" and res.objective == pytest.approx(9_155_500, rel=1e-9)
+    a = res.assignments
+    assert (a.groupby("demand")["site"].nunique() == 1).all() and np.allclose(a["share"], 1.0)
+    dwell = sc.sector_data.demand_attrs["dwell_days"]
+    stored = (a["amount"] * a["demand"].map(dwell)).groupby(a["site"]).sum()
+    cap = res.facilities.set_index("site")["cold_storage_capacity"]
+    assert (stored <= cap.reindex(stored.index) + 1e-6).all()  # the reported assignment fits every store

@@ -18,7 +18,8 @@ from qzopt.models.blocks.resources import resource_capacity
 from qzopt.models.core import LinearModel
 from qzopt.models.blocks import siting as blk
 from qzopt.models.facility import BuiltModel, add_stream, blocks_for
-from qzopt.models.sector_common import add_echelon
+from qzopt.models.data import facility_data
+from qzopt.models.sector_common import add_echelon, single_sourcing_data
 from qzopt.scenario.scenario import Scenario
 
 
@@ -27,15 +28,22 @@ def build(sc: Scenario) -> BuiltModel:
     sd = sc.sector_data
     model = LinearModel(sc.name)
     # the hubs' resources come before the presolve of dominated sizes, which must see them
-    main = add_stream(model, sc, "", blocks=[b for b in blocks_for(sc.policy) if b is not blk.dominated_sizes])
     attrs = sd.demand_attrs.reindex(sc.demands.index)
+    storage = sc.sizes["size"].map(sd.spec.storage).to_numpy(float)
+    data = facility_data(sc)
+    amount, peak, dwell = data.amount, attrs["peak_factor"].to_numpy(float), attrs["dwell_days"].to_numpy(float)
+    # single sourcing is implied only if neither hub resource can bind either (a cold store that binds
+    # makes splitting a point between hubs pay)
+    data = single_sourcing_data(sc, data, resources=((peak * amount, data.capacity),
+                                                     (dwell * amount, np.nan_to_num(storage))))
+    main = add_stream(model, sc, "", blocks=[b for b in blocks_for(sc.policy) if b is not blk.dominated_sizes],
+                      data=data)
     peak_cap = np.where(np.isfinite(main.data.capacity), main.data.capacity, main.data.max_load[main.data.option_site]
                         * attrs["peak_factor"].max())
     # an unlimited hub (no capacity) gets the bound of all it can reach at the largest peak in its
     # row, and is reported unlimited (inf), not at that bound
     resource_capacity(main, "peak_throughput", attrs["peak_factor"].to_numpy(float), peak_cap,
                       limit=main.data.capacity)
-    storage = sc.sizes["size"].map(sd.spec.storage).to_numpy(float)
     resource_capacity(main, "cold_storage", attrs["dwell_days"].to_numpy(float), np.nan_to_num(storage))
     blk.dominated_sizes(main)
     echelons = {"outlets": add_echelon(sc, main, sd.echelons["outlets"])}

@@ -14,6 +14,30 @@ from qzopt.scenario.scenario import Scenario
 from qzopt.scenario.sector_data import EchelonData
 
 
+def single_sourcing_data(sc: Scenario, data: FacilityData,
+                         resources: tuple[tuple[np.ndarray, np.ndarray], ...] = ()) -> FacilityData:
+    """``data`` marked ``splits_matter`` when single sourcing is asked and a limit beyond the main
+    sites' capacity and minimum load may bind: a resource row (per point use u_i, per option limit
+    L_k: a cold-chain hub's peak throughput or cold store) whose points in reach may use more than
+    L_k, or a second echelon's destination (sludge centre, fly-ash site) with a capacity below all
+    its sources could send (ratio x total demand) or a minimum load.  Then serving each point from
+    its cheapest open site need not be optimal, so the assignment stays binary: without this a
+    cold store that binds let single sourcing be split and reported as kept."""
+    if not sc.policy.single_sourcing or data.splits_matter:
+        return data
+    binds = False
+    for use, limit in resources:
+        in_reach = np.bincount(data.pairs.j, weights=np.asarray(use, float)[data.pairs.i], minlength=data.m)
+        binds |= bool(np.any(np.asarray(limit, float) < in_reach[data.option_site] - 1e-9))
+    total = float(data.amount.sum()) if data.n else 0.0
+    for ed in (sc.sector_data.echelons.values() if sc.sector_data is not None else ()):
+        if ed.into_stream:  # into the main sites: their capacity, with this inflow in reach, is checked already
+            continue
+        dest = site_data(ed.sites, ed.sizes, sc.policy, sc.units.per_year, sc.crf, np.full(len(ed.sites), ed.ratio * total))
+        binds |= bool(np.any(dest.capacity < ed.ratio * total - 1e-9) or np.any(dest.min_load > 0))
+    return dataclasses.replace(data, splits_matter=True) if binds else data
+
+
 def site_capacity(b: Build) -> np.ndarray:
     """Most each site of a facility set can treat: its largest size, or what can reach it."""
     d = b.data

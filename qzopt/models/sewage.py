@@ -17,7 +17,8 @@ from qzopt.geo.pairs import allowed_pairs
 from qzopt.models.blocks.connections import connection_cost
 from qzopt.models.core import LinearModel
 from qzopt.models.facility import BuiltModel, add_stream
-from qzopt.models.sector_common import add_echelon
+from qzopt.models.data import facility_data
+from qzopt.models.sector_common import add_echelon, single_sourcing_data
 from qzopt.scenario.scenario import Scenario
 from qzopt.scenario.sector_data import sewer_pair_costs
 
@@ -28,7 +29,7 @@ def build(sc: Scenario) -> BuiltModel:
     pairs = allowed_pairs(sc)
     fixed, per_flow = sewer_pair_costs(sc, pairs.i, pairs.j, pairs.distance)
     pairs = dataclasses.replace(pairs, cost=pairs.cost + per_flow)
-    main = add_stream(model, sc, "", pairs)
+    main = add_stream(model, sc, "", pairs, data=single_sourcing_data(sc, facility_data(sc, pairs)))
     connection_cost(main, fixed)
     echelons = {}
     sludge = sc.sector_data.echelons.get("sludge")

@@ -19,7 +19,7 @@ import numpy as np
 from qzopt.models.core import LinearModel
 from qzopt.models.facility import BuiltModel, add_stream
 from qzopt.models.data import facility_data
-from qzopt.models.sector_common import add_echelon, with_inflow_reach
+from qzopt.models.sector_common import add_echelon, with_inflow_reach, single_sourcing_data
 from qzopt.scenario.scenario import Scenario
 
 
@@ -32,7 +32,7 @@ def build(sc: Scenario) -> BuiltModel:
     data = facility_data(sc)
     if "transfer" in sd.echelons:  # what stations bring counts in a plant's reach
         data = with_inflow_reach(sc, data, sd.echelons["transfer"])
-    main = add_stream(model, sc, "", revenue=revenue, data=data)
+    main = add_stream(model, sc, "", revenue=revenue, data=single_sourcing_data(sc, data))
     echelons = {}
     for name in ("transfer", "fly_ash"):
         if name in sd.echelons:
