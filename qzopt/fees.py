@@ -76,13 +76,21 @@ def strategy(sc: Scenario, built: BuiltModel) -> str:
     full = not sc.policy.partial_service
     if rules.recovery == "pooled" and full:
         return "linearised"
-    if rules.recovery == "per_plant" and binary:
+    # per plant, the linearised revenue is fee x each point's binary assignment to the plant: what
+    # transfer stations forward reaches a plant as a continuous flow, which it cannot credit (the
+    # plant had to recover the cost of burning it from its direct payers alone: infeasible, or a
+    # fee of 127 where 96 recovers every cost), so with stations the fee is found parametrically
+    stations = sc.sector_data is not None and any(e.into_stream for e in sc.sector_data.echelons.values())
+    if rules.recovery == "per_plant" and binary and not stations:
         return "linearised"
     if rules.mode == "banded":
+        why = ("transfer stations (what they forward is a continuous flow, and fee x flow is bilinear)" if stations
+               and rules.recovery == "per_plant" else
+               "split assignment" if rules.recovery == "per_plant" else "partial service")
         raise QzoptError(
-            "fees: banded fees with " + ("split assignment" if rules.recovery == "per_plant" else "partial service")
-            + " have no exact linear formulation here (fee x share is bilinear).  Set "
-            "constraints.single_sourcing: true, or recovery: pooled with every demand served, or mode: uniform.")
+            f"fees: banded fees with {why} have no exact linear formulation here (fee x share is bilinear).  Set "
+            + ("recovery: pooled with every demand served, or mode: uniform." if stations else
+               "constraints.single_sourcing: true, or recovery: pooled with every demand served, or mode: uniform."))
     return "parametric"
 
 
