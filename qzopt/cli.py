@@ -439,6 +439,11 @@ def _share(args: argparse.Namespace, console: Console) -> int:
     res.write(outdir)
     res.print_console(console)
     console.print(f"wrote {outdir}/sharing.json, sharing.md, allocations.csv")
+    if res.allocations.empty or not len(res.allocations.columns):  # the files keep the coalitions and notes
+        Console(stderr=True, highlight=False).print(
+            f"error: none of the methods asked ({', '.join(methods)}) gives an allocation in this game: "
+            "the notes above say why", soft_wrap=True)
+        return EXIT_INFEASIBLE
     return EXIT_OK
 
 

@@ -727,6 +727,13 @@ def test_a_core_the_finite_coalitions_do_not_bound_is_said_not_empty(tmp_path):
                                                                   "would leave (the coalitions with finite cost do "
                                                                   "not bound the allocation")
     assert res.to_dict()["core_empty"] is False
+    # asked for Shapley alone, which no finite table gives here: exit 3 (it was 0), files written
+    proc = _cli("share", str(SEWAGE), "--players", "jurisdiction", "--method", "shapley", "--cache", str(tmp_path),
+                "-o", str(tmp_path / "out"))
+    assert proc.returncode == 3 and ("error: none of the methods asked (shapley) gives an allocation in this game"
+                                     in proc.stderr) and (tmp_path / "out" / "sharing.json").is_file()
+    # the notes name coalitions as the tables do ("A + C"), not as sets ("{A, C}")
+    assert any(n.startswith("scrb: scrb needs finite costs, but coalition(s) A, C, A + C have") for n in res.notes)
 
 
 def test_sharing_md_says_when_it_lists_only_the_largest_core_violations_and_the_report_names_coalitions_alike(tmp_path):

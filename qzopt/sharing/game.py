@@ -65,6 +65,8 @@ class Game:
 
     #: what a method that needs finite costs suggests instead when some are infinite
     advice = "use the nucleolus, which ignores them"
+    #: how messages name a coalition ("{A, B}"; qzopt's share() names them as its tables do, "A + B")
+    name_of: Callable[[frozenset], str] = staticmethod(_braced)
 
     def __init__(self, players: Sequence, cost: Mapping[frozenset, float] | Callable[[frozenset], float]) -> None:
         self.players = list(players)
@@ -128,7 +130,7 @@ class Game:
     def _finite(self, method: str, coalitions: Iterable[frozenset]) -> None:
         bad = list(dict.fromkeys(frozenset(s) for s in coalitions if not math.isfinite(self.cost(s))))  # once each
         if bad:
-            names = few_names(map(_braced, bad))
+            names = few_names(map(self.name_of, bad))
             raise ValueError(f"{method} needs finite costs, but coalition(s) {names} have an infinite "
                              f"cost (they cannot serve themselves, or not within the fee rule); {self.advice}")
 

@@ -448,6 +448,7 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
                             players)
     _grand_or_raise(sc, frame, tuple(players), solver, time_limit)
     game = sharing_game(frame, players)
+    game.name_of = lambda s: coalition_label([p for p in players if p in s], players)  # as the tables name it
     if not plan.every:  # the nucleolus and the least core are not computed here
         game.advice = ("let every coalition use any site (--territory all, territory=\"all\") or " if territory == "own"
                        else "") + f"group the players, so that at most {MAX_PLAYERS} take part and the nucleolus is computed"
