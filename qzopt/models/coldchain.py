@@ -39,12 +39,12 @@ def build(sc: Scenario) -> BuiltModel:
     main = add_stream(model, sc, "", blocks=[b for b in blocks_for(sc.policy) if b is not blk.dominated_sizes],
                       data=data)
     peak_cap = np.where(np.isfinite(main.data.capacity), main.data.capacity, main.data.max_load[main.data.option_site]
-                        * attrs["peak_factor"].max())
+                        * peak.max())
     # an unlimited hub (no capacity) gets the bound of all it can reach at the largest peak in its
     # row, and is reported unlimited (inf), not at that bound
-    resource_capacity(main, "peak_throughput", attrs["peak_factor"].to_numpy(float), peak_cap,
+    resource_capacity(main, "peak_throughput", peak, peak_cap,
                       limit=main.data.capacity)
-    resource_capacity(main, "cold_storage", attrs["dwell_days"].to_numpy(float), np.nan_to_num(storage))
+    resource_capacity(main, "cold_storage", dwell, np.nan_to_num(storage))
     blk.dominated_sizes(main)
     echelons = {"outlets": add_echelon(sc, main, sd.echelons["outlets"])}
     model.to_matrix()

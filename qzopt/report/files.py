@@ -42,6 +42,13 @@ def read_result(path: str | Path) -> "Result":
 
 
 # ------------------------------------------------------------------------ add-ons
+def addon_folder(path: str | Path, name: str) -> Path:
+    """The folder of an add-on file ``name`` (``frontier.csv``, ``sharing.json``): ``path`` itself,
+    or its folder when ``path`` names that file."""
+    path = Path(path)
+    return path.parent if path.name == name and path.is_file() else path
+
+
 #: Columns of a ``frontier.csv`` that the reports read.
 FRONTIER_COLUMNS = ("point", "fee_cap", "fee", "total_cost_per_yr", "price_of_equalization_per_yr")
 
@@ -50,9 +57,7 @@ def read_frontier(folder: str | Path) -> pd.DataFrame:
     """``frontier.csv`` of ``qzopt frontier -o DIR``; ``attrs`` carry the scenario and sector named
     in ``frontier.md`` (its title and its "Sector: ..." line) and the file read.  A file that is
     not one (unreadable, no rows, lacking :data:`FRONTIER_COLUMNS`) is refused naming it."""
-    folder = Path(folder)
-    if folder.name == "frontier.csv" and folder.is_file():  # the file itself named: its folder
-        folder = folder.parent
+    folder = addon_folder(folder, "frontier.csv")
     file = folder / "frontier.csv"
     try:
         table = pd.read_csv(file)
@@ -87,8 +92,7 @@ FRONTIER_DIGEST = "Scenario digest without fee rules"
 def read_sharing(folder: str | Path) -> dict:
     """``sharing.json`` of ``qzopt share -o DIR`` (NaN and Infinity allowed), with ``_source``;
     ``folder`` may name the file itself."""
-    folder = Path(folder)
-    file = folder if folder.name == "sharing.json" and folder.is_file() else folder / "sharing.json"
+    file = addon_folder(folder, "sharing.json") / "sharing.json"
     doc = read_object(file, "qzopt sharing.json")
 
     def rows(v: Any) -> bool:  # a list of JSON objects, or absent
@@ -211,9 +215,8 @@ def write_report(result: str | Path, frontier: str | Path | None = None, sharing
         if given is None:
             continue
         name = "frontier.csv" if option == "frontier" else "sharing.json"
-        if Path(given).name == name and Path(given).is_file():  # the file named, not its folder: fine
-            given = Path(given).parent
-        if not (Path(given) / name).is_file():
+        given = addon_folder(given, name)
+        if not (given / name).is_file():
             command = "frontier" if option == "frontier" else "share"
             raise QzoptError(f"--{option} {given}: no {name} there (write it with `qzopt {command} SCENARIO -o {given}`)")
         if option == "frontier":
