@@ -150,3 +150,28 @@ def test_path_none(loader):
         "cap-capacity-word", "cap-negative-fixed-cost"])
 def test_a_malformed_file_is_refused_by_file_line_and_token(tmp_path, loader, text, said):
     _raises(loader, _bad(tmp_path, text), *said)
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap44"])
+def test_cbc_alone_answers_cap_with_its_own_plan(name):
+    # CBC prints shares to 8 digits (0.15365551 x 12,912 t), so a capacity row of cap41 is off by
+    # 5e-5 t: 1e-8 of the row's terms.  The plan check once measured that against 1 + |A x| and
+    # threw CBC's plan away (the MIP start was reported instead, "no back end answered")
+    res = qzopt.solve(load_cap(ORLIB / "cap" / f"{name}.txt"), solver="cbc", fallback=[], isolate=False)
+    assert res.status == "optimal" and res.solver == "cbc" and not res.fallbacks
+    assert res.objective == pytest.approx(OPT[name], abs=1e-3)
+
+
+def test_the_plan_check_measures_a_row_against_the_size_of_its_terms():
+    import scipy.sparse as sp
+
+    from qzopt.models.matrix import MatrixForm
+    from qzopt.solvers.registry import PLAN_TOLERANCE
+
+    # cap41's row: 3,016 y + 12,912 x2 - s = 0 with s = 5,000 t and x2 printed to 8 digits
+    row = sp.csr_matrix(np.array([[-3016.0, -12912.0, 1.0]]))
+    form = MatrixForm("row", np.zeros(3), 0.0, row, np.zeros(1), np.zeros(1), np.zeros(3),
+                      np.array([1.0, 1.0, 1e4]), np.zeros(3, dtype=bool))
+    assert form.feasible(np.array([1.0, 0.15365551, 5000.0]), PLAN_TOLERANCE)
+    # 1.3 t off (1e-4 of the row's terms) is a broken row, not rounding
+    assert not form.feasible(np.array([1.0, 0.1537, 5000.0]), PLAN_TOLERANCE)

@@ -197,7 +197,7 @@ class Attempt:
     seconds: float
 
 
-#: Tolerance of the check every back end's plan passes (rows relative to 1 + |A x|, bounds and
+#: Tolerance of the check every back end's plan passes (rows relative to 1 + |A| |x|, bounds and
 #: integrality absolute): looser than the solvers' own 1e-6 so that their rounding never fails it.
 PLAN_TOLERANCE = 1e-5
 
