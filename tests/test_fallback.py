@@ -336,3 +336,29 @@ def test_the_last_solver_of_the_chain_says_no_fallback_is_left():
     assert qzopt.solve(line_scenario(), solver="ortools-sat", fallback=["highs"], isolate=False,
                        on_event=events.append).solver == "highs"
     assert [e for e in events if e.startswith("ortools-sat: ")][0].endswith("; trying the next solver"), events
+
+
+def test_pulp_cbc_at_a_one_millisecond_limit_claims_no_proof_of_infeasibility():
+    # the same CBC through PuLP said 'Infeasible' at 1 ms on the feasible wte-4towns scenario, and
+    # the run was reported as a scenario that cannot be satisfied
+    from qzopt.solvers.pulp_generic import PulpBackend
+
+    from conftest import ROOT
+
+    backend = PulpBackend("PULP_CBC_CMD")
+    if backend.available():
+        pytest.skip(backend.available())
+    model = build_model(qzopt.load_scenario(ROOT / "scenarios" / "teaching" / "wte-4towns.yaml")).solver_form()
+    for _ in range(3):
+        raw = backend.solve(model, SolveOptions(time_limit=0.001))
+        assert raw.status in ("no_solution", "feasible", "optimal"), (raw.status, raw.termination)
+
+
+def test_infeasible_said_after_the_limit_is_no_proof_and_before_it_is_one():
+    from qzopt.solvers.base import RawSolution, no_proof_after_limit
+
+    said = RawSolution("cbc", "infeasible", termination="infeasible")
+    late = no_proof_after_limit(said, SolveOptions(time_limit=1.0), ran=1.02)
+    assert late.status == "no_solution" and "not taken as a proof" in late.message
+    assert no_proof_after_limit(said, SolveOptions(time_limit=1.0), ran=0.5).status == "infeasible"
+    assert no_proof_after_limit(said, SolveOptions(), ran=1e3).status == "infeasible"  # no limit, a proof

@@ -133,6 +133,19 @@ def objective_scale(c: np.ndarray) -> float:
     return 10.0 ** (2 - int(np.floor(np.log10(big))))
 
 
+def no_proof_after_limit(raw: RawSolution, options: SolveOptions, ran: float) -> RawSolution:
+    """``raw``, except that "infeasible" said once the time limit had passed (``ran`` seconds of the
+    solver's own run) is no proof: the status becomes ``no_solution``.  CBC stopped by its clock
+    inside preprocessing says "Pre-processing says infeasible" (seen at a 1 ms limit on feasible
+    models, run directly and through PuLP)."""
+    if raw.status != "infeasible" or options.time_limit is None or ran < options.time_limit:
+        return raw
+    said = raw.termination or raw.status
+    return replace(raw, status="no_solution", x=None, objective=None,
+                   message=f"{raw.solver} said {said!r} after its {options.time_limit:g} s limit had passed; "
+                           "not taken as a proof")
+
+
 class Backend(Protocol):
     """A solver back end: a name, an availability probe, and ``solve``."""
 

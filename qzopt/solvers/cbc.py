@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from qzopt.models.matrix import MatrixForm
-from qzopt.solvers.base import RawSolution, SolveOptions, objective_scale
+from qzopt.solvers.base import RawSolution, SolveOptions, no_proof_after_limit, objective_scale
 from qzopt.solvers.mps import write_mps
 
 
@@ -125,14 +125,7 @@ class CbcBackend:
             words, reported, x = parse_solution(sol.read_text(), model.num_cols)
         summary = parse_log(log)
         raw = self._result(model, words, x, summary, seconds, log, scale, reported)
-        if (raw.status == "infeasible" and options.time_limit is not None
-                and ran >= options.time_limit):
-            # CBC stopped by its clock inside preprocessing says "Pre-processing says infeasible"
-            # (seen at a 1 ms limit on a feasible model): not a proof once the limit has passed
-            raw = dataclasses.replace(raw, status="no_solution",
-                                      message=f"CBC said {words!r} after its {options.time_limit:g} s limit had "
-                                              "passed; not taken as a proof")
-        return raw
+        return no_proof_after_limit(raw, options, ran)
 
     def _result(self, model: MatrixForm, words: str, x: np.ndarray, summary: dict,
                 seconds: float, log: str, scale: float, reported: float | None = None) -> RawSolution:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from qzopt.models.matrix import MatrixForm
-from qzopt.solvers.base import EXACT_GAP, RawSolution, SolveOptions, objective_scale
+from qzopt.solvers.base import EXACT_GAP, RawSolution, SolveOptions, no_proof_after_limit, objective_scale
 from qzopt.solvers.mps import split_ranges, write_mps
 
 
@@ -55,12 +55,13 @@ class PulpBackend:
             path = Path(tmp) / "model.mps"
             write_mps(split_ranges(dataclasses.replace(model, c=model.c * scale)), path)  # PuLP reads no RANGES
             variables, problem = pulp.LpProblem.fromMPS(str(path))
+        started = time.perf_counter()  # the solver's own run, not the MPS file before it
         try:
             problem.solve(self._solver(options))
         except Exception as exc:
             return RawSolution(self.name, "error", seconds=time.perf_counter() - t0, termination="exception",
                                message=f"{exc.__class__.__name__}: {exc}")
-        seconds = time.perf_counter() - t0
+        seconds, ran = time.perf_counter() - t0, time.perf_counter() - started
         status, sol = problem.status, problem.sol_status
         x = None
         objective = None
@@ -90,5 +91,6 @@ class PulpBackend:
             if options.effective_gap > EXACT_GAP:
                 note = (f"stopped within the relative gap asked ({options.effective_gap:g}); PuLP reports no "
                         "bound, so the bound shown is the least that gap guarantees")
-        return RawSolution(self.name, kind, x=x, objective=objective, bound=bound, seconds=seconds,
-                           termination=f"{pulp.LpStatus[status]} / solution {sol}", message=note)
+        raw = RawSolution(self.name, kind, x=x, objective=objective, bound=bound, seconds=seconds,
+                          termination=f"{pulp.LpStatus[status]} / solution {sol}", message=note)
+        return no_proof_after_limit(raw, options, ran)
