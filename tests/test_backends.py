@@ -158,6 +158,32 @@ def test_cp_sat_stopped_at_a_gap_gives_the_same_plan_every_run():
     assert all(r.objective <= r.bound / (1 - 0.02) + 1e-9 for r in runs)  # within the gap asked
 
 
+@pytest.mark.parametrize("head, status, value", [
+    ("Optimal - objective value 94.64556250", "optimal", 94.6455625),
+    ("Optimal (within gap tolerance) - objective value 7957.00000000", "optimal (within gap tolerance)", 7957.0),
+    ("Stopped on time (no integer solution - continuous used) - objective value -10.66666667",
+     "stopped on time (no integer solution - continuous used)", -10.66666667),
+    ("Infeasible - objective value 0.00000000", "infeasible", 0.0),
+])
+def test_cbc_solution_heads_are_read_with_their_objective(head, status, value):
+    # the words CBC 2.10 writes on the first line of its solution file; "(within gap tolerance)"
+    # (a run stopped at the gap asked) once left the objective unread and the words run on
+    from qzopt.solvers.cbc import parse_solution
+
+    words, objective, x = parse_solution(head + "\n      0 C1   1   0\n", 2)
+    assert (words, objective) == (status, value) and x.tolist() == [0.0, 1.0]
+
+
+def test_cbc_stopped_at_the_gap_asked_reports_its_bound_within_that_gap():
+    if unavailable_reason("cbc"):
+        pytest.skip(unavailable_reason("cbc"))
+    model = _single_sourcing_cflp(120, 25, seed=3)
+    raw = get_backend("cbc").solve(model, SolveOptions(gap=0.05, time_limit=60))
+    assert raw.status == "optimal" and model.feasible(raw.x, integral=True)
+    assert raw.objective == model.objective(raw.x) and raw.bound <= raw.objective  # whole costs, a real bound
+    assert raw.gap <= 0.05 + 1e-12
+
+
 def test_mps_round_trip_through_pulp(tmp_path):
     import pulp
 

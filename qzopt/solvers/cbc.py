@@ -38,7 +38,9 @@ def cbc_path() -> str | None:
     return path if path and os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
-_HEAD = re.compile(r"^(?P<status>[A-Za-z ]+?)\s*-\s*objective value\s+(?P<obj>\S+)", re.I)
+#: "Optimal - objective value 94.6", "Optimal (within gap tolerance) - objective value 7957.0",
+#: "Stopped on time (no integer solution - continuous used) - objective value -10.7"
+_HEAD = re.compile(r"^(?P<status>.+?)\s+-\s+objective value\s+(?P<obj>\S+)", re.I)
 
 
 def parse_solution(text: str, n: int) -> tuple[str, float | None, np.ndarray]:
