@@ -119,6 +119,16 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return diff / max(abs(objective), 1e-10)
 
 
+def bound_at_gap(objective: float, gap: float) -> float:
+    """The least bound a minimisation proved within relative ``gap`` guarantees: objective - gap x
+    |objective|, moved up by the last bits that rounding can add, so that :func:`relative_gap`
+    of the two is never above ``gap`` (7,957 at 5 % gave 0.050000000000000044)."""
+    bound = objective - gap * abs(objective)
+    while (relative_gap(objective, bound) or 0.0) > gap:
+        bound = float(np.nextafter(bound, objective))
+    return bound
+
+
 def objective_scale(c: np.ndarray) -> float:
     """A power of ten that brings the largest objective coefficient near 100.
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from qzopt.models.matrix import MatrixForm
-from qzopt.solvers.base import EXACT_GAP, RawSolution, SolveOptions, no_proof_after_limit, objective_scale
+from qzopt.solvers.base import (EXACT_GAP, RawSolution, SolveOptions, bound_at_gap, no_proof_after_limit,
+                                 objective_scale)
 from qzopt.solvers.mps import split_ranges, write_mps
 
 
@@ -87,7 +88,7 @@ class PulpBackend:
         if kind == "optimal":
             # PuLP does not report the solver's bound; "optimal" means within the gap it was given,
             # so the bound is only known to be at least objective - gap x |objective|
-            bound = objective - options.effective_gap * abs(objective)
+            bound = bound_at_gap(objective, options.effective_gap)
             if options.effective_gap > EXACT_GAP:
                 note = (f"stopped within the relative gap asked ({options.effective_gap:g}); PuLP reports no "
                         "bound, so the bound shown is the least that gap guarantees")
