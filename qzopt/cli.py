@@ -183,7 +183,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="shapley | nucleolus | scrb | proportional | all, or several joined by commas (beyond 15 "
                          "players 'all' is what can be computed: proportional, scrb, and shapley with --samples)")
     sh.add_argument("--territory", default="own", choices=["own", "all"],
-                    help="sites a coalition may use alone: its own territory (default) or all")
+                    help="sites a coalition may use alone: its own territory (default) or all "
+                         "(another jurisdiction's existing plant is then optional, not forced open)")
     sh.add_argument("--samples", type=positive(int), metavar="N",
                     help="estimate Shapley over N random joining orders (default: exact up to 10 players, 2,000 "
                          "orders up to 15; with more players Shapley needs --samples, each order solving up to "

@@ -540,12 +540,24 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     return table
 
 
-def rule_text(rules, unit: str) -> str:
-    """A fee rule in words, as a frontier states it ("uniform fee, costs recovered per plant";
-    "fees within a 10 % band, ..., subsidy 0.2 yuan/t")."""
-    mode = f"fees within a {100 * rules.band:g} % band of their mean" if rules.mode == "banded" else "one uniform fee"
-    text = f"{mode}, costs recovered {'per plant' if rules.recovery == 'per_plant' else 'over all plants together (pooled)'}"
-    return text + (f", subsidy {rules.subsidy_per_unit:,.6g} {unit}" if rules.subsidy_per_unit else "")
+def rule_words(mode: str, band: float | None, recovery: str | None, subsidy_per_unit: float | None, unit: str,
+               max_fee: float | None = None) -> str:
+    """A fee rule in words ("one uniform fee, costs recovered per plant"; "fees within a 10 % band
+    of their mean, ..., subsidy 0.2 yuan/t"); with ``max_fee`` also its cap ("..., within
+    max_fee 80 yuan/t", or "with no cap" from 1e6 on).  ``unit``: money per demand unit."""
+    text = f"fees within a {100 * (band or 0.0):g} % band of their mean" if mode == "banded" else "one uniform fee"
+    text += f", costs recovered {'per plant' if recovery == 'per_plant' else 'over all plants together (pooled)'}"
+    text += f", subsidy {subsidy_per_unit:,.6g} {unit}" if subsidy_per_unit else ""
+    if max_fee is not None:
+        text += f", within max_fee {max_fee:,.6g} {unit}" if max_fee < 1e6 else ", with no cap"
+    return text
+
+
+def rule_text(rules, unit: str, cap: bool = False) -> str:
+    """:func:`rule_words` of a scenario's :class:`~qzopt.scenario.scenario.FeeRules` (with ``cap``
+    its max_fee too), as a frontier and a sharing state it."""
+    return rule_words(rules.mode, rules.band, rules.recovery, rules.subsidy_per_unit, unit,
+                      rules.max_fee if cap else None)
 
 
 def _cap_note(cap: float, r, f_lo: float, f_hi: float, unit: str, proved: bool = True) -> str:

@@ -135,7 +135,10 @@ def test_every_coalition_plans_under_the_scenarios_fee_rule(tmp_path):
     doc = res.to_dict()
     assert doc["fee_rule"]["max_fee"] == 0.7 and doc["fee_rule"]["applied_to_coalitions"] is True
     text = res.to_markdown()
-    assert "Fee rule" in text and "max_fee 0.7" in text
+    # the rule in the words a frontier uses, with the cap's unit (it read "max_fee 0.7 (per_plant recovery ...")
+    rule = "one uniform fee, costs recovered per plant, within max_fee 0.7 yuan/m3 (objective: cost)"
+    assert doc["fee_rule"]["text"] == rule and rows["reason"][("C",)] == f"fee cap: cannot keep {rule} on its own"
+    assert "Fee rule" in text and rule in text
     assert "| C | none within the fee cap |" in text and "| inf |" not in text.split("## Coalition costs")[0]
 
 
@@ -759,3 +762,21 @@ def test_sharing_md_says_when_it_lists_only_the_largest_core_violations_and_the_
     text = dataclasses.replace(res, core={**res.core, "proportional": many}).to_markdown()
     assert ("Not in the core: 12 coalition(s) would pay less alone; the 10 with the largest excess (all 12 in "
             "sharing.json, `core_violations`):") in text
+
+
+def test_with_every_site_allowed_a_coalition_may_use_anothers_plant_but_need_not_run_it(tmp_path):
+    # A, B, C at km 0, 10, 20, 10 t each, a plant 150/yr, haul 1 per t-km; C's s3 is an existing
+    # plant.  With territory "all" a coalition without C was made to run s3 too: c(A) = 300 (s1 and
+    # s3), c(A, B) = 400.  By hand, s3 optional: c(A) = 150 (s1), c(A, B) = 250 (one plant, 10 t
+    # hauled 10 km), c(A, C) = 300 (s1 and C's own s3, which C must run); the grand coalition is
+    # the scenario: s3 and one more plant, 400
+    from qzopt.sharing.coalitions import coalition_costs
+
+    from conftest import line_scenario
+
+    sc = line_scenario(existing=("", "", "std"))
+    costs = coalition_costs(sc, by="jurisdiction", territory="all", workers=1, cache_dir=tmp_path, progress=False)
+    c = costs.set_index("players")["cost"]
+    assert c[("A",)] == pytest.approx(150) and c[("B",)] == pytest.approx(150) and c[("C",)] == pytest.approx(150)
+    assert c[("A", "B")] == pytest.approx(250) and c[("A", "C")] == pytest.approx(300)
+    assert c[("A", "B", "C")] == pytest.approx(400) == qzopt.solve(sc).objective

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -608,7 +607,7 @@ def frontier_view(table: pd.DataFrame, money_unit: str, fee_unit: str) -> pd.Dat
 def frontier_intro(table: pd.DataFrame, res: "Result | None" = None) -> str:
     """What a frontier's rows mean, and its fee rule when the table records it; with ``res``, a
     warning when ``res`` was solved under another fee rule (mode, recovery, band, subsidy)."""
-    from qzopt.fees import rule_text
+    from qzopt.fees import rule_words
 
     rule = table["fee_rule"].dropna().iloc[0] if "fee_rule" in table and table["fee_rule"].notna().any() else None
     text = ("Each capped row is the cheapest plan whose fees stay within the cap"
@@ -619,9 +618,8 @@ def frontier_intro(table: pd.DataFrame, res: "Result | None" = None) -> str:
             "lower cap; a cap below the smallest fee any plan needs has no plan.")
     fees = (res.extra.get("fees") or {}) if res is not None else {}
     if rule and fees.get("mode") in ("uniform", "banded"):
-        own = rule_text(SimpleNamespace(mode=fees["mode"], band=fees.get("band") or 0.0,
-                                        recovery=fees.get("recovery"),
-                                        subsidy_per_unit=fees.get("subsidy_per_unit") or 0.0), frontier_fee_unit(res))
+        own = rule_words(fees["mode"], fees.get("band"), fees.get("recovery"), fees.get("subsidy_per_unit"),
+                         frontier_fee_unit(res))
         if own != rule:
             text += f"  Note: this plan was solved under another fee rule ({own}); the frontier's rows are not its own."
     return text

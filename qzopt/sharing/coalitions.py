@@ -97,7 +97,7 @@ def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own"
     dem = sc.demands["jurisdiction"].isin(jurisdictions).to_numpy()
     site_ok = sc.sites["jurisdiction"].isin(jurisdictions).to_numpy() if territory == "own" else \
         np.ones(len(sc.sites), bool)
-    sites = sc.sites[site_ok]
+    sites = _others_optional(sc.sites[site_ok], jurisdictions)
     sizes = sc.sizes[sc.sizes["site"].isin(sites.index)].reset_index(drop=True)
     adjacency = frozenset(p for p in sc.adjacency if p <= jurisdictions) if territory == "own" else sc.adjacency
     policy = dataclasses.replace(sc.policy, facilities_exactly=None, facilities_at_most=None,
@@ -114,6 +114,21 @@ def restrict(sc: Scenario, jurisdictions: set[str], territory: Territory = "own"
     return sub
 
 
+def _others_optional(sites: pd.DataFrame, jurisdictions: set[str]) -> pd.DataFrame:
+    """``sites`` with the existing and required sites of jurisdictions outside the coalition made
+    ordinary candidates (at their sizes and costs): a coalition that may use any site
+    (``territory="all"``) may use another's plant, at what it costs, but is not bound to run it.
+    Its own existing and required sites stay as they are."""
+    others = ~sites["jurisdiction"].isin(jurisdictions).to_numpy()
+    if not others.any():
+        return sites
+    sites = sites.copy()
+    sites.loc[others, "existing"] = ""
+    if "required" in sites:
+        sites.loc[others, "required"] = False
+    return sites
+
+
 def _restrict_sector(sc: Scenario, sub: Scenario, site_ok: np.ndarray, jurisdictions: set[str],
                      territory: Territory):
     sd = sc.sector_data
@@ -128,7 +143,7 @@ def _restrict_sector(sc: Scenario, sub: Scenario, site_ok: np.ndarray, jurisdict
             continue
         dkeep = ed.sites["jurisdiction"].isin(jurisdictions).to_numpy() if territory == "own" else \
             np.ones(len(ed.sites), bool)
-        dsites = ed.sites[dkeep]
+        dsites = _others_optional(ed.sites[dkeep], jurisdictions)
         src = None if ed.source_sites is None else new_pos[[s for s in ed.source_sites if site_ok[s]]]
         echelons[name] = dataclasses.replace(
             ed, sites=dsites, sizes=ed.sizes[ed.sizes["site"].isin(dsites.index)].reset_index(drop=True),
@@ -156,8 +171,9 @@ class CoalitionResult:
 
 # the rules a coalition plans under: bump when they change, so that no cached cost computed under
 # other rules is reused (v2: the fee rule applies to coalitions; the grand coalition keeps every rule;
-# v3: the grand coalition may use the sites of jurisdictions without demand)
-_RULES = "v3-grand-is-scenario"
+# v3: the grand coalition may use the sites of jurisdictions without demand; v4: with territory
+# "all" the existing and required sites of non-members are optional; fee rule text with its unit)
+_RULES = "v4-others-plants-optional"
 
 
 #: Statuses a cached coalition cost is reused with: proofs, which no time limit changes.
@@ -204,7 +220,7 @@ def _solve_one(sc: Scenario, by: str, coalition: tuple[str, ...], territory: Ter
                      isolate=False, explain=False)
         if free.status in ("optimal", "feasible"):
             free_cost = float(free.objective)
-            reason = f"fee cap: cannot keep {fee_rule_text(sc.fees)} on its own"
+            reason = f"fee cap: cannot keep {fee_rule_text(sc.fees, sc.units)} on its own"
         elif free.status == "infeasible":
             reason = "cannot serve its demand with the sites it may use, fee rule or not" + _why(free)
         else:
@@ -229,14 +245,16 @@ def _why(res) -> str:
     return f": {found[0].rstrip('.')}" + (f" (and {len(found) - 1} more reason(s))" if len(found) > 1 else "")
 
 
-def fee_rule_text(rules) -> str:
-    """The fee rule in words, e.g. "one uniform fee within max_fee 80 (per_plant recovery)"."""
+def fee_rule_text(rules, units) -> str:
+    """The fee rule in words, its cap and objective too ("one uniform fee, costs recovered per
+    plant, within max_fee 80 yuan/t (objective: cost)"); ``units``: the scenario's
+    :class:`~qzopt.scenario.scenario.Units` (the fee's unit is money per demand unit)."""
+    from qzopt.fees import rule_text
+    from qzopt.units import money_per_unit
+
     if rules is None or not rules.active:
         return "no fee rule"
-    what = "one uniform fee" if rules.mode == "uniform" else f"fees within +-{rules.band:.0%} of their mean"
-    cap = f"within max_fee {rules.max_fee:g}" if rules.max_fee < 1e6 else "with no cap"
-    extra = f", subsidy {rules.subsidy_per_unit:g} per unit" if rules.subsidy_per_unit else ""
-    return f"{what} {cap} ({rules.recovery} recovery{extra}; objective {rules.objective})"
+    return f"{rule_text(rules, money_per_unit(units.money, units.demand), cap=True)} (objective: {rules.objective})"
 
 
 def cache_folder(cache_dir: str | os.PathLike | None) -> Path:

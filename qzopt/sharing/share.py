@@ -426,6 +426,9 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
     cost up to 15; with more players Shapley is computed only when ``samples`` is given).
     ``solver`` and ``time_limit`` (seconds per coalition and back end) default to the scenario's
     ``solver`` block; every coalition is solved to a zero gap (its cost is exact or marked).
+    ``territory``: the sites a coalition may use alone, its own (``"own"``) or every one
+    (``"all"``: another jurisdiction's existing or required plant is then an ordinary candidate,
+    which it may use but need not run).
 
     ``sc`` may be the path of a scenario file, as for :func:`qzopt.solve`; ``methods`` one name,
     several joined by commas ("shapley,scrb", as on the command line) or ``"all"``, or a list of
@@ -460,7 +463,7 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
 
     capped = frame[reason.str.startswith("fee cap")]
     if len(capped):
-        notes.append(f"{len(capped)} coalition(s) cannot keep {fee_rule_text(sc.fees)} on their own, though they "
+        notes.append(f"{len(capped)} coalition(s) cannot keep {fee_rule_text(sc.fees, sc.units)} on their own, though they "
                      f"could serve themselves without the fee rule: {names(capped)}; their stand-alone cost is "
                      "infinite (no alternative within the rule); the coalition table of sharing.md says why for each")
     alone = frame[(frame["status"] == "infeasible") & ~reason.str.startswith("fee cap")]
@@ -521,7 +524,7 @@ def share(sc: Scenario | str | os.PathLike, by: str = "group", methods: str | tu
     fee_rule = None if rules is None else {
         "mode": rules.mode, "band": rules.band if rules.mode == "banded" else None, "recovery": rules.recovery,
         "max_fee": rules.max_fee, "subsidy_per_unit": rules.subsidy_per_unit, "objective": rules.objective,
-        "applied_to_coalitions": True, "text": fee_rule_text(rules)}
+        "applied_to_coalitions": True, "text": fee_rule_text(rules, sc.units)}
     return SharingResult(sc.name, by, territory, players, frame, alloc, tables, core, eps, volume.reindex(players),
                          {"money": sc.units.money, "demand": sc.units.demand, "per_year": per_year},
                          time.perf_counter() - t0, notes, fee_rule, lc_note, sc.sector, plan.every,
