@@ -273,7 +273,7 @@ def test_report_md_has_the_fee_and_frontier_tables_of_the_html(fee_run):
         assert number(plants.loc[plant["site"], f"break-even fee ({unit})"]) == pytest.approx(plant["break_even_fee"],
                                                                                              rel=1e-4)
     front = tables["Fee frontier"]
-    assert [number(v) for v in front[f"total cost (yuan/yr)"]] == list(frontier["total_cost_per_yr"])
+    assert [number(v) for v in front["total cost (yuan/yr)"]] == list(frontier["total_cost_per_yr"])
     # the HTML shows the same rows, cell by cell
     cells = re.findall(r"<tr>(.*?)</tr>", page)
     for name in ("Equalised fees", "Plants: annual cost and break-even fee", "Fee frontier"):
@@ -481,7 +481,7 @@ def test_every_csv_column_qzopt_writes_has_its_unit_in_the_docs(tmp_path):
         assert proc.returncode == 0, proc.stderr
         for csv in out.glob("*.csv"):
             written |= set(pd.read_csv(csv, nrows=0).columns)
-    assert {"capacity", "distance", "fee_cap", "proportional"} <= written  # each kind of file was read
+    assert {"capacity", "distance", "fee_cap", "proportional_cost_per_yr"} <= written  # each kind of file was read
     assert written - documented == set()
 
 

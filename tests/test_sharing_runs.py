@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 import qzopt
@@ -85,6 +86,13 @@ def test_share_cli(tmp_path):
     # a kept sharing.md says which file and version made it (docs/results had no command to rerun)
     assert f"Computed by qzopt {qzopt.__version__} from `{TEACH}`" in (tmp_path / "out" / "sharing.md").read_text()
     assert doc["source"] == str(TEACH) and doc["qzopt_version"] == qzopt.__version__
+    # allocations.csv: one row per player, money columns named with their period; each method
+    # hands out exactly the grand coalition's cost (efficiency)
+    alloc = pd.read_csv(tmp_path / "out" / "allocations.csv")
+    assert list(alloc.columns) == ["player", "nucleolus_cost_per_yr", "proportional_cost_per_yr"]
+    assert sorted(alloc["player"]) == sorted(doc["players"])
+    for col in ("nucleolus_cost_per_yr", "proportional_cost_per_yr"):
+        assert alloc[col].sum() == pytest.approx(doc["grand_coalition_cost_per_yr"], rel=1e-9)
     bad = subprocess.run([sys.executable, "-m", "qzopt.cli", "share", str(TEACH), "--method", "banzhaf"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "--method banzhaf: 'banzhaf' is not a method; choose from" in bad.stderr and "Traceback" not in bad.stderr

@@ -292,7 +292,8 @@ class SharingResult:
         (out / "sharing.json").write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
                                           .replace("NaN", "null"), encoding="utf-8")
         (out / "sharing.md").write_text(self.to_markdown(), encoding="utf-8")
-        self.allocations.to_csv(out / "allocations.csv")
+        # money columns are named with their period, as in the plan's tables ("shapley_cost_per_yr")
+        self.allocations.add_suffix("_cost_per_yr").to_csv(out / "allocations.csv")
         return out
 
 
