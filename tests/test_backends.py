@@ -68,8 +68,8 @@ def test_equality_free_fixed_and_empty_columns(backend):
     m = LinearModel("mixed")
     f = m.add_variables("f", ["f"], lower=-np.inf, upper=np.inf, cost=1.0)
     b = m.add_variables("b", ["b"], kind="binary", cost=3.0)
-    k = m.add_variables("k", ["k"], lower=4.0, upper=4.0, cost=1.0)
-    e = m.add_variables("e", ["e"], lower=1.0, upper=2.0, cost=1.0)
+    m.add_variables("k", ["k"], lower=4.0, upper=4.0, cost=1.0)
+    m.add_variables("e", ["e"], lower=1.0, upper=2.0, cost=1.0)
     m.add_constraints("link", [0, 0], [f.start, b.start], [1.0, -1.0], sense="==", rhs=-2.0)
     r = solve(backend, m)
     assert r.status == "optimal" and r.objective == pytest.approx(3.0)
@@ -188,8 +188,8 @@ def test_mps_round_trip_through_pulp(tmp_path):
     import pulp
 
     m = LinearModel("rt")
-    v = m.add_variables("v", pd.Index(["x", "y", "z"]), kind="integer", upper=10.0, cost=[1.0, 2.0, -1.0])
-    w = m.add_variables("w", ["w"], lower=-np.inf, upper=5.0, cost=0.5)
+    m.add_variables("v", pd.Index(["x", "y", "z"]), kind="integer", upper=10.0, cost=[1.0, 2.0, -1.0])
+    m.add_variables("w", ["w"], lower=-np.inf, upper=5.0, cost=0.5)
     m.add_constraints("a", [0, 0, 0], [0, 1, 3], [2.0, 3.0, 1.0], lower=1.0, upper=9.0)
     m.add_constraints("b", [0, 0], [2, 3], [1.0, -1.0], sense=">=", rhs=-3.0)
     f = m.to_matrix()

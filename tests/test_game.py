@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -102,8 +101,8 @@ def test_axioms_on_random_games(seed):
     rng = np.random.default_rng(seed)
     n = 4 + seed % 2
     players, table = random_game(rng, n)
-    # a null player (adds nothing to any coalition) and a twin of player 0
-    null, twin = "null", "twin"
+    # a null player (adds nothing to any coalition); a twin of player 0 is made below
+    null = "null"
     full = {}
     for s, c in table.items():
         full[s] = c

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import qzopt
@@ -491,7 +490,7 @@ def test_a_cold_chain_with_demand_not_per_day_is_refused(tmp_path, unit):
     with pytest.raises(qzopt.errors.ScenarioError) as info:
         qzopt.load_scenario(tmp_path / "cc.yaml")
     msg = " ".join(str(info.value).split())
-    assert "cc.yaml" in msg and "units.demand" in msg and f"reads demand per day" in msg and repr(unit) in msg
+    assert "cc.yaml" in msg and "units.demand" in msg and "reads demand per day" in msg and repr(unit) in msg
 
 
 def test_single_sourcing_holds_when_a_hubs_cold_store_binds(tmp_path):
