@@ -181,6 +181,11 @@ def test_console_table_never_cuts_a_figure(tmp_path):
                 assert money(res.allocations.loc[p, m]) in text, (width, p, m)
             assert money(res.coalitions.set_index("players")["cost"][(p,)]) in text
         assert money(res.grand_cost) in text
+        # the title on one line whatever the width (as the table's title it wrapped at the table's
+        # width), and every money column with its unit
+        assert f"grand coalition (the shared plan) {money(res.grand_cost)} yuan/yr" in text
+        for m in res.allocations.columns:
+            assert f"{m} (yuan/yr)" in text
 
 
 def test_share_and_frontier_take_the_what_if_overrides_solve_takes(tmp_path):

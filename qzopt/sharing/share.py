@@ -261,12 +261,14 @@ class SharingResult:
         from qzopt.report.markdown import money
 
         mu = self.units.get("money", "")
-        t = Table(title=f"{self.scenario}: {len(self.coalitions)} coalitions in {self.seconds:.1f} s; grand "
-                        f"coalition (the shared plan) {money(self.grand_cost)} {mu}/yr", title_justify="left")
+        # the title is a line of its own: as the table's title rich wrapped it at the table's width
+        console.print(f"{self.scenario}: {len(self.coalitions)} coalitions in {self.seconds:.1f} s; grand "
+                      f"coalition (the shared plan) {money(self.grand_cost)} {mu}/yr", soft_wrap=True)
+        t = Table()
         t.add_column("player", no_wrap=True)
         t.add_column(f"alone ({mu}/yr)", justify="right", no_wrap=True)
         for m in self.allocations.columns:
-            t.add_column(f"{m}", justify="right", no_wrap=True)
+            t.add_column(f"{m} ({mu}/yr)", justify="right", no_wrap=True)
         for p in self.players:
             t.add_row(str(p), self.stand_alone_text(p), *[money(self.allocations.loc[p, m])
                                                           for m in self.allocations.columns])
