@@ -139,7 +139,13 @@ def solve(
         spent = time.perf_counter() - t0  # a presolve while building counts against the time limit
         if options.time_limit is not None and spent > built.build_seconds + 1.0:
             options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))
-        raw, attempts = run(built.solver_form())
+        proved = _proved_plan(built, order)
+        if proved is not None:
+            raw, attempts = proved, []
+            if on_event:
+                on_event("plan proved optimal by the presolve's LP branch and bound: no MIP solve needed")
+        else:
+            raw, attempts = run(built.solver_form())
         raw = _with_presolve_bound(built.lifted(raw), built.lower_bound, options.effective_gap)
         fee_info = None
     seconds = time.perf_counter() - t0
@@ -230,6 +236,28 @@ def kernel_budget(time_limit: float | None) -> float:
     leaves a gap above 1 %) may take beyond the presolve budget: half of what that budget leaves
     to the solver; none without a time limit (it then has what the presolve leaves of its own)."""
     return 0.0 if time_limit is None else 0.5 * max(0.0, float(time_limit) - presolve_budget(time_limit))
+
+
+#: The termination of a plan the presolve's LP branch and bound proved (no back end was run).
+PROVED_BY_TREE = "proved by the presolve's LP branch and bound (HiGHS's dual simplex at each node); no MIP solve"
+
+
+def _proved_plan(built, order: list[str]) -> RawSolution | None:
+    """The plan the presolve proved optimal (:attr:`BuiltModel.proved`) as HiGHS's answer, when
+    HiGHS is the first solver in ``order`` (it solved every LP of the proof; the MIP solve it
+    would be given has every integer column fixed at that plan, so it would only confirm it)
+    and the plan passes the check every back end's plan passes; else None (the back ends run)."""
+    from qzopt.solvers.registry import PLAN_TOLERANCE, unavailable_reason
+
+    x = getattr(built, "proved", None)
+    if x is None or not order or order[0] != "highs" or unavailable_reason("highs") is not None:
+        return None
+    form = built.solver_form()
+    if built.solve_model is not None or x.shape != (form.num_cols,) or not form.feasible(
+            x, PLAN_TOLERANCE, integral=True):
+        return None
+    objective = form.objective(x)
+    return RawSolution("highs", "optimal", x=x, objective=objective, bound=objective, termination=PROVED_BY_TREE)
 
 
 def _with_presolve_bound(raw: RawSolution, lower: float | None, gap: float) -> RawSolution:

@@ -317,11 +317,44 @@ def test_a_plan_the_presolve_proves_is_optimal_even_when_no_back_end_answered(mo
         pytest.skip(f"OR-Library data not found at {ORLIB}")
     _answers(monkeypatch, {name: RawSolution(name, "no_solution", termination="time limit")
                            for name in ("highs", "cbc")})
-    res = qzopt.solve(load_cap(ORLIB / "cap" / "cap41.txt"), solver="highs", fallback=["cbc"], time_limit=30)
+    # CBC first: with HiGHS first the proved plan is reported as HiGHS's without a MIP solve (below)
+    res = qzopt.solve(load_cap(ORLIB / "cap" / "cap41.txt"), solver="cbc", fallback=["highs"], time_limit=30)
     assert res.solver == registry.START_SOLVER and res.status == "optimal" and res.gap == 0.0
     assert res.objective == pytest.approx(1040444.375, rel=1e-9)  # published optimum
     assert "no back end answered" in res.message and "presolve's bound" in res.message
-    assert [f["solver"] for f in res.fallbacks] == ["highs", "cbc"]
+    assert [f["solver"] for f in res.fallbacks] == ["cbc", "highs"]
+
+
+@pytest.mark.parametrize("solver", ["auto", "highs", "cbc"])
+def test_a_plan_the_lp_tree_proves_needs_no_mip_solve_when_highs_comes_first(monkeypatch, solver):
+    """cap41 and cap44: the presolve's LP branch and bound (HiGHS's simplex) proves the published
+    optimum and fixes every integer column; with HiGHS first, that plan is the answer and no back
+    end runs (the MIP solve would only confirm it).  A user who names another solver gets that
+    solver's confirmation, as before."""
+    from qzopt.api import PROVED_BY_TREE
+    from qzopt.io.orlib import load_cap
+
+    from conftest import ORLIB
+
+    if not (ORLIB / "cap" / "cap41.txt").exists():
+        pytest.skip(f"OR-Library data not found at {ORLIB}")
+    ran: list[str] = []
+    real = registry.run_isolated
+    monkeypatch.setattr(registry, "run_isolated",
+                        lambda name, model, options, worker_cmd=None: ran.append(name) or real(name, model, options))
+    for name, optimum in (("cap41", 1040444.375), ("cap44", 1235500.450)):  # published optima
+        ran.clear()
+        res = qzopt.solve(load_cap(ORLIB / "cap" / f"{name}.txt"), solver=solver, time_limit=60)
+        assert res.status == "optimal" and res.gap == 0.0
+        assert res.objective == pytest.approx(optimum, rel=1e-9)
+        assert "LP branch and bound: optimal" in res.extra["notes"]["root_presolve"]
+        if solver == "cbc":
+            assert ran == ["cbc"] and res.solver == "cbc" and res.termination != PROVED_BY_TREE
+        else:
+            assert ran == [] and res.solver == "highs" and res.termination == PROVED_BY_TREE and res.fallbacks == []
+        # the plan's own figures: every demand served, no plant above its capacity
+        assert res.demands["unserved"].abs().max() < 1e-6
+        assert (res.facilities["load"] <= res.facilities["capacity"] * (1 + 1e-9) + 1e-6).all()
 
 
 def test_the_last_solver_of_the_chain_says_no_fallback_is_left():

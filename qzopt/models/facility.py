@@ -88,6 +88,10 @@ class BuiltModel:
     #: Seconds of solving work done while building (the Lagrangian, LP root or p-median presolve);
     #: not in ``build_seconds``, which is model building only.  0 when none ran.
     presolve_seconds: float = 0.0
+    #: A plan the presolve proved optimal (the LP branch and bound of a small capacitated model,
+    #: :mod:`qzopt.models.lp_tree`), in ``model``'s columns, or None.  :func:`qzopt.solve`
+    #: reports it without a MIP solve when HiGHS, which solved the tree's LPs, is the first solver.
+    proved: np.ndarray | None = None
 
     def solver_form(self):
         """What the solver receives: the reformulation if there is one, else the model."""
@@ -151,17 +155,17 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
             return _build_radius(sc, data, model, t0, tree if presolve else 0.0)
     chosen = blocks if blocks is not None else blocks_for(sc.policy)
     main = add_stream(model, sc, "", pairs, chosen, data=data)
-    presolve_s, lower = 0.0, None
+    presolve_s, lower, proved = 0.0, None, None
     if presolve and blocks is None and pairs is None and cflp_lagrange.eligible(sc, main.data):
         if main.data.P >= cflp_lagrange.MIN_PAIRS:
             presolve_s, lower = _cflp_presolve(main, presolve_seconds, kernel_seconds)
         else:
             blk.capacity_cover(main)
-            presolve_s, lower = _root_presolve(main, presolve_seconds)
+            presolve_s, lower, proved = _root_presolve(main, presolve_seconds)
     model.to_matrix()
     # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
     return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0 - presolve_s,
-                      main.notes, main=main, lower_bound=lower, presolve_seconds=presolve_s)
+                      main.notes, main=main, lower_bound=lower, presolve_seconds=presolve_s, proved=proved)
 
 
 def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tuple[float, float | None]:
@@ -291,7 +295,7 @@ def site_columns(b: Build, sites: np.ndarray) -> np.ndarray:
                            b.var("assign").start + np.flatnonzero(sites[d.pairs.j])])
 
 
-def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
+def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None, np.ndarray | None]:
     """Small capacitated models, split assignment: the LP root presolve
     (:mod:`qzopt.models.cflp_root`) - plan as MIP start, reduced-cost fixings - and, when the
     plan is within ``cflp_root.PROOF_GAP`` of the LP bound, the LP branch and bound of
@@ -299,8 +303,9 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
     budget leaves) and the model marked for a proof-oriented solve.  A proved plan fixes every
     binary, so the solver only confirms it.  The LP root gets what is left of ``seconds`` as
     HiGHS's time limit; stopped by it, there is no bound and the model is solved as built.
-    Returns the seconds it took and the bound (money/yr; None when it found no plan); the note
-    says both, the LP root's share among them."""
+    Returns the seconds it took, the bound (money/yr; None when it found no plan) and the plan
+    the LP branch and bound proved (None when it did not); the note says the first two, the LP
+    root's share among them."""
     t0 = time.perf_counter()
     form = b.model.to_matrix()
     root = cflp_root.solve_root(form, seconds - (time.perf_counter() - t0))
@@ -309,15 +314,15 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
                if root.timed_out else f"not solved ({root.status})")
         b.notes["root_presolve"] = (f"LP relaxation {why} after {root.iterations:,} iterations in "
                                     f"{root.seconds:.3f} s: no LP bound, the model is solved as built")
-        return time.perf_counter() - t0, None
+        return time.perf_counter() - t0, None, None
     pre = cflp_root.root_presolve(
         b.data, form, {name: b.var(name).cols for name in ("size", "open", "assign", "load")}, root)
     if pre is None:
         b.notes["root_presolve"] = (f"no plan rounded from the LP relaxation (LP bound in {root.seconds:.3f} s): "
                                     "the model is solved as built")
-        return time.perf_counter() - t0, None
+        return time.perf_counter() - t0, None, None
     site_closed = _apply_presolve(b, pre)
-    lower, tree = pre.lower, ""
+    lower, tree, proved = pre.lower, "", None
     if pre.upper - pre.lower <= cflp_root.PROOF_GAP * max(1.0, abs(pre.upper)):
         b.model.emphasis = "proof"
         left = max(0.0, seconds - (time.perf_counter() - t0))
@@ -327,8 +332,8 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
         if found.x is not None:
             b.model.set_start_vector(found.x)
         if found.proved:
-            plan = found.x if found.x is not None else b.model.to_matrix().start
-            b.model.fix_integers(plan)
+            proved = found.x if found.x is not None else b.model.to_matrix().start
+            b.model.fix_integers(proved)
         tree = (f"; LP branch and bound: {'optimal' if found.proved else 'stopped'} at {found.upper:,.6g} "
                 f"after {found.nodes} nodes in {found.seconds:.3f} s"
                 + ("" if found.proved else f", bound {found.lower:,.6g}"))
@@ -338,7 +343,7 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None]:
         f"in {pre.seconds:.3f} s (LP relaxation {root.seconds:.3f} s); {int(site_closed.sum())} of {b.data.m} sites "
         f"fixed closed, {int(pre.opened.sum())} fixed open" + tree
         + f"; presolve {spent:.3f} s of its {seconds:.3g} s budget, not in the build time")
-    return time.perf_counter() - t0, lower
+    return time.perf_counter() - t0, lower, proved
 
 
 def _apply_presolve(b: Build, pre) -> np.ndarray:
