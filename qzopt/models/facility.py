@@ -301,7 +301,8 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None, np.nd
     plan is within ``cflp_root.PROOF_GAP`` of the LP bound, the LP branch and bound of
     :mod:`qzopt.models.lp_tree` (at most ``seconds`` x :data:`TREE_SHARE`, and no more than the
     budget leaves) and the model marked for a proof-oriented solve.  A proved plan fixes every
-    binary, so the solver only confirms it.  The LP root gets what is left of ``seconds`` as
+    binary: :func:`qzopt.solve` reports it without a MIP solve when HiGHS comes first, another
+    first solver only confirms it.  The LP root gets what is left of ``seconds`` as
     HiGHS's time limit; stopped by it, there is no bound and the model is solved as built.
     Returns the seconds it took, the bound (money/yr; None when it found no plan) and the plan
     the LP branch and bound proved (None when it did not); the note says the first two, the LP
