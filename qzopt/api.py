@@ -247,14 +247,13 @@ def _proved_plan(built, order: list[str]) -> RawSolution | None:
     HiGHS is the first solver in ``order`` (it solved every LP of the proof; the MIP solve it
     would be given has every integer column fixed at that plan, so it would only confirm it)
     and the plan passes the check every back end's plan passes; else None (the back ends run)."""
-    from qzopt.solvers.registry import PLAN_TOLERANCE, unavailable_reason
+    from qzopt.solvers.registry import plan_holds, unavailable_reason
 
-    x = getattr(built, "proved", None)
+    x = built.proved
     if x is None or not order or order[0] != "highs" or unavailable_reason("highs") is not None:
         return None
     form = built.solver_form()
-    if built.solve_model is not None or x.shape != (form.num_cols,) or not form.feasible(
-            x, PLAN_TOLERANCE, integral=True):
+    if built.solve_model is not None or not plan_holds(form, x):  # x is in ``model``'s columns
         return None
     objective = form.objective(x)
     return RawSolution("highs", "optimal", x=x, objective=objective, bound=objective, termination=PROVED_BY_TREE)

@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from qzopt.models.matrix import MatrixForm
 from qzopt.solvers.base import Backend, RawSolution, SolveOptions, start_if_better
 
@@ -202,6 +204,12 @@ class Attempt:
 PLAN_TOLERANCE = 1e-5
 
 
+def plan_holds(model: MatrixForm, x: np.ndarray) -> bool:
+    """The check every plan passes before it is reported: ``x`` meets ``model``'s rows, bounds
+    and integrality within :data:`PLAN_TOLERANCE`."""
+    return model.feasible(x, PLAN_TOLERANCE, integral=True)
+
+
 def solve_with_fallback(
     model: MatrixForm,
     options: SolveOptions,
@@ -236,8 +244,7 @@ def solve_with_fallback(
             except Exception as exc:
                 raw = RawSolution(solver=name, status="error", termination="exception",
                                   message=f"{exc.__class__.__name__}: {exc}")
-        if raw.status in ("optimal", "feasible") and raw.x is not None and not model.feasible(
-                raw.x, PLAN_TOLERANCE, integral=True):
+        if raw.status in ("optimal", "feasible") and raw.x is not None and not plan_holds(model, raw.x):
             # never report a vector that breaks the model (e.g. an LP relaxation handed back
             # as a plan): it is a failure of that back end, and the next one is tried
             raw = replace(raw, status="error", x=None, objective=None,
