@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qzopt.units import money_per_unit
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
 
@@ -383,7 +382,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
                          on_event=lambda m: (status.update(m), console.log(m)))
     table.to_csv(outdir / "frontier.csv", index=False)
     (outdir / "frontier.json").write_text(table.to_json(orient="records", indent=2), encoding="utf-8")
-    fee_unit = money_per_unit(sc.units.money, sc.units.demand)
+    fee_unit = sc.units.fee_unit
     view = frontier_view(table, sc.units.money, fee_unit)  # the rows as the report shows them
     changed = overrides_line(sc.extras.get("overrides"))
     (outdir / "frontier.md").write_text(f"# Fee frontier: {sc.name}\n\nSector: {sc.sector}.  Fees in {fee_unit}; "

@@ -34,7 +34,6 @@ from qzopt.models import build_model
 from qzopt.models.blocks import fees as fb
 from qzopt.models.facility import BuiltModel
 from qzopt.scenario.scenario import Scenario
-from qzopt.units import money_per_unit
 from qzopt.solvers.base import RawSolution
 
 Run = Callable[..., tuple[RawSolution, list]]
@@ -397,7 +396,7 @@ def fee_rule(sc: Scenario) -> dict:
     recovery, cap, ...), ``fee`` None: a run a fee cap made infeasible still says it had one."""
     rules = sc.fees
     return {"mode": rules.mode, "recovery": rules.recovery, "objective": rules.objective, "method": None,
-            "fee": None, "fee_unit": money_per_unit(sc.units.money, sc.units.demand), "max_fee": rules.max_fee,
+            "fee": None, "fee_unit": sc.units.fee_unit, "max_fee": rules.max_fee,
             "band": rules.band if rules.mode == "banded" else None, "subsidy_per_unit": rules.subsidy_per_unit}
 
 
@@ -519,7 +518,7 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     low_rules = dataclasses.replace(big, objective="fee", max_fee=max(f_hi * (1 + 1e-6), 1e-9))
     low = plan_or_raise(solve(dataclasses.replace(sc, fees=low_rules), **kw), "the scenario at its smallest fee")
     f_lo = low.extra["fees"]["fee"]
-    unit = money_per_unit(sc.units.money, sc.units.demand)
+    unit = sc.units.fee_unit
     notes = []
     if caps is None:
         caps, note = default_caps(f_lo, f_hi, points, unit)

@@ -18,7 +18,6 @@ from qzopt.models import build_model
 from qzopt.result import Result
 from qzopt.scenario.checks import presolve_findings
 from qzopt.scenario.scenario import Scenario
-from qzopt.units import money_per_unit
 from qzopt.solvers.base import SolveOptions
 from qzopt.solvers.registry import solve_with_fallback
 
@@ -175,7 +174,7 @@ def _without_required(sc: Scenario) -> Scenario:
 
 RULES: tuple[_Rule, ...] = (
     _Rule(lambda sc: sc.fees is not None and sc.fees.active,
-          lambda sc: f"the fee cap of {sc.fees.max_fee:,.6g} {money_per_unit(sc.units.money, sc.units.demand)}",
+          lambda sc: f"the fee cap of {sc.fees.max_fee:,.6g} {sc.units.fee_unit}",
           lambda sc: sc.replace(fees={"max_fee": 1e7, "objective": "fee"}), _fee_figure),
     _Rule(lambda sc: sc.policy.min_load and bool((sc.sizes["min_load"] > 0).any()),
           lambda sc: "the minimum loads (min_load of the size options, constraints.min_load)",

@@ -459,6 +459,8 @@ def test_every_quantity_column_of_report_md_names_its_unit(two_runs, tmp_path):
                                                   ("yuan", "tonnes", "yuan/tonnes"), ("EUR", "t/yr", "EUR/t")])
 def test_money_per_unit_drops_the_demand_period_only(money, demand, said):
     assert qzopt.units.money_per_unit(money, demand) == said
+    if demand != "tonnes":  # a unit without a period needs units.per_year
+        assert qzopt.Units.for_demand(demand, money=money).fee_unit == said  # the scenario's spelling
 
 
 def test_every_csv_column_qzopt_writes_has_its_unit_in_the_docs(tmp_path):

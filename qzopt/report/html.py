@@ -99,7 +99,7 @@ def frontier_section(table: pd.DataFrame, res: "Result") -> dict[str, Any]:
     """Context for the fee-frontier section from a ``frontier.csv`` table (rows as in ``report.md``)."""
     if table is None or table.empty:
         return {}
-    unit = md.frontier_fee_unit(res)
+    unit = md.fee_unit(res)
     return {"frontier_uri": data_uri(png(frontier_figure(table, unit, res.units.get("money", "")))),
             "frontier_intro": md.frontier_intro(table, res),
             "frontier_table": html_table(md.frontier_view(table, res.units.get("money", ""), unit))}

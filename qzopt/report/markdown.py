@@ -237,7 +237,7 @@ def render_markdown(res: "Result", frontier: pd.DataFrame | None = None, sharing
                 lines += ["### Plants: annual cost and break-even fee", "", md_table(plants)]
     if frontier is not None and not frontier.empty:
         lines += ["## Fee frontier", "", frontier_intro(frontier, res), "",
-                  md_table(frontier_view(frontier, res.units.get("money", ""), frontier_fee_unit(res)))]
+                  md_table(frontier_view(frontier, res.units.get("money", ""), fee_unit(res)))]
     if sharing:
         view = sharing_view(sharing, res.units.get("money", ""))
         summary, core, notes = sharing_text(sharing, res.units.get("money", ""))
@@ -312,8 +312,7 @@ def jurisdictions_view(res: "Result") -> pd.DataFrame:
     share = attributed.reindex(j["jurisdiction"]) / total if total else None
     view["share of total cost"] = share.map(pct).to_numpy() if share is not None else "n/a"
     if "fee" in j:
-        fee_unit = (res.extra.get("fees") or {}).get("fee_unit") or money_per_unit(res)
-        view[f"fee ({fee_unit})"] = j["fee"].map(lambda v: num(v, 5))
+        view[f"fee ({fee_unit(res)})"] = j["fee"].map(lambda v: num(v, 5))
         view[f"fee payment ({mu}/yr)"] = j["fee_payment_per_yr"].map(money)
     return view
 
@@ -537,7 +536,7 @@ def fee_facts_view(res: "Result") -> pd.DataFrame | None:
     if not fees:
         return None
     mu = res.units.get("money", "")
-    unit = fees.get("fee_unit") or money_per_unit(res)
+    unit = fee_unit(res)
     rows = [("mode", fees.get("mode")), ("recovery", fees.get("recovery")), ("objective", fees.get("objective")),
             ("method", fees.get("method")), (f"fee ({unit})", num(_finite(fees.get("fee")), 6)),
             (f"fee cap ({unit})", num(_finite(fees.get("max_fee")), 6))]
@@ -562,14 +561,15 @@ def fee_plants_view(res: "Result") -> pd.DataFrame | None:
     if plants.empty:
         return None
     mu = res.units.get("money", "")
-    unit = fees.get("fee_unit") or money_per_unit(res)
+    unit = fee_unit(res)
     return pd.DataFrame({"site": plants["site"],
                          f"annual cost ({mu}/yr)": plants["annual_cost_per_yr"].map(lambda v: money(_finite(v))),
                          f"volume ({res.units.get('demand', '')})": plants["volume"].map(lambda v: num(_finite(v))),
                          f"break-even fee ({unit})": plants["break_even_fee"].map(lambda v: num(_finite(v), 5))})
 
 
-def frontier_fee_unit(res: "Result") -> str:
+def fee_unit(res: "Result") -> str:
+    """The unit of the result's fees, as its fee rule recorded it (else money per demand unit)."""
     return (res.extra.get("fees") or {}).get("fee_unit") or money_per_unit(res)
 
 
@@ -619,7 +619,7 @@ def frontier_intro(table: pd.DataFrame, res: "Result | None" = None) -> str:
     fees = (res.extra.get("fees") or {}) if res is not None else {}
     if rule and fees.get("mode") in ("uniform", "banded"):
         own = rule_words(fees["mode"], fees.get("band"), fees.get("recovery"), fees.get("subsidy_per_unit"),
-                         frontier_fee_unit(res))
+                         fee_unit(res))
         if own != rule:
             text += f"  Note: this plan was solved under another fee rule ({own}); the frontier's rows are not its own."
     return text

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt.errors import Problem, ScenarioError, closest, few, suggest
-from qzopt.units import per_year_from_unit
+from qzopt.units import money_per_unit, per_year_from_unit
 
 
 def _number(v: Any) -> bool:
@@ -153,6 +153,12 @@ class Units:
             "money": (lambda v: isinstance(v, str) and v.strip() != "", "a currency such as 'yuan'"),
             "per_year": (lambda v: _number(v) and math.isfinite(v) and v > 0, "a number of periods above 0"),
         })
+
+    @property
+    def fee_unit(self) -> str:
+        """The unit of a fee or a cost per unit delivered ('yuan/t' for yuan and t/d): the money
+        per demand quantity, without the period (:func:`qzopt.units.money_per_unit`)."""
+        return money_per_unit(self.money, self.demand)
 
     @classmethod
     def for_demand(cls, demand: str, distance: str = "km", money: str = "yuan",
