@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from typing import Callable
 
 import numpy as np
@@ -16,6 +19,7 @@ import pandas as pd
 
 from qzopt.arguments import ArgumentError, bad_argument
 from qzopt.geo.places import places
+from qzopt.machine import cores
 from qzopt.models import build_model
 from qzopt.models.facility import cost_breakdown
 from qzopt.result import Result
@@ -23,7 +27,7 @@ from qzopt.scenario.checks import presolve_findings
 from qzopt.scenario.load import load_scenario
 from qzopt.scenario.scenario import Scenario
 from qzopt.solvers.base import RawSolution, SolveOptions
-from qzopt.solvers.registry import Attempt, solve_with_fallback, solver_order, split_names
+from qzopt.solvers.registry import Attempt, solve_with_fallback, solver_order, split_names, stopped_by
 
 __all__ = ["load_scenario", "solve"]
 
@@ -77,7 +81,8 @@ def solve(
     ``cbc``, ``ortools``, ``pulp:<NAME>``), ``time_limit`` in seconds per back end, ``gap``
     relative (0 = prove optimality), ``fallback`` the back ends to try next, ``threads`` the
     solver's threads (None: the solver decides).  With ``isolate`` (default) each back end runs in
-    a child process so that a solver crash cannot end yours.  ``verbose`` streams the solver's log;
+    a child process so that a solver crash cannot end yours, and a fee rule's comparison solve
+    (``fees.compare``) runs beside its stages when a second core is free (docs/fees.md).  ``verbose`` streams the solver's log;
     ``on_event`` is called with each progress message (model built, solver started, ...);
     ``explain`` (default) works out, for an infeasible scenario, which requirement cannot be met
     (:attr:`Result.explanation`), at the cost of a few more solves.
@@ -122,45 +127,53 @@ def solve(
             opts = dataclasses.replace(options, time_limit=max(MIN_STAGE_SHARE * options.time_limit, left))
         return solve_with_fallback(form, opts, order, isolate=isolate, on_event=on_event)
 
-    if staged:
-        from qzopt.fees import solve_with_fees
+    # the comparison solve of a fee rule (the price of equalisation): its own limit, as a fallback
+    # gets one; beside the stages when it can be (_Comparison); stopped if no plan needs it
+    compare = (_Comparison(sc, beside=isolate and cores() >= 2, solver=solver, time_limit=options.time_limit,
+                           gap=gap, fallback=fallback, threads=threads, isolate=isolate)
+               if staged and sc.fees.compare else None)
+    try:
+        if staged:
+            from qzopt.fees import solve_with_fees
 
-        built, raw, attempts, fee_info = solve_with_fees(sc, run, on_event)
-    else:
-        built = build_model(sc, presolve_seconds=presolve_budget(options.time_limit),
-                            kernel_seconds=kernel_budget(options.time_limit),
-                            tree_seconds=tree_budget(options.time_limit))
-        if on_event:
-            size = built.solver_form()
-            presolved = (f"; presolve {built.presolve_seconds:.2f} s" if getattr(built, "presolve_seconds", 0.0)
-                         else "")
-            on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
-                     f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros{presolved}")
-        spent = time.perf_counter() - t0  # a presolve while building counts against the time limit
-        if options.time_limit is not None and spent > built.build_seconds + 1.0:
-            options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))
-        proved = _proved_plan(built, order)
-        if proved is not None:
-            raw, attempts = proved, []
+            built, raw, attempts, fee_info = solve_with_fees(sc, run, on_event)
+        else:
+            built = build_model(sc, presolve_seconds=presolve_budget(options.time_limit),
+                                kernel_seconds=kernel_budget(options.time_limit),
+                                tree_seconds=tree_budget(options.time_limit))
             if on_event:
-                on_event("plan proved optimal by the presolve's LP branch and bound: no MIP solve needed")
-        else:
-            raw, attempts = run(built.solver_form())
-        raw = _with_presolve_bound(built.lifted(raw), built.lower_bound, options.effective_gap)
-        fee_info = None
-    seconds = time.perf_counter() - t0
-    result = _result(sc, built, raw, attempts, seconds, opts)
-    if fee_info is not None:
-        # every stage's fallbacks, each with its stage; the comparison solve's are added to them
-        result.fallbacks = list(fee_info["fallbacks"])
-        if result.ok:
-            # the comparison solve (the price of equalisation) is a figure of its own: its own limit,
-            # as a fallback gets one; a price from a comparison cut short would not be a price
-            _attach_fees(result, sc, built, raw.x, fee_info, solver, options.time_limit, gap, fallback, threads,
-                         isolate)
-        else:
-            result.extra["fees"] = {**_fee_rule(sc), "stages": fee_info.get("stages", [])}
-        result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
+                size = built.solver_form()
+                presolved = (f"; presolve {built.presolve_seconds:.2f} s" if getattr(built, "presolve_seconds", 0.0)
+                             else "")
+                on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
+                         f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros{presolved}")
+            spent = time.perf_counter() - t0  # a presolve while building counts against the time limit
+            if options.time_limit is not None and spent > built.build_seconds + 1.0:
+                options = dataclasses.replace(options, time_limit=max(1.0, options.time_limit - spent))
+            proved = _proved_plan(built, order)
+            if proved is not None:
+                raw, attempts = proved, []
+                if on_event:
+                    on_event("plan proved optimal by the presolve's LP branch and bound: no MIP solve needed")
+            else:
+                raw, attempts = run(built.solver_form())
+            raw = _with_presolve_bound(built.lifted(raw), built.lower_bound, options.effective_gap)
+            fee_info = None
+        seconds = time.perf_counter() - t0
+        result = _result(sc, built, raw, attempts, seconds, opts)
+        if fee_info is not None:
+            # every stage's fallbacks, each with its stage; the comparison solve's are added to them
+            result.fallbacks = list(fee_info["fallbacks"])
+            if result.ok:
+                # the comparison solve (the price of equalisation) is a figure of its own: its own limit,
+                # as a fallback gets one; a price from a comparison cut short would not be a price
+                _attach_fees(result, sc, built, raw.x, fee_info, compare)
+            else:
+                result.extra["fees"] = {**_fee_rule(sc), "stages": fee_info.get("stages", [])}
+            result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
+    finally:
+        if compare is not None:
+            compare.drop()
     facts = _input_facts(sc)
     if fee_info is not None and fee_info.get("warnings"):
         # a fee search stopped short (step cap, or a step without an optimum) is said where every
@@ -273,17 +286,50 @@ def _with_presolve_bound(raw: RawSolution, lower: float | None, gap: float) -> R
     return raw
 
 
-def _attach_fees(result: Result, sc: Scenario, built, x, info, *args) -> None:
+class _Comparison:
+    """The solve of a fee scenario without its fee rules (the price of equalisation), a
+    :func:`solve` of its own with ``kwargs``.
+
+    With ``beside`` it starts at once in a thread, beside the fee rule's stages: qzopt does this
+    when every back end runs in a worker process (``isolate``) and a second core is free, so that
+    the two threads only wait on their workers.  Otherwise it runs when :meth:`result` is asked.
+    :meth:`drop` stops it (its workers are killed) when the fee rule's solve has no plan to compare.
+    """
+
+    def __init__(self, sc: Scenario, beside: bool, **kwargs) -> None:
+        from qzopt.fees import unconstrained
+
+        self._free, self._kwargs = unconstrained(sc), kwargs
+        self._stop = threading.Event()
+        self._future: Future | None = None
+        if beside:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="qzopt-compare")
+            self._future = pool.submit(self._solve)
+            pool.shutdown(wait=False)  # its thread ends with the solve
+
+    def _solve(self) -> Result:
+        with stopped_by(self._stop):
+            return solve(self._free, explain=False, **self._kwargs)
+
+    def result(self) -> Result:
+        return self._solve() if self._future is None else self._future.result()
+
+    def drop(self) -> None:
+        """Stop the solve if it still runs (nothing once its result was taken) and wait for it."""
+        if self._future is not None:
+            self._stop.set()
+            wait_for([self._future])
+
+
+def _attach_fees(result: Result, sc: Scenario, built, x, info, compare: _Comparison | None) -> None:
     """Fee section of the result, and the price of equalisation against the same scenario
-    solved without fee rules."""
-    from qzopt.fees import COMPARE, fee_report, price_range, unconstrained
+    solved without fee rules (``compare``)."""
+    from qzopt.fees import COMPARE, fee_report, price_range
 
     report = fee_report(sc, built, x, info)
     report["stages"] = info.get("stages", [])
-    if sc.fees.compare:
-        solver, time_limit, gap, fallback, threads, isolate = args
-        free = solve(unconstrained(sc), solver=solver, time_limit=time_limit, gap=gap, fallback=fallback,
-                     threads=threads, isolate=isolate, explain=False)
+    if compare is not None:
+        free = compare.result()
         # the comparison solve is not part of the answer: its own status, back end and seconds
         # (counted in result.seconds); its fallbacks join the result's, named by their stage
         fallbacks = [dict(f, stage=COMPARE) for f in free.fallbacks]

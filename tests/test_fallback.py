@@ -411,3 +411,21 @@ def test_the_bound_a_gap_guarantees_never_reads_as_a_wider_gap():
             bound = bound_at_gap(objective, gap)
             assert relative_gap(objective, bound) <= gap
             assert bound == pytest.approx(objective - gap * abs(objective), rel=1e-14)  # the last bits only
+
+
+def test_a_stop_kills_the_worker_and_tries_no_further_back_end():
+    """registry.stopped_by: a worker process (one that would sleep 120 s) is killed once the stop
+    is set, and with the stop set the fallback chain tries no back end at all."""
+    import threading
+
+    model = build_model(line_scenario()).model.to_matrix()
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    with registry.stopped_by(stop):
+        raw = registry.run_isolated("highs", model, SolveOptions(time_limit=None), worker_cmd=HANG)
+        assert (raw.status, raw.termination, raw.message) == ("error", "stopped", registry.STOPPED)
+        assert raw.seconds < 60  # killed, not waited for
+        raw, attempts = registry.solve_with_fallback(model, SolveOptions(time_limit=None), ["highs", "cbc"])
+    assert (raw.status, raw.termination, attempts) == ("error", "stopped", [])
+    # outside the block nothing stops a solve
+    assert registry.solve_with_fallback(model, SolveOptions(time_limit=10), ["highs"])[0].status == "optimal"

@@ -501,3 +501,66 @@ def test_a_fee_cap_no_plan_keeps_is_said_in_the_message_as_a_presolve_proof_is(e
     proved = qzopt.solve(line_scenario(amounts=(10.0, 10.0, 100.0)), isolate=False)
     assert proved.termination == "proved by pre-solve checks" and proved.message.startswith(
         "the scenario cannot be satisfied: ")
+
+
+def _record_isolated_runs(monkeypatch, slow_in_compare: bool = False):
+    """Record every worker-process run: (thread name, start, end, termination); with
+    ``slow_in_compare`` the comparison solve's workers sleep 60 s instead of solving."""
+    import sys
+    import threading
+    import time
+
+    from qzopt.solvers import registry
+
+    real, runs = registry.run_isolated, []
+
+    def recorded(name, model, options, worker_cmd=None):
+        thread, start = threading.current_thread().name, time.perf_counter()
+        if slow_in_compare and thread.startswith("qzopt-compare"):
+            worker_cmd = [sys.executable, "-c", "import time; time.sleep(60)"]
+        raw = real(name, model, options, worker_cmd)
+        runs.append((thread, start, time.perf_counter(), raw.termination))
+        return raw
+
+    monkeypatch.setattr(registry, "run_isolated", recorded)
+    return runs
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_the_comparison_solve_runs_beside_the_stages_when_a_second_core_is_free(monkeypatch, cores):
+    # with every back end in a worker process, a second core lets the solve without fee rules
+    # start with stage 1 (the threads only wait on their workers); one core: after the stages,
+    # as before.  The answer is the same either way: s1 + s3 at 300 under a cap of 8, no price
+    import qzopt.api
+
+    monkeypatch.setattr(qzopt.api, "cores", lambda: cores)
+    runs = _record_isolated_runs(monkeypatch)
+    res = qzopt.solve(three_towns(8), solver="highs", fallback=[])
+    assert res.status == "optimal" and res.objective == pytest.approx(300.0) and sites(res) == ["s1", "s3"]
+    fees = res.extra["fees"]
+    assert fees["compare"]["status"] == "optimal" and fees["price_of_equalization_per_yr"] == pytest.approx(0.0)
+    staged = sum(s["solves"] for s in fees["stages"])  # stage 1, and stage 2's fee search
+    main = [r for r in runs if r[0] == "MainThread"]
+    beside = [r for r in runs if r[0].startswith("qzopt-compare")]
+    if cores == 2:
+        assert len(main) == staged and len(beside) == 1
+        assert beside[0][1] < main[0][2]  # started before stage 1 had ended
+    else:
+        assert beside == [] and len(main) == staged + 1
+        assert main[-1][1] >= max(r[2] for r in main[:-1])  # the last run, after every stage's
+
+
+def test_a_comparison_solve_no_plan_needs_is_stopped(monkeypatch):
+    # a cap of 3 is below every plan's break-even fee (3.33 at the least): the fee rule has no plan,
+    # so the comparison started beside it is not needed; its worker (made to sleep 60 s here) is
+    # killed and no thread of it is left when solve() returns
+    import threading
+
+    import qzopt.api
+
+    monkeypatch.setattr(qzopt.api, "cores", lambda: 2)
+    runs = _record_isolated_runs(monkeypatch, slow_in_compare=True)
+    res = qzopt.solve(three_towns(3), solver="highs", fallback=["cbc"], explain=False)
+    assert res.status == "infeasible"
+    assert [r[3] for r in runs if r[0].startswith("qzopt-compare")] == ["stopped"]  # and cbc not tried after it
+    assert not any(t.name.startswith("qzopt-compare") for t in threading.enumerate())

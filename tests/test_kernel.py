@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import qzopt
+import qzopt.machine
 from qzopt.io.orlib import load_cap
 from qzopt.models import cflp_lagrange, facility, kernel
 from qzopt.models.data import facility_data
@@ -66,7 +67,7 @@ def test_kernel_start_is_a_plan_between_the_optimum_and_the_presolve_plan(seed, 
     monkeypatch.setattr(cflp_lagrange, "MIN_PAIRS", 0)
     # one core: the search runs after the ascent; two: from step 10 on beside it (then also on
     # the final plan when that has other sites and time is left)
-    monkeypatch.setattr(facility, "_cores", lambda: 2 if early else 1)
+    monkeypatch.setattr(facility, "cores", lambda: 2 if early else 1)
     monkeypatch.setattr(facility, "EARLY_STEP", 10)
     monkeypatch.setattr(facility, "EARLY_GAP", 0.0)
     built = facility.build(sc, presolve_seconds=9)
@@ -140,4 +141,4 @@ def test_kernel_budget_leaves_the_solver_time(limit_s):
 def test_cpu_quota_of_a_cgroup(line, cpus):
     """The kernel search runs beside the ascent only with a second whole core; a container's
     CPU quota (cgroup v2 ``cpu.max``) counts as the cores it allows."""
-    assert facility.cpu_quota(line) == cpus
+    assert qzopt.machine.cpu_quota(line) == cpus

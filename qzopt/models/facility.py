@@ -8,7 +8,6 @@ compose the same blocks: :func:`add_stream` adds one facility set with its deman
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from qzopt.geo.pairs import Pairs
+from qzopt.machine import cores
 from qzopt.models import cflp_lagrange, cflp_root, kernel, lp_tree, radius
 from qzopt.models.blocks import siting as blk
 from qzopt.models.blocks.echelon import Echelon, echelon_tables
@@ -186,7 +186,7 @@ def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tup
             early.append((outside, kernel.Background(
                 lambda stop: _kernel_rounds(b, form, outside, end - time.perf_counter(), stop))))
 
-    on_plan_at = (EARLY_STEP, start_early) if _cores() >= 2 else None
+    on_plan_at = (EARLY_STEP, start_early) if cores() >= 2 else None
     try:
         pre = cflp_lagrange.presolve_cflp(b.data, seconds=seconds, search_seconds=SEARCH_SHARE * seconds,
                                           on_plan_at=on_plan_at)
@@ -216,33 +216,6 @@ def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tup
         if searches:
             _kernel_result(b, pre, searches)
     return time.perf_counter() - t0, pre.lower
-
-
-def _cores() -> int:
-    """Whole cores this process may use: those it may run on, fewer when a cgroup (v2) CPU
-    quota caps it (a container started with ``--cpus=1`` sees every core of its host)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        with open("/sys/fs/cgroup/cpu.max") as f:
-            quota = cpu_quota(f.read())
-    except OSError:
-        quota = None
-    return cores if quota is None else max(1, min(cores, int(quota)))
-
-
-def cpu_quota(cpu_max: str) -> float | None:
-    """CPUs allowed by a cgroup v2 ``cpu.max`` line (``"<quota> <period>"`` in microseconds, or
-    ``"max <period>"``: no quota, None)."""
-    parts = cpu_max.split()
-    if len(parts) != 2 or parts[0] == "max":
-        return None
-    try:
-        return float(parts[0]) / float(parts[1])
-    except (ValueError, ZeroDivisionError):
-        return None
 
 
 def _kernel_rounds(b: Build, form: MatrixForm, outside: np.ndarray, seconds: float,

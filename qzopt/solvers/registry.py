@@ -7,6 +7,7 @@ OR-Tools' model_builder), ``ortools-sat`` (CP-SAT, pure-integer models only) and
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import math
 import os
@@ -15,11 +16,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -143,12 +146,38 @@ def normal_name(name: str) -> str:
     return name.lower()
 
 
+#: The stop of the solves this thread runs (:func:`stopped_by`); None: nothing stops them early.
+_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("qzopt_stop", default=None)
+#: How often a worker process's parent looks at that stop, seconds.
+STOP_POLL_SECONDS = 0.1
+STOPPED = "stopped by qzopt: its answer was no longer wanted"
+
+
+@contextmanager
+def stopped_by(stop: threading.Event) -> Iterator[None]:
+    """Within this block, in this thread: once ``stop`` is set, a back end running in a worker
+    process (:func:`run_isolated`) is killed and the fallback chain tries no further back end.
+    For a solve whose answer may turn out not to be needed (the comparison solve of a fee rule
+    that runs beside the rule's own stages)."""
+    token = _STOP.set(stop)
+    try:
+        yield
+    finally:
+        _STOP.reset(token)
+
+
+def _stop_asked() -> bool:
+    stop = _STOP.get()
+    return stop is not None and stop.is_set()
+
+
 def run_isolated(name: str, model: MatrixForm, options: SolveOptions,
                  worker_cmd: list[str] | None = None) -> RawSolution:
     """Solve in a child process; a crash or hang there becomes a status, not our death.
 
     The child is killed ``GRACE_SECONDS`` (or 10 % of the limit, if more) after the time limit
-    (:meth:`SolveOptions.watchdog`: not at all without a limit or with one beyond 1e6 s).
+    (:meth:`SolveOptions.watchdog`: not at all without a limit or with one beyond 1e6 s), and
+    within :data:`STOP_POLL_SECONDS` of the stop of :func:`stopped_by` (termination "stopped").
     """
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qzopt-") as tmp:
@@ -160,14 +189,25 @@ def run_isolated(name: str, model: MatrixForm, options: SolveOptions,
         out = None if options.verbose else subprocess.DEVNULL
         proc = subprocess.Popen(cmd, stdout=out, stderr=None if options.verbose else subprocess.PIPE,
                                 start_new_session=True)
-        try:
-            _, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return RawSolution(solver=name, status="no_solution", termination="killed",
-                               seconds=time.perf_counter() - t0,
-                               message=f"{name} ran {timeout:.0f} s, past its {options.time_limit:g} s time "
-                                       "limit, and was stopped by qzopt")
+        stoppable = _STOP.get() is not None
+        while True:
+            left = None if timeout is None else max(0.0, timeout - (time.perf_counter() - t0))
+            wait = min(left, STOP_POLL_SECONDS) if stoppable and left is not None else (
+                STOP_POLL_SECONDS if stoppable else left)
+            try:
+                _, err = proc.communicate(timeout=wait)  # retried after a timeout without losing output
+                break
+            except subprocess.TimeoutExpired:
+                if _stop_asked():
+                    _kill_group(proc)
+                    return RawSolution(solver=name, status="error", termination="stopped",
+                                       seconds=time.perf_counter() - t0, message=STOPPED)
+                if left is not None and time.perf_counter() - t0 >= timeout:
+                    _kill_group(proc)
+                    return RawSolution(solver=name, status="no_solution", termination="killed",
+                                       seconds=time.perf_counter() - t0,
+                                       message=f"{name} ran {timeout:.0f} s, past its {options.time_limit:g} s "
+                                               "time limit, and was stopped by qzopt")
         seconds = time.perf_counter() - t0
         if proc.returncode != 0 or not dst.exists():
             rc = proc.returncode
@@ -227,6 +267,8 @@ def solve_with_fallback(
     last: RawSolution | None = None
     bounds: list[float] = []  # of back ends stopped by the limit without a plan: each one proven
     for k, name in enumerate(order):
+        if _stop_asked():  # the answer is no longer wanted: no back end is tried after the stop
+            return RawSolution(solver="none", status="error", termination="stopped", message=STOPPED), attempts
         then = "trying the next solver" if k + 1 < len(order) else "no fallback solver is left"
         reason = unavailable_reason(name)
         if reason is not None:
