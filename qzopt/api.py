@@ -128,10 +128,14 @@ def solve(
         return solve_with_fallback(form, opts, order, isolate=isolate, on_event=on_event)
 
     # the comparison solve of a fee rule (the price of equalisation): its own limit, as a fallback
-    # gets one; beside the stages when it can be (_Comparison); stopped if no plan needs it
-    compare = (_Comparison(sc, beside=isolate and cores() >= 2, solver=solver, time_limit=options.time_limit,
-                           gap=gap, fallback=fallback, threads=threads, isolate=isolate)
-               if staged and sc.fees.compare else None)
+    # gets one; beside the stages when it can be (SolveBeside); stopped if no plan needs it
+    if staged and sc.fees.compare:
+        from qzopt.fees import unconstrained
+
+        compare = SolveBeside(unconstrained(sc), solver=solver, time_limit=options.time_limit, gap=gap,
+                              fallback=fallback, threads=threads, isolate=isolate, explain=False)
+    else:
+        compare = None
     try:
         if staged:
             from qzopt.fees import solve_with_fees
@@ -195,6 +199,30 @@ def solve(
             result.explanation[0] if result.explanation else
             f"no plan meets its rules {rules}({result.termination}; solve with explain=True to be told which rule)")
     return result
+
+
+def at_once(kwargs: dict) -> int:
+    """How many :func:`solve` calls with these ``kwargs`` may run side by side: as many as whole
+    cores are free (:func:`qzopt.machine.cores`) for their solver ``threads`` (one each when not
+    given) when every back end runs in a worker process (``isolate``, the default), so that
+    qzopt's threads only wait on their workers; else 1."""
+    if kwargs.get("isolate", True) is not True:
+        return 1
+    threads = kwargs.get("threads")
+    per_solve = threads if isinstance(threads, int) and not isinstance(threads, bool) and threads > 0 else 1
+    return max(1, cores() // per_solve)
+
+
+def solve_each(scenarios: list, **kwargs) -> list[Result]:
+    """:func:`solve` of each scenario (or scenario file) with the same ``kwargs``; the results in
+    the same order, the answers those of solving them one by one.  They run side by side,
+    :func:`at_once` at a time, where that is more than one; else one after the other.  An error
+    of one solve is raised once all have ended."""
+    n = min(len(scenarios), at_once(kwargs))
+    if n <= 1:
+        return [solve(sc, **kwargs) for sc in scenarios]
+    with ThreadPoolExecutor(n, thread_name_prefix="qzopt-solve") as pool:
+        return list(pool.map(lambda sc: solve(sc, **kwargs), scenarios))
 
 
 def plan_or_raise(res: Result, what: str) -> Result:
@@ -286,30 +314,26 @@ def _with_presolve_bound(raw: RawSolution, lower: float | None, gap: float) -> R
     return raw
 
 
-class _Comparison:
-    """The solve of a fee scenario without its fee rules (the price of equalisation), a
-    :func:`solve` of its own with ``kwargs``.
+class SolveBeside:
+    """A :func:`solve` of ``scenario`` with ``kwargs`` that runs beside the caller's own work
+    when it may (:func:`at_once` of its ``kwargs`` is 2 or more: every back end in a worker
+    process and a second core free, so that qzopt's threads only wait on their workers): it
+    starts at once in a thread of its own.  Otherwise it runs when :meth:`result` is asked, as
+    a plain call would.  :meth:`drop` stops it (its workers are killed) when its answer is not
+    needed after all.  The answer is the same either way."""
 
-    With ``beside`` it starts at once in a thread, beside the fee rule's stages: qzopt does this
-    when every back end runs in a worker process (``isolate``) and a second core is free, so that
-    the two threads only wait on their workers.  Otherwise it runs when :meth:`result` is asked.
-    :meth:`drop` stops it (its workers are killed) when the fee rule's solve has no plan to compare.
-    """
-
-    def __init__(self, sc: Scenario, beside: bool, **kwargs) -> None:
-        from qzopt.fees import unconstrained
-
-        self._free, self._kwargs = unconstrained(sc), kwargs
+    def __init__(self, scenario: Scenario | str | os.PathLike, **kwargs) -> None:
+        self._scenario, self._kwargs = scenario, kwargs
         self._stop = threading.Event()
         self._future: Future | None = None
-        if beside:
-            pool = ThreadPoolExecutor(1, thread_name_prefix="qzopt-compare")
+        if at_once(kwargs) >= 2:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="qzopt-beside")
             self._future = pool.submit(self._solve)
             pool.shutdown(wait=False)  # its thread ends with the solve
 
     def _solve(self) -> Result:
         with stopped_by(self._stop):
-            return solve(self._free, explain=False, **self._kwargs)
+            return solve(self._scenario, **self._kwargs)
 
     def result(self) -> Result:
         return self._solve() if self._future is None else self._future.result()
@@ -321,7 +345,7 @@ class _Comparison:
             wait_for([self._future])
 
 
-def _attach_fees(result: Result, sc: Scenario, built, x, info, compare: _Comparison | None) -> None:
+def _attach_fees(result: Result, sc: Scenario, built, x, info, compare: SolveBeside | None) -> None:
     """Fee section of the result, and the price of equalisation against the same scenario
     solved without fee rules (``compare``)."""
     from qzopt.fees import COMPARE, fee_report, price_range

@@ -495,7 +495,7 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     Without a plan for the scenario without fee rules there is no frontier:
     :class:`~qzopt.errors.InfeasibleError` with the reason, or :class:`~qzopt.errors.SolverError`.
     """
-    from qzopt.api import plan_or_raise, scenario_of, solve
+    from qzopt.api import SolveBeside, plan_or_raise, scenario_of, solve, solve_each
 
     sc = scenario_of("frontier", sc)
     caps = _caps(caps)
@@ -506,11 +506,16 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     say = on_event or (lambda _m: None)
     # every point is compared with the plan without fee rules: without it there is no frontier
     # (InfeasibleError, exit 3, with the reason; SolverError, exit 4, when no solver answered)
-    free = plan_or_raise(solve(dataclasses.replace(sc, fees=None), **{**kw, "explain": True}),
-                         "the scenario without fee rules (the frontier's first point)")
     big = dataclasses.replace(rules, max_fee=1e7, objective="cost", compare=False)
-    at_free = plan_or_raise(solve(dataclasses.replace(sc, fees=big), **kw),  # fee needed by the cheapest plan
-                            "the scenario with one fee and no cap (the fee of the cheapest plan)")
+    # the fee the cheapest plan needs: beside the first point where that may be (SolveBeside)
+    cheapest = SolveBeside(dataclasses.replace(sc, fees=big), **kw)
+    try:
+        free = plan_or_raise(solve(dataclasses.replace(sc, fees=None), **{**kw, "explain": True}),
+                             "the scenario without fee rules (the frontier's first point)")
+    except BaseException:
+        cheapest.drop()
+        raise
+    at_free = plan_or_raise(cheapest.result(), "the scenario with one fee and no cap (the fee of the cheapest plan)")
     f_hi = at_free.extra["fees"]["fee"]
     # the smallest fee is at most f_hi (that plan's fee): a cap there, not 1e7, which as the fee
     # revenue's big M let banded fees leak revenue through the integrality tolerance (a "smallest
@@ -526,9 +531,12 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     found = (f"its fee, {f_hi:,.6g} {unit}, and the smallest fee any plan needs, {f_lo:,.6g} {unit}, are from two "
              f"further solves ({at_free.seconds + low.seconds:.2f} s)")
     rows = [_frontier_row(free, None, free, "no fee rule", fee=f_hi, note=found)]
-    for cap in sorted(set(caps)):  # by cap, each once: the frontier is a function of the cap
-        say(f"fee cap {cap:,.6g}")
-        r = solve(dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9))), **kw)
+    caps = sorted(set(caps))  # by cap, each once: the frontier is a function of the cap
+    say(f"fee caps {', '.join(f'{cap:,.6g}' for cap in caps)}")
+    # independent solves: side by side where the back ends run in worker processes (solve_each)
+    capped = solve_each([dataclasses.replace(sc, fees=dataclasses.replace(big, max_fee=float(cap) * (1 + 1e-9)))
+                         for cap in caps], **kw)
+    for cap, r in zip(caps, capped):
         rows.append(_frontier_row(r, float(cap), free, "capped",
                                   note=_cap_note(cap, r, f_lo, f_hi, unit, proved=at_free.status == "optimal")))
     if notes:  # said where the rows are read (frontier.csv, the report), not only on the console

@@ -516,7 +516,7 @@ def _record_isolated_runs(monkeypatch, slow_in_compare: bool = False):
 
     def recorded(name, model, options, worker_cmd=None):
         thread, start = threading.current_thread().name, time.perf_counter()
-        if slow_in_compare and thread.startswith("qzopt-compare"):
+        if slow_in_compare and thread.startswith("qzopt-beside"):
             worker_cmd = [sys.executable, "-c", "import time; time.sleep(60)"]
         raw = real(name, model, options, worker_cmd)
         runs.append((thread, start, time.perf_counter(), raw.termination))
@@ -541,7 +541,7 @@ def test_the_comparison_solve_runs_beside_the_stages_when_a_second_core_is_free(
     assert fees["compare"]["status"] == "optimal" and fees["price_of_equalization_per_yr"] == pytest.approx(0.0)
     staged = sum(s["solves"] for s in fees["stages"])  # stage 1, and stage 2's fee search
     main = [r for r in runs if r[0] == "MainThread"]
-    beside = [r for r in runs if r[0].startswith("qzopt-compare")]
+    beside = [r for r in runs if r[0].startswith("qzopt-beside")]
     if cores == 2:
         assert len(main) == staged and len(beside) == 1
         assert beside[0][1] < main[0][2]  # started before stage 1 had ended
@@ -562,5 +562,45 @@ def test_a_comparison_solve_no_plan_needs_is_stopped(monkeypatch):
     runs = _record_isolated_runs(monkeypatch, slow_in_compare=True)
     res = qzopt.solve(three_towns(3), solver="highs", fallback=["cbc"], explain=False)
     assert res.status == "infeasible"
-    assert [r[3] for r in runs if r[0].startswith("qzopt-compare")] == ["stopped"]  # and cbc not tried after it
-    assert not any(t.name.startswith("qzopt-compare") for t in threading.enumerate())
+    assert [r[3] for r in runs if r[0].startswith("qzopt-beside")] == ["stopped"]  # and cbc not tried after it
+    assert not any(t.name.startswith("qzopt-beside") for t in threading.enumerate())
+
+
+def test_the_frontiers_caps_are_solved_side_by_side_with_the_answers_of_one_by_one(monkeypatch):
+    # qzopt.api.solve_each and SolveBeside: with back ends in worker processes and two cores the
+    # caps' solves run in two threads at once; the table is the one solved one by one (seconds aside)
+    import qzopt.api
+
+    tables = {}
+    for cores in (1, 2):
+        monkeypatch.setattr(qzopt.api, "cores", lambda: cores)
+        runs = _record_isolated_runs(monkeypatch)
+        tables[cores] = F.frontier(three_towns(8), caps=[4.0, 6.0, 8.0], solve_kwargs={"solver": "highs"})
+        threads = {r[0] for r in runs}
+        # two cores: the cheapest plan's fee beside the first point, then the caps two at a time
+        assert threads == ({"MainThread"} if cores == 1 else
+                           {"MainThread", "qzopt-beside_0", "qzopt-solve_0", "qzopt-solve_1"})
+    same = [c for c in tables[1].columns if "seconds" not in c and c != "note"]
+    pd.testing.assert_frame_equal(tables[1][same], tables[2][same])
+    assert (tables[2]["status"] == "optimal").all() and tables[2]["fee_cap"].tolist()[1:] == [4.0, 6.0, 8.0]
+
+
+def test_solve_each_runs_one_by_one_without_isolation_or_with_solver_threads_for_every_core(monkeypatch):
+    import qzopt.api
+
+    monkeypatch.setattr(qzopt.api, "cores", lambda: 2)
+    runs = _record_isolated_runs(monkeypatch)
+    seen = []
+    real = qzopt.api.solve
+    monkeypatch.setattr(qzopt.api, "solve", lambda sc, **kw: seen.append(threading_name()) or real(sc, **kw))
+    scs = [three_towns(8, compare=False), three_towns(6, compare=False)]
+    a = qzopt.api.solve_each(scs, solver="highs", isolate=False)
+    b = qzopt.api.solve_each(scs, solver="highs", threads=2)
+    assert seen == ["MainThread"] * 4 and {r[0] for r in runs} == {"MainThread"}
+    assert [r.objective for r in a] == pytest.approx([r.objective for r in b])
+
+
+def threading_name() -> str:
+    import threading
+
+    return threading.current_thread().name
