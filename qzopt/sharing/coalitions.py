@@ -250,11 +250,10 @@ def fee_rule_text(rules, units) -> str:
     plant, within max_fee 80 yuan/t (objective: cost)"); ``units``: the scenario's
     :class:`~qzopt.scenario.scenario.Units` (the fee's unit is money per demand unit)."""
     from qzopt.fees import rule_text
-    from qzopt.units import money_per_unit
 
     if rules is None or not rules.active:
         return "no fee rule"
-    return f"{rule_text(rules, money_per_unit(units.money, units.demand), cap=True)} (objective: {rules.objective})"
+    return f"{rule_text(rules, units.fee_unit, cap=True)} (objective: {rules.objective})"
 
 
 def cache_folder(cache_dir: str | os.PathLike | None) -> Path:
