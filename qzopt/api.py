@@ -6,6 +6,7 @@ The scenario is never mutated.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import threading
@@ -82,8 +83,9 @@ def solve(
     relative (0 = prove optimality), ``fallback`` the back ends to try next, ``threads`` the
     solver's threads (None: the solver decides).  With ``isolate`` (default) each back end runs in
     a child process so that a solver crash cannot end yours, and a fee rule's comparison solve
-    (``fees.compare``) runs beside its stages when a second core is free (docs/fees.md).  ``verbose`` streams the solver's log;
-    ``on_event`` is called with each progress message (model built, solver started, ...);
+    (``fees.compare``) runs beside its stages when a second core is free (docs/fees.md).
+    ``verbose`` streams the solver's log; ``on_event`` is called with each progress message
+    (model built, solver started, ...);
     ``explain`` (default) works out, for an infeasible scenario, which requirement cannot be met
     (:attr:`Result.explanation`), at the cost of a few more solves.
     """
@@ -132,11 +134,11 @@ def solve(
     if staged and sc.fees.compare:
         from qzopt.fees import unconstrained
 
-        compare = SolveBeside(unconstrained(sc), solver=solver, time_limit=options.time_limit, gap=gap,
-                              fallback=fallback, threads=threads, isolate=isolate, explain=False)
+        beside = SolveBeside(unconstrained(sc), solver=solver, time_limit=options.time_limit, gap=gap,
+                             fallback=fallback, threads=threads, isolate=isolate, explain=False)
     else:
-        compare = None
-    try:
+        beside = contextlib.nullcontext()
+    with beside as compare:
         if staged:
             from qzopt.fees import solve_with_fees
 
@@ -175,9 +177,6 @@ def solve(
             else:
                 result.extra["fees"] = {**_fee_rule(sc), "stages": fee_info.get("stages", [])}
             result.seconds = time.perf_counter() - t0  # every stage, the comparison solve and the fee report
-    finally:
-        if compare is not None:
-            compare.drop()
     facts = _input_facts(sc)
     if fee_info is not None and fee_info.get("warnings"):
         # a fee search stopped short (step cap, or a step without an optimum) is said where every
@@ -320,7 +319,8 @@ class SolveBeside:
     process and a second core free, so that qzopt's threads only wait on their workers): it
     starts at once in a thread of its own.  Otherwise it runs when :meth:`result` is asked, as
     a plain call would.  :meth:`drop` stops it (its workers are killed) when its answer is not
-    needed after all.  The answer is the same either way."""
+    needed after all; a ``with`` block drops it on leaving (nothing once its result was taken).
+    The answer is the same either way."""
 
     def __init__(self, scenario: Scenario | str | os.PathLike, **kwargs) -> None:
         self._scenario, self._kwargs = scenario, kwargs
@@ -343,6 +343,12 @@ class SolveBeside:
         if self._future is not None:
             self._stop.set()
             wait_for([self._future])
+
+    def __enter__(self) -> "SolveBeside":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.drop()
 
 
 def _attach_fees(result: Result, sc: Scenario, built, x, info, compare: SolveBeside | None) -> None:

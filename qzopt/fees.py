@@ -508,14 +508,11 @@ def frontier(sc: Scenario | str | os.PathLike, caps: float | list[float] | None 
     # (InfeasibleError, exit 3, with the reason; SolverError, exit 4, when no solver answered)
     big = dataclasses.replace(rules, max_fee=1e7, objective="cost", compare=False)
     # the fee the cheapest plan needs: beside the first point where that may be (SolveBeside)
-    cheapest = SolveBeside(dataclasses.replace(sc, fees=big), **kw)
-    try:
+    with SolveBeside(dataclasses.replace(sc, fees=big), **kw) as cheapest:
         free = plan_or_raise(solve(dataclasses.replace(sc, fees=None), **{**kw, "explain": True}),
                              "the scenario without fee rules (the frontier's first point)")
-    except BaseException:
-        cheapest.drop()
-        raise
-    at_free = plan_or_raise(cheapest.result(), "the scenario with one fee and no cap (the fee of the cheapest plan)")
+        at_free = plan_or_raise(cheapest.result(),
+                                "the scenario with one fee and no cap (the fee of the cheapest plan)")
     f_hi = at_free.extra["fees"]["fee"]
     # the smallest fee is at most f_hi (that plan's fee): a cap there, not 1e7, which as the fee
     # revenue's big M let banded fees leak revenue through the integrality tolerance (a "smallest

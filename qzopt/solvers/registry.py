@@ -191,9 +191,9 @@ def run_isolated(name: str, model: MatrixForm, options: SolveOptions,
                                 start_new_session=True)
         stoppable = _STOP.get() is not None
         while True:
-            left = None if timeout is None else max(0.0, timeout - (time.perf_counter() - t0))
-            wait = min(left, STOP_POLL_SECONDS) if stoppable and left is not None else (
-                STOP_POLL_SECONDS if stoppable else left)
+            wait = None if timeout is None else max(0.0, timeout - (time.perf_counter() - t0))
+            if stoppable:  # look at the stop every STOP_POLL_SECONDS
+                wait = STOP_POLL_SECONDS if wait is None else min(wait, STOP_POLL_SECONDS)
             try:
                 _, err = proc.communicate(timeout=wait)  # retried after a timeout without losing output
                 break
@@ -202,7 +202,7 @@ def run_isolated(name: str, model: MatrixForm, options: SolveOptions,
                     _kill_group(proc)
                     return RawSolution(solver=name, status="error", termination="stopped",
                                        seconds=time.perf_counter() - t0, message=STOPPED)
-                if left is not None and time.perf_counter() - t0 >= timeout:
+                if timeout is not None and time.perf_counter() - t0 >= timeout:
                     _kill_group(proc)
                     return RawSolution(solver=name, status="no_solution", termination="killed",
                                        seconds=time.perf_counter() - t0,
