@@ -74,6 +74,21 @@ def test_report_html_is_self_contained_with_map_tables_and_cjk_font(two_runs):
     assert cjk <= embedded_font_chars(page)
 
 
+def test_the_same_result_gives_the_same_report_bytes(two_runs, tmp_path):
+    """The embedded font subset carried the time it was made (fontTools stamps 'head' on save), so
+    two reports of one result differed; it now keeps the shipped font's date."""
+    from qzopt.report.fonts import FONT_PATH
+
+    pages = []
+    for k in range(2):
+        write_report(two_runs[0], output=tmp_path / f"r{k}.html")
+        pages.append((tmp_path / f"r{k}.html").read_bytes())
+    assert pages[0] == pages[1]
+    data = re.search(rb"url\(data:font/ttf;base64,([A-Za-z0-9+/=]+)\)", pages[0]).group(1)
+    with TTFont(FONT_PATH, lazy=True) as shipped:
+        assert TTFont(io.BytesIO(base64.b64decode(data)))["head"].modified == shipped["head"].modified
+
+
 def test_report_command_rebuilds_the_page_from_the_result_directory(two_runs, tmp_path):
     out = tmp_path / "again.html"
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "report", str(two_runs[0]), "-o", str(out)],

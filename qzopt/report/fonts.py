@@ -56,7 +56,9 @@ def css_font_face(text: str) -> str:
     sub = subset.Subsetter(options)
     sub.populate(unicodes=sorted(wanted & _cmap()))
     buf = io.BytesIO()
-    with TTFont(FONT_PATH) as font:
+    # recalcTimestamp=False: the subset keeps the shipped font's date, so the same page gives
+    # the same bytes on every run (saving stamped the time of day into the subset's 'head')
+    with TTFont(FONT_PATH, recalcTimestamp=False) as font:
         sub.subset(font)
         font.save(buf)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
