@@ -89,6 +89,17 @@ def test_the_same_result_gives_the_same_report_bytes(two_runs, tmp_path):
         assert TTFont(io.BytesIO(base64.b64decode(data)))["head"].modified == shipped["head"].modified
 
 
+def test_charts_leave_the_callers_matplotlib_backend_and_pyplot_alone():
+    """An analyst's notebook keeps its backend after qzopt draws (charts used to switch it to Agg
+    and go through pyplot, whose list of open figures they then had to close)."""
+    code = ("import sys, matplotlib; matplotlib.use('svg'); import qzopt.report.charts as ch; "
+            "fig, ax = ch.new_figure(); ax.plot([0, 1], [1, 0]); png = ch.png(fig); "
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules, png[:8] == b'\\x89PNG\\r\\n\\x1a\\n')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["svg", "False", "True"]
+
+
 def test_report_command_rebuilds_the_page_from_the_result_directory(two_runs, tmp_path):
     out = tmp_path / "again.html"
     proc = subprocess.run([sys.executable, "-m", "qzopt.cli", "report", str(two_runs[0]), "-o", str(out)],

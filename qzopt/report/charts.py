@@ -20,25 +20,25 @@ if TYPE_CHECKING:
 
 
 def new_figure(size_in: tuple[float, float] = (6.4, 4.0), dpi: int = 110):
-    """A figure and axes on the Agg canvas, with the CJK-capable font in the fallback list."""
-    import matplotlib
+    """A figure and axes on an Agg canvas, with the CJK-capable font in the fallback list.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Made without pyplot: nothing is added to pyplot's list of open figures, and the caller's
+    backend is left as it is (a notebook's figure still shows inline; docs/performance.md item 33)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     from qzopt.report.fonts import use_in_matplotlib
 
     use_in_matplotlib()
-    return plt.subplots(figsize=size_in, dpi=dpi)
+    fig = Figure(figsize=size_in, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
 
 
 def png(fig: "Figure") -> bytes:
-    """The figure as PNG bytes (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
+    """The figure as PNG bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
     return buf.getvalue()
 
 

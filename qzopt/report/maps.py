@@ -40,13 +40,13 @@ def _scale(values: pd.Series, smallest: float, largest: float) -> np.ndarray:
 
 def draw_plan(res: "Result", ax: "Axes", title: str | None = None, labels: bool = True) -> None:
     """Draw ``res`` on ``ax``."""
-    import matplotlib.pyplot as plt
+    import matplotlib
 
     places = res.extra.get("places") or {}
     juris, points, sites = (frame(places.get(k)) for k in ("jurisdictions", "demands", "sites"))
     fac = res.facilities
     open_ids = set(fac.loc[fac["open"].astype(bool), "site"]) if not fac.empty else set()
-    colours = plt.get_cmap("tab20")
+    colours = matplotlib.colormaps["tab20"]
     colour_of = {s: colours(k % 20) for k, s in enumerate(sorted(open_ids))}
     at = {}
     for f in (points, sites):
