@@ -26,7 +26,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from qzopt.arguments import bad_argument, check_int
 from qzopt.errors import QzoptError, few
@@ -465,6 +464,10 @@ def banded_plan_fees(sc: Scenario, built: BuiltModel, setup: fb.FeeSetup, x: np.
         A += [up, lo]
         b_ += [0.0, 0.0]
     eq = np.r_[np.full(g, 1.0 / g), -1.0][None, :]
+    # imported here, not at the top: scipy.optimize takes ~0.5 s to import, paid by every fee
+    # solve, `qzopt report` and each `qzopt share` worker, and most of them never call it
+    from scipy.optimize import linprog
+
     res = linprog(np.r_[np.zeros(g), 1.0], A_ub=np.array(A), b_ub=np.array(b_), A_eq=eq, b_eq=[0.0],
                   bounds=[(0, fb.fee_cap(setup.rules))] * g + [(0, setup.rules.max_fee)], method="highs")
     values = res.x[:g] if res.status == 0 else np.full(g, np.nan)

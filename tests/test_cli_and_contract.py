@@ -26,6 +26,31 @@ def test_version():
     assert proc.returncode == 0 and proc.stdout.startswith("qzopt ")
 
 
+def loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``code``."""
+    probe = f"import sys\n{code}\nprint(' '.join(m for m in {modules!r} if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_commands_import_only_what_they_use():
+    """docs/performance.md item 33: the parser of every command (``qzopt --version`` included)
+    imported the benchmark harness and so pandas; fee solves, ``qzopt report`` and each worker of
+    ``qzopt share`` imported scipy.optimize and scipy.stats (about 1 s), which only the fee band's
+    LP, the least core and sampled Shapley values use; a report imported networkx and pyplot."""
+    heavy = ("pandas", "scipy.optimize", "scipy.stats", "networkx", "matplotlib.pyplot")
+    assert loaded_after("import qzopt.cli; qzopt.cli._parser()", heavy) == []
+    assert loaded_after("import qzopt.fees, qzopt.sharing.share, qzopt.report.files", heavy) == ["pandas"]
+    # and the game's uses of scipy still work, imported when called: 3 + 4 - 5 = 2 saved, split
+    # evenly by the nucleolus (3 - 1, 4 - 1); sampled Shapley values add up to c(N) = 5
+    assert loaded_after("from qzopt.sharing.game import Game\n"
+                        "g = Game(['a', 'b'], {frozenset('a'): 3.0, frozenset('b'): 4.0, frozenset('ab'): 5.0})\n"
+                        "assert g.nucleolus().round(9).tolist() == [2.0, 3.0]\n"
+                        "assert abs(g.shapley(samples=8)['shapley'].sum() - 5.0) < 1e-9",
+                        heavy) == ["pandas", "scipy.optimize", "scipy.stats"]
+
+
 def test_python_dash_m_qzopt_is_the_qzopt_command():
     proc = subprocess.run([sys.executable, "-m", "qzopt", "validate", str(TINY)], capture_output=True, text=True)
     assert proc.returncode == 0 and "3 demand points" in proc.stdout

@@ -17,8 +17,6 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
-from scipy.stats import t as student_t
 
 from qzopt.arguments import bad_argument, check_int
 from qzopt.errors import few, few_names
@@ -251,6 +249,8 @@ class Game:
         se = contrib.std(axis=0, ddof=1) / math.sqrt(samples)
         # each sampled order is efficient, so the mean is exactly efficient too; the 95 % interval
         # uses Student's t with samples - 1 degrees of freedom (1.96 made it ~30 % too narrow at 5)
+        from scipy.stats import t as student_t  # here, not at the top: ~0.7 s to import (performance.md item 33)
+
         half = float(student_t.ppf(0.975, samples - 1)) * se
         return pd.DataFrame({"shapley": mean, "std_error": se, "ci95_low": mean - half,
                              "ci95_high": mean + half}, index=pd.Index(self.players, name="player"))
@@ -360,6 +360,8 @@ class Game:
         """min eps over the free coalitions' excesses (scaled), the fixed ones held at their level.
         Coalitions with infinite cost (they cannot serve themselves) constrain nothing.
         Returns x and eps in money, and the free coalitions whose excess reaches eps."""
+        from scipy.optimize import linprog  # here, not at the top: docs/performance.md item 33
+
         n = self.n
         free, a_free, A_ub, b_ub, A_eq, b_eq = self._system(fixed, free, None)
         c = np.r_[np.zeros(n), 1.0]
@@ -379,6 +381,8 @@ class Game:
 
     def _lowest_excess(self, s: frozenset, fixed, free, eps: float) -> float:
         """min e(S, x) over the optimal face of the current level (money)."""
+        from scipy.optimize import linprog
+
         n = self.n
         _, _, A_ub, b_ub, A_eq, b_eq = self._system(fixed, free, eps / self._scale)
         res = linprog(self._rows([s])[0], A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq,
