@@ -464,8 +464,8 @@ def banded_plan_fees(sc: Scenario, built: BuiltModel, setup: fb.FeeSetup, x: np.
         A += [up, lo]
         b_ += [0.0, 0.0]
     eq = np.r_[np.full(g, 1.0 / g), -1.0][None, :]
-    # imported here, not at the top: scipy.optimize takes ~0.5 s to import, paid by every fee
-    # solve, `qzopt report` and each `qzopt share` worker, and most of them never call it
+    # imported here, not at the top: scipy.optimize takes ~0.5 s to import, and most of what
+    # imports this module (`qzopt report`, each `qzopt share` worker) never calls it (performance.md item 33)
     from scipy.optimize import linprog
 
     res = linprog(np.r_[np.zeros(g), 1.0], A_ub=np.array(A), b_ub=np.array(b_), A_eq=eq, b_eq=[0.0],

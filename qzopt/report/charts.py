@@ -23,7 +23,7 @@ def new_figure(size_in: tuple[float, float] = (6.4, 4.0), dpi: int = 110):
     """A figure and axes on an Agg canvas, with the CJK-capable font in the fallback list.
 
     Made without pyplot: nothing is added to pyplot's list of open figures, and the caller's
-    backend is left as it is (a notebook's figure still shows inline; docs/performance.md item 33)."""
+    backend is left as it is (a notebook still shows the figure inline; docs/reports.md)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
