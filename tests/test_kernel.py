@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import qzopt
@@ -19,6 +21,7 @@ import qzopt.machine
 from qzopt.io.orlib import load_cap
 from qzopt.models import cflp_lagrange, facility, kernel
 from qzopt.models.data import facility_data
+from qzopt.scenario.scenario import Scenario
 
 from conftest import ORLIB
 from test_cflp_presolve import _tiny
@@ -142,3 +145,77 @@ def test_cpu_quota_of_a_cgroup(line, cpus):
     """The kernel search runs beside the ascent only with a second whole core; a container's
     CPU quota (cgroup v2 ``cpu.max``) counts as the cores it allows."""
     assert qzopt.machine.cpu_quota(line) == cpus
+
+
+def _four_sites():
+    """Two towns of 10 t/d each, all 1 km from four sites of one 15 t/d size whose yearly costs
+    are 100 (s0), 50 (s1), 80 (s2) and 60 (s3): two sites serve them; the optimum is s1 and s3
+    (110 a year, plus hauls the same for every plan)."""
+    demands = pd.DataFrame({"id": ["a", "b"], "jurisdiction": ["A", "B"], "amount": [10.0, 10.0]})
+    sites = pd.DataFrame({"id": ["s0", "s1", "s2", "s3"], "jurisdiction": ["A", "A", "B", "B"]})
+    sizes = pd.DataFrame({"site": ["s0", "s1", "s2", "s3"], "size": ["S"] * 4, "capacity": [15.0] * 4,
+                          "fixed_cost": [100.0, 50.0, 80.0, 60.0]})
+    return Scenario.from_frames(demands, sites, sizes, np.ones((2, 4)), name="four-sites", transport=1.0)
+
+
+FIXED = {"s0": 100.0, "s1": 50.0, "s2": 80.0, "s3": 60.0}
+
+
+@pytest.mark.parametrize("rank, expected", [([0.0, 0.3, 0.0, 0.9], ["s1", "s3"]), ([0.0, 0.0, 0.0, 0.9], ["s2", "s3"]),
+                                            ([0.0, 0.0, 0.0, 0.0], ["s0", "s2"])])
+def test_polish_adds_the_closed_sites_that_rank_highest(rank, expected, monkeypatch):
+    """From the plan s0 + s2 (180) the kernel rounds alone cannot move (those are its only
+    sites); the polish then adds one closed site at a time (EXPAND_SITES = 1), the highest ranked
+    first: ranks 0 / 0.3 / 0 / 0.9 add s3 (plan s2 + s3, 140) and then s1 (s1 + s3, 110: the
+    optimum); with s1 ranked 0 it is never added (140); with every rank 0 nothing is (180)."""
+    monkeypatch.setattr(kernel, "EXPAND_SITES", 1)
+    b = facility.build(_four_sites(), presolve=False).main
+    form = b.model.to_matrix()
+    columns, closed_sites = facility.site_maps(b)
+    start = kernel.kernel_plan(form, columns(np.array([False, True, False, True])), 30).x
+    assert closed_sites(start).tolist() == [False, True, False, True]
+    found = kernel.polish(form, start, 30, columns, closed_sites, np.array(rank))
+    assert [s for s, c in zip(FIXED, closed_sites(found.x)) if not c] == expected
+    hauls = form.objective(start) - 180.0
+    assert found.objective == pytest.approx(sum(FIXED[s] for s in expected) + hauls, rel=1e-12)
+    assert form.feasible(found.x, integral=True) and not found.stopped
+
+
+@pytest.mark.parametrize("status", ["feasible", "optimal"])
+def test_solve_polishes_a_plan_the_solver_left_short_of_the_gap(status, monkeypatch):
+    """A small capacitated model the LP root presolve does not prove (seeded instance 1) gets
+    POLISH_SHARE of the time limit kept back from the solver.  Here the solver is stood in for:
+    it answers with the presolve's own rounded plan (3.3456e8, 3.6 % above the proven optimum),
+    a bound (3.06e8, between the LP bound and the optimum) and ``status``.  "feasible": the kernel search around it returns a cheaper plan,
+    never below the optimum, every point served and no capacity exceeded, with the solver's
+    bound and name kept; "optimal": the answer is left as it is."""
+    import qzopt.api as api
+    from qzopt.solvers.base import RawSolution
+
+    sc = _tiny(1)
+    opt = qzopt.solve(sc, isolate=False)
+    assert opt.status == "optimal" and opt.gap == 0
+    limits = []
+
+    def solver(form, options, order, isolate=True, on_event=None):
+        limits.append(options.time_limit)
+        x = np.nan_to_num(form.start)
+        return RawSolution("highs", status, x=x, objective=form.objective(x), bound=3.06e8), []
+
+    monkeypatch.setattr(api, "solve_with_fallback", solver)
+    t0 = time.perf_counter()
+    res = qzopt.solve(sc, isolate=False, time_limit=30)
+    spent = time.perf_counter() - t0
+    start = 334556433.22136486  # the presolve's plan (its note: "plan 3.34556e+08")
+    assert 0.6 * (30 - spent) - 0.1 <= limits[0] <= 0.6 * 30 + 1e-9  # POLISH_SHARE kept back
+    assert res.solver == "highs" and res.bound == pytest.approx(3.06e8)
+    if status == "optimal":
+        assert res.objective == pytest.approx(start, rel=1e-9) and "kernel_polish" not in res.extra["notes"]
+        return
+    assert opt.objective * (1 - 1e-9) <= res.objective < start * (1 - 1e-3)
+    assert res.status == "feasible" and "kernel_polish" in res.extra["notes"]
+    served = res.assignments.groupby("demand")["share"].sum()
+    assert len(served) == len(sc.demands) and np.allclose(served, 1.0, atol=1e-6)
+    fac = res.facilities
+    assert (fac["load"] <= fac["capacity"] + 1e-6).all()
+    assert api.polish_budget(facility.build(sc), None) == 0.0  # no limit: the solver runs to its end

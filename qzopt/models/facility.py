@@ -92,6 +92,18 @@ class BuiltModel:
     #: :mod:`qzopt.models.lp_tree`), in ``model``'s columns, or None.  :func:`qzopt.solve`
     #: reports it without a MIP solve when HiGHS, which solved the tree's LPs, is the first solver.
     proved: np.ndarray | None = None
+    #: Small capacitated models the LP root presolve did not prove: each site's open value in
+    #: the LP relaxation (the sum over its sizes), the rank :meth:`polish` adds sites by; else None.
+    polish_rank: np.ndarray | None = None
+
+    def polish(self, x: np.ndarray, seconds: float) -> kernel.KernelPlan | None:
+        """A plan at least as cheap as ``x`` (a solution of ``model``, e.g. a time-limited
+        solver's answer) from the kernel search around it (:func:`qzopt.models.kernel.polish`) in
+        at most about ``seconds``; None when the model has no :attr:`polish_rank`."""
+        if self.polish_rank is None or self.main is None:
+            return None
+        columns, closed_sites = site_maps(self.main)
+        return kernel.polish(self.model.to_matrix(), x, seconds, columns, closed_sites, self.polish_rank)
 
     def solver_form(self):
         """What the solver receives: the reformulation if there is one, else the model."""
@@ -155,17 +167,18 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
             return _build_radius(sc, data, model, t0, tree if presolve else 0.0)
     chosen = blocks if blocks is not None else blocks_for(sc.policy)
     main = add_stream(model, sc, "", pairs, chosen, data=data)
-    presolve_s, lower, proved = 0.0, None, None
+    presolve_s, lower, proved, rank = 0.0, None, None, None
     if presolve and blocks is None and pairs is None and cflp_lagrange.eligible(sc, main.data):
         if main.data.P >= cflp_lagrange.MIN_PAIRS:
             presolve_s, lower = _cflp_presolve(main, presolve_seconds, kernel_seconds)
         else:
             blk.capacity_cover(main)
-            presolve_s, lower, proved = _root_presolve(main, presolve_seconds)
+            presolve_s, lower, proved, rank = _root_presolve(main, presolve_seconds)
     model.to_matrix()
     # the Lagrangian presolve is solving work, not model building: it is not in build_seconds
     return BuiltModel(sc, main.data, model, [f.__name__ for f in chosen], time.perf_counter() - t0 - presolve_s,
-                      main.notes, main=main, lower_bound=lower, presolve_seconds=presolve_s, proved=proved)
+                      main.notes, main=main, lower_bound=lower, presolve_seconds=presolve_s, proved=proved,
+                      polish_rank=rank)
 
 
 def _cflp_presolve(b: Build, seconds: float, kernel_seconds: float = 0.0) -> tuple[float, float | None]:
@@ -222,9 +235,15 @@ def _kernel_rounds(b: Build, form: MatrixForm, outside: np.ndarray, seconds: flo
                    stop: threading.Event | None = None) -> kernel.KernelPlan:
     """The kernel search (:func:`kernel.kernel_rounds`) on the model ``form`` of ``b``, first
     with the sites of the mask ``outside`` closed."""
+    columns, closed_sites = site_maps(b)
+    return kernel.kernel_rounds(form, outside, seconds, columns, closed_sites, stop)
+
+
+def site_maps(b: Build) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """What the kernel search needs to know of ``b``'s sites: the model's columns of the sites in
+    a mask (:func:`site_columns`), and the mask of the sites a solution leaves closed."""
     size = b.var("size").cols
-    return kernel.kernel_rounds(form, outside, seconds, lambda mask: site_columns(b, mask),
-                                lambda x: _outside(b, x[size] > 0.5), stop)
+    return (lambda mask: site_columns(b, mask)), (lambda x: _outside(b, x[size] > 0.5))
 
 
 def _outside(b: Build, plan: np.ndarray) -> np.ndarray:
@@ -268,7 +287,8 @@ def site_columns(b: Build, sites: np.ndarray) -> np.ndarray:
                            b.var("assign").start + np.flatnonzero(sites[d.pairs.j])])
 
 
-def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None, np.ndarray | None]:
+def _root_presolve(b: Build, seconds: float,
+                   ) -> tuple[float, float | None, np.ndarray | None, np.ndarray | None]:
     """Small capacitated models, split assignment: the LP root presolve
     (:mod:`qzopt.models.cflp_root`) - plan as MIP start, reduced-cost fixings - and, when the
     plan is within ``cflp_root.PROOF_GAP`` of the LP bound, the LP branch and bound of
@@ -277,9 +297,10 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None, np.nd
     binary: :func:`qzopt.solve` reports it without a MIP solve when HiGHS comes first, another
     first solver only confirms it.  The LP root gets what is left of ``seconds`` as
     HiGHS's time limit; stopped by it, there is no bound and the model is solved as built.
-    Returns the seconds it took, the bound (money/yr; None when it found no plan) and the plan
-    the LP branch and bound proved (None when it did not); the note says the first two, the LP
-    root's share among them."""
+    Returns the seconds it took, the bound (money/yr; None when it found no plan), the plan
+    the LP branch and bound proved (None when it did not) and, when it did not, each site's open
+    value in the LP relaxation (:attr:`BuiltModel.polish_rank`; None without an LP solution);
+    the note says the first two, the LP root's share among them."""
     t0 = time.perf_counter()
     form = b.model.to_matrix()
     root = cflp_root.solve_root(form, seconds - (time.perf_counter() - t0))
@@ -288,13 +309,14 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None, np.nd
                if root.timed_out else f"not solved ({root.status})")
         b.notes["root_presolve"] = (f"LP relaxation {why} after {root.iterations:,} iterations in "
                                     f"{root.seconds:.3f} s: no LP bound, the model is solved as built")
-        return time.perf_counter() - t0, None, None
+        return time.perf_counter() - t0, None, None, None
+    rank = np.bincount(b.data.option_site, weights=root.x[b.var("size").cols], minlength=b.data.m)
     pre = cflp_root.root_presolve(
         b.data, form, {name: b.var(name).cols for name in ("size", "open", "assign", "load")}, root)
     if pre is None:
         b.notes["root_presolve"] = (f"no plan rounded from the LP relaxation (LP bound in {root.seconds:.3f} s): "
                                     "the model is solved as built")
-        return time.perf_counter() - t0, None, None
+        return time.perf_counter() - t0, None, None, rank
     site_closed = _apply_presolve(b, pre)
     lower, tree, proved = pre.lower, "", None
     if pre.upper - pre.lower <= cflp_root.PROOF_GAP * max(1.0, abs(pre.upper)):
@@ -317,7 +339,7 @@ def _root_presolve(b: Build, seconds: float) -> tuple[float, float | None, np.nd
         f"in {pre.seconds:.3f} s (LP relaxation {root.seconds:.3f} s); {int(site_closed.sum())} of {b.data.m} sites "
         f"fixed closed, {int(pre.opened.sum())} fixed open" + tree
         + f"; presolve {spent:.3f} s of its {seconds:.3g} s budget, not in the build time")
-    return time.perf_counter() - t0, lower, proved
+    return time.perf_counter() - t0, lower, proved, (rank if proved is None else None)
 
 
 def _apply_presolve(b: Build, pre) -> np.ndarray:

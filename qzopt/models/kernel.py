@@ -16,6 +16,8 @@ second core it starts during the Lagrangian ascent (:func:`qzopt.models.facility
 and so gets the ascent's time as well - the restricted MILP's root sub-MIP, which found
 1.2939e9 after 37 s, fits into a 120 s run that way.  :func:`kernel_rounds` repeats the search
 on the sites of the best plan so far while time is left (600 s runs: 1.29222e9 -> 1.28973e9).
+:func:`polish` starts from a time-limited solver's plan on a small model and also adds closed sites,
+the LP relaxation's most open first (township benchmark, 120 s: gap 1.22 % -> 0.89-0.94 %).
 """
 
 from __future__ import annotations
@@ -177,6 +179,50 @@ def kernel_rounds(form: MatrixForm, outside: np.ndarray, seconds: float,
     if best is None:
         return KernelPlan(None, None, rens_first, None, seconds_taken, stopped, rounds)
     return KernelPlan(best.x, best.objective, rens_first, best.kernel_bound, seconds_taken, stopped, rounds)
+
+
+#: Closed sites a :func:`polish` adds to its plan's at a time: those of the highest rank (the LP
+#: relaxation's open value).  Township benchmark (990 points, 160 sites x 3 sizes): from HiGHS's
+#: plan after 70 s, kernel rounds on its 56 sites 1.18878e9 -> 1.18633e9 (10 s); then with 10
+#: more sites 1.18479e9, with 20 1.18633e9 and with 40 1.18622e9 in 40 s each.
+EXPAND_SITES = 10
+
+
+def polish(form: MatrixForm, x: np.ndarray, seconds: float,
+           columns: Callable[[np.ndarray], np.ndarray], closed_sites: Callable[[np.ndarray], np.ndarray],
+           rank: np.ndarray, stop: threading.Event | None = None) -> KernelPlan:
+    """A plan at least as cheap as ``x`` (a solution of ``form``, e.g. a time-limited solver's
+    answer), in at most about ``seconds``: :func:`kernel_rounds` on the sites of ``x``; then,
+    while time is left, on the sites of the best plan so far plus the :data:`EXPAND_SITES`
+    sites it leaves closed that rank highest (``rank``: a score per site, e.g. its open value in
+    the LP relaxation; sites ranked 0 or below, or added before, are not added), from that plan.
+    ``columns`` and ``closed_sites`` as for :func:`kernel_rounds`.  The answer's ``x`` and
+    ``objective`` are ``x``'s own when nothing cheaper was found; ``rounds`` counts every
+    restricted solve, ``stopped`` says whether the clock or ``stop`` cut the last one short."""
+    t0 = time.perf_counter()
+    best_x, best = x, form.objective(x)
+    added = np.zeros(rank.size, bool)
+    outside = closed_sites(x)
+    rounds, stopped, rens_first, kernel_bound = 0, False, None, None
+    while True:
+        left = seconds - (time.perf_counter() - t0)
+        if left <= 1.0 or (stop is not None and stop.is_set()):
+            break
+        found = kernel_rounds(dataclasses.replace(form, start=best_x), outside, left, columns, closed_sites, stop)
+        rens_first = found.rens if not rounds else rens_first
+        rounds += found.rounds
+        stopped = found.stopped
+        if found.objective is not None and found.objective < best - 1e-9 * max(1.0, abs(best)):
+            best_x, best, kernel_bound = found.x, found.objective, found.kernel_bound
+        closed = closed_sites(best_x)
+        extra = np.flatnonzero(closed & ~added & (rank > 0))
+        if extra.size == 0:
+            break
+        extra = extra[np.argsort(-rank[extra], kind="stable")][:EXPAND_SITES]
+        added[extra] = True
+        outside = closed.copy()
+        outside[extra] = False
+    return KernelPlan(best_x, best, rens_first, kernel_bound, time.perf_counter() - t0, stopped, rounds)
 
 
 class Background:
