@@ -183,7 +183,7 @@ def kernel_rounds(form: MatrixForm, outside: np.ndarray, seconds: float,
 
 #: Closed sites a :func:`polish` adds to its plan's at a time: those of the highest rank (the LP
 #: relaxation's open value).  Township benchmark (990 points, 160 sites x 3 sizes): from HiGHS's
-#: plan after 70 s, kernel rounds on its 56 sites 1.18878e9 -> 1.18633e9 (10 s); then with 10
+#: plan after 65 s, kernel rounds on its 56 sites 1.18878e9 -> 1.18633e9 (10 s); then with 10
 #: more sites 1.18479e9, with 20 1.18633e9 and with 40 1.18622e9 in 40 s each.
 EXPAND_SITES = 10
 
