@@ -163,12 +163,12 @@ def solve(
                     on_event("plan proved optimal by the presolve's LP branch and bound: no MIP solve needed")
             else:
                 polish_s = polish_budget(built, options.time_limit)
-                end = None if polish_s == 0.0 else time.perf_counter() + options.time_limit
                 if polish_s:
+                    end = time.perf_counter() + options.time_limit
                     options = dataclasses.replace(options, time_limit=options.time_limit - polish_s)
                 raw, attempts = run(built.solver_form())
                 raw = built.lifted(raw)
-                if end is not None:
+                if polish_s:
                     raw = _polished(built, raw, end - time.perf_counter(), options.effective_gap, on_event)
             raw = _with_presolve_bound(raw, built.lower_bound, options.effective_gap)
             fee_info = None
@@ -327,12 +327,23 @@ def _polished(built, raw: RawSolution, seconds: float, gap: float,
         + (", stopped by its time budget" if found.stopped else "") + ")")
     if not better:
         return raw
-    raw = dataclasses.replace(raw, x=found.x, objective=found.objective)
-    note = f"plan {found.objective:,.10g} from the kernel search around {raw.solver}'s"
-    if raw.gap is not None and raw.gap <= gap:
-        raw = dataclasses.replace(raw, status="optimal")
-        note += f"; proved within the asked gap by {raw.solver}'s bound ({raw.bound:,.10g})"
+    raw = _with_note(dataclasses.replace(raw, x=found.x, objective=found.objective),
+                     f"plan {found.objective:,.10g} from the kernel search around {raw.solver}'s")
+    return _proved_within(raw, gap, f"{raw.solver}'s bound")
+
+
+def _with_note(raw: RawSolution, note: str) -> RawSolution:
+    """``raw`` with ``note`` added to its message."""
     return dataclasses.replace(raw, message=f"{raw.message}; {note}" if raw.message else note)
+
+
+def _proved_within(raw: RawSolution, gap: float, by: str) -> RawSolution:
+    """``raw`` as ``optimal`` when it is ``feasible`` and its bound (``by``, e.g. "the presolve's
+    bound") proves it within ``gap`` (relative): a bound is a proof, whoever found the plan."""
+    if raw.status == "feasible" and raw.gap is not None and raw.gap <= gap:
+        return _with_note(dataclasses.replace(raw, status="optimal"),
+                          f"proved within the asked gap by {by} ({raw.bound:,.10g})")
+    return raw
 
 
 #: The termination of a plan the presolve's LP branch and bound proved (no back end was run).
@@ -363,11 +374,7 @@ def _with_presolve_bound(raw: RawSolution, lower: float | None, gap: float) -> R
     proof, whoever found the plan."""
     if lower is None or raw.x is None or raw.objective is None or (raw.bound is not None and raw.bound >= lower):
         return raw
-    raw = dataclasses.replace(raw, bound=min(lower, raw.objective))
-    if raw.status == "feasible" and raw.gap is not None and raw.gap <= gap:
-        note = f"proved within the asked gap by the presolve's bound ({raw.bound:,.10g})"
-        raw = dataclasses.replace(raw, status="optimal", message=f"{raw.message}; {note}" if raw.message else note)
-    return raw
+    return _proved_within(dataclasses.replace(raw, bound=min(lower, raw.objective)), gap, "the presolve's bound")
 
 
 class SolveBeside:

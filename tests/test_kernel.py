@@ -185,7 +185,8 @@ def test_polish_adds_the_closed_sites_that_rank_highest(rank, expected, monkeypa
     assert closed_sites(start).tolist() == [False, True, False, True]
     found = kernel.polish(form, start, 30, columns, closed_sites, np.array(rank))
     assert [s for s, c in zip(FIXED, closed_sites(found.x)) if not c] == expected
-    hauls = form.objective(start) - 180.0
+    hauls = 2 * 10.0 * 1.0 * 1.0 * 365  # two towns x 10 t/d x 1 km x 1 yuan/(t km) x 365 d/yr
+    assert form.objective(start) == pytest.approx(180.0 + hauls, rel=1e-12)
     assert found.objective == pytest.approx(sum(FIXED[s] for s in expected) + hauls, rel=1e-12)
     assert form.feasible(found.x, integral=True) and not found.stopped
 
