@@ -22,7 +22,7 @@ from qzopt.arguments import ArgumentError, bad_argument
 from qzopt.geo.places import places
 from qzopt.machine import cores
 from qzopt.models import build_model
-from qzopt.models.facility import cost_breakdown
+from qzopt.models.facility import BuiltModel, cost_breakdown
 from qzopt.result import Result
 from qzopt.scenario.checks import presolve_findings
 from qzopt.scenario.load import load_scenario
@@ -149,7 +149,7 @@ def solve(
                                 tree_seconds=tree_budget(options.time_limit))
             if on_event:
                 size = built.solver_form()
-                presolved = (f"; presolve {built.presolve_seconds:.2f} s" if getattr(built, "presolve_seconds", 0.0)
+                presolved = (f"; presolve {built.presolve_seconds:.2f} s" if built.presolve_seconds
                              else "")
                 on_event(f"model built in {built.build_seconds:.2f} s: {size.num_cols:,} variables, "
                          f"{size.num_rows:,} constraints, {size.A.nnz:,} nonzeros{presolved}")
@@ -292,19 +292,19 @@ def kernel_budget(time_limit: float | None) -> float:
 POLISH_SHARE = 0.4
 
 
-def polish_budget(built, time_limit: float | None) -> float:
+def polish_budget(built: BuiltModel, time_limit: float | None) -> float:
     """Seconds of ``time_limit`` kept back for polishing the solver's plan (:func:`_polished`):
     :data:`POLISH_SHARE` of it for a model with a polish rank (small capacitated models the LP
     root presolve did not prove) when HiGHS, which the kernel search uses, is installed; else 0
     (and always 0 without a time limit: the solver then runs to its end)."""
     from qzopt.solvers.registry import unavailable_reason
 
-    if time_limit is None or getattr(built, "polish_rank", None) is None or unavailable_reason("highs") is not None:
+    if time_limit is None or built.polish_rank is None or unavailable_reason("highs") is not None:
         return 0.0
     return POLISH_SHARE * float(time_limit)
 
 
-def _polished(built, raw: RawSolution, seconds: float, gap: float,
+def _polished(built: BuiltModel, raw: RawSolution, seconds: float, gap: float,
               on_event: Callable[[str], None] | None = None) -> RawSolution:
     """``raw`` with the plan of the kernel search around it (:meth:`BuiltModel.polish
     <qzopt.models.facility.BuiltModel.polish>`, at most about ``seconds``) when the solver was
@@ -327,22 +327,16 @@ def _polished(built, raw: RawSolution, seconds: float, gap: float,
         + (", stopped by its time budget" if found.stopped else "") + ")")
     if not better:
         return raw
-    raw = _with_note(dataclasses.replace(raw, x=found.x, objective=found.objective),
-                     f"plan {found.objective:,.10g} from the kernel search around {raw.solver}'s")
+    raw = raw.noted(f"plan {found.objective:,.10g} from the kernel search around {raw.solver}'s",
+                    x=found.x, objective=found.objective)
     return _proved_within(raw, gap, f"{raw.solver}'s bound")
-
-
-def _with_note(raw: RawSolution, note: str) -> RawSolution:
-    """``raw`` with ``note`` added to its message."""
-    return dataclasses.replace(raw, message=f"{raw.message}; {note}" if raw.message else note)
 
 
 def _proved_within(raw: RawSolution, gap: float, by: str) -> RawSolution:
     """``raw`` as ``optimal`` when it is ``feasible`` and its bound (``by``, e.g. "the presolve's
     bound") proves it within ``gap`` (relative): a bound is a proof, whoever found the plan."""
     if raw.status == "feasible" and raw.gap is not None and raw.gap <= gap:
-        return _with_note(dataclasses.replace(raw, status="optimal"),
-                          f"proved within the asked gap by {by} ({raw.bound:,.10g})")
+        return raw.noted(f"proved within the asked gap by {by} ({raw.bound:,.10g})", status="optimal")
     return raw
 
 

@@ -134,7 +134,11 @@ def test_a_time_limited_answer_worse_than_the_start_gives_way_to_the_start():
     worse = RawSolution("highs", "feasible", x=np.array([0.0, 0.0, 1.0]), objective=-3.0, bound=-10.0)
     got = start_if_better(model, worse)
     assert got.status == "feasible" and got.objective == -8.0 and list(got.x) == [1, 0, 1]
-    assert got.bound == -10.0 and "MIP start" in got.message
+    assert got.bound == -10.0 and got.message == "the solver's plan (-3) was worse than the MIP start (-8); the start is reported"
+    # a message the solver gave is kept, the note follows it
+    said = start_if_better(model, RawSolution("highs", "feasible", x=worse.x, objective=-3.0, bound=-10.0,
+                                              message="time limit reached"))
+    assert said.message == "time limit reached; the solver's plan (-3) was worse than the MIP start (-8); the start is reported"
     none = RawSolution("highs", "no_solution", bound=-10.0)
     assert start_if_better(model, none).objective == -8.0 and start_if_better(model, none).status == "feasible"
     better = RawSolution("highs", "optimal", x=np.array([1.0, 1.0, 0.0]), objective=-9.0, bound=-9.0)

@@ -227,6 +227,8 @@ def test_solve_polishes_a_plan_the_solver_left_short_of_the_gap(status, gap, rep
         return
     assert opt.objective * (1 - 1e-9) <= res.objective < start * (1 - 1e-3)
     assert res.status == reported and "kernel_polish" in res.extra["notes"]
+    assert f"plan {res.objective:,.10g} from the kernel search around highs's" in res.message
+    assert ("proved within the asked gap by highs's bound (306,000,000)" in res.message) == (reported == "optimal")
     served = res.assignments.groupby("demand")["share"].sum()
     assert len(served) == len(sc.demands) and np.allclose(served, 1.0, atol=1e-6)
     fac = res.facilities

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from qzopt.models.facility import BuiltModel
     from qzopt.scenario.scenario import Scenario
 
 
@@ -13,7 +14,7 @@ SECTORS = ("facility", "sewage", "wte", "coldchain")
 
 
 def build_model(sc: "Scenario", presolve: bool = True, presolve_seconds: float = 90.0,
-                kernel_seconds: float = 0.0, tree_seconds: float | None = None):
+                kernel_seconds: float = 0.0, tree_seconds: float | None = None) -> BuiltModel:
     """Build the model for the scenario's sector (``facility`` = the generic siting model);
     ``presolve=False`` skips the generic model's Lagrangian presolve (to time building alone),
     ``presolve_seconds`` bounds the time it may take, ``kernel_seconds`` the time its kernel

@@ -108,6 +108,11 @@ class RawSolution:
         """Relative gap |objective - bound| / max(|objective|, 1e-10) (0 when proven)."""
         return relative_gap(self.objective, self.bound)
 
+    def noted(self, note: str, **changes) -> RawSolution:
+        """This answer with ``changes`` made (fields, as :func:`dataclasses.replace` takes them)
+        and ``note`` added to its message."""
+        return replace(self, **changes, message=f"{self.message}; {note}" if self.message else note)
+
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
     """Relative optimality gap as HiGHS and CBC define it; ``None`` if either is unknown."""
@@ -189,4 +194,4 @@ def start_if_better(model: MatrixForm, raw: RawSolution, tol: float = 1e-6) -> R
     status = raw.status if raw.status == "optimal" else "feasible"
     note = (f"the solver's plan ({raw.objective:,.6g}) was worse than the MIP start ({value:,.6g}); the start is reported"
             if raw.objective is not None else f"the solver found no plan; the MIP start ({value:,.6g}) is reported")
-    return replace(raw, status=status, x=x, objective=value, message=f"{raw.message}; {note}" if raw.message else note)
+    return raw.noted(note, status=status, x=x, objective=value)
