@@ -7,12 +7,14 @@ Asserts values, never timings: the harness's CSV must carry the published optima
 from __future__ import annotations
 
 import json
+import shlex
 
 import pandas as pd
 import pytest
 
 from conftest import ORLIB, SHARED
 from qzopt.bench.__main__ import main
+from qzopt.bench.options import parser
 from qzopt.bench.report import summarise
 from qzopt.bench.suites import cap_instances, pmed_instances, published_optima, suite
 
@@ -211,7 +213,12 @@ def test_bad_output_and_summary_folders_are_refused_before_anything_runs(tmp_pat
 def test_a_summary_of_earlier_runs_goes_to_a_new_folder_with_a_runnable_command(tmp_path, capsys):
     assert main(["--suite", "smoke", "--no-peers", "--shared", str(SHARED), "-o", str(tmp_path / "a")]) == 0
     meta = json.loads((tmp_path / "a" / "summary.json").read_text())
-    assert meta["command"].startswith("qzopt bench ") and " bench bench " not in meta["command"]
+    # the options given, not the caller's sys.argv (pytest's own arguments, or none under xdist)
+    assert meta["command"] == shlex.join(["qzopt", "bench", "--suite", "smoke", "--repeats", "1", "--time-limit", "300",
+                                          "--no-peers", "--shared", str(SHARED), "--outdir", str(tmp_path / "a")])
+    again = parser().parse_args(shlex.split(meta["command"])[2:])  # and it runs the same harness again
+    assert vars(again) == {**vars(parser().parse_args([])), "peers": False, "shared": str(SHARED),
+                           "outdir": str(tmp_path / "a")}
     capsys.readouterr()
     assert main(["--summarise", str(tmp_path / "a"), "-o", str(tmp_path / "new" / "b")]) == 0
     again = pd.read_csv(tmp_path / "new" / "b" / "summary.csv").set_index("instance")

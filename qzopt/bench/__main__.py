@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from qzopt.bench.options import parser
+from qzopt.bench.options import command, parser
 from qzopt.bench.report import machine, markdown, print_summary, print_targets, summarise, targets, targets_markdown
 from qzopt.bench.runner import measure
 from qzopt.bench.suites import SUITES, Instance, shared_dir, suite
@@ -104,13 +104,12 @@ def run(args: argparse.Namespace) -> int:
         _write_runs(runs, out)
         summary.to_csv(out / "summary.csv", index=False)
         (out / "summary.md").write_text(markdown(summary) + "\n" + targets_markdown(targets(summary)))
-        given = sys.argv[2:] if sys.argv[1:2] == ["bench"] else sys.argv[1:]  # `qzopt bench` or `-m qzopt.bench`
-        payload = {"machine": info, "command": " ".join(["qzopt bench"] + given),
+        payload = {"machine": info, "command": command(args),
                    "options": {k: v for k, v in vars(args).items() if k not in ("func", "command")},
                    "summary": json.loads(summary.to_json(orient="records"))}
         (out / "summary.json").write_text(json.dumps(payload, indent=2))
         console.print(f"wrote {out / 'runs.csv'}, {out / 'summary.csv'}, {out / 'summary.json'}, "
-                      f"{out / 'summary.md'}")
+                      f"{out / 'summary.md'}", soft_wrap=True)
     ours = summary[summary["solver"] == "qzopt"]
     ok = ours["match"].isin(["yes", "proved", "built"]) | ours["match"].str.startswith("gap<=")
     return 0 if ok.all() else 1
@@ -215,7 +214,7 @@ def _resummarise(dirs: list[Path], out: Path | None, console) -> int:
     payload.update(summarised=[str(d) for d in dirs], summary=json.loads(summary.to_json(orient="records")))
     (out / "summary.json").write_text(json.dumps(payload, indent=2))
     console.print(f"wrote {out / 'summary.csv'}, {out / 'summary.json'}, {out / 'summary.md'}"
-                  + (f", {out / 'runs.csv'}" if joined else ""))
+                  + (f", {out / 'runs.csv'}" if joined else ""), soft_wrap=True)
     return 0
 
 

@@ -8,6 +8,7 @@ is imported only when ``qzopt bench`` runs (:func:`run`).
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from qzopt.bench.suites import SUITES
 from qzopt.cli import positive
@@ -38,6 +39,27 @@ def parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
                         "one DIR: its summary.csv and summary.md are rewritten; several: written only with --outdir "
                         "(never into one of the DIRs, whose runs.csv is their own)")
     return p
+
+
+def command(args: argparse.Namespace) -> str:
+    """The shell command that runs the harness again with ``args`` (every option that has a value,
+    defaults included, so that a later change of a default does not change what it runs), built
+    from the parsed options: not from ``sys.argv``, which holds the caller's own arguments when
+    the harness is run from Python (``qzopt.bench.__main__.main([...])``, a notebook, a test)."""
+    parts = ["qzopt", "bench"]
+    for action in parser()._actions:
+        value = getattr(args, action.dest, None)
+        if not action.option_strings or action.dest == "help" or value is None:
+            continue
+        if isinstance(action, argparse.BooleanOptionalAction):  # its strings: "--peers", "--no-peers"
+            parts.append(action.option_strings[0 if value else 1])
+            continue
+        flag = action.option_strings[-1]  # the long form ("-o", "--outdir")
+        if isinstance(value, list):
+            parts += [flag, *map(str, value)]
+        else:
+            parts += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return shlex.join(parts)
 
 
 def run(args: argparse.Namespace) -> int:
