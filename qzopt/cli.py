@@ -331,7 +331,7 @@ def _solve(args: argparse.Namespace, console: Console) -> int:
     print_summary(res, console)
     console.print(f"wrote {outdir}/result.json, facilities.csv, assignments.csv, demands.csv, jurisdictions.csv, "
                   + "".join(f"{name}, " for name in res.section_tables())
-                  + "report.md" + ("" if args.no_html else ", report.html"))
+                  + "report.md" + ("" if args.no_html else ", report.html"), soft_wrap=True)
     if res.status in ("optimal", "feasible"):
         return EXIT_OK
     return EXIT_INFEASIBLE if res.status == "infeasible" else EXIT_SOLVER
@@ -345,7 +345,7 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     with console.status("drawing the report…"):
         written = write_report(args.result, frontier=args.frontier, sharing=args.sharing, output=args.output)
     console.print(f"wrote {written.html} and {written.md}"
-                  + (f" (with {', '.join(written.extras)})" if written.extras else ""))
+                  + (f" (with {', '.join(written.extras)})" if written.extras else ""), soft_wrap=True)
     return EXIT_OK
 
 
@@ -363,7 +363,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     for row in figures.itertuples(index=False):
         t.add_row(*[str(v) for v in row])
     console.print(t)
-    console.print(f"wrote {html_path} and {md_path}")
+    console.print(f"wrote {html_path} and {md_path}", soft_wrap=True)
     return EXIT_OK
 
 
@@ -403,7 +403,7 @@ def _frontier(args: argparse.Namespace, console: Console) -> int:
         if note:  # a cap's own note, and the frontier's (on its last row)
             label = point if cap is None or cap != cap else f"cap {cap:,.5g}"
             console.print(Text(f"{label}: {note}", style="yellow"))
-    console.print(f"wrote {outdir}/frontier.csv, frontier.json, frontier.md, frontier.png")
+    console.print(f"wrote {outdir}/frontier.csv, frontier.json, frontier.md, frontier.png", soft_wrap=True)
     return EXIT_OK
 
 
@@ -438,7 +438,7 @@ def _share(args: argparse.Namespace, console: Console) -> int:
         raise QzoptError(str(exc)) from None
     res.write(outdir)
     res.print_console(console)
-    console.print(f"wrote {outdir}/sharing.json, sharing.md, allocations.csv")
+    console.print(f"wrote {outdir}/sharing.json, sharing.md, allocations.csv", soft_wrap=True)
     if res.allocations.empty or not len(res.allocations.columns):  # the files keep the coalitions and notes
         Console(stderr=True, highlight=False).print(
             f"error: none of the methods asked ({', '.join(methods)}) gives an allocation in this game: "

@@ -747,13 +747,17 @@ def test_a_second_echelon_and_a_further_stream_are_written_as_csv(tmp_path):
     """Sludge flows and the kitchen stream were only in result.json.  The sewage teaching plan
     (docs/sectors/sewage.md): B's plant treats A's and its own 20,000 m3/d -> 14 t/d of sludge
     at 0 km, C's plant its 5,000 m3/d -> 3.5 t/d over 30 km to the centre in B (38,325 yuan/yr)."""
-    proc = cli("solve", TEACHING / "sewage-3towns.yaml", "-o", tmp_path / "sewage", "--no-html")
-    assert proc.returncode == 0 and "sludge-flows.csv, sludge-facilities.csv" in proc.stdout, proc.stderr
-    flows = pd.read_csv(tmp_path / "sewage" / "sludge-flows.csv").set_index("source")
+    out = tmp_path / ("a-folder-name-longer-than-the-200-columns-of-piped-output-" * 3) / "sewage"
+    proc = cli("solve", TEACHING / "sewage-3towns.yaml", "-o", out, "--no-html")
+    # the files written on one line, the path unbroken, however long (it was cut at 200 columns)
+    assert proc.returncode == 0 and (f"\nwrote {out}/result.json, facilities.csv, assignments.csv, demands.csv, "
+                                     "jurisdictions.csv, sludge-flows.csv, sludge-facilities.csv, report.md\n"
+                                     in proc.stdout), proc.stdout + proc.stderr
+    flows = pd.read_csv(out / "sludge-flows.csv").set_index("source")
     assert flows.loc["wwtp_B", "amount"] == pytest.approx(20_000 * 0.0007)
     assert flows.loc["wwtp_C", ["amount", "distance"]].tolist() == pytest.approx([3.5, 30.0])
     assert flows.loc["wwtp_C", "transport_cost_per_yr"] == pytest.approx(3.5 * 30 * 1.0 * 365)
-    site = pd.read_csv(tmp_path / "sewage" / "sludge-facilities.csv").set_index("site")
+    site = pd.read_csv(out / "sludge-facilities.csv").set_index("site")
     assert site.loc["sludge_B", "load"] == pytest.approx(17.5)
     assert cli("solve", TEACHING / "wte-4towns.yaml", "-o", tmp_path / "wte", "--no-html").returncode == 0
     kitchen = pd.read_csv(tmp_path / "wte" / "kitchen-demands.csv")
@@ -761,9 +765,9 @@ def test_a_second_echelon_and_a_further_stream_are_written_as_csv(tmp_path):
     # a later run of another scenario into the same folder leaves no sludge table of the earlier
     # one, and files of the user's, whatever their names, stay
     for mine in ("notes-by-hand.csv", "my-demands.csv", "road-flows.csv"):
-        (tmp_path / "sewage" / mine).write_text("mine\n", encoding="utf-8")
-    assert cli("solve", TEACHING / "coldchain-3origins.yaml", "-o", tmp_path / "sewage", "--no-html").returncode == 0
-    assert sorted(p.name for p in (tmp_path / "sewage").glob("*-*.csv")) == [
+        (out / mine).write_text("mine\n", encoding="utf-8")
+    assert cli("solve", TEACHING / "coldchain-3origins.yaml", "-o", out, "--no-html").returncode == 0
+    assert sorted(p.name for p in out.glob("*-*.csv")) == [
         "my-demands.csv", "notes-by-hand.csv", "outlets-facilities.csv", "outlets-flows.csv", "road-flows.csv"]
 
 
