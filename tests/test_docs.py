@@ -46,3 +46,12 @@ def test_kept_sharing_pages_have_the_headers_qzopt_share_writes_now():
         rows = [line for line in text.splitlines() if line.startswith("| player | stand-alone")]
         assert rows and all(re.sub(r"\(yuan/\w+\) \|$", "", r) == re.sub(r"\(yuan/\w+\) \|$", "", header)
                             for r in rows), page
+
+
+def test_ci_runs_the_readmes_test_command():
+    """CI (.ci/run) runs exactly the test command a newcomer types: the README's second set-up line."""
+    setup = re.search(r"^```bash\n(.*?)^```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S | re.M)
+    install, test = setup.group(1).splitlines()
+    assert "qzopt solve scenarios/" in install and test.endswith("-m pytest -q -n auto")
+    ci = [line for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if "pytest" in line]
+    assert ci == [test]
