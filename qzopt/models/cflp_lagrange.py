@@ -83,19 +83,20 @@ class CflpPresolve:
 
 def eligible(sc, data: FacilityData) -> bool:
     """True for the generic sector with split assignment, every demand served, capacities that
-    can bind, no minimum loads, no count or budget rule and no fee rules: the models a plan from
-    the transportation LP and a presolve's fixings apply to."""
+    can bind, no count or budget rule and no fee rules: the models a plan from the
+    transportation LP (minimum loads included, :func:`least_load`) and a presolve's fixings
+    apply to."""
     p = sc.policy
     return (sc.sector == "facility" and not p.single_sourcing and not p.partial_service
             and p.facilities_exactly is None and p.facilities_at_most is None and p.facilities_at_least is None
-            and p.budget is None and (sc.fees is None or not sc.fees.active) and not data.uncapacitated
-            and not (p.min_load and np.any(data.min_load > 0)))
+            and p.budget is None and (sc.fees is None or not sc.fees.active) and not data.uncapacitated)
 
 
 def applies(sc, data: FacilityData) -> bool:
-    """:func:`eligible` and at least :data:`MIN_PAIRS` allowed pairs (below that the LP root
-    presolve of :mod:`qzopt.models.cflp_root` is quicker)."""
-    return eligible(sc, data) and data.P >= MIN_PAIRS
+    """:func:`eligible`, no minimum loads (the knapsacks of the Lagrangian subproblem have no
+    floor) and at least :data:`MIN_PAIRS` allowed pairs (below that the LP root presolve of
+    :mod:`qzopt.models.cflp_root` is quicker)."""
+    return eligible(sc, data) and not np.any(data.min_load > 0) and data.P >= MIN_PAIRS
 
 
 @dataclass(frozen=True)
@@ -200,11 +201,13 @@ def _cover(w_site: np.ndarray, q_site: np.ndarray, must: np.ndarray, can: np.nda
     return y
 
 
-def _transport_lp(d: FacilityData, open_opt: np.ndarray, shortfall: bool):
+def _transport_lp(d: FacilityData, open_opt: np.ndarray, shortfall: bool, floors: bool = True):
     """Solve the transportation LP of the open options (HiGHS).  Returns (highs, sel, k, amt, opts,
     pts) or ``None`` when some point with demand reaches no open site.  With ``shortfall`` every
     point also gets a column "not served" (cost 1 per unit of demand, the pairs cost nothing), so
-    the LP always has a solution and the columns' values say what the open options cannot serve."""
+    the LP always has a solution and the columns' values say what the open options cannot serve.
+    ``floors``: each open option's load is at least its minimum load (never with ``shortfall``,
+    which asks only what the distance limits and capacities allow)."""
     import scipy.sparse as sp
 
     site_opt = np.full(d.m, -1)
@@ -236,7 +239,8 @@ def _transport_lp(d: FacilityData, open_opt: np.ndarray, shortfall: bool):
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(len(opts) + len(pts), ncol))
     cap = np.minimum(d.capacity[opts], 1e30)
-    h = _lp(cost, A, np.r_[np.full(len(opts), -1e30), np.ones(len(pts))], np.r_[cap, np.ones(len(pts))])
+    floor = least_load(d, opts) if floors and not shortfall else np.full(len(opts), -np.inf)
+    h = _lp(cost, A, np.r_[floor, np.ones(len(pts))], np.r_[cap, np.ones(len(pts))])
     h.run()
     return h, sel, k, amt, opts, pts
 
@@ -248,15 +252,24 @@ def _lp(cost: np.ndarray, A, row_lower: np.ndarray, row_upper: np.ndarray):
                       np.zeros(n, bool)).to_highspy()
 
 
-def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False) -> tuple | None:
+def least_load(d: FacilityData, options: np.ndarray) -> np.ndarray:
+    """The lower bound of the load rows of ``options`` in a transportation LP: each option's
+    minimum load (units.demand) where it has one, else none (-inf)."""
+    floor = d.min_load[options]
+    return np.where(floor > 0, floor, -np.inf)
+
+
+def transport_plan(d: FacilityData, open_opt: np.ndarray, duals: bool = False, floors: bool = True) -> tuple | None:
     """Cost (money/yr), shares per pair and load per option of serving every point from the open
-    options (a transportation LP, HiGHS); ``None`` when they cannot serve everyone.  With
+    options (a transportation LP, HiGHS), each open option's load at least its minimum load
+    (without ``floors``: no minimum loads); ``None`` when they cannot serve everyone.  With
     ``duals``, also (u, mu): the dual u_i of each point's "served once" row (money/yr for its
     whole demand; 0 for points without demand), the price the plan puts on serving i, and the
-    dual mu_k <= 0 of each open option's capacity row (money/yr per unit of load; 0 if closed)."""
+    dual mu_k of each open option's load row (money/yr per unit of load; <= 0 where the capacity
+    binds, >= 0 where the minimum load does; 0 if closed)."""
     import highspy
 
-    solved = _transport_lp(d, open_opt, shortfall=False)
+    solved = _transport_lp(d, open_opt, shortfall=False, floors=floors)
     if solved is None:
         return None
     h, sel, k, amt, opts, pts = solved
@@ -317,7 +330,8 @@ class TransportLP:
         if changed.size:
             k = want[changed]
             upper = np.where(k >= 0, np.minimum(d.capacity[np.maximum(k, 0)], 1e30), 0.0)
-            h.changeRowsBounds(len(changed), changed.astype(np.int32), np.full(len(changed), -np.inf), upper)
+            lower = np.where(k >= 0, least_load(d, np.maximum(k, 0)), -np.inf)
+            h.changeRowsBounds(len(changed), changed.astype(np.int32), lower, upper)
             for site, option in zip(changed.tolist(), k.tolist()):
                 c = self.cols_of_site[site]
                 if option >= 0 and c.size:
@@ -405,20 +419,38 @@ def reinforce(d: FacilityData, open_opt: np.ndarray, short: np.ndarray, allowed:
 def feasible_plan(d: FacilityData, open_opt: np.ndarray, allowed: np.ndarray, forced: np.ndarray,
                   rounds: int = 6) -> tuple | None:
     """The transportation plan of ``open_opt`` (see :func:`transport_plan`), after opening or
-    enlarging sites where distance limits leave demand unserved (:func:`reinforce`).  Returns
+    enlarging sites where distance limits leave demand unserved (:func:`reinforce`) and resizing
+    or closing options that cannot reach their minimum loads (:func:`meet_floors`).  Returns
     (cost, shares, loads, open options) or ``None``."""
     for _ in range(rounds):
         found = transport_plan(d, open_opt)
         if found is not None:
             return found[0], found[1], found[2], open_opt
         short = shortfall(d, open_opt)
-        if not short.any():
-            return None
-        grown = reinforce(d, open_opt, short, allowed, forced)
-        if np.array_equal(grown, open_opt):
+        grown = (reinforce(d, open_opt, short, allowed, forced) if short.any()
+                 else meet_floors(d, open_opt, allowed, forced))
+        if grown is None or np.array_equal(grown, open_opt):
             return None
         open_opt = grown
     return None
+
+
+def meet_floors(d: FacilityData, open_opt: np.ndarray, allowed: np.ndarray, forced: np.ndarray) -> np.ndarray | None:
+    """``open_opt`` with every option that its load in the transportation LP without minimum
+    loads leaves below its minimum load (units.demand) replaced by its site's option that holds
+    that load and has the largest capacity among those whose minimum load it meets, or closed
+    when there is none; forced options stay.  ``None`` when even that LP has no solution."""
+    free = transport_plan(d, open_opt, floors=False)
+    if free is None:
+        return None
+    load, open_opt = free[2], open_opt.copy()
+    for k in np.flatnonzero(open_opt & ~forced & (free[2] < d.min_load - 1e-9)):
+        site = d.option_site == d.option_site[k]
+        fits = np.flatnonzero(site & allowed & (d.min_load <= load[k] + 1e-9) & (d.capacity >= load[k] - 1e-9))
+        open_opt[k] = False
+        if fits.size:
+            open_opt[fits[np.argmax(d.capacity[fits])]] = True
+    return open_opt
 
 
 def price_greedy(d: FacilityData, e: _Entries, Q: np.ndarray, lam: np.ndarray, allowed: np.ndarray,

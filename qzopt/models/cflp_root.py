@@ -10,9 +10,14 @@ that last gap with cuts and heuristics.  Here:
    HiGHS gets what is left of the presolve budget as its time limit; when that stops it there
    is no bound, and the model is solved as built (as when the LP is not solved).
 2. **Plan.**  Open, at every site whose options have LP value > 0, its option of largest LP value;
-   repair where distance limits leave demand unserved and improve (the helpers of
-   :mod:`qzopt.models.cflp_lagrange`); then close, one at a time, options that the LP only half
-   opened (lowest LP value first), each closing kept when the transportation LP says it is cheaper.
+   repair where distance limits leave demand unserved or minimum loads cannot be met, and
+   improve (the helpers of :mod:`qzopt.models.cflp_lagrange`, whose transportation LP keeps
+   each open option's minimum load); then close, one at a time, options that the LP only half
+   opened (lowest LP value first), each closing kept when the transportation LP says it is
+   cheaper.  A plan still more than :data:`PROOF_GAP` above the LP bound then gets the
+   Lagrangian presolve's local search (add, drop and swap moves; ``search_seconds`` at most).
+   Qianzhong MSW (minimum loads at 60 % of capacity): rounded 6.9 % above the optimum,
+   0.023 % after the search (32 ms); HiGHS from that start 1.9 s instead of 4.3 s.
 3. **Fixing.**  A binary column at 0 in the LP with r_c > 0: any solution with it at 1 costs at
    least z_LP + r_c; at 1 with r_c < 0: any solution with it at 0 costs at least z_LP - r_c.
    Where that exceeds the plan's cost the column is fixed (options closed, sites opened) - never
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qzopt.models.cflp_lagrange import CflpPresolve, TransportLP, feasible_plan, improve
+from qzopt.models.cflp_lagrange import CflpPresolve, TransportLP, _entries, feasible_plan, improve, local_search
 from qzopt.models.data import FacilityData
 from qzopt.models.matrix import MatrixForm
 
@@ -133,12 +138,13 @@ def _drop_half_open(plan: tuple, y: np.ndarray, forced: np.ndarray, costing: Tra
 
 
 def root_presolve(d: FacilityData, form: MatrixForm, cols: dict[str, np.ndarray],
-                  root: LpRoot | None = None) -> CflpPresolve | None:
+                  root: LpRoot | None = None, search_seconds: float = 5.0) -> CflpPresolve | None:
     """Bound, plan and fixings (see the module docstring) for the scenario data ``d`` and its
     model ``form``; ``cols`` holds the model columns of the blocks ``size``, ``open``, ``assign``
     and ``load``; ``root`` the LP relaxation of ``form`` when already solved.  ``None`` when the
     LP is not solved or no plan is found (the model is then solved as built).  The outcome's
-    ``seconds`` include the LP root's, whether solved here or before (``root.seconds``)."""
+    ``seconds`` include the LP root's, whether solved here or before (``root.seconds``);
+    ``search_seconds`` bounds the local search (step 2)."""
     root = root if root is not None else lp_relaxation(form)
     if root is None:
         return None
@@ -161,6 +167,10 @@ def root_presolve(d: FacilityData, form: MatrixForm, cols: dict[str, np.ndarray]
             return None
         found = improve(d, found[3], found[:3], allowed, forced, costing=costing)
         cost, x, load, plan = _drop_half_open(found, y, forced, costing)
+        if cost - lower > PROOF_GAP * max(1.0, abs(cost)):  # a plan that needs more than a proof
+            reach = np.minimum(d.capacity, d.max_load[d.option_site])
+            cost, x, load, plan = local_search(d, _entries(d, allowed), reach, (cost, x, load, plan), allowed,
+                                               forced, lower, time.perf_counter() + search_seconds)
     open_cols = cols["open"]
     cutoff = cost + 1e-7 * max(1.0, abs(cost))
     # reduced-cost fixing (a column at its lower bound has r >= 0, at its upper bound r <= 0)

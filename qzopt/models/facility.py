@@ -39,7 +39,8 @@ TREE_NODES = 2000
 #: model restricted to its plan's sites is solved for what is left of the presolve budget and
 #: the kernel budget (:mod:`qzopt.models.kernel`); the presolve's local search takes at most
 #: SEARCH_SHARE of its budget (its ascent two thirds, as always).  capa/capb/capc end the
-#: presolve at 0-0.43 %, so they never run it.
+#: presolve at 0-0.43 %, so they never run it.  The LP root presolve of small models gives its
+#: local search the same share (cap41-cap134 never run it: their rounded plans are within 1 %).
 KERNEL_GAP = 0.01
 SEARCH_SHARE = 1.0 / 9.0
 
@@ -169,9 +170,9 @@ def build(sc: Scenario, pairs: Pairs | None = None, blocks: list[Block] | None =
     main = add_stream(model, sc, "", pairs, chosen, data=data)
     presolve_s, lower, proved, rank = 0.0, None, None, None
     if presolve and blocks is None and pairs is None and cflp_lagrange.eligible(sc, main.data):
-        if main.data.P >= cflp_lagrange.MIN_PAIRS:
+        if cflp_lagrange.applies(sc, main.data):
             presolve_s, lower = _cflp_presolve(main, presolve_seconds, kernel_seconds)
-        else:
+        elif main.data.P < cflp_lagrange.MIN_PAIRS:
             blk.capacity_cover(main)
             presolve_s, lower, proved, rank = _root_presolve(main, presolve_seconds)
     model.to_matrix()
@@ -290,7 +291,8 @@ def site_columns(b: Build, sites: np.ndarray) -> np.ndarray:
 def _root_presolve(b: Build, seconds: float,
                    ) -> tuple[float, float | None, np.ndarray | None, np.ndarray | None]:
     """Small capacitated models, split assignment: the LP root presolve
-    (:mod:`qzopt.models.cflp_root`) - plan as MIP start, reduced-cost fixings - and, when the
+    (:mod:`qzopt.models.cflp_root`; its local search at most ``seconds`` x
+    :data:`SEARCH_SHARE`) - plan as MIP start, reduced-cost fixings - and, when the
     plan is within ``cflp_root.PROOF_GAP`` of the LP bound, the LP branch and bound of
     :mod:`qzopt.models.lp_tree` (at most ``seconds`` x :data:`TREE_SHARE`, and no more than the
     budget leaves) and the model marked for a proof-oriented solve.  A proved plan fixes every
@@ -312,7 +314,8 @@ def _root_presolve(b: Build, seconds: float,
         return time.perf_counter() - t0, None, None, None
     rank = np.bincount(b.data.option_site, weights=root.x[b.var("size").cols], minlength=b.data.m)
     pre = cflp_root.root_presolve(
-        b.data, form, {name: b.var(name).cols for name in ("size", "open", "assign", "load")}, root)
+        b.data, form, {name: b.var(name).cols for name in ("size", "open", "assign", "load")}, root,
+        search_seconds=SEARCH_SHARE * seconds)
     if pre is None:
         b.notes["root_presolve"] = (f"no plan rounded from the LP relaxation (LP bound in {root.seconds:.3f} s): "
                                     "the model is solved as built")
